@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make start` and `make test`.
+# Each creates the virtual environment in .venv on first use and installs what it needs.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: start stop status test lint typecheck unit venv clean
+
+$(STAMP): pyproject.toml setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=strict
+	touch $(STAMP)
+
+venv: $(STAMP)
+	@# The strict editable install lists modules; refresh it so new files are importable.
+	$(BIN)/python -m pip install -q --no-deps -e . --config-settings editable_mode=strict
+
+start: venv
+	$(BIN)/posthorn start
+
+stop: venv
+	$(BIN)/posthorn stop
+
+status: venv
+	$(BIN)/posthorn status
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+unit: venv
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Pipeline handlers, one per module."""

@@ -1,0 +1,1 @@
+"""Filesystem queues (Switchboard): standard library only, never imports the core."""

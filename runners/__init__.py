@@ -1,0 +1,1 @@
+"""The runner processes and the master that starts and watches them."""

@@ -1,0 +1,3 @@
+"""Posthorn: a mailing-list server core."""
+
+__version__ = "0.1.0"

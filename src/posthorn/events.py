@@ -1,0 +1,116 @@
+"""Events: the core says what changed; subscribers decide what to do about it.
+
+The core never calls an outside system directly.  A site keeps another system in step
+by subscribing a callable to these events, named in ``[events] subscribers`` or by an
+entry point in the group ``posthorn.events``.  Events carry plain values (list-ids,
+addresses, ids) so a subscriber needs no database access to use them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import entry_points
+
+__all__ = [
+    "AddressVerifiedEvent",
+    "ConfigurationChangeEvent",
+    "Event",
+    "EventBus",
+    "ListCreatedEvent",
+    "ListDeletedEvent",
+    "PasswordChangeEvent",
+    "SubscriptionEvent",
+    "UnsubscriptionEvent",
+]
+
+log = logging.getLogger("posthorn.events")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Event:
+    when: datetime = field(default_factory=_now, kw_only=True)
+
+
+@dataclass(frozen=True)
+class ListCreatedEvent(Event):
+    list_id: str
+    fqdn_listname: str
+
+
+@dataclass(frozen=True)
+class ListDeletedEvent(Event):
+    list_id: str
+    fqdn_listname: str
+
+
+@dataclass(frozen=True)
+class SubscriptionEvent(Event):
+    list_id: str
+    email: str
+    role: str
+    member_id: str
+
+
+@dataclass(frozen=True)
+class UnsubscriptionEvent(Event):
+    list_id: str
+    email: str
+    role: str
+    member_id: str
+
+
+@dataclass(frozen=True)
+class AddressVerifiedEvent(Event):
+    email: str
+
+
+@dataclass(frozen=True)
+class PasswordChangeEvent(Event):
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ConfigurationChangeEvent(Event):
+    list_id: str
+    changes: dict[str, tuple[object, object]]
+
+
+Subscriber = Callable[[Event], None]
+
+
+class EventBus:
+    """Delivers each event to every subscriber; one failing subscriber hurts no other."""
+
+    def __init__(self, subscribers: Iterable[Subscriber] = ()) -> None:
+        self._subscribers: list[Subscriber] = list(subscribers)
+
+    @classmethod
+    def from_names(cls, names: Iterable[str]) -> EventBus:
+        # Imported here: the registry imports the config, which must not import events.
+        from posthorn.registry import import_dotted
+
+        found = [import_dotted(name) for name in names]
+        found.extend(ep.load() for ep in entry_points(group="posthorn.events"))
+        return cls(found)
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.remove(subscriber)
+
+    def notify(self, event: Event) -> None:
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(event)
+            except Exception:
+                # The change has happened; a subscriber's failure must not undo or
+                # hide it, so it is logged for the administrator instead of raised.
+                log.exception("event subscriber %r failed on %r", subscriber, event)

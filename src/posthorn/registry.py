@@ -1,0 +1,92 @@
+"""The registry: names to implementations, built once from the configuration.
+
+Built-ins are listed here by import path and imported only when first asked for, so
+nothing registers itself at import time and a reader finds every built-in in one table.
+Third parties add names through entry points (group ``posthorn.<kind>s``); a site can
+also name a dotted path directly wherever a name is accepted.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import entry_points
+from typing import Any
+
+from posthorn.config import Config
+
+__all__ = ["BUILTINS", "Registry", "RegistryError", "import_dotted"]
+
+# kind -> name -> "module:attribute".  Add a built-in by adding one line here.
+BUILTINS: dict[str, dict[str, str]] = {
+    "runner": {},
+    "handler": {},
+    "rule": {},
+    "chain": {},
+    "archiver": {},
+    "user_manager": {
+        "database": "posthorn.model.users:DatabaseUserManager",
+    },
+    "list_manager": {
+        "database": "posthorn.model.lists:DatabaseListManager",
+    },
+    "domain_manager": {
+        "database": "posthorn.model.domains:DatabaseDomainManager",
+    },
+    "message_store": {
+        "database": "posthorn.model.messages:DatabaseMessageStore",
+    },
+}
+
+
+class RegistryError(LookupError):
+    """A name that no built-in, entry point or import path provides."""
+
+
+def import_dotted(path: str) -> Any:
+    """Import ``package.module:attr`` or ``package.module.attr``."""
+    module_name, sep, attr = path.partition(":")
+    if not sep:
+        module_name, _, attr = path.rpartition(".")
+    if not module_name or not attr:
+        raise RegistryError(f"{path!r} is not an import path like package.module.Name")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise RegistryError(f"cannot import {module_name!r} for {path!r}: {error}") from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise RegistryError(f"module {module_name!r} has no {attr!r}") from None
+
+
+class Registry:
+    """Resolves names of one kind (runner, handler, archiver, ...) to objects."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def _entry_points(self, kind: str) -> dict[str, str]:
+        return {ep.name: ep.value for ep in entry_points(group=f"posthorn.{kind}s")}
+
+    def names(self, kind: str) -> list[str]:
+        return sorted({*BUILTINS.get(kind, {}), *self._entry_points(kind)})
+
+    def path_of(self, kind: str, name: str) -> str:
+        """The import path behind a name, or the name itself when it is a dotted path."""
+        builtin = BUILTINS.get(kind, {})
+        if name in builtin:
+            return builtin[name]
+        plugins = self._entry_points(kind)
+        if name in plugins:
+            return plugins[name]
+        if "." in name or ":" in name:
+            return name
+        known = ", ".join(self.names(kind)) or "none"
+        raise RegistryError(f"no {kind.replace('_', ' ')} named {name!r} (known: {known})")
+
+    def load(self, kind: str, name: str) -> Any:
+        key = (kind, name)
+        if key not in self._cache:
+            self._cache[key] = import_dotted(self.path_of(kind, name))
+        return self._cache[key]

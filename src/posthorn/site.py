@@ -1,0 +1,68 @@
+"""The site: one configuration and the components it selects, wired once.
+
+This is the composition root.  A runner, the REST API or a CLI command builds one Site
+and asks it for the managers; each manager is built on first use by the factory the
+``[components]`` section names, and receives the site to take what it needs from.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol, cast
+
+from posthorn.config import Config
+from posthorn.events import EventBus
+from posthorn.registry import Registry
+
+if TYPE_CHECKING:
+    from posthorn.database import Databases
+    from posthorn.interfaces.domains import IDomainManager
+    from posthorn.interfaces.lists import IListManager
+    from posthorn.interfaces.messages import IMessageStore
+    from posthorn.interfaces.users import IUserManager
+
+__all__ = ["ComponentFactory", "Site"]
+
+
+class ComponentFactory(Protocol):
+    """What a ``[components]`` name resolves to: a class (or callable) with from_site."""
+
+    def from_site(self, site: Site) -> Any: ...
+
+
+class Site:
+    def __init__(self, config: Config, *, events: EventBus | None = None) -> None:
+        self.config = config
+        self.registry = Registry(config)
+        self.events = events or EventBus.from_names(config["events"].get_list("subscribers"))
+
+    @cached_property
+    def databases(self) -> Databases:
+        from posthorn.database import Databases
+
+        return Databases(self.config)
+
+    def _component(self, kind: str) -> Any:
+        name = self.config["components"].get_str(kind)
+        factory = cast(ComponentFactory, self.registry.load(kind, name))
+        return factory.from_site(self)
+
+    @cached_property
+    def users(self) -> IUserManager:
+        return cast("IUserManager", self._component("user_manager"))
+
+    @cached_property
+    def domains(self) -> IDomainManager:
+        return cast("IDomainManager", self._component("domain_manager"))
+
+    @cached_property
+    def lists(self) -> IListManager:
+        return cast("IListManager", self._component("list_manager"))
+
+    @cached_property
+    def messages(self) -> IMessageStore:
+        return cast("IMessageStore", self._component("message_store"))
+
+    def close(self) -> None:
+        if "databases" in self.__dict__:
+            self.databases.dispose()
