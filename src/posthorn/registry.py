@@ -18,7 +18,9 @@ __all__ = ["BUILTINS", "Registry", "RegistryError", "import_dotted"]
 
 # kind -> name -> "module:attribute".  Add a built-in by adding one line here.
 BUILTINS: dict[str, dict[str, str]] = {
-    "runner": {},
+    "runner": {
+        "lmtp": "posthorn.runners.lmtp:LMTPRunner",
+    },
     "handler": {},
     "rule": {},
     "chain": {},

@@ -26,6 +26,14 @@ __all__ = ["CliContext", "main", "pass_cli"]
 COMMAND_MODULES = [
     "info",
     "conf",
+    "start",
+    "stop",
+    "restart",
+    "status",
+    "reopen",
+    "queues",
+    "unshunt",
+    "qfile",
 ]
 
 

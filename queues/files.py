@@ -1,0 +1,142 @@
+"""Durable, private file operations: the few system calls a queue's promises rest on.
+
+"Durable" means surviving a power cut, not only a crashed process: data is fsynced
+before it gets its final name, and the directory is fsynced after the rename, because
+a rename lives in the directory, not in the file, and is otherwise only in memory.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+TEMP_SUFFIX = ".tmp"
+
+
+class UnsafeFile(Exception):
+    """A file we must not unpickle: someone other than us could have written it."""
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create ``path`` and any missing parents, each 0700 and durably recorded."""
+    missing: list[Path] = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, PRIVATE_DIR)
+        except FileExistsError:
+            # Another process created it first; its mode is then its creator's choice.
+            continue
+        # mkdir's mode is filtered through the umask; set it exactly.
+        os.chmod(directory, PRIVATE_DIR)
+        fsync_dir(directory.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    """Make the names in ``path`` (creations, renames) durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_durable(directory: Path, name: str, content: bytes, *, sync_dir: bool = True) -> None:
+    """Give ``directory/name`` the ``content``, atomically: readers see all of it or nothing.
+
+    The bytes go to a temporary name that readers ignore, are fsynced, and only then
+    renamed to ``name`` (replacing any file of that name).  With ``sync_dir`` false the
+    caller promises to call ``fsync_dir(directory)`` before relying on the entry.
+    """
+    final = directory / name
+    temp = directory / (name + TEMP_SUFFIX)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(temp, flags, PRIVATE_FILE)
+    except FileExistsError:
+        # Left by a crash while rewriting this same entry (fresh names never collide,
+        # and only the owner of an entry rewrites it): the leftover is ours to discard.
+        os.unlink(temp)
+        fd = os.open(temp, flags, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        os.unlink(temp)
+        raise
+    os.close(fd)
+    try:
+        os.rename(temp, final)
+    except BaseException:
+        os.unlink(temp)
+        raise
+    if sync_dir:
+        fsync_dir(directory)
+
+
+def read_private(path: Path) -> bytes:
+    """Read a whole file, refusing it unless only this user could have written it.
+
+    The checks run on the opened descriptor, so the file cannot be swapped between
+    the check and the read.  Raises UnsafeFile with the reason.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise UnsafeFile("is a symbolic link") from None
+        raise
+    with os.fdopen(fd, "rb") as fp:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFile("is not a regular file")
+        if info.st_uid != os.geteuid():
+            raise UnsafeFile(f"is owned by uid {info.st_uid}, not {os.geteuid()}")
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            raise UnsafeFile(f"is writable by others (mode {stat.S_IMODE(info.st_mode):04o})")
+        return fp.read()
+
+
+def move_file(source: Path, target_dir: Path, name: str) -> Path:
+    """Move ``source`` into ``target_dir`` as ``name`` (or a free variant of it), durably.
+
+    An existing file of that name is never replaced, so nothing set aside earlier is
+    lost.  Across file systems the content is copied durably, then the source removed.
+    Returns the new path.
+    """
+    ensure_private_dir(target_dir)
+    target = _free_name(target_dir, name)
+    try:
+        os.rename(source, target)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        with open(source, "rb") as fp:
+            write_durable(target_dir, target.name, fp.read())
+        os.unlink(source)
+    else:
+        fsync_dir(target_dir)
+    fsync_dir(source.parent)
+    return target
+
+
+def _free_name(directory: Path, name: str) -> Path:
+    target = directory / name
+    stem, dot, suffix = name.rpartition(".")
+    number = 1
+    # lexists, not exists: a dangling symbolic link set aside earlier must not be replaced.
+    while os.path.lexists(target):
+        target = directory / (f"{stem}-{number}.{suffix}" if dot else f"{name}-{number}")
+        number += 1
+    return target

@@ -1,0 +1,348 @@
+"""The runner base classes: the loop, signals, waking and recovery live here.
+
+A queue runner (``Runner``) owns only ``process(mlist, msg, msgdata)``; a service
+(``ServiceRunner``) owns only ``async serve(stopping)``.  Everything a runner process
+needs besides -- reading its slice of the queue, shunting what fails, stopping cleanly
+on SIGTERM, reopening its log on SIGHUP, exiting when its master dies -- is here, once.
+The contract is written down in ``docs/runners.md``.
+
+``run_runner`` is the body of a runner process: the master forks, prepares the child
+(signals, parent-death signal) and calls it, then exits with the code it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+import os
+import signal
+import time
+from email.message import Message
+from functools import cached_property
+from types import FrameType
+from typing import Any, ClassVar
+
+from posthorn.queues import BadEntry, EntryGone, Switchboard
+
+from posthorn.config import Config, ConfigError
+from posthorn.interfaces.lists import IMailingList
+from posthorn.logs import reopen_logs, setup_logging
+from posthorn.site import Site
+
+__all__ = [
+    "BaseRunner",
+    "ExitCode",
+    "RetryLater",
+    "Runner",
+    "ServiceRunner",
+    "run_runner",
+]
+
+# The queue RetryLater sends entries to; the retry runner returns them when due.
+RETRY_QUEUE = "retry"
+
+
+class ExitCode(enum.IntEnum):
+    """What a runner's exit status tells the master (see docs/runners.md)."""
+
+    OK = 0  # stopped on request, or its master is gone: not restarted
+    TEMPFAIL = 75  # something it needs is unavailable for now: restarted after a pause
+    CONFIG = 78  # its configuration is wrong: restarting cannot help
+    RECYCLE = 79  # handled max_messages entries: restarted at once, not counted as a crash
+
+
+class RetryLater(Exception):
+    """Raised by ``process``: the entry cannot be handled now but may be later.
+
+    The entry moves to the ``retry`` queue; ``delay`` (seconds), if given, is the
+    earliest time it should come back, otherwise the retry runner's schedule decides.
+    """
+
+    def __init__(self, reason: str = "", *, delay: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.delay = delay
+
+
+class _ListGone(Exception):
+    """The entry names a list that no longer exists: nobody can process it."""
+
+
+class BaseRunner:
+    """What every runner gets: its site, name, section, logger and the queues.
+
+    ``master_pid`` is set by ``run_runner`` to the master that forked this process; a
+    runner constructed directly (in a test) has none and never checks for one.
+    """
+
+    def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
+        self.site = site
+        self.name = name
+        self.slice = slice
+        self.count = count
+        self.section = site.config.runner(name)
+        self.log = logging.getLogger(f"posthorn.{name}")
+        self.sleep_time = self.section.get_float("sleep_time")
+        self.master_pid: int | None = None
+        self._queues: dict[str, Switchboard] = {}
+
+    def queue(self, name: str) -> Switchboard:
+        """A Switchboard on queue ``name`` (for writing; it is not this runner's slice)."""
+        if name not in self._queues:
+            root = self.site.config.path("queue_dir")
+            self._queues[name] = Switchboard(root / name, name=name, logger=self.log)
+        return self._queues[name]
+
+    def enqueue(
+        self, queue_name: str, msg: Message | bytes, msgdata: dict[str, Any] | None = None
+    ) -> str:
+        """Put a message on another queue (durably, before this entry is finished)."""
+        return self.queue(queue_name).enqueue(msg, msgdata)
+
+    def master_gone(self) -> bool:
+        """True once the master that started this runner has died."""
+        return self.master_pid is not None and os.getppid() != self.master_pid
+
+    def run(self) -> ExitCode:
+        """Run until asked to stop; the exit code tells the master what to do next."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        for switchboard in self._queues.values():
+            switchboard.close()
+
+
+class Runner(BaseRunner):
+    """A queue runner: processes its slice of ``var/queue/NAME/``, one entry at a time."""
+
+    #: The queue this runner reads; by default the runner's own name.
+    queue_name: ClassVar[str | None] = None
+
+    def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
+        super().__init__(site, name, slice=slice, count=count)
+        self.max_messages = self.section.get_int("max_messages")
+        self._stopping = False
+        self._reopen = False
+        self._wake_fds: tuple[int, int] | None = None
+
+    def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
+        """Handle one entry.  Return to finish it; raise to shunt it (or RetryLater)."""
+        raise NotImplementedError
+
+    @cached_property
+    def switchboard(self) -> Switchboard:
+        """This runner's own queue, restricted to its slice."""
+        queue_dir = self.site.config.path("queue_dir")
+        name = self.queue_name or self.name
+        return Switchboard(
+            queue_dir / name,
+            name=name,
+            slice=self.slice,
+            count=self.count,
+            shunt_dir=queue_dir / "shunt",
+            bad_dir=queue_dir / "bad",
+            logger=self.log,
+        )
+
+    def run(self) -> ExitCode:
+        self._install_signals()
+        try:
+            recovered = self.switchboard.recover_backup_files()
+            if recovered:
+                self.log.warning("requeued %d entries left unfinished", recovered)
+            return self._loop()
+        finally:
+            self._remove_signals()
+
+    def run_once(self) -> int:
+        """Process every entry now in the slice; return how many (for tests: drain)."""
+        files = self.switchboard.get_files()
+        for filebase in files:
+            self._process_entry(filebase)
+        return len(files)
+
+    def _loop(self) -> ExitCode:
+        handled = 0
+        while not self._should_stop():
+            files = self.switchboard.get_files()
+            for filebase in files:
+                if self._should_stop():
+                    break
+                self._process_entry(filebase)
+                handled += 1
+                if self.max_messages and handled >= self.max_messages:
+                    self.log.info("handled %d entries; exiting to be recycled", handled)
+                    return ExitCode.RECYCLE
+            if not files:
+                self._wait()
+        return ExitCode.OK
+
+    def _should_stop(self) -> bool:
+        """Check between entries: reopen logs if asked, stop if asked or orphaned."""
+        if self._reopen:
+            self._reopen = False
+            reopen_logs()
+            self.log.info("reopened the log file")
+        if self._stopping:
+            self.log.info("stopping on request")
+            return True
+        if self.master_gone():
+            # Another master may already run another set of runners on this queue.
+            self.log.warning("master (pid %s) is gone; stopping", self.master_pid)
+            return True
+        return False
+
+    def _wait(self) -> None:
+        """Sleep until an entry arrives, a signal comes, or sleep_time passes."""
+        stop_fd = self._wake_fds[0] if self._wake_fds else None
+        self.switchboard.wait(self.sleep_time, stop_fd)
+        if stop_fd is not None:
+            with contextlib.suppress(BlockingIOError):
+                while os.read(stop_fd, 512):
+                    pass
+
+    def _process_entry(self, filebase: str) -> None:
+        try:
+            msg, msgdata = self.switchboard.dequeue(filebase)
+        except BadEntry:
+            return  # already moved to bad and logged by the switchboard
+        except EntryGone:
+            return  # another reader took it (or a person removed it)
+        try:
+            self.process(self._find_list(msgdata), msg, msgdata)
+        except _ListGone as gone:
+            self.switchboard.finish(filebase, preserve=True, reason=str(gone))
+        except RetryLater as retry:
+            self._send_to_retry(filebase, msg, msgdata, retry)
+            self.switchboard.finish(filebase)
+        except Exception as error:
+            self.log.exception("%s: processing failed; shunting it", filebase)
+            reason = f"{self.name}: {type(error).__name__}: {error}"
+            self.switchboard.finish(filebase, preserve=True, reason=reason)
+        else:
+            self.switchboard.finish(filebase)
+
+    def _find_list(self, msgdata: dict[str, Any]) -> IMailingList | None:
+        list_id = msgdata.get("list_id")
+        if not list_id:
+            return None
+        mlist = self.site.lists.get(str(list_id))
+        if mlist is None:
+            raise _ListGone(f"no such list: {list_id}")
+        return mlist
+
+    def _send_to_retry(
+        self, filebase: str, msg: Message, msgdata: dict[str, Any], retry: RetryLater
+    ) -> None:
+        data = dict(msgdata)
+        data["retry_queue"] = self.queue_name or self.name
+        data["retries"] = int(data.get("retries", 0)) + 1
+        data["retry_reason"] = retry.reason
+        if retry.delay is not None:
+            data["retry_after"] = time.time() + retry.delay
+        self.enqueue(RETRY_QUEUE, msg, data)
+        self.log.info("%s: will retry later: %s", filebase, retry.reason or "no reason given")
+
+    # Signal handlers only set flags; the loop acts on them between entries, so an
+    # entry in hand is always finished.  The wake-up pipe ends a wait at once.
+    def _install_signals(self) -> None:
+        read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._wake_fds = (read_fd, write_fd)
+        signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_reopen)
+
+    def _remove_signals(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_DFL)
+        signal.set_wakeup_fd(-1)
+        if self._wake_fds is not None:
+            for fd in self._wake_fds:
+                os.close(fd)
+            self._wake_fds = None
+
+    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
+        self._stopping = True
+
+    def _on_reopen(self, signum: int, frame: FrameType | None) -> None:
+        self._reopen = True
+
+
+class ServiceRunner(BaseRunner):
+    """A runner that serves (LMTP, REST) on its own asyncio loop instead of a queue."""
+
+    async def serve(self, stopping: asyncio.Event) -> None:
+        """Serve until ``stopping`` is set, then return (after closing what it opened)."""
+        raise NotImplementedError
+
+    def run(self) -> ExitCode:
+        return asyncio.run(self._main())
+
+    async def _main(self) -> ExitCode:
+        loop = asyncio.get_running_loop()
+        stopping = asyncio.Event()
+        loop.add_signal_handler(signal.SIGTERM, stopping.set)
+        loop.add_signal_handler(signal.SIGINT, stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self._reopen)
+        watcher = asyncio.create_task(self._watch_master(stopping))
+        try:
+            await self.serve(stopping)
+        finally:
+            watcher.cancel()
+        return ExitCode.OK
+
+    def _reopen(self) -> None:
+        reopen_logs()
+        self.log.info("reopened the log file")
+
+    async def _watch_master(self, stopping: asyncio.Event) -> None:
+        # PR_SET_PDEATHSIG normally delivers SIGTERM when the master dies; this check is
+        # the backstop for the moment between fork and prctl.
+        while not stopping.is_set():
+            if self.master_gone():
+                self.log.warning("master (pid %s) is gone; stopping", self.master_pid)
+                stopping.set()
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.sleep_time)
+
+
+def run_runner(
+    config: Config,
+    name: str,
+    cls: type[BaseRunner],
+    *,
+    slice: int = 0,
+    count: int = 1,
+    master_pid: int | None = None,
+) -> int:
+    """Be runner ``name`` (instance ``slice`` of ``count``) until it stops; return its exit code.
+
+    Logging is set up afresh and the Site built anew in this process: nothing (database
+    connections, open files) is shared with the master or a sibling.
+    """
+    log = setup_logging(config, name)
+    site: Site | None = None
+    runner: BaseRunner | None = None
+    try:
+        site = Site(config)
+        runner = cls(site, name, slice=slice, count=count)
+        runner.master_pid = master_pid
+        log.info("started, slice %d/%d", slice, count)
+        code = runner.run()
+    except ConfigError as error:
+        log.error("configuration error: %s", error)
+        return ExitCode.CONFIG
+    except Exception:
+        log.exception("crashed")
+        return 1
+    finally:
+        if runner is not None:
+            runner.close()
+        if site is not None:
+            site.close()
+    log.info("exiting: %s", code.name)
+    return int(code)

@@ -1,0 +1,198 @@
+"""The LMTP runner: how mail from the MTA enters Posthorn.
+
+It serves LMTP on ``[mta] lmtp_host``:``lmtp_port`` in its own asyncio loop, with
+aiosmtpd's ``LMTP`` protocol on a plain ``loop.create_server`` (no aiosmtpd Controller,
+no extra thread); what happens to recipients and messages is
+``posthorn.mta.delivery.LMTPDelivery``.  Logs as ``posthorn.lmtp``.
+
+Limits, so that a slow or hostile client cannot starve the MTA's real deliveries:
+
+- ``[runner.lmtp] max_connections``: a client past it is greeted with 421 and
+  disconnected (the MTA retries later);
+- ``[runner.lmtp] idle_timeout``: a connection silent that long between commands, or
+  still sending its DATA, is closed;
+- ``[mta] max_message_size``: announced as SIZE in the LHLO reply, 552 beyond it.  Long
+  lines are not refused on their own: the line limit is the size limit, because the
+  MTA in front has already accepted the message and a list server is no place to
+  enforce RFC 5321 line lengths.
+
+aiosmtpd answers a message that is too big (or has a line too long) with a single
+reply; LMTP needs one per recipient, or the MTA waits for the rest and times out.  The
+session class below repeats such a reply per recipient and says which limit it was.
+
+With ``[runner.lmtp] instances`` above 1 every instance binds the same port with
+SO_REUSEPORT and the kernel spreads connections across them.  On SIGTERM the runner
+stops listening, lets messages being stored finish (up to ``STOP_GRACE`` seconds), then
+tells the remaining clients 421 and closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import weakref
+from typing import Any, AnyStr
+
+from aiosmtpd.lmtp import LMTP
+
+from posthorn.mta.delivery import LMTPDelivery
+from posthorn.mta.precheck import Limits
+from posthorn.queues import Switchboard
+from posthorn.runners.base import ServiceRunner
+
+__all__ = ["LMTPRunner"]
+
+# How long a stopping runner waits for messages being stored before it hangs up.
+STOP_GRACE = 5.0
+# The line limit when [mta] max_message_size is 0 (no limit on size).
+UNLIMITED_LINE = 2**30
+TOO_MANY_CONNECTIONS = b"421 4.3.2 Too many connections, try again later\r\n"
+SHUTTING_DOWN = b"421 4.3.2 Service shutting down, try again later\r\n"
+# aiosmtpd's own replies for data it refused while reading it (aiosmtpd 1.4).
+_AIOSMTPD_TOO_MUCH = "552 Error: Too much mail data"
+_AIOSMTPD_TOO_LONG = "500 Line too long"
+
+
+class _Session(LMTP):
+    """One LMTP connection: aiosmtpd's LMTP with our line limit and per-recipient errors."""
+
+    def __init__(
+        self,
+        handler: LMTPDelivery,
+        *,
+        sessions: weakref.WeakSet[_Session],
+        line_length_limit: int,
+        **options: Any,
+    ) -> None:
+        # Set before SMTP.__init__, which sizes its stream buffer by it.
+        self.line_length_limit = line_length_limit
+        super().__init__(handler, **options)
+        self._in_data = False
+        self._sessions = sessions
+        # Counted from creation, not from connection_made: a burst of accepts creates
+        # several sessions before the first of them is told it is connected.
+        sessions.add(self)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self._sessions.discard(self)
+        super().connection_lost(error)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        self._in_data = True
+        try:
+            await super().smtp_DATA(arg)
+        finally:
+            self._in_data = False
+
+    async def push(self, status: AnyStr) -> None:
+        if self._in_data and isinstance(status, str) and self.envelope is not None:
+            status = self._per_recipient(status)  # type: ignore[assignment]
+        await super().push(status)
+
+    def _per_recipient(self, status: str) -> str:
+        """Turn aiosmtpd's single refusal of oversized data into one per recipient."""
+        limit = self.data_size_limit
+        if status == _AIOSMTPD_TOO_MUCH:
+            reply = f"552 5.3.4 Message too big (limit {limit} bytes)"
+        elif status.startswith(_AIOSMTPD_TOO_LONG):
+            reply = f"552 5.3.4 Line too long (limit {limit} bytes)"
+        else:
+            return status
+        assert self.envelope is not None
+        return "\r\n".join([reply] * max(len(self.envelope.rcpt_tos), 1))
+
+    def hang_up(self, farewell: bytes) -> None:
+        if self.transport is not None:
+            with contextlib.suppress(Exception):
+                self.transport.write(farewell)  # type: ignore[attr-defined]
+            self.transport.close()
+
+
+class _Refusal(asyncio.Protocol):
+    """A connection over the cap: told to come back later, then closed."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(TOO_MANY_CONNECTIONS)
+        transport.close()
+
+
+class LMTPRunner(ServiceRunner):
+    """Serves LMTP until stopped; see the module docstring."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        mta = self.site.config["mta"]
+        self.host = mta.get_str("lmtp_host")
+        self.port = mta.get_int("lmtp_port")
+        self.max_message_size = mta.get_int("max_message_size")
+        self.max_recipients = mta.get_int("max_recipients")
+        self.limits = Limits.from_section(mta)
+        self.max_connections = self.section.get_int("max_connections")
+        self.idle_timeout = self.section.get_float("idle_timeout")
+        self.hostname = self.section.get_str("hostname")
+        self.sessions: weakref.WeakSet[_Session] = weakref.WeakSet()
+        self._queue_lock = threading.Lock()
+
+    def locked_queue(self, name: str) -> Switchboard:
+        """``self.queue`` for worker threads: a queue is created once, whoever asks first."""
+        with self._queue_lock:
+            return self.queue(name)
+
+    async def serve(self, stopping: asyncio.Event) -> None:
+        hostname = self.hostname or await asyncio.to_thread(socket.getfqdn)
+        delivery = LMTPDelivery(
+            self.site,
+            self.locked_queue,
+            limits=self.limits,
+            max_recipients=self.max_recipients,
+            hostname=hostname,
+            log=self.log,
+        )
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(
+            lambda: self._protocol(delivery, hostname, loop),
+            self.host,
+            self.port,
+            reuse_port=self.count > 1 or None,
+        )
+        bound = ", ".join(str(sock.getsockname()[:2]) for sock in server.sockets)
+        self.log.info("listening for LMTP on %s", bound)
+        try:
+            await stopping.wait()
+        finally:
+            server.close()
+            await self._finish(delivery)
+            delivery.close()
+        self.log.info("stopped listening")
+
+    def _protocol(
+        self, delivery: LMTPDelivery, hostname: str, loop: asyncio.AbstractEventLoop
+    ) -> asyncio.BaseProtocol:
+        if len(self.sessions) >= self.max_connections:
+            self.log.warning("refused a connection: %d already open", len(self.sessions))
+            return _Refusal()
+        return _Session(
+            delivery,
+            sessions=self.sessions,
+            # A line may be as long as the whole message (plus CRLF and a stuffed dot).
+            line_length_limit=(self.max_message_size or UNLIMITED_LINE) + 3,
+            data_size_limit=self.max_message_size,
+            enable_SMTPUTF8=True,
+            hostname=hostname,
+            timeout=self.idle_timeout,
+            loop=loop,
+        )
+
+    async def _finish(self, delivery: LMTPDelivery) -> None:
+        """Let messages being stored get their replies, then hang up on everyone."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(delivery.idle.wait(), STOP_GRACE)
+        if delivery.busy:
+            self.log.warning("stopping with %d messages still being stored", delivery.busy)
+        for session in list(self.sessions):
+            session.hang_up(SHUTTING_DOWN)
+        # Give the closed transports a turn of the loop to flush and call connection_lost.
+        await asyncio.sleep(0)

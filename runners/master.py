@@ -1,0 +1,368 @@
+"""The master: starts every configured runner, watches it, restarts it, stops it.
+
+One master per site, guarded by the master lock.  It forks ``instances`` processes of
+every ``[runner.NAME]`` with ``start: yes``, each bound to its slice of the queue, and
+then only waits: for a child to exit (restarting it, or not, by its exit code), for
+SIGTERM/SIGINT (stop everything), SIGHUP (reopen logs, here and in every runner) and
+SIGUSR1 (restart every runner).  Signals reach the loop through the wake-up pipe, so
+the master never polls and never runs work inside a signal handler.
+
+Every change is written to the state file (``run_dir/master.json``) that ``posthorn
+status`` reads.  ``start`` is the entry point the command line calls.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import select
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+from flufl.lock import Lock, NotLockedError
+from posthorn.runners.base import ExitCode, run_runner
+from posthorn.runners.slots import RunnerSpec, Slot, describe_exit, runner_specs
+
+from posthorn.config import Config
+from posthorn.errors import PosthornError
+from posthorn.logs import reopen_logs
+from posthorn.runstate import (
+    MasterFiles,
+    ProcessId,
+    take_master_lock,
+    write_pid_file,
+    write_state,
+)
+from posthorn.site import Site
+
+__all__ = ["Master", "MasterError", "runner_specs"]
+
+PR_SET_PDEATHSIG = 1
+_HANDLED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGCHLD)
+
+
+def _set_parent_death_signal(signum: int) -> None:
+    """Have the kernel send ``signum`` to this process when its parent dies (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+    except (OSError, AttributeError):
+        # Not Linux: the runner's getppid() check between entries is the backstop.
+        pass
+
+
+class MasterError(PosthornError):
+    """The master could not start; the message says why."""
+
+
+class Master:
+    """The supervisor of one site's runner processes."""
+
+    def __init__(self, config: Config, specs: list[RunnerSpec], log: logging.Logger) -> None:
+        self.config = config
+        self.log = log
+        self.files = MasterFiles.of(config)
+        master = config["master"]
+        self.pause = master.get_float("restart_pause")
+        self.pause_max = master.get_float("restart_pause_max")
+        self.stop_timeout = master.get_float("stop_timeout")
+        self.lock_lifetime = master.get_float("lock_lifetime")
+        self.slots = [Slot(spec, i) for spec in specs if spec.start for i in range(spec.instances)]
+        self.started = time.time()
+        self._lock: Lock | None = None
+        self._wake: tuple[int, int] | None = None
+        self._stopping = False
+        self._next_refresh = time.monotonic() + self.lock_lifetime / 2
+
+    # -- life cycle -------------------------------------------------------------------
+
+    def prepare(self, *, force: bool) -> None:
+        """Take the lock, write the pid file, upgrade the database: all before forking."""
+        self._lock = take_master_lock(
+            self.files, lifetime=self.lock_lifetime, force=force, log=self.log
+        )
+        try:
+            write_pid_file(self.files.pid, ProcessId.current())
+            for key in ("queue_dir", "log_dir", "run_dir"):
+                self.config.path(key).mkdir(parents=True, exist_ok=True)
+            self._upgrade_schema()
+            self._write_state()
+        except BaseException:
+            self.release()
+            raise
+
+    def _upgrade_schema(self) -> None:
+        site = Site(self.config)
+        try:
+            databases = site.databases
+        except ImportError:
+            self.log.info("no database layer installed; schema upgrade skipped")
+            return
+        try:
+            databases.upgrade()
+        except Exception as error:
+            self.log.exception("database schema upgrade failed")
+            raise MasterError(f"database schema upgrade failed: {error}") from None
+        finally:
+            # Dispose of the engines now: connections must not be shared with children.
+            site.close()
+
+    def run(self) -> int:
+        """Start the runners and supervise them until told to stop; return the exit code."""
+        self._install_signals()
+        self.log.info(
+            "master started (pid %d) with %d runner processes", os.getpid(), len(self.slots)
+        )
+        try:
+            for slot in self.slots:
+                self._spawn(slot)
+            while not self._stopping:
+                for signum in self._wait(self._timeout()):
+                    self._on_signal(signum)
+                self._reap()
+                self._start_due()
+                self._refresh_lock()
+            return 0
+        except Exception:
+            self.log.exception("master failed; stopping every runner")
+            return 1
+        finally:
+            self._stop_all()
+            self.release()
+            self.log.info("master stopped")
+
+    def release(self) -> None:
+        """Remove the state and pid files and give up the lock (the order matters:
+        a new master may start the moment the lock is gone)."""
+        if self._lock is None:
+            return
+        self.files.state.unlink(missing_ok=True)
+        self.files.pid.unlink(missing_ok=True)
+        self._lock.unlock(unconditionally=True)
+        self._lock = None
+
+    # -- signals and waiting ----------------------------------------------------------
+
+    def _install_signals(self) -> None:
+        # Handlers do nothing: the C-level handler writes the signal number into the
+        # wake-up pipe, and the loop reads it from there at a safe point.
+        read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._wake = (read_fd, write_fd)
+        signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        for signum in _HANDLED:
+            signal.signal(signum, _ignore)
+
+    def _wait(self, timeout: float) -> list[int]:
+        """Wait up to ``timeout`` seconds for signals; return their numbers."""
+        assert self._wake is not None
+        ready, _, _ = select.select([self._wake[0]], [], [], max(timeout, 0.0))
+        if not ready:
+            return []
+        try:
+            return list(os.read(self._wake[0], 1024))
+        except BlockingIOError:
+            return []
+
+    def _timeout(self) -> float:
+        now = time.monotonic()
+        deadlines = [slot.due for slot in self.slots if slot.due is not None]
+        deadlines.append(self._next_refresh)
+        return max(min(deadlines) - now, 0.0)
+
+    def _on_signal(self, signum: int) -> None:
+        if signum in (signal.SIGTERM, signal.SIGINT):
+            self.log.info("received %s; stopping", signal.Signals(signum).name)
+            self._stopping = True
+        elif signum == signal.SIGHUP:
+            reopen_logs()
+            self.log.info("received SIGHUP; reopened the log file, telling the runners")
+            self._signal_children(signal.SIGHUP)
+        elif signum == signal.SIGUSR1:
+            self.log.info("received SIGUSR1; restarting every runner")
+            self._restart_all()
+
+    def _signal_children(self, signum: int) -> None:
+        for slot in self.slots:
+            if slot.pid is not None:
+                # One that has just exited is the reaper's business, not an error.
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(slot.pid, signum)
+
+    # -- children ---------------------------------------------------------------------
+
+    def _spawn(self, slot: Slot) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Block our signals across the fork: until the child has reset its handlers, a
+        # signal sent to it would land in the wake-up pipe it shares with the master.
+        master_pid = os.getpid()
+        signal.pthread_sigmask(signal.SIG_BLOCK, _HANDLED)
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = self._child(slot, master_pid)
+            finally:
+                os._exit(code)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HANDLED)
+        slot.running(pid)
+        self.log.info("started %s (pid %d)", slot.label, pid)
+        self._write_state()
+
+    def _child(self, slot: Slot, master_pid: int) -> int:
+        """The first moments of a runner process, then the runner itself."""
+        signal.set_wakeup_fd(-1)
+        for signum in _HANDLED:
+            signal.signal(signum, signal.SIG_DFL)
+        if self._wake is not None:
+            for fd in self._wake:
+                os.close(fd)
+        _set_parent_death_signal(signal.SIGTERM)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HANDLED)
+        if os.getppid() != master_pid:
+            return ExitCode.OK  # the master died before the death signal was armed
+        spec = slot.spec
+        return run_runner(
+            self.config,
+            spec.name,
+            spec.cls,
+            slice=slot.slice,
+            count=spec.instances,
+            master_pid=master_pid,
+        )
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            for slot in self.slots:
+                if slot.pid == pid:
+                    self._exited(slot, os.waitstatus_to_exitcode(status))
+                    break
+
+    def _exited(self, slot: Slot, code: int) -> None:
+        """Decide what a runner's exit means: stop, restart now, restart later, give up."""
+        uptime = slot.exited(describe_exit(code))
+        what = f"{slot.label} (uptime {uptime:.1f}s) {slot.last_exit}"
+        if self._stopping:
+            self.log.info("%s", what)
+        elif slot.restart_requested:
+            slot.schedule(0.0)
+        elif code == ExitCode.OK:
+            slot.state = "stopped"
+            self.log.info("%s; not restarted", what)
+        elif code == ExitCode.CONFIG:
+            slot.state = "failed"
+            self.log.error("%s: configuration error; not restarted", what)
+        elif code == ExitCode.RECYCLE:
+            slot.schedule(0.0)
+            self.log.info("%s; recycled", what)
+        else:
+            self._crashed(slot, code, uptime, what)
+        self._write_state()
+
+    def _crashed(self, slot: Slot, code: int, uptime: float, what: str) -> None:
+        # A runner that stayed up longer than the longest pause was healthy for a while:
+        # start its back-off from the beginning again.
+        if uptime >= self.pause_max:
+            slot.consecutive = 0
+        if code != ExitCode.TEMPFAIL:
+            slot.crashes += 1
+            if slot.crashes > slot.spec.max_restarts:
+                slot.state = "given-up"
+                self.log.error(
+                    "%s; not restarted: max_restarts (%d) reached",
+                    what,
+                    slot.spec.max_restarts,
+                )
+                return
+        pause = min(self.pause * 2**slot.consecutive, self.pause_max)
+        slot.consecutive += 1
+        slot.restarts += 1
+        slot.schedule(pause)
+        self.log.warning("%s; restarting in %.1fs (restart %d)", what, pause, slot.restarts)
+
+    def _start_due(self) -> None:
+        now = time.monotonic()
+        for slot in self.slots:
+            if slot.pid is None and slot.due is not None and slot.due <= now and not self._stopping:
+                self._spawn(slot)
+
+    def _restart_all(self) -> None:
+        """SIGUSR1: every runner starts afresh, with a fresh max_restarts allowance."""
+        for slot in self.slots:
+            slot.crashes = slot.consecutive = 0
+            if slot.pid is not None:
+                slot.restart_requested = True
+                os.kill(slot.pid, signal.SIGTERM)
+            else:
+                slot.schedule(0.0)
+        self._write_state()
+
+    def _stop_all(self) -> None:
+        """SIGTERM every runner, wait up to stop_timeout, then SIGKILL what is left."""
+        self._stopping = True
+        self._signal_children(signal.SIGTERM)
+        deadline = time.monotonic() + self.stop_timeout
+        while self._live() and time.monotonic() < deadline:
+            if self._wake is None:
+                break
+            for signum in self._wait(deadline - time.monotonic()):
+                if signum == signal.SIGHUP:
+                    reopen_logs()
+            self._reap()
+        for slot in self._live():
+            pid = slot.pid
+            assert pid is not None
+            self.log.warning("%s did not stop in %.1fs; killing it", slot.label, self.stop_timeout)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            slot.exited("killed by SIGKILL")
+        self._write_state()
+
+    def _live(self) -> list[Slot]:
+        return [slot for slot in self.slots if slot.pid is not None]
+
+    # -- lock and state ---------------------------------------------------------------
+
+    def _refresh_lock(self) -> None:
+        if time.monotonic() < self._next_refresh or self._lock is None:
+            return
+        self._next_refresh = time.monotonic() + self.lock_lifetime / 2
+        try:
+            self._lock.refresh()
+        except NotLockedError:
+            # Someone broke our lock (start --force): another master may be starting.
+            # Two sets of runners must never share the queues, so this one gives way.
+            self.log.critical("the master lock was taken from us; stopping")
+            self._lock = None
+            self._stopping = True
+
+    def _write_state(self) -> None:
+        if self._lock is None:
+            return
+        state: dict[str, Any] = {
+            "master": {
+                "pid": os.getpid(),
+                "start": ProcessId.current().start,
+                "started": self.started,
+                "host": socket.gethostname(),
+                "config": str(self.config.site_file) if self.config.site_file else None,
+            },
+            "updated": time.time(),
+            "runners": [slot.as_dict() for slot in self.slots],
+        }
+        write_state(self.files.state, state)
+
+
+def _ignore(signum: int, frame: object) -> None:
+    """A handler that only makes the signal count (the wake-up pipe reports it)."""

@@ -1,0 +1,54 @@
+"""``posthorn queues``: how much is waiting where, and for how long.
+
+Every directory under ``[paths] queue_dir`` is a queue, including ``shunt`` and ``bad``
+which no runner reads; a growing count or an old oldest entry there is what an
+administrator watches for.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from posthorn.cli import CliContext, pass_cli
+from posthorn.queues import Switchboard
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_cli
+def command(cli: CliContext, as_json: bool) -> None:
+    """Count the entries of every queue (waiting, being processed) and the oldest's age."""
+    root = cli.config.path("queue_dir")
+    names = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    rows = []
+    for name in names:
+        with Switchboard(root / name) as board:
+            claimed = sum(1 for entry in board.entries() if entry.state == "claimed")
+            row = {"queue": name, "queued": board.count(), "claimed": claimed}
+            rows.append({**row, "oldest": board.oldest_age()})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo(f"no queues under {root}")
+        return
+    click.echo(f"{'QUEUE':<12} {'QUEUED':>8} {'CLAIMED':>8} {'OLDEST':>8}")
+    for row in rows:
+        click.echo(
+            f"{row['queue']:<12} {row['queued']:>8} {row['claimed']:>8} {_age(row['oldest']):>8}"
+        )
+
+
+command.name = "queues"

@@ -1,0 +1,103 @@
+"""``posthorn start``: start the master and its runners, in the background by default.
+
+Everything that can fail -- the configuration, every runner section, the master lock,
+the database upgrade -- is checked while the terminal is still there to show the error
+(exit code 1).  In the background case the process that becomes the master takes the
+lock itself, so that the lock names the pid that really holds it, and reports over a
+pipe to this command, which returns once the master runs or has given up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from posthorn.cli import CliContext, pass_cli
+from posthorn.config import Config
+from posthorn.errors import PosthornError
+from posthorn.logs import log_path, setup_logging
+
+
+@click.command()
+@click.option("--foreground", is_flag=True, help="Stay in the foreground (for systemd and tests).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Break a master lock whose holder cannot be checked (another host, no pid file).",
+)
+@pass_cli
+def command(cli: CliContext, foreground: bool, force: bool) -> None:
+    """Start the master, which starts every configured runner."""
+    # The one place the core hands over to the runners (see DESIGN.md).
+    from posthorn.runners.master import Master, runner_specs
+
+    config = cli.config
+    specs = runner_specs(config)
+    if foreground:
+        master = Master(config, specs, setup_logging(config, "master", stderr=True))
+        master.prepare(force=force)
+        sys.exit(master.run())
+    pid = _daemonize(config, force)
+    click.echo(f"Posthorn started (master pid {pid}); log: {log_path(config, 'master')}")
+
+
+def _daemonize(config: Config, force: bool) -> int:
+    """Double-fork a detached master; return its pid once it reports it is running."""
+    read_fd, write_fd = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = os.fork()
+    if child == 0:
+        code = 1
+        try:
+            os.close(read_fd)
+            # A new session without a terminal; the second fork makes sure the master
+            # is not a session leader and can never acquire one again.
+            os.setsid()
+            code = _be_master(config, force, write_fd) if os.fork() == 0 else 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    os.waitpid(child, 0)
+    with os.fdopen(read_fd, "rb") as pipe:
+        report = pipe.read().decode("utf-8", "replace")
+    word, _, rest = report.partition(" ")
+    if word == "ok":
+        return int(rest)
+    raise PosthornError(rest or "the master exited before it started; see master.log")
+
+
+def _be_master(config: Config, force: bool, report_fd: int) -> int:
+    from posthorn.runners.master import Master, runner_specs
+
+    # Leave the start directory (so it can be unmounted) without losing relative
+    # entries of the import path that a runner may still need.
+    sys.path[:] = [os.path.abspath(entry) for entry in sys.path]
+    os.chdir("/")
+    log = setup_logging(config, "master")
+    try:
+        master = Master(config, runner_specs(config), log)
+        master.prepare(force=force)
+    except Exception as error:
+        if not isinstance(error, PosthornError):
+            log.exception("the master could not start")
+        os.write(report_fd, f"error {error}".encode())
+        return 1
+    os.write(report_fd, f"ok {os.getpid()}".encode())
+    os.close(report_fd)
+    _detach_stdio()
+    return master.run()
+
+
+def _detach_stdio() -> None:
+    """Point stdin, stdout and stderr at /dev/null: the terminal may go away."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    if null > 2:
+        os.close(null)
+
+
+command.name = "start"

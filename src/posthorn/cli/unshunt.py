@@ -1,0 +1,36 @@
+"""``posthorn unshunt``: send shunted entries back to the queue they failed in.
+
+Run it after fixing whatever made a runner fail on them; each entry returns with its
+attempt counter reset, and keeps its place in line.
+"""
+
+from __future__ import annotations
+
+import click
+
+from posthorn.cli import CliContext, pass_cli
+from posthorn.queues import Switchboard
+
+
+@click.command()
+@click.option("--queue", "from_queue", default="shunt", show_default=True,
+              help="The queue to empty (shunt, or a copy of it).")  # fmt: skip
+@pass_cli
+def command(cli: CliContext, from_queue: str) -> None:
+    """Re-queue every shunted entry to its original queue."""
+    root = cli.config.path("queue_dir")
+    source = root / from_queue
+    if not source.is_dir():
+        click.echo(f"nothing to unshunt: {source} does not exist")
+        return
+    with Switchboard(source) as shunt:
+        moved = shunt.unshunt(root)
+        left = shunt.count()
+    for filebase, queue in moved:
+        click.echo(f"{filebase} -> {queue}")
+    click.echo(f"{len(moved)} entries re-queued")
+    if left:
+        raise click.ClickException(f"{left} entries could not be re-queued; see the log")
+
+
+command.name = "unshunt"

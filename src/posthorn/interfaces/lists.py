@@ -1,0 +1,462 @@
+"""The list slice as the rest of Posthorn sees it: lists, members, rosters, pendings.
+
+A list is identified by its posting address (``dev@example.org``, the fqdn_listname)
+or by its RFC 2919 list-id (``dev.example.org``); every manager method that takes a
+list accepts either string or an IMailingList.  Members name their list by list-id and
+their address by email, never by a key into another slice.
+
+The list settings and their values follow GNU Mailman's REST ``config`` resource, so
+that web front ends written for Mailman find the names and choices they expect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol, runtime_checkable
+
+__all__ = [
+    "Action",
+    "ArchivePolicy",
+    "DeliveryMode",
+    "DeliveryStatus",
+    "IListManager",
+    "IMailingList",
+    "IMember",
+    "IPending",
+    "IRoster",
+    "ListRef",
+    "Role",
+    "SubscriptionPolicy",
+]
+
+Role = Literal["owner", "moderator", "member", "nonmember"]
+DeliveryMode = Literal["regular", "plaintext_digests", "mime_digests", "summary_digests"]
+DeliveryStatus = Literal["enabled", "by_user", "by_bounces", "by_moderator", "unknown"]
+Action = Literal["hold", "reject", "discard", "accept", "defer"]
+ArchivePolicy = Literal["never", "private", "public"]
+SubscriptionPolicy = Literal["open", "confirm", "moderate", "confirm_then_moderate"]
+ArchiveRenderingMode = Literal["text", "markdown"]
+AutoResponse = Literal["none", "respond_and_discard", "respond_and_continue"]
+DigestFrequency = Literal["yearly", "monthly", "quarterly", "weekly", "daily"]
+DmarcAction = Literal["no_mitigation", "munge_from", "wrap_message", "reject", "discard"]
+FilterAction = Literal["hold", "reject", "discard", "accept", "defer", "forward", "preserve"]
+BounceForward = Literal["discard", "administrators", "site_owner"]
+RosterVisibility = Literal["public", "members", "moderators"]
+NewsModeration = Literal["none", "open_moderated", "moderated"]
+Personalization = Literal["none", "individual", "full"]
+ReplyTo = Literal["no_munging", "point_to_list", "explicit_header", "explicit_header_only"]
+
+
+@runtime_checkable
+class IMailingList(Protocol):
+    """A read-only view of one list: identity, counters and every setting.
+
+    Change settings with ``IListManager.update``; the view does not change under you.
+    """
+
+    # Identity, derived addresses and what Posthorn counts (read-only everywhere).
+    @property
+    def list_id(self) -> str: ...
+    @property
+    def fqdn_listname(self) -> str: ...
+    @property
+    def list_name(self) -> str: ...
+    @property
+    def mail_host(self) -> str: ...
+    @property
+    def posting_address(self) -> str: ...
+    @property
+    def request_address(self) -> str: ...
+    @property
+    def owner_address(self) -> str: ...
+    @property
+    def bounces_address(self) -> str: ...
+    @property
+    def join_address(self) -> str: ...
+    @property
+    def leave_address(self) -> str: ...
+    @property
+    def no_reply_address(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def post_id(self) -> int: ...
+    @property
+    def volume(self) -> int: ...
+    @property
+    def next_digest_number(self) -> int: ...
+    @property
+    def last_post_at(self) -> datetime | None: ...
+    @property
+    def digest_last_sent_at(self) -> datetime | None: ...
+    @property
+    def usenet_watermark(self) -> int | None: ...
+
+    # Text.
+    @property
+    def display_name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def info(self) -> str: ...
+    @property
+    def subject_prefix(self) -> str: ...
+    @property
+    def preferred_language(self) -> str: ...
+    @property
+    def reply_to_address(self) -> str: ...
+    @property
+    def linked_newsgroup(self) -> str: ...
+    @property
+    def autoresponse_owner_text(self) -> str: ...
+    @property
+    def autoresponse_postings_text(self) -> str: ...
+    @property
+    def autoresponse_request_text(self) -> str: ...
+    @property
+    def dmarc_moderation_notice(self) -> str: ...
+    @property
+    def dmarc_wrapped_message_text(self) -> str: ...
+    @property
+    def moderator_password(self) -> str | None: ...
+
+    # Processing: which pipelines and chains a post or an owner message goes through.
+    @property
+    def posting_pipeline(self) -> str: ...
+    @property
+    def owner_pipeline(self) -> str: ...
+    @property
+    def posting_chain(self) -> str: ...
+    @property
+    def owner_chain(self) -> str: ...
+
+    # Choices.
+    @property
+    def default_member_action(self) -> Action: ...
+    @property
+    def default_nonmember_action(self) -> Action: ...
+    @property
+    def archive_policy(self) -> ArchivePolicy: ...
+    @property
+    def archive_rendering_mode(self) -> ArchiveRenderingMode: ...
+    @property
+    def subscription_policy(self) -> SubscriptionPolicy: ...
+    @property
+    def unsubscription_policy(self) -> SubscriptionPolicy: ...
+    @property
+    def reply_goes_to_list(self) -> ReplyTo: ...
+    @property
+    def personalize(self) -> Personalization: ...
+    @property
+    def member_roster_visibility(self) -> RosterVisibility: ...
+    @property
+    def dmarc_mitigate_action(self) -> DmarcAction: ...
+    @property
+    def filter_action(self) -> FilterAction: ...
+    @property
+    def forward_unrecognized_bounces_to(self) -> BounceForward: ...
+    @property
+    def newsgroup_moderation(self) -> NewsModeration: ...
+    @property
+    def digest_volume_frequency(self) -> DigestFrequency: ...
+    @property
+    def autorespond_owner(self) -> AutoResponse: ...
+    @property
+    def autorespond_postings(self) -> AutoResponse: ...
+    @property
+    def autorespond_requests(self) -> AutoResponse: ...
+
+    # Switches.
+    @property
+    def advertised(self) -> bool: ...
+    @property
+    def emergency(self) -> bool: ...
+    @property
+    def anonymous_list(self) -> bool: ...
+    @property
+    def allow_list_posts(self) -> bool: ...
+    @property
+    def include_rfc2369_headers(self) -> bool: ...
+    @property
+    def first_strip_reply_to(self) -> bool: ...
+    @property
+    def require_explicit_destination(self) -> bool: ...
+    @property
+    def administrivia(self) -> bool: ...
+    @property
+    def admin_immed_notify(self) -> bool: ...
+    @property
+    def admin_notify_mchanges(self) -> bool: ...
+    @property
+    def send_welcome_message(self) -> bool: ...
+    @property
+    def send_goodbye_message(self) -> bool: ...
+    @property
+    def respond_to_post_requests(self) -> bool: ...
+    @property
+    def digests_enabled(self) -> bool: ...
+    @property
+    def digest_send_periodic(self) -> bool: ...
+    @property
+    def filter_content(self) -> bool: ...
+    @property
+    def collapse_alternatives(self) -> bool: ...
+    @property
+    def convert_html_to_plaintext(self) -> bool: ...
+    @property
+    def dmarc_mitigate_unconditionally(self) -> bool: ...
+    @property
+    def process_bounces(self) -> bool: ...
+    @property
+    def bounce_notify_owner_on_bounce_increment(self) -> bool: ...
+    @property
+    def bounce_notify_owner_on_disable(self) -> bool: ...
+    @property
+    def bounce_notify_owner_on_removal(self) -> bool: ...
+    @property
+    def gateway_to_mail(self) -> bool: ...
+    @property
+    def gateway_to_news(self) -> bool: ...
+    @property
+    def nntp_prefix_subject_too(self) -> bool: ...
+
+    # Numbers (max_message_size in KiB; 0 means no limit, as in Mailman).
+    @property
+    def max_message_size(self) -> int: ...
+    @property
+    def max_num_recipients(self) -> int: ...
+    @property
+    def max_days_to_hold(self) -> int: ...
+    @property
+    def bounce_score_threshold(self) -> int: ...
+    @property
+    def bounce_you_are_disabled_warnings(self) -> int: ...
+    @property
+    def digest_size_threshold(self) -> float: ...
+
+    # Durations, written with units as in the configuration ("90d", "7d").
+    @property
+    def autoresponse_grace_period(self) -> str: ...
+    @property
+    def bounce_info_stale_after(self) -> str: ...
+    @property
+    def bounce_you_are_disabled_warnings_interval(self) -> str: ...
+
+    # Address and MIME-type lists.
+    @property
+    def acceptable_aliases(self) -> Sequence[str]: ...
+    @property
+    def accept_these_nonmembers(self) -> Sequence[str]: ...
+    @property
+    def hold_these_nonmembers(self) -> Sequence[str]: ...
+    @property
+    def reject_these_nonmembers(self) -> Sequence[str]: ...
+    @property
+    def discard_these_nonmembers(self) -> Sequence[str]: ...
+    @property
+    def dmarc_addresses(self) -> Sequence[str]: ...
+    @property
+    def filter_types(self) -> Sequence[str]: ...
+    @property
+    def pass_types(self) -> Sequence[str]: ...
+    @property
+    def filter_extensions(self) -> Sequence[str]: ...
+    @property
+    def pass_extensions(self) -> Sequence[str]: ...
+
+
+ListRef = IMailingList | str
+
+
+@runtime_checkable
+class IMember(Protocol):
+    """One address in one role on one list."""
+
+    @property
+    def member_id(self) -> str:
+        """32 lowercase hex digits, stable for the membership's life."""
+
+    @property
+    def list_id(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def display_name(self) -> str | None: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def moderation_action(self) -> Action | None:
+        """None means the list's default for the role."""
+
+    @property
+    def delivery_mode(self) -> DeliveryMode: ...
+    @property
+    def delivery_status(self) -> DeliveryStatus: ...
+    @property
+    def user_id(self) -> str | None:
+        """The user owning the address when it subscribed, if any."""
+
+    @property
+    def subscribed_on(self) -> datetime: ...
+
+
+class IRoster(Protocol):
+    """One list's memberships, by role; every property is a fresh query."""
+
+    @property
+    def list_id(self) -> str: ...
+    @property
+    def members(self) -> Sequence[IMember]:
+        """Role ``member``, any delivery mode."""
+
+    @property
+    def regular_members(self) -> Sequence[IMember]: ...
+    @property
+    def digest_members(self) -> Sequence[IMember]: ...
+    @property
+    def owners(self) -> Sequence[IMember]: ...
+    @property
+    def moderators(self) -> Sequence[IMember]: ...
+    @property
+    def administrators(self) -> Sequence[IMember]:
+        """Owners and moderators."""
+
+    @property
+    def nonmembers(self) -> Sequence[IMember]: ...
+    def get_member(self, email: str, role: Role = "member") -> IMember | None: ...
+
+
+@runtime_checkable
+class IPending(Protocol):
+    """Something waiting for a confirmation token (a subscription, an unsubscription...)."""
+
+    @property
+    def token(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def list_id(self) -> str | None: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+    @property
+    def created_on(self) -> datetime: ...
+    @property
+    def expires_on(self) -> datetime: ...
+
+
+class IListManager(Protocol):
+    """Lists, their settings, their members and pending confirmations.
+
+    Errors: InvalidListNameError, InvalidAddressError, DuplicateListError,
+    NoSuchListError, NoSuchDomainError, InvalidSettingError (and its Unknown/ReadOnly
+    subclasses), AlreadyMemberError, NotAMemberError, NoSuchMemberError.
+    """
+
+    def create(
+        self, fqdn_listname: str, *, owners: Sequence[str] = (), create_domain: bool = True
+    ) -> IMailingList:
+        """A new list with default settings; fires ListCreatedEvent.
+
+        The domain is created when missing unless ``create_domain`` is false
+        (NoSuchDomainError then).  Each owner is subscribed with role ``owner``.
+        """
+
+    def get(self, name: str) -> IMailingList | None:
+        """By posting address or list-id."""
+
+    def require(self, mlist: ListRef) -> IMailingList:
+        """Like get, but NoSuchListError when missing."""
+
+    def remove(self, mlist: ListRef) -> None:
+        """Delete the list, its members and pendings; fires ListDeletedEvent."""
+
+    def lists(
+        self,
+        *,
+        mail_host: str | None = None,
+        advertised: bool | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[IMailingList]:
+        """Lists ordered by list-id, optionally of one domain or advertised only."""
+
+    def count(self, *, mail_host: str | None = None, advertised: bool | None = None) -> int: ...
+
+    def update(self, mlist: ListRef, **settings: Any) -> IMailingList:
+        """Change settings, checked against their types and choices, all or none.
+
+        Fires ConfigurationChangeEvent with the settings that changed value.
+        """
+
+    def record_post(self, mlist: ListRef) -> int:
+        """Count a post (post_id + 1, last_post_at = now) atomically; the new post_id."""
+
+    def subscribe(
+        self,
+        mlist: ListRef,
+        email: str,
+        *,
+        role: Role = "member",
+        display_name: str | None = None,
+        delivery_mode: DeliveryMode = "regular",
+        delivery_status: DeliveryStatus = "enabled",
+        moderation_action: Action | None = None,
+    ) -> IMember:
+        """Add the address (registered through the user manager) in that role.
+
+        Fires SubscriptionEvent; AlreadyMemberError if it holds the role already.
+        """
+
+    def unsubscribe(self, mlist: ListRef, email: str, role: Role = "member") -> None:
+        """Fires UnsubscriptionEvent; NotAMemberError if it does not hold the role."""
+
+    def roster(self, mlist: ListRef) -> IRoster: ...
+
+    def find_members(
+        self,
+        *,
+        list_id: str | None = None,
+        email: str | None = None,
+        role: Role | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[IMember]:
+        """Memberships matching every criterion given, by list-id, then email, then role."""
+
+    def get_member(self, member_id: str) -> IMember | None: ...
+
+    def update_member(
+        self,
+        member_id: str,
+        *,
+        display_name: str | None = None,
+        moderation_action: Action | Literal["default"] | None = None,
+        delivery_mode: DeliveryMode | None = None,
+        delivery_status: DeliveryStatus | None = None,
+    ) -> IMember:
+        """Change what is given; ``moderation_action="default"`` clears it."""
+
+    def add_pending(
+        self,
+        type: str,
+        data: Mapping[str, Any],
+        lifetime: timedelta,
+        *,
+        list_id: str | None = None,
+    ) -> str:
+        """Keep JSON-safe ``data`` until confirmed or expired; returns a url-safe token."""
+
+    def get_pending(self, token: str) -> IPending | None:
+        """The pending request, or None if unknown or expired."""
+
+    def confirm(self, token: str) -> IPending | None:
+        """Take the pending request out (it cannot be confirmed twice); None if expired."""
+
+    def pendings(
+        self, *, type: str | None = None, list_id: str | None = None
+    ) -> Sequence[IPending]:
+        """Unexpired pending requests, oldest first."""
+
+    def evict_expired(self) -> int:
+        """Delete expired pending requests; how many went."""

@@ -1,0 +1,96 @@
+"""Logging set-up: one file per process kind under ``[paths] log_dir``, reopenable.
+
+The master logs to ``master.log`` and every runner to ``NAME.log`` (all instances of a
+runner share the file; each line carries the process id).  Files are opened in append
+mode and reopened on request -- the master and the runners do so on SIGHUP -- so that
+logrotate can rename a file and have the next line go to a fresh one, without the
+``copytruncate`` race that loses lines.
+
+Reopening is requested from signal handlers but performed by the process's main loop
+at a safe point: closing a stream in the middle of another write, from a handler that
+interrupted it, could lose or tear a line.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from posthorn.config import Config, ConfigError
+
+__all__ = ["FORMAT", "ReopenableFileHandler", "log_path", "reopen_logs", "setup_logging"]
+
+FORMAT = "%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
+
+
+class ReopenableFileHandler(logging.FileHandler):
+    """A file handler whose file can be closed and reopened under the same name."""
+
+    def __init__(self, path: Path) -> None:
+        # delay=True: the file is opened on the first line, and again after reopen().
+        super().__init__(path, mode="a", encoding="utf-8", delay=True)
+
+    def reopen(self) -> None:
+        """Close the stream; the next record opens ``self.baseFilename`` afresh."""
+        self.acquire()
+        try:
+            if self.stream is not None:
+                try:
+                    self.stream.flush()
+                finally:
+                    self.stream.close()
+                    # FileHandler.emit opens the file again when the stream is None.
+                    self.stream = None
+        finally:
+            self.release()
+
+
+def log_path(config: Config, name: str) -> Path:
+    """The file a process named ``name`` (``master`` or a runner) writes to."""
+    return config.path("log_dir") / f"{name}.log"
+
+
+def _level(config: Config) -> int:
+    word = config["logging"].get_str("level").strip().upper()
+    level = logging.getLevelName(word)
+    if not isinstance(level, int):
+        raise ConfigError(f"unknown log level {word.lower()!r}", section="logging", key="level")
+    return level
+
+
+def setup_logging(config: Config, name: str, *, stderr: bool = False) -> logging.Logger:
+    """Send this process's log records to ``log_dir/NAME.log``; return ``posthorn.NAME``.
+
+    Everything the process logs goes to the one file -- the runner's own logger, the
+    core's (``posthorn.events``, the database), libraries' -- so that a person reading
+    ``NAME.log`` sees the whole story of that runner.  Handlers installed by an earlier
+    call are removed first: a runner forked from the master must not keep writing to
+    ``master.log``.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    path = log_path(config, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    formatter = logging.Formatter(FORMAT)
+    file_handler = ReopenableFileHandler(path)
+    file_handler.setFormatter(formatter)
+    root.addHandler(file_handler)
+    if stderr:
+        # In the foreground (under systemd, in a terminal) the same lines go to stderr,
+        # where the journal or the person watching picks them up.
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(formatter)
+        root.addHandler(stream)
+    root.setLevel(_level(config))
+    logging.captureWarnings(True)
+    return logging.getLogger(f"posthorn.{name}")
+
+
+def reopen_logs() -> None:
+    """Reopen every log file this process writes (after logrotate renamed them)."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, ReopenableFileHandler):
+            handler.reopen()

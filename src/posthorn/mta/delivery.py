@@ -1,0 +1,253 @@
+"""What the LMTP runner does with a delivery: recipients at RCPT, the message at DATA.
+
+RCPT: each address is parsed (``recipients``) and looked up.  A domain we do not serve
+gets ``550 5.1.2``, an address that names no list ``550 5.1.1``, one recipient past
+``[mta] max_recipients`` ``452 4.5.3``.  Look-ups run in one dedicated thread: the event
+loop never waits for the database, and the database layer only ever sees one thread of
+this process.  A failed look-up (database down) is ``451``: the MTA tries again later.
+
+DATA: LMTP answers once per accepted recipient, in RCPT order.  First, off the loop, the
+message is made safe to store: its line endings normalised, its structure checked
+against the caps (``precheck``: ``554 5.6.0`` naming the limit, for every recipient), and
+a Message-ID added if it has none.  Then every recipient gets its own entry, on queue
+``incoming`` (posting and ``-owner``), ``command`` or ``bounce``, with metadata:
+``list_id``, ``subaddress``, ``original_recipient``, ``envelope_sender`` ("" for the null
+sender), ``original_size`` (bytes as received), ``received_time`` (seconds since the
+epoch) and the routing flags and data of ``Recipient.msgdata``.
+
+A recipient gets 250 only when its entry is durable: the writing thread fsyncs the file,
+and the queue directory is fsynced by a group commit (``commit``) shared by concurrent
+sessions.  A failure on our side -- disk full, permissions, a queue directory gone --
+is 452 (no space) or 451 for the recipients it hit, never a 5xx, and the log says why;
+the MTA keeps the message and retries.  Nothing half-written stays behind: the queue
+writes under a temporary name and removes it on failure.
+
+Bare CR and LF: aiosmtpd ends DATA only at CRLF "." CRLF, so a bare "\\n.\\n" cannot end
+the message early.  What remains is normalised to CRLF, as Postfix's default
+``smtpd_forbid_bare_newline = normalize`` does, so a smuggled "second message" stays
+text inside the first, and every later reader splits the same lines.
+
+A message the email package cannot parse is accepted and queued raw.  The precheck has
+already refused what makes the parser recurse or drown, so what is left is a limit of
+our parser, not something the sender could fix: a 5xx would bounce mail we can keep, a
+4xx would make the MTA retry a certain failure for days.  The queue stores bytes
+anyway, and a reader whose parse fails moves the entry to ``bad`` with the reason
+(``Switchboard.dequeue``), where a person can see it and re-queue it after a fix.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from email.utils import make_msgid
+from typing import Any, Protocol, TypeVar
+from weakref import WeakKeyDictionary
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from posthorn.interfaces.domains import IDomainManager
+from posthorn.interfaces.lists import IListManager
+from posthorn.interfaces.queues import ISwitchboard
+from posthorn.mta.commit import GroupCommit
+from posthorn.mta.precheck import (
+    Limits,
+    StructureError,
+    check_structure,
+    header_names,
+    normalize_line_endings,
+)
+from posthorn.mta.recipients import InvalidRecipient, Recipient, parse_recipient
+
+__all__ = ["Directory", "LMTPDelivery", "Target"]
+
+T = TypeVar("T")
+NULL_SENDER = "<>"
+
+
+class Directory(Protocol):
+    """Where lists and domains are looked up (a ``Site`` is one)."""
+
+    @property
+    def lists(self) -> IListManager: ...
+
+    @property
+    def domains(self) -> IDomainManager: ...
+
+
+@dataclass(frozen=True)
+class Target:
+    """An accepted recipient: the parsed address and the list-id it resolved to."""
+
+    recipient: Recipient
+    list_id: str
+
+
+class LMTPDelivery:
+    """The aiosmtpd handler: ``handle_RCPT`` and ``handle_DATA``.
+
+    ``queue(name)`` returns the queue to write to; it is called in worker threads.
+    """
+
+    def __init__(
+        self,
+        directory: Directory,
+        queue: Callable[[str], ISwitchboard],
+        *,
+        limits: Limits,
+        max_recipients: int,
+        hostname: str,
+        log: logging.Logger,
+    ) -> None:
+        self.directory = directory
+        self.queue = queue
+        self.limits = limits
+        self.max_recipients = max_recipients
+        self.hostname = hostname
+        self.log = log
+        # Messages being stored now, and an event set whenever there are none: a
+        # stopping runner waits for it so that no stored message goes unanswered.
+        self.busy = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self._lookups = ThreadPoolExecutor(1, thread_name_prefix="lmtp-lookup")
+        self._commits: dict[str, GroupCommit] = {}
+        self._targets: WeakKeyDictionary[Envelope, list[Target]] = WeakKeyDictionary()
+
+    def close(self) -> None:
+        self._lookups.shutdown(wait=False, cancel_futures=True)
+
+    def commits(self, name: str) -> GroupCommit:
+        """The group commit of queue ``name`` (created on first use)."""
+        if name not in self._commits:
+            self._commits[name] = GroupCommit(lambda: self.queue(name).sync())
+        return self._commits[name]
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if len(envelope.rcpt_tos) >= self.max_recipients:
+            return f"452 4.5.3 Too many recipients (limit {self.max_recipients})"
+        try:
+            recipient = parse_recipient(address)
+        except InvalidRecipient:
+            return f"550 5.1.1 No such list: {address}"
+        try:
+            found = await self._lookup(self._resolve, recipient)
+        except Exception as error:
+            self.log.error("RCPT %s: cannot look up the list: %s", address, error)
+            return "451 4.3.0 Cannot look up the list now, try again later"
+        if isinstance(found, str):
+            return found
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        self._targets.setdefault(envelope, []).append(found)
+        return "250 2.1.5 OK"
+
+    def _resolve(self, recipient: Recipient) -> Target | str:
+        """A Target, or the reply refusing the recipient (runs in the look-up thread)."""
+        if self.directory.domains.get(recipient.domain) is None:
+            return f"550 5.1.2 Domain not served here: {recipient.domain}"
+        mlist = self.directory.lists.get(recipient.fqdn_listname)
+        if mlist is None:
+            return f"550 5.1.1 No such list: {recipient.address}"
+        return Target(recipient, mlist.list_id)
+
+    async def _lookup(self, function: Callable[[Recipient], T], recipient: Recipient) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._lookups, function, recipient)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        targets = self._targets.pop(envelope, [])
+        self.busy += 1
+        self.idle.clear()
+        try:
+            replies = await self._deliver(envelope, targets)
+        finally:
+            self.busy -= 1
+            if not self.busy:
+                self.idle.set()
+        # aiosmtpd sends the returned text as is: one reply line per recipient.
+        return "\r\n".join(replies)
+
+    async def _deliver(self, envelope: Envelope, targets: list[Target]) -> list[str]:
+        raw = envelope.original_content or b""
+        try:
+            data = await asyncio.to_thread(self.prepare, raw)
+        except StructureError as refused:
+            self.log.info("refused a message from %s: %s", envelope.mail_from, refused.reply)
+            return [refused.reply] * len(targets)
+        except Exception:
+            self.log.exception("cannot prepare a message from %s", envelope.mail_from)
+            return ["451 4.3.0 Error in processing, try again later"] * len(targets)
+        common = {
+            "envelope_sender": "" if envelope.mail_from == NULL_SENDER else envelope.mail_from,
+            "original_size": len(raw),
+            "received_time": time.time(),
+        }
+        entries = [(t.recipient.queue, self.metadata(t, common)) for t in targets]
+        results = await asyncio.to_thread(self.store, data, entries)
+        await self._commit(entries, results)
+        return [self._reply(t, result) for t, result in zip(targets, results, strict=True)]
+
+    def prepare(self, raw: bytes) -> bytes:
+        """The bytes to queue, or StructureError (runs in a worker thread)."""
+        data = normalize_line_endings(raw)
+        check_structure(data, self.limits)
+        if b"message-id" not in header_names(data):
+            # make_msgid is given the domain: without one it asks the resolver.
+            msgid = make_msgid(domain=self.hostname)
+            data = b"Message-ID: %s\r\n%s" % (msgid.encode("ascii"), data)
+        return data
+
+    @staticmethod
+    def metadata(target: Target, common: dict[str, Any]) -> dict[str, Any]:
+        msgdata = dict(common)
+        msgdata["list_id"] = target.list_id
+        msgdata.update(target.recipient.msgdata())
+        return msgdata
+
+    def store(
+        self, data: bytes, entries: Sequence[tuple[str, dict[str, Any]]]
+    ) -> list[str | Exception]:
+        """Write one entry per recipient, each fsynced but its directory not yet."""
+        results: list[str | Exception] = []
+        for name, msgdata in entries:
+            try:
+                results.append(self.queue(name).enqueue(data, msgdata, durable=False))
+            except Exception as error:
+                results.append(error)
+        return results
+
+    async def _commit(
+        self, entries: Sequence[tuple[str, dict[str, Any]]], results: list[str | Exception]
+    ) -> None:
+        """Make every written entry durable; an entry whose commit fails becomes an error."""
+        written = zip(entries, results, strict=True)
+        names = sorted({name for (name, _), result in written if isinstance(result, str)})
+        outcomes = await asyncio.gather(
+            *(self.commits(name).commit() for name in names), return_exceptions=True
+        )
+        pairs = zip(names, outcomes, strict=True)
+        failed = {name: outcome for name, outcome in pairs if isinstance(outcome, Exception)}
+        for index, (name, _) in enumerate(entries):
+            if name in failed and isinstance(results[index], str):
+                results[index] = failed[name]
+
+    def _reply(self, target: Target, result: str | Exception) -> str:
+        if isinstance(result, str):
+            return f"250 2.0.0 Queued as {result}"
+        address = target.recipient.address
+        self.log.error("cannot queue the message for %s: %s", address, result)
+        if isinstance(result, OSError) and result.errno in (errno.ENOSPC, errno.EDQUOT):
+            return "452 4.3.1 Insufficient system storage, try again later"
+        return "451 4.3.0 Cannot queue the message now, try again later"
