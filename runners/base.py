@@ -254,10 +254,15 @@ class Runner(BaseRunner):
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_reopen)
+        # The master forks runners with SIGHUP blocked; one sent while this runner was
+        # starting is delivered now, to the handler.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
 
     def _remove_signals(self) -> None:
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(signum, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # A reopen request while exiting is moot, and must not kill the process.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         signal.set_wakeup_fd(-1)
         if self._wake_fds is not None:
             for fd in self._wake_fds:
@@ -287,6 +292,7 @@ class ServiceRunner(BaseRunner):
         loop.add_signal_handler(signal.SIGTERM, stopping.set)
         loop.add_signal_handler(signal.SIGINT, stopping.set)
         loop.add_signal_handler(signal.SIGHUP, self._reopen)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})  # see Runner
         watcher = asyncio.create_task(self._watch_master(stopping))
         try:
             await self.serve(stopping)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 import weakref
@@ -37,6 +38,8 @@ from typing import Any, AnyStr
 
 from aiosmtpd.lmtp import LMTP
 
+from posthorn import __version__
+from posthorn.config import ConfigError
 from posthorn.mta.delivery import LMTPDelivery
 from posthorn.mta.precheck import Limits
 from posthorn.queues import Switchboard
@@ -50,6 +53,7 @@ STOP_GRACE = 5.0
 UNLIMITED_LINE = 2**30
 TOO_MANY_CONNECTIONS = b"421 4.3.2 Too many connections, try again later\r\n"
 SHUTTING_DOWN = b"421 4.3.2 Service shutting down, try again later\r\n"
+AIOSMTPD_LOGGER = "mail.log"
 # aiosmtpd's own replies for data it refused while reading it (aiosmtpd 1.4).
 _AIOSMTPD_TOO_MUCH = "552 Error: Too much mail data"
 _AIOSMTPD_TOO_LONG = "500 Line too long"
@@ -88,18 +92,16 @@ class _Session(LMTP):
 
     async def push(self, status: AnyStr) -> None:
         if self._in_data and isinstance(status, str) and self.envelope is not None:
-            status = self._per_recipient(status)  # type: ignore[assignment]
-        await super().push(status)
+            await super().push(self._per_recipient(status))
+        else:
+            await super().push(status)
 
     def _per_recipient(self, status: str) -> str:
         """Turn aiosmtpd's single refusal of oversized data into one per recipient."""
-        limit = self.data_size_limit
-        if status == _AIOSMTPD_TOO_MUCH:
-            reply = f"552 5.3.4 Message too big (limit {limit} bytes)"
-        elif status.startswith(_AIOSMTPD_TOO_LONG):
-            reply = f"552 5.3.4 Line too long (limit {limit} bytes)"
-        else:
+        # The line limit is the size limit, so a line too long is a message too big.
+        if status != _AIOSMTPD_TOO_MUCH and not status.startswith(_AIOSMTPD_TOO_LONG):
             return status
+        reply = f"552 5.3.4 Message too big (limit {self.data_size_limit} bytes)"
         assert self.envelope is not None
         return "\r\n".join([reply] * max(len(self.envelope.rcpt_tos), 1))
 
@@ -133,8 +135,25 @@ class LMTPRunner(ServiceRunner):
         self.max_connections = self.section.get_int("max_connections")
         self.idle_timeout = self.section.get_float("idle_timeout")
         self.hostname = self.section.get_str("hostname")
+        self._check_limits()
         self.sessions: weakref.WeakSet[_Session] = weakref.WeakSet()
         self._queue_lock = threading.Lock()
+
+    def _check_limits(self) -> None:
+        """Refuse limits that would turn every client away (a configuration error)."""
+        mta = self.site.config["mta"]
+        for section, key, bad in (
+            (self.section, "max_connections", self.max_connections < 1),
+            (mta, "max_recipients", self.max_recipients < 1),
+            (self.section, "idle_timeout", self.idle_timeout <= 0),
+        ):
+            if bad:
+                raise ConfigError(
+                    f"must be more than 0, got {section.raw(key)!r}",
+                    file=section.source(key),
+                    section=section.name,
+                    key=key,
+                )
 
     def locked_queue(self, name: str) -> Switchboard:
         """``self.queue`` for worker threads: a queue is created once, whoever asks first."""
@@ -142,6 +161,9 @@ class LMTPRunner(ServiceRunner):
             return self.queue(name)
 
     async def serve(self, stopping: asyncio.Event) -> None:
+        # aiosmtpd logs every command at INFO; keep that for debugging only.
+        if not self.log.isEnabledFor(logging.DEBUG):
+            logging.getLogger(AIOSMTPD_LOGGER).setLevel(logging.WARNING)
         hostname = self.hostname or await asyncio.to_thread(socket.getfqdn)
         delivery = LMTPDelivery(
             self.site,
@@ -182,6 +204,7 @@ class LMTPRunner(ServiceRunner):
             data_size_limit=self.max_message_size,
             enable_SMTPUTF8=True,
             hostname=hostname,
+            ident=f"Posthorn {__version__}",
             timeout=self.idle_timeout,
             loop=loop,
         )

@@ -72,7 +72,7 @@ class Master:
         self.pause_max = master.get_float("restart_pause_max")
         self.stop_timeout = master.get_float("stop_timeout")
         self.lock_lifetime = master.get_float("lock_lifetime")
-        self.slots = [Slot(spec, i) for spec in specs if spec.start for i in range(spec.instances)]
+        self.slots = [Slot(spec, i) for spec in specs for i in range(spec.instances)]
         self.started = time.time()
         self._lock: Lock | None = None
         self._wake: tuple[int, int] | None = None
@@ -83,6 +83,9 @@ class Master:
 
     def prepare(self, *, force: bool) -> None:
         """Take the lock, write the pid file, upgrade the database: all before forking."""
+        # Handlers first: once the pid file exists, `posthorn reopen` may send SIGHUP,
+        # whose default action would end the master.
+        self._install_signals()
         self._lock = take_master_lock(
             self.files, lifetime=self.lock_lifetime, force=force, log=self.log
         )
@@ -114,7 +117,6 @@ class Master:
 
     def run(self) -> int:
         """Start the runners and supervise them until told to stop; return the exit code."""
-        self._install_signals()
         self.log.info(
             "master started (pid %d) with %d runner processes", os.getpid(), len(self.slots)
         )
@@ -223,7 +225,10 @@ class Master:
             for fd in self._wake:
                 os.close(fd)
         _set_parent_death_signal(signal.SIGTERM)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HANDLED)
+        # SIGTERM may end a runner that is still starting (it has no entry in hand yet),
+        # but SIGHUP must not: it stays blocked, and so pending, until the runner has
+        # a handler for it (see posthorn.runners.base).
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(_HANDLED) - {signal.SIGHUP})
         if os.getppid() != master_pid:
             return ExitCode.OK  # the master died before the death signal was armed
         spec = slot.spec

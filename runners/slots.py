@@ -35,41 +35,48 @@ class RunnerSpec:
     name: str
     cls: type[BaseRunner]
     instances: int
-    start: bool
     max_restarts: int
     queue: str | None  # the queue it reads; None for a service runner
 
 
 def runner_specs(config: Config) -> list[RunnerSpec]:
-    """Every configured runner, checked; raises ConfigError naming section and key."""
+    """Every runner to start, checked; raises ConfigError naming section and key.
+
+    The values of every ``[runner.NAME]`` section are checked, but only runners with
+    ``start: yes`` have their class imported: a runner switched off may well need a
+    dependency this site has not installed.
+    """
     registry = Registry(config)
-    return [_spec(registry, name, config.runner(name)) for name in sorted(config.named("runner"))]
+    specs = [_spec(registry, name, config.runner(name)) for name in sorted(config.named("runner"))]
+    return [spec for spec in specs if spec is not None]
 
 
 def _fail(section: Section, key: str, message: str) -> ConfigError:
     return ConfigError(message, file=section.source(key), section=section.name, key=key)
 
 
-def _spec(registry: Registry, name: str, section: Section) -> RunnerSpec:
+def _spec(registry: Registry, name: str, section: Section) -> RunnerSpec | None:
     if not _NAME.match(name) or name in _RESERVED:
+        reserved = ", ".join(sorted(_RESERVED))
         raise ConfigError(
-            "a runner name must be lower-case letters, digits, '-' or '_', and not "
-            + ", ".join(sorted(_RESERVED)),
+            f"a runner name is made of lower-case letters, digits, '-' and '_', and is not "
+            f"one of the reserved names {reserved}",
             file=section.source("class"),
             section=section.name,
         )
-    cls = _load_class(registry, name, section)
     for key in ("max_restarts", "max_messages"):
         if section.get_int(key) < 0:
             raise _fail(section, key, f"must be 0 or more, got {section.get_int(key)}")
     if section.get_float("sleep_time") <= 0:
         raise _fail(section, "sleep_time", "must be longer than 0s")
+    if not section.get_bool("start"):
+        return None
+    cls = _load_class(registry, name, section)
     queue = (cls.queue_name or name) if issubclass(cls, Runner) else None
     return RunnerSpec(
         name=name,
         cls=cls,
         instances=section.get_int("instances"),
-        start=section.get_bool("start"),
         max_restarts=section.get_int("max_restarts"),
         queue=queue,
     )

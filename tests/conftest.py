@@ -8,6 +8,10 @@
 - ``make_site(config)``: a Site with migrated databases, closed at teardown; ``site``
   is one on ``config`` (override ``config`` in a directory's conftest to change it).
 - ``recorded_events``: every event ``site`` fires, in order.
+- ``site_file``: a site configuration file pointing at ``var_dir`` (append to it);
+  ``invoke(*args, input=None)`` runs ``posthorn -C site_file ARGS`` in-process and
+  returns click's Result (``exit_code``, ``output``, ``stdout``, ``stderr``);
+  ``cli_site`` is a Site on the same file, for arranging data and checking results.
 - ``postgres_url``: a URL to a private, empty schema in a throwaway PostgreSQL
   database made for this test run (dropped at the end); the test is skipped, with the
   reason, when no server answers.  ``$POSTHORN_TEST_POSTGRES`` names the server
@@ -23,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 
+from posthorn.cli import main
 from posthorn.config import Config, load_config
 from posthorn.events import Event
 from posthorn.site import Site
@@ -92,6 +98,26 @@ def recorded_events(site: Site) -> Iterator[list[Event]]:
     site.events.subscribe(seen.append)
     yield seen
     site.events.unsubscribe(seen.append)
+
+
+@pytest.fixture
+def site_file(var_dir: Path) -> Path:
+    path = var_dir.parent / "posthorn.cfg"
+    path.write_text(f"[paths]\nvar_dir: {var_dir}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def invoke(site_file: Path) -> Callable[..., Result]:
+    def run(*args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(main, ["-C", str(site_file), *args], input=input)
+
+    return run
+
+
+@pytest.fixture
+def cli_site(site_file: Path, make_site: SiteFactory) -> Site:
+    return make_site(load_config(site_file))
 
 
 @pytest.fixture(scope="session")

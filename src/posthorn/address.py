@@ -163,13 +163,14 @@ def validate_list_name(fqdn_listname: str) -> ListName:
     text = fqdn_listname.strip() if isinstance(fqdn_listname, str) else ""
     if not text or text != fqdn_listname:
         raise InvalidListNameError(f"{fqdn_listname!r}: not a list posting address")
+    # Checked first: the name becomes a directory name, so say exactly why it cannot.
+    if "/" in text.rpartition("@")[0] or "\\" in text.rpartition("@")[0]:
+        raise InvalidListNameError(f"{fqdn_listname!r}: a list name cannot hold a path separator")
     try:
         validate_email(text)
     except InvalidAddressError as error:
         raise InvalidListNameError(f"invalid list posting address: {error}") from None
     local, domain = split_email(text.lower())
-    if "/" in local or "\\" in local:
-        raise InvalidListNameError(f"{fqdn_listname!r}: a list name cannot hold a path separator")
     if not _LIST_CHARS.match(local):
         raise InvalidListNameError(
             f"{fqdn_listname!r}: a list name may only use a-z, 0-9 and -_.+=!$*{{}}~"

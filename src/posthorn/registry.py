@@ -20,6 +20,7 @@ __all__ = ["BUILTINS", "Registry", "RegistryError", "import_dotted"]
 BUILTINS: dict[str, dict[str, str]] = {
     "runner": {
         "lmtp": "posthorn.runners.lmtp:LMTPRunner",
+        "rest": "posthorn.runners.rest:RestRunner",
     },
     "handler": {},
     "rule": {},

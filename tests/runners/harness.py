@@ -71,12 +71,20 @@ class PosthornSite:
             "master": {"restart_pause": "100ms", "restart_pause_max": "400ms", "stop_timeout": "5s"},
         }
         sections["master"].update(master or {})
+        # Built-in runners (lmtp, ...) stay off: each test runs exactly the runners it names.
+        for name in self._builtin_runners():
+            sections[f"runner.{name}"] = {"start": "no"}
         sections.update({f"runner.{name}": keys for name, keys in runners.items()})
         text = "".join(
             f"[{name}]\n" + "".join(f"{key}: {value}\n" for key, value in keys.items()) + "\n"
             for name, keys in sections.items()
         )
         self.config_file.write_text(text, encoding="utf-8")
+
+    def _builtin_runners(self) -> list[str]:
+        empty = self.root / "defaults.cfg"
+        empty.write_text("", encoding="utf-8")
+        return load_config(empty).named("runner")
 
     @property
     def config(self) -> Config:
@@ -124,14 +132,16 @@ class PosthornSite:
         state = self.state() or {"runners": []}
         return [row for row in state["runners"] if name is None or row["name"] == name]
 
-    def wait_running(self, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
-        """Wait until ``count`` runner processes run; return their rows."""
+    def wait_running(
+        self, count: int, name: str | None = None, timeout: float = 15.0
+    ) -> list[dict[str, Any]]:
+        """Wait until ``count`` processes (of runner ``name``) run; return their rows."""
 
         def ready() -> list[dict[str, Any]] | None:
-            rows = [r for r in self.runners() if r["state"] == "running" and r["pid"]]
+            rows = [r for r in self.runners(name) if r["state"] == "running" and r["pid"]]
             return rows if len(rows) == count else None
 
-        return wait_for(ready, f"{count} running runners", timeout)
+        return wait_for(ready, f"{count} running {name or 'runner'} processes", timeout)
 
     def log(self, name: str) -> str:
         path = self.var / "logs" / f"{name}.log"

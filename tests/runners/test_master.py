@@ -92,7 +92,7 @@ def test_crash_loop_gives_up_and_the_rest_keeps_running(site: PosthornSite) -> N
         {"crasher": {"class": sample("CrashAtStart"), "max_restarts": "2"}, "alpha": RECORDER}
     )
     site.start()
-    (alpha,) = [row for row in site.wait_running(2) if row["name"] == "alpha"]
+    (alpha,) = site.wait_running(1, "alpha")
 
     def given_up() -> bool:
         return [row["state"] for row in site.runners("crasher")] == ["given-up"]

@@ -34,6 +34,12 @@ COMMAND_MODULES = [
     "queues",
     "unshunt",
     "qfile",
+    "create",
+    "remove",
+    "lists",
+    "members",
+    "shell",
+    "aliases",
 ]
 
 

@@ -67,12 +67,10 @@ class Databases:
         self._makers: dict[str, sessionmaker[Session]] = {}
 
     def _url(self, slice_: str) -> URL:
-        key = _URL_KEYS[slice_]
-        raw = self._section.get_str(key) or self._section.get_str("url")
-        if not self._section.get_str(key):
-            key = "url"
+        # An empty per-slice key means "the same database as [database] url".
+        key = _URL_KEYS[slice_] if self._section.get_str(_URL_KEYS[slice_]) else "url"
         try:
-            return make_url(raw)
+            return make_url(self._section.get_str(key))
         except ArgumentError as error:
             raise ConfigError(f"not a database URL: {error}", section="database", key=key) from None
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -47,11 +47,14 @@ def alembic_config(slice_: str, connection: Connection | None = None) -> Alembic
     return config
 
 
-def include_name(slice_: str) -> Any:
+NameFilter = Callable[[str | None, str, Any], bool]
+
+
+def include_name(slice_: str) -> NameFilter:
     """A filter that shows Alembic only this slice's tables in a shared database."""
     tables = set(metadata(slice_).tables)
 
-    def include(name: str | None, type_: str, _parent: Any) -> bool:
+    def include(name: str | None, type_: str, _parents: Any) -> bool:
         return type_ != "table" or name in tables
 
     return include

@@ -102,6 +102,7 @@ class LMTPDelivery:
         max_recipients: int,
         hostname: str,
         log: logging.Logger,
+        writers: int = 32,
     ) -> None:
         self.directory = directory
         self.queue = queue
@@ -115,11 +116,16 @@ class LMTPDelivery:
         self.idle = asyncio.Event()
         self.idle.set()
         self._lookups = ThreadPoolExecutor(1, thread_name_prefix="lmtp-lookup")
+        # Writers spend their time waiting in fsync; the more of those wait together,
+        # the more the file system folds into one journal commit.  asyncio's default
+        # pool (CPUs + 4 threads) would cap that on a small machine.
+        self._writers = ThreadPoolExecutor(writers, thread_name_prefix="lmtp-write")
         self._commits: dict[str, GroupCommit] = {}
         self._targets: WeakKeyDictionary[Envelope, list[Target]] = WeakKeyDictionary()
 
     def close(self) -> None:
         self._lookups.shutdown(wait=False, cancel_futures=True)
+        self._writers.shutdown(wait=False)
 
     def commits(self, name: str) -> GroupCommit:
         """The group commit of queue ``name`` (created on first use)."""
@@ -155,12 +161,13 @@ class LMTPDelivery:
 
     def _resolve(self, recipient: Recipient) -> Target | str:
         """A Target, or the reply refusing the recipient (runs in the look-up thread)."""
+        mlist = self.directory.lists.get(recipient.fqdn_listname)
+        if mlist is not None:
+            return Target(recipient, mlist.list_id)
+        # Only a refusal needs the domain, to say which part of the address is wrong.
         if self.directory.domains.get(recipient.domain) is None:
             return f"550 5.1.2 Domain not served here: {recipient.domain}"
-        mlist = self.directory.lists.get(recipient.fqdn_listname)
-        if mlist is None:
-            return f"550 5.1.1 No such list: {recipient.address}"
-        return Target(recipient, mlist.list_id)
+        return f"550 5.1.1 No such list: {recipient.address}"
 
     async def _lookup(self, function: Callable[[Recipient], T], recipient: Recipient) -> T:
         loop = asyncio.get_running_loop()
@@ -195,9 +202,18 @@ class LMTPDelivery:
             "received_time": time.time(),
         }
         entries = [(t.recipient.queue, self.metadata(t, common)) for t in targets]
-        results = await asyncio.to_thread(self.store, data, entries)
-        await self._commit(entries, results)
+        # Shielded: once the message is complete, a client hanging up must not leave
+        # entries written but never committed; they are finished either way.
+        results = await asyncio.shield(self._persist(data, entries))
         return [self._reply(t, result) for t, result in zip(targets, results, strict=True)]
+
+    async def _persist(
+        self, data: bytes, entries: Sequence[tuple[str, dict[str, Any]]]
+    ) -> list[str | Exception]:
+        loop = asyncio.get_running_loop()
+        results = await loop.run_in_executor(self._writers, self.store, data, entries)
+        await self._commit(entries, results)
+        return results
 
     def prepare(self, raw: bytes) -> bytes:
         """The bytes to queue, or StructureError (runs in a worker thread)."""

@@ -78,7 +78,8 @@ class Limits:
 
 def normalize_line_endings(data: bytes) -> bytes:
     """Every line ending as CRLF: no bare CR or LF can end a line for one reader only."""
-    if b"\r" not in data.replace(CRLF, b"") and b"\n" not in data.replace(CRLF, b""):
+    pairs = data.count(CRLF)
+    if data.count(b"\r") == pairs and data.count(b"\n") == pairs:
         return data
     return _BARE_EOL.sub(CRLF, data)
 
@@ -103,9 +104,12 @@ class _Scan:
         """Scan the entity at ``start``; return where it ends (a delimiter or the end)."""
         content_type, boundary, body = self.header_block(start, len(self.data), default_type)
         if content_type == _DELIVERY_STATUS:
+            self.check_depth(depth + 1)
             return self.delivery_status(body)
         if content_type.startswith("message/"):
+            # The enclosed message is one more object, one level down, for the parser.
             self.check_depth(depth + 1)
+            self.count_part()
             return self.entity(body, depth + 1, "text/plain")
         if content_type.startswith("multipart/") and boundary is not None:
             self.check_depth(depth + 1)

@@ -1,0 +1,173 @@
+"""How many messages per second the LMTP runner accepts, durably, for 1, 4 and 16 clients.
+
+A real master (``posthorn start --foreground``) runs only the LMTP runner, on a free
+loopback port, with its var directory in a fresh temporary directory (``--dir`` picks
+the file system: fsync costs differ a lot between tmpfs, SSDs and network disks).  Each
+client holds one LMTP connection and sends a ~5 KB message to one list, one transaction
+after another, for ``--seconds``; a message counts once its 250 has arrived, which the
+runner sends only after the queue entry is fsynced.  Prints figures, never pass/fail.
+
+    .venv/bin/python bench/lmtp_bench.py [--seconds 3] [--clients 1 4 16] [--dir /var/tmp]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from posthorn.config import load_config
+from posthorn.site import Site
+
+LIST = "bench@example.org"
+BODY = b"".join(
+    b"Line %04d of a benchmark message, about seventy bytes long.......\r\n" % i for i in range(70)
+)
+MESSAGE = b"From: alice@example.com\r\nTo: bench@example.org\r\nSubject: bench\r\n\r\n" + BODY
+START_DEADLINE = 20.0
+
+
+class Client:
+    """A minimal LMTP client on asyncio streams (smtplib would measure itself)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def connect(cls, port: int) -> Client:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        client = cls(reader, writer)
+        await client.reply()
+        await client.command(b"LHLO bench")
+        return client
+
+    async def reply(self) -> bytes:
+        while True:
+            line = await self.reader.readline()
+            if not line:
+                raise ConnectionError("server closed the connection")
+            if line[3:4] != b"-":
+                return line
+
+    async def command(self, line: bytes) -> bytes:
+        self.writer.write(line + b"\r\n")
+        return await self.reply()
+
+    async def send(self) -> bool:
+        await self.command(b"MAIL FROM:<alice@example.com>")
+        if not (await self.command(b"RCPT TO:<%s>" % LIST.encode())).startswith(b"250"):
+            return False
+        await self.command(b"DATA")
+        self.writer.write(MESSAGE + b".\r\n")
+        return (await self.reply()).startswith(b"250")
+
+    async def close(self) -> None:
+        self.writer.write(b"QUIT\r\n")
+        self.writer.close()
+
+
+async def load(port: int, clients: int, seconds: float) -> tuple[int, list[float]]:
+    """Run ``clients`` senders for ``seconds``; return messages accepted and latencies."""
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+
+    async def sender() -> int:
+        client = await Client.connect(port)
+        accepted = 0
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            if await client.send():
+                accepted += 1
+                latencies.append(time.monotonic() - started)
+        await client.close()
+        return accepted
+
+    counts = await asyncio.gather(*(sender() for _ in range(clients)))
+    return sum(counts), latencies
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_master(tmp: Path, port: int, clients: int) -> subprocess.Popen[bytes]:
+    var = tmp / "var"
+    defaults = load_config(None, overrides={"paths": {"var_dir": str(var)}})
+    lines = [f"[paths]\nvar_dir: {var}\n", f"[mta]\nlmtp_port: {port}\n"]
+    lines.append(f"[runner.lmtp]\nmax_connections: {max(clients * 2, 32)}\nhostname: bench\n")
+    lines += [
+        f"[runner.{name}]\nstart: no\n" for name in defaults.named("runner") if name != "lmtp"
+    ]
+    site_file = tmp / "posthorn.cfg"
+    site_file.write_text("\n".join(lines))
+    site = Site(load_config(site_file))
+    site.databases.upgrade()
+    site.lists.create(LIST)
+    site.close()
+    script = Path(sys.executable).parent / "posthorn"
+    command = [str(script) if script.exists() else "posthorn", "-C", str(site_file)]
+    process = subprocess.Popen(
+        [*command, "start", "--foreground"],
+        cwd=tmp,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + START_DEADLINE
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                if sock.recv(64).startswith(b"220"):
+                    return process
+        except OSError:
+            time.sleep(0.05)
+    stop_master(process)
+    raise SystemExit("the master did not start; see the logs in " + str(var / "logs"))
+
+
+def stop_master(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(15)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="per concurrency level")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--dir", type=Path, default=None, help="where the temporary var goes")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="lmtp-bench-", dir=args.dir))
+    port = free_port()
+    process = start_master(tmp, port, max(args.clients))
+    try:
+        fs = subprocess.run(["df", "-T", str(tmp)], capture_output=True, text=True).stdout
+        print(f"queue on: {fs.splitlines()[-1] if fs else tmp}")
+        print(f"message: {len(MESSAGE)} bytes, one recipient; fsync on; {os.cpu_count()} CPUs")
+        print(f"{'clients':>7} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+        for clients in args.clients:
+            accepted, latencies = asyncio.run(load(port, clients, args.seconds))
+            latencies.sort()
+            p50 = latencies[len(latencies) // 2] * 1000 if latencies else 0.0
+            p99 = latencies[int(len(latencies) * 0.99)] * 1000 if latencies else 0.0
+            print(f"{clients:>7} {accepted / args.seconds:>9.0f} {p50:>8.2f} {p99:>8.2f}")
+    finally:
+        stop_master(process)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

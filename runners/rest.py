@@ -1,0 +1,83 @@
+"""The REST runner: serves the REST API (``posthorn.rest``) for web front ends.
+
+It listens on ``[webservice] hostname``:``port`` with waitress, a production WSGI server,
+in a thread of its own (``[webservice] threads`` workers), while the runner's asyncio
+loop waits for the stop signal; then it closes the listener and the workers.  Logs as
+``posthorn.rest``.
+
+Safe by default: the shipped admin password is public knowledge, so bound beyond
+loopback with it (or with none) the runner refuses to start, as a configuration error
+the master does not retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import threading
+
+from waitress.server import create_server
+
+from posthorn.config import ConfigError
+from posthorn.rest import create_app
+from posthorn.runners.base import ServiceRunner
+from posthorn.site import Site
+
+__all__ = ["SHIPPED_PASSWORD", "RestRunner"]
+
+SHIPPED_PASSWORD = "restpass"
+# How long a stopping runner waits for requests in progress.
+STOP_GRACE = 5.0
+BODY_MARGIN = 64 * 1024
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class RestRunner(ServiceRunner):
+    """The HTTP server in front of ``posthorn.rest.create_app``."""
+
+    def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
+        super().__init__(site, name, slice=slice, count=count)
+        section = site.config["webservice"]
+        self.host = section.get_str("hostname")
+        self.port = section.get_int("port")
+        self.threads = section.get_int("threads")
+        self.max_body_size = section.get_int("max_body_size")
+        password = section.get_str("admin_pass")
+        if not is_loopback(self.host) and password in ("", SHIPPED_PASSWORD):
+            raise ConfigError(
+                f"refusing to serve on {self.host} with an empty or the shipped password;"
+                " set admin_pass",
+                section="webservice",
+                key="admin_pass",
+            )
+
+    async def serve(self, stopping: asyncio.Event) -> None:
+        server = create_server(
+            create_app(self.site),
+            host=self.host,
+            port=self.port,
+            threads=self.threads,
+            # Above our own limit, so that the application answers 413 in JSON; this
+            # one only bounds what a chunked body can make waitress buffer.
+            max_request_body_size=self.max_body_size + BODY_MARGIN,
+            ident="Posthorn",
+            clear_untrusted_proxy_headers=True,
+        )
+        thread = threading.Thread(target=server.run, name="rest-http", daemon=True)
+        thread.start()
+        self.log.info("serving REST on http://%s:%d", self.host, self.port)
+        try:
+            await stopping.wait()
+        finally:
+            server.close()
+            server.task_dispatcher.shutdown(timeout=STOP_GRACE)
+            await asyncio.to_thread(thread.join, STOP_GRACE)
+            self.log.info("stopped serving REST")

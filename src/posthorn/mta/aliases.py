@@ -1,0 +1,174 @@
+"""MTA configuration for the lists: Postfix maps and an Exim router, kept current.
+
+The MTA must know which addresses are ours and that they go to the LMTP runner.
+``write_aliases`` writes, to ``[paths] data_dir`` unless told otherwise:
+
+- ``postfix_lmtp``: a Postfix ``transport_maps`` table mapping every list address and
+  each of its sub-addresses (``-bounces``, ``-owner``, ``-request``, ...) to
+  ``lmtp:[lmtp_host]:lmtp_port``.  VERP and token addresses (``dev-bounces+...``) need
+  no entries of their own: with ``recipient_delimiter = +`` Postfix looks up the
+  address without its extension as well;
+- ``postfix_domains``: a ``relay_domains`` table of every domain that has a list;
+- ``exim_lists`` (the posting addresses, an ``lsearch`` file) and ``exim_router``, a
+  router and transport to paste into (or ``.include`` from) the Exim configuration.
+
+The Postfix tables are in the text form ``postmap`` reads.  With ``[mta]
+postmap_command`` set (e.g. ``/usr/sbin/postmap``) it is run on each after writing, so
+``hash:`` tables are rebuilt; otherwise use ``texthash:`` tables (no postmap, but a
+``postfix reload``) or run postmap yourself.  ``etc/postfix/main.cf.example`` shows the
+Postfix side.  The file names are GNU Mailman's, so existing Postfix set-ups carry over.
+
+Each file is replaced atomically (written aside, then renamed), so the MTA never reads
+half a table, and writers in several processes are serialised by a lock file.
+``regenerate_on_change`` is the event subscriber that rewrites them whenever a list is
+created or removed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shlex
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from posthorn.config import Config
+from posthorn.errors import PosthornError
+from posthorn.events import Event, ListCreatedEvent, ListDeletedEvent
+from posthorn.mta.recipients import SUBADDRESSES
+
+if TYPE_CHECKING:
+    # Only for annotations: the site may import this module to subscribe to events.
+    from posthorn.site import Site
+
+__all__ = ["AliasError", "regenerate_on_change", "render", "write_aliases"]
+
+POSTFIX_TRANSPORT = "postfix_lmtp"
+POSTFIX_DOMAINS = "postfix_domains"
+EXIM_LISTS = "exim_lists"
+EXIM_ROUTER = "exim_router"
+LOCK_NAME = "aliases.lock"
+HEADER = "# Written by `posthorn aliases`; changes here are overwritten.\n"
+
+
+class AliasError(PosthornError):
+    """The MTA files could not be written or postmap failed; the text says which."""
+
+
+def list_addresses(fqdn_listname: str) -> list[str]:
+    """The posting address and every sub-address of one list."""
+    local, _, domain = fqdn_listname.partition("@")
+    return [fqdn_listname, *(f"{local}-{suffix}@{domain}" for suffix in sorted(SUBADDRESSES))]
+
+
+def render(config: Config, lists: Iterable[str], output_dir: Path) -> dict[str, str]:
+    """The text of every file, by file name, for the given posting addresses."""
+    mta = config["mta"]
+    host, port = mta.get_str("lmtp_host"), mta.get_int("lmtp_port")
+    postings = sorted({name.lower() for name in lists})
+    domains = sorted({name.partition("@")[2] for name in postings})
+    nexthop = f"lmtp:[{host}]:{port}"
+    transport = [f"{address} {nexthop}" for name in postings for address in list_addresses(name)]
+    return {
+        POSTFIX_TRANSPORT: HEADER + "".join(line + "\n" for line in transport),
+        POSTFIX_DOMAINS: HEADER + "".join(f"{domain} {domain}\n" for domain in domains),
+        EXIM_LISTS: HEADER + "".join(name + "\n" for name in postings),
+        EXIM_ROUTER: _exim_router(domains, output_dir / EXIM_LISTS, host, port),
+    }
+
+
+def _exim_router(domains: list[str], lists_file: Path, host: str, port: int) -> str:
+    # Exim strips the first matching suffix, so the lookup sees the list's own address;
+    # "+*" last lets dev+anything@ post to dev, as Postfix's recipient_delimiter does.
+    suffixes = [f"-{name}+*" for name in ("bounces", "confirm")]
+    suffixes += [f"-{name}" for name in sorted(SUBADDRESSES)] + ["+*"]
+    return HEADER + "\n".join(
+        [
+            "# Router: put it in the routers section, before dnslookup.",
+            "posthorn_router:",
+            "  driver = accept",
+            f"  domains = {' : '.join(domains) or '!*'}",
+            f"  local_part_suffix = {' : '.join(suffixes)}",
+            "  local_part_suffix_optional",
+            "  condition = ${lookup{${lc:$local_part}@${lc:$domain}}"
+            f"lsearch{{{lists_file}}}{{true}}{{false}}}}",
+            "  transport = posthorn_lmtp",
+            "",
+            "# Transport: put it in the transports section.",
+            "posthorn_lmtp:",
+            "  driver = smtp",
+            "  protocol = lmtp",
+            f"  hosts = {host}",
+            f"  port = {port}",
+            "  allow_localhost",
+            "",
+        ]
+    )
+
+
+def write_aliases(
+    site: Site,
+    output_dir: Path | None = None,
+    *,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+) -> list[Path]:
+    """Write every file for the site's lists (plus ``include``, minus ``exclude``).
+
+    ``include`` and ``exclude`` let an event subscriber be right about the list that
+    changed even if its own database session does not see the change yet.
+    """
+    config = site.config
+    directory = (output_dir or config.path("data_dir")).resolve()
+    lock_dir = config.path("lock_dir")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with open(lock_dir / LOCK_NAME, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            names = {mlist.fqdn_listname for mlist in site.lists.lists()}
+            names = (names | set(include)) - set(exclude)
+            written = [
+                _replace(directory / name, text)
+                for name, text in render(config, names, directory).items()
+            ]
+            _postmap(config, [directory / POSTFIX_TRANSPORT, directory / POSTFIX_DOMAINS])
+    except OSError as error:
+        raise AliasError(f"cannot write the MTA files in {directory}: {error}") from None
+    return written
+
+
+def _replace(path: Path, text: str) -> Path:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temp, "w", encoding="utf-8") as out:
+        out.write(text)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temp, path)
+    return path
+
+
+def _postmap(config: Config, tables: list[Path]) -> None:
+    command = config["mta"].get_str("postmap_command")
+    if not command:
+        return
+    for table in tables:
+        argv = [*shlex.split(command), str(table)]
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            detail = done.stderr.strip() or f"exit status {done.returncode}"
+            raise AliasError(f"{' '.join(argv)} failed: {detail}")
+
+
+def regenerate_on_change(site: Site, event: Event) -> None:
+    """Event subscriber: rewrite the MTA files when a list is created or removed.
+
+    Bind it to a site, e.g. ``site.events.subscribe(partial(regenerate_on_change,
+    site))``; other events are ignored.
+    """
+    if isinstance(event, ListCreatedEvent):
+        write_aliases(site, include=[event.fqdn_listname])
+    elif isinstance(event, ListDeletedEvent):
+        write_aliases(site, exclude=[event.fqdn_listname])

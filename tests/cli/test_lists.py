@@ -1,0 +1,40 @@
+"""``posthorn lists``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from click.testing import Result
+
+from posthorn.site import Site
+
+Invoke = Callable[..., Result]
+
+
+def test_no_lists(invoke: Invoke) -> None:
+    result = invoke("lists")
+    assert (result.exit_code, result.output) == (0, "No matching mailing lists found\n")
+
+
+def test_lists_filters_and_quiet(invoke: Invoke, cli_site: Site) -> None:
+    for name in ("b@example.org", "a@example.org", "c@other.example"):
+        cli_site.lists.create(name)
+    cli_site.lists.update("a@example.org", description="The A team")
+    cli_site.lists.update("b@example.org", advertised=False)
+    result = invoke("lists")
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "3 matching mailing lists found:",
+        "a@example.org - The A team",
+        "b@example.org",
+        "c@other.example",
+    ]
+    quiet = invoke("lists", "--quiet", "--domain", "example.org")
+    assert quiet.output.splitlines() == ["a@example.org", "b@example.org"]
+    advertised = invoke("lists", "-q", "--advertised")
+    assert advertised.output.splitlines() == ["a@example.org", "c@other.example"]
+
+
+def test_an_unknown_domain(invoke: Invoke) -> None:
+    result = invoke("lists", "--domain", "nope.example")
+    assert (result.exit_code, result.output) == (1, "Error: no domain nope.example\n")
