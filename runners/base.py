@@ -24,11 +24,10 @@ from functools import cached_property
 from types import FrameType
 from typing import Any, ClassVar
 
-from posthorn.queues import BadEntry, EntryGone, Switchboard
-
 from posthorn.config import Config, ConfigError
 from posthorn.interfaces.lists import IMailingList
 from posthorn.logs import reopen_logs, setup_logging
+from posthorn.queues import BadEntry, EntryGone, Switchboard
 from posthorn.site import Site
 
 __all__ = [
@@ -123,8 +122,9 @@ class Runner(BaseRunner):
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
         self.max_messages = self.section.get_int("max_messages")
-        self._stopping = False
-        self._reopen = False
+        self._stopping = False  # set by SIGTERM/SIGINT
+        self._stopped = False  # the loop has decided to stop
+        self._reopen = False  # set by SIGHUP
         self._wake_fds: tuple[int, int] | None = None
 
     def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
@@ -185,14 +185,17 @@ class Runner(BaseRunner):
             self._reopen = False
             reopen_logs()
             self.log.info("reopened the log file")
+        if self._stopped:
+            return True
         if self._stopping:
             self.log.info("stopping on request")
-            return True
-        if self.master_gone():
+        elif self.master_gone():
             # Another master may already run another set of runners on this queue.
             self.log.warning("master (pid %s) is gone; stopping", self.master_pid)
-            return True
-        return False
+        else:
+            return False
+        self._stopped = True
+        return True
 
     def _wait(self) -> None:
         """Sleep until an entry arrives, a signal comes, or sleep_time passes."""

@@ -25,12 +25,12 @@ import time
 from typing import Any
 
 from flufl.lock import Lock, NotLockedError
-from posthorn.runners.base import ExitCode, run_runner
-from posthorn.runners.slots import RunnerSpec, Slot, describe_exit, runner_specs
 
 from posthorn.config import Config
 from posthorn.errors import PosthornError
 from posthorn.logs import reopen_logs
+from posthorn.runners.base import ExitCode, run_runner
+from posthorn.runners.slots import RunnerSpec, Slot, describe_exit, runner_specs
 from posthorn.runstate import (
     MasterFiles,
     ProcessId,

@@ -15,10 +15,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from posthorn.runners.base import BaseRunner, ExitCode, Runner, ServiceRunner
-
 from posthorn.config import Config, ConfigError, Section
 from posthorn.registry import Registry
+from posthorn.runners.base import BaseRunner, ExitCode, Runner, ServiceRunner
 
 __all__ = ["RunnerSpec", "Slot", "describe_exit", "runner_specs"]
 

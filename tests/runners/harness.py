@@ -7,6 +7,7 @@ runner orphaned by a killed master -- whether the test passed or not.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -68,7 +69,11 @@ class PosthornSite:
         """Write the site file: fast restarts for tests, then each [runner.NAME]."""
         sections: dict[str, dict[str, str]] = {
             "paths": {"var_dir": str(self.var)},
-            "master": {"restart_pause": "100ms", "restart_pause_max": "400ms", "stop_timeout": "5s"},
+            "master": {
+                "restart_pause": "100ms",
+                "restart_pause_max": "400ms",
+                "stop_timeout": "5s",
+            },
         }
         sections["master"].update(master or {})
         # Built-in runners (lmtp, ...) stay off: each test runs exactly the runners it names.
@@ -170,10 +175,8 @@ class PosthornSite:
 
     def kill_everything(self) -> None:
         for pid in self.tagged_pids():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         for process in self.masters:
             if process.poll() is None:
                 process.kill()

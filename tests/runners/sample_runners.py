@@ -15,9 +15,8 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
-from posthorn.runners.base import ExitCode, RetryLater, Runner, ServiceRunner
-
 from posthorn.interfaces.lists import IMailingList
+from posthorn.runners.base import ExitCode, RetryLater, Runner, ServiceRunner
 from posthorn.site import Site
 
 

@@ -46,7 +46,9 @@ def test_start_status_and_stop(site: PosthornSite) -> None:
     assert status.returncode == 0, status.stderr
     assert f"master: pid {master.pid}" in status.stdout
     for number in range(4):
-        assert any(line.split()[:2] == ["alpha", f"{number}/4"] for line in status.stdout.splitlines())
+        assert any(
+            line.split()[:2] == ["alpha", f"{number}/4"] for line in status.stdout.splitlines()
+        )
     assert "beta" not in status.stdout
     report = json.loads(site.cli("status", "--json").stdout)
     assert report["master"]["pid"] == master.pid
@@ -112,7 +114,7 @@ def test_crash_loop_gives_up_and_the_rest_keeps_running(site: PosthornSite) -> N
 
     def alpha_replaced() -> bool:
         (row,) = site.runners("alpha")
-        return row["state"] == "running" and row["pid"] != alpha["pid"]
+        return bool(row["state"] == "running" and row["pid"] != alpha["pid"])
 
     wait_for(alpha_replaced, "alpha restarted by SIGUSR1")
     assert site.runners("alpha")[0]["restarts"] == 0

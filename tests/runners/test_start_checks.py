@@ -12,7 +12,10 @@ RECORDER = {"class": sample("Recorder")}
 @pytest.mark.parametrize(
     ("keys", "fragments"),
     [
-        ({"class": "tests.runners.no_such_module:Runner"}, ["[runner.broken] class", "cannot load"]),
+        (
+            {"class": "tests.runners.no_such_module:Runner"},
+            ["[runner.broken] class", "cannot load"],
+        ),
         ({"class": sample("NotARunner")}, ["[runner.broken] class", "is not a runner class"]),
         ({"class": "posthorn.runners.base:Runner"}, ["[runner.broken] class", "a base class"]),
         ({}, ["[runner.broken] class", "no runner named 'broken'"]),
