@@ -18,7 +18,7 @@ Limits, so that a slow or hostile client cannot starve the MTA's real deliveries
 
 aiosmtpd answers a message that is too big (or has a line too long) with a single
 reply; LMTP needs one per recipient, or the MTA waits for the rest and times out.  The
-session class below repeats such a reply per recipient and says which limit it was.
+session class below sends one ``552 5.3.4`` per recipient instead, naming the limit.
 
 With ``[runner.lmtp] instances`` above 1 every instance binds the same port with
 SO_REUSEPORT and the kernel spreads connections across them.  On SIGTERM the runner
@@ -188,7 +188,9 @@ class LMTPRunner(ServiceRunner):
             server.close()
             await self._finish(delivery)
             delivery.close()
-        self.log.info("stopped listening")
+        self.log.info(
+            "stopped; stored %d entries with %d directory fsyncs", delivery.stored, delivery.syncs
+        )
 
     def _protocol(
         self, delivery: LMTPDelivery, hostname: str, loop: asyncio.AbstractEventLoop

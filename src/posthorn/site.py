@@ -7,7 +7,7 @@ and asks it for the managers; each manager is built on first use by the factory 
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from posthorn.config import Config
@@ -35,6 +35,10 @@ class Site:
         self.config = config
         self.registry = Registry(config)
         self.events = events or EventBus.from_names(config["events"].get_list("subscribers"))
+        # The MTA's tables follow the lists: created or removed, they are rewritten.
+        from posthorn.mta.aliases import regenerate_on_change
+
+        self.events.subscribe(partial(regenerate_on_change, self))
 
     @cached_property
     def databases(self) -> Databases:

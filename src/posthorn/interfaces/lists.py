@@ -119,7 +119,17 @@ class IMailingList(Protocol):
     @property
     def dmarc_wrapped_message_text(self) -> str: ...
     @property
+    def bounce_matching_headers(self) -> str: ...
+    @property
     def moderator_password(self) -> str | None: ...
+
+    @property
+    def header_text(self) -> str:
+        """Added above every post's body ($list_name, $display_name, ... placeholders)."""
+
+    @property
+    def footer_text(self) -> str:
+        """Added below every post's body; same placeholders as header_text."""
 
     # Processing: which pipelines and chains a post or an owner message goes through.
     @property
@@ -264,6 +274,10 @@ class IMailingList(Protocol):
     def filter_extensions(self) -> Sequence[str]: ...
     @property
     def pass_extensions(self) -> Sequence[str]: ...
+    @property
+    def ban_list(self) -> Sequence[str]: ...
+    @property
+    def header_matches(self) -> Sequence[str]: ...
 
 
 ListRef = IMailingList | str

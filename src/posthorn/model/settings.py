@@ -57,6 +57,13 @@ _DURATIONS = frozenset(
 )
 
 
+DEFAULT_FOOTER = (
+    "_______________________________________________\n"
+    "$display_name mailing list -- $fqdn_listname\n"
+    "To unsubscribe send an email to $leave_email\n"
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ListSettings:
     # Text.  display_name and subject_prefix get list-specific defaults at creation.
@@ -72,7 +79,12 @@ class ListSettings:
     autoresponse_request_text: str = ""
     dmarc_moderation_notice: str = ""
     dmarc_wrapped_message_text: str = ""
+    # "Header: regex" lines; a post with a matching header is held (Mailman's name).
+    bounce_matching_headers: str = ""
     moderator_password: str | None = None
+    # Texts added to every post by the decorate handler ($name placeholders).
+    header_text: str = ""
+    footer_text: str = DEFAULT_FOOTER
     # Processing.
     posting_pipeline: str = "default-posting-pipeline"
     owner_pipeline: str = "default-owner-pipeline"
@@ -145,6 +157,10 @@ class ListSettings:
     pass_types: tuple[str, ...] = ()
     filter_extensions: tuple[str, ...] = ()
     pass_extensions: tuple[str, ...] = ()
+    # Posting bans, "[ACTION:]ADDRESS" or "[ACTION:]^REGEX"; the action defaults to reject.
+    ban_list: tuple[str, ...] = ()
+    # Administrator header checks, "HEADER:ACTION:REGEX" (see rules/header_match.py).
+    header_matches: tuple[str, ...] = ()
 
     @classmethod
     def for_list(cls, list_name: str) -> ListSettings:

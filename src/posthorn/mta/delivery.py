@@ -121,11 +121,17 @@ class LMTPDelivery:
         # pool (CPUs + 4 threads) would cap that on a small machine.
         self._writers = ThreadPoolExecutor(writers, thread_name_prefix="lmtp-write")
         self._commits: dict[str, GroupCommit] = {}
+        self.stored = 0
         self._targets: WeakKeyDictionary[Envelope, list[Target]] = WeakKeyDictionary()
 
     def close(self) -> None:
         self._lookups.shutdown(wait=False, cancel_futures=True)
         self._writers.shutdown(wait=False)
+
+    @property
+    def syncs(self) -> int:
+        """Directory fsyncs so far; with ``stored``, how well group commit is doing."""
+        return sum(commit.syncs for commit in self._commits.values())
 
     def commits(self, name: str) -> GroupCommit:
         """The group commit of queue ``name`` (created on first use)."""
@@ -213,6 +219,7 @@ class LMTPDelivery:
         loop = asyncio.get_running_loop()
         results = await loop.run_in_executor(self._writers, self.store, data, entries)
         await self._commit(entries, results)
+        self.stored += sum(1 for result in results if isinstance(result, str))
         return results
 
     def prepare(self, raw: bytes) -> bytes:

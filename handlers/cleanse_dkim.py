@@ -1,0 +1,40 @@
+"""Remove DKIM signatures the list's changes would break.
+
+A subject prefix, a footer or rewritten headers invalidate the poster's signature, and
+a broken signature is worse than none under DMARC.  Signatures are kept only when the
+list changes nothing the usual signed fields cover (no prefix, no texts, no Reply-To
+munging, no personalization).
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+from typing import Any
+
+from posthorn.handlers.base import Handler
+from posthorn.interfaces.lists import IMailingList
+
+__all__ = ["CleanseDKIM"]
+
+SIGNATURES = ("dkim-signature", "domainkey-signature", "arc-seal", "arc-message-signature")
+
+
+def list_modifies(mlist: IMailingList) -> bool:
+    return bool(
+        mlist.subject_prefix.strip()
+        or mlist.header_text.strip()
+        or mlist.footer_text.strip()
+        or mlist.reply_goes_to_list != "no_munging"
+        or mlist.personalize != "none"
+        or mlist.anonymous_list
+    )
+
+
+class CleanseDKIM(Handler):
+    name = "cleanse-dkim"
+    description = "Remove DKIM signatures when the list modifies the message."
+
+    def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
+        if list_modifies(mlist) or msgdata.get("dmarc_action"):
+            for header in SIGNATURES:
+                del msg[header]

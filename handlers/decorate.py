@@ -1,0 +1,137 @@
+"""Add the list's header and footer texts to the message, without breaking its MIME.
+
+The texts are the list settings ``header_text`` and ``footer_text``, with ``$name``
+placeholders: ``$list_name``, ``$display_name``, ``$fqdn_listname``, ``$list_id``,
+``$mail_host``, ``$listinfo_uri``, ``$request_email``, ``$owner_email``, and for
+personalized lists also ``$user_address`` and ``$member_id`` (unknown names stay as
+written).  A single-part text/plain message gets the texts joined to its body in its
+own charset (UTF-8 when the text does not fit it); multipart/mixed gets them as inline
+parts; anything else becomes the first part of a new multipart/mixed, so no client ever
+sees a broken message.  Personalized lists are decorated per recipient by the outgoing
+runner (``decorate``); this handler then only leaves ``msgdata["decorate_per_recipient"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from email.charset import Charset
+from email.message import Message
+from email.mime.text import MIMEText
+from string import Template
+from typing import Any
+
+from posthorn.handlers.base import Handler
+from posthorn.interfaces.lists import IMailingList
+
+__all__ = ["Decorate", "decorate", "list_vars"]
+
+
+def list_vars(mlist: IMailingList) -> dict[str, str]:
+    """The placeholders every list text may use."""
+    return {
+        "list_name": mlist.list_name,
+        "short_listname": mlist.list_name,
+        "display_name": mlist.display_name or mlist.list_name,
+        "fqdn_listname": mlist.fqdn_listname,
+        "list_id": mlist.list_id,
+        "mail_host": mlist.mail_host,
+        "domain": mlist.mail_host,
+        "listinfo_uri": f"mailto:{mlist.request_address}?subject=help",
+        "request_email": mlist.request_address,
+        "owner_email": mlist.owner_address,
+        "leave_email": mlist.leave_address,
+    }
+
+
+def _charset_of(part: Message) -> str:
+    charset = part.get_content_charset() or "us-ascii"
+    try:
+        "".encode(charset)
+    except LookupError:
+        return "utf-8"
+    return charset
+
+
+def _join_plain(msg: Message, header: str, footer: str) -> bool:
+    """Join the texts to a single text/plain body; False if it cannot be decoded."""
+    charset = _charset_of(msg)
+    raw = msg.get_payload(decode=True)
+    if not isinstance(raw, bytes):
+        return False
+    try:
+        body = raw.decode(charset)
+    except UnicodeDecodeError:
+        return False
+    if body and not body.endswith("\n"):
+        body += "\n"
+    text = (header + "\n" if header else "") + body + (footer + "\n" if footer else "")
+    try:
+        text.encode(charset)
+    except UnicodeEncodeError:
+        charset = "utf-8"
+    params = msg.get_params() or []
+    del msg["content-transfer-encoding"]
+    msg.set_payload(text, Charset(charset))
+    for key, value in params[1:]:
+        if key.lower() not in ("charset",):
+            msg.set_param(key, value)
+    return True
+
+
+def _text_part(text: str) -> Message:
+    charset = "us-ascii" if text.isascii() else "utf-8"
+    part = MIMEText(text if text.endswith("\n") else text + "\n", "plain", charset)
+    del part["mime-version"]
+    part["Content-Disposition"] = "inline"
+    return part
+
+
+def _wrap(msg: Message) -> None:
+    """Move the content of ``msg`` into a part of its own inside a multipart/mixed."""
+    inner = Message()
+    for name, value in msg.items():
+        if name.lower().startswith("content-"):
+            inner[name] = value
+    inner.set_payload(msg.get_payload())
+    inner.preamble, inner.epilogue = msg.preamble, msg.epilogue
+    msg.preamble = msg.epilogue = None
+    for name in {key.lower() for key in msg.keys() if key.lower().startswith("content-")}:
+        del msg[name]
+    if msg.get("mime-version") is None:
+        msg["MIME-Version"] = "1.0"
+    msg["Content-Type"] = "multipart/mixed"
+    msg.set_payload([inner])
+
+
+def decorate(
+    mlist: IMailingList, msg: Message, extra: Mapping[str, str] | None = None
+) -> None:
+    """Add the list's header and footer texts to ``msg`` in place."""
+    values = {**list_vars(mlist), **(extra or {})}
+    header = Template(mlist.header_text).safe_substitute(values).strip("\n")
+    footer = Template(mlist.footer_text).safe_substitute(values).strip("\n")
+    if not header and not footer:
+        return
+    if msg.get_content_type() == "text/plain" and not msg.is_multipart():
+        disposition = str(msg.get("content-disposition", "inline")).lower()
+        if disposition.startswith("inline") and _join_plain(msg, header, footer):
+            return
+    if msg.get_content_type() != "multipart/mixed":
+        _wrap(msg)
+    parts = msg.get_payload()
+    assert isinstance(parts, list)
+    if header:
+        parts.insert(0, _text_part(header))
+    if footer:
+        parts.append(_text_part(footer))
+
+
+class Decorate(Handler):
+    name = "decorate"
+    description = "Add the list's header and footer texts as valid MIME."
+
+    def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
+        if mlist.personalize != "none":
+            msgdata["decorate_per_recipient"] = True
+            return
+        decorate(mlist, msg)

@@ -1,0 +1,75 @@
+"""Put the list's subject prefix in front of the Subject, once.
+
+``subject_prefix`` may contain ``%d``, replaced by the post number (``post_id``).  A
+prefix already present (a reply's ``Re: [dev] ...``) is removed before the new one is
+added, so replies never collect ``[dev] Re: [dev]``; a numbered prefix is matched with
+any number.  Encoded (RFC 2047) subjects are decoded first and re-encoded as needed.
+Reads no msgdata; stores the original subject in ``msgdata["original_subject"]``.
+"""
+
+from __future__ import annotations
+
+import re
+from email.header import Header, decode_header, make_header
+from email.message import Message
+from typing import Any
+
+from posthorn.handlers.base import Handler
+from posthorn.interfaces.lists import IMailingList
+
+__all__ = ["SubjectPrefix", "add_prefix", "decoded_subject"]
+
+REPLY = re.compile(r"^((re|aw|sv|fwd?|tr)\s*:\s*)+", re.IGNORECASE)
+
+
+def decoded_subject(msg: Message) -> str:
+    """The Subject as text, RFC 2047 words decoded; '' when there is none."""
+    raw = msg.get("subject")
+    if raw is None:
+        return ""
+    try:
+        return str(make_header(decode_header(str(raw))))
+    except (UnicodeError, LookupError, ValueError):
+        return str(raw)
+
+
+def _prefix_pattern(prefix: str) -> re.Pattern[str]:
+    parts = [re.escape(part) for part in prefix.strip().split("%d")]
+    return re.compile(r"\s*" + r"\s*\d+\s*".join(parts) + r"\s*", re.IGNORECASE)
+
+
+def add_prefix(subject: str, prefix: str, post_id: int) -> str:
+    """``subject`` with ``prefix`` in front, no earlier copy of it, reply marks kept."""
+    pattern = _prefix_pattern(prefix)
+    text = subject.strip()
+    reply = ""
+    for _ in range(3):
+        text = pattern.sub(" ", text, count=1).strip() if pattern.match(text) else text
+        match = REPLY.match(text)
+        if match:
+            reply = "Re: "
+            text = text[match.end() :].strip()
+        if not pattern.match(text):
+            break
+    if not text:
+        text = "(no subject)"
+    rendered = prefix.replace("%d", str(post_id)) if "%d" in prefix else prefix
+    return f"{rendered.rstrip()} {reply}{text}"
+
+
+class SubjectPrefix(Handler):
+    name = "subject-prefix"
+    description = "Add the list's subject prefix, once, with the post number if asked."
+
+    def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
+        prefix = mlist.subject_prefix
+        if not prefix.strip():
+            return
+        subject = decoded_subject(msg)
+        msgdata.setdefault("original_subject", subject)
+        new = add_prefix(subject, prefix, mlist.post_id)
+        del msg["subject"]
+        if new.isascii():
+            msg["Subject"] = new
+        else:
+            msg["Subject"] = Header(new, "utf-8", header_name="Subject")

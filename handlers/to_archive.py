@@ -1,0 +1,38 @@
+"""Send a copy of the post to the archive runner (queue ``archive``).
+
+Skipped when the list's ``archive_policy`` is ``never``, when the poster asked with
+``X-No-Archive: yes`` or ``Archive: no``, or when ``msgdata["no_archive"]`` is set.
+The archive runner feeds every enabled archiver on its own, so a slow archive never
+delays delivery.
+"""
+
+from __future__ import annotations
+
+import copy
+from email.message import Message
+from typing import Any
+
+from posthorn.handlers.base import Handler
+from posthorn.interfaces.lists import IMailingList
+
+__all__ = ["ToArchive"]
+
+
+def poster_opted_out(msg: Message) -> bool:
+    if msg.get("x-no-archive") is not None:
+        return str(msg["x-no-archive"]).strip().lower() not in ("no", "false")
+    return str(msg.get("archive", "")).strip().lower() == "no"
+
+
+class ToArchive(Handler):
+    name = "to-archive"
+    description = "Queue a copy for the archivers, unless the list or poster says no."
+
+    def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
+        if mlist.archive_policy == "never" or msgdata.get("no_archive"):
+            return
+        if poster_opted_out(msg):
+            msgdata["no_archive"] = True
+            return
+        data = {"list_id": mlist.list_id, "received_time": msgdata.get("received_time")}
+        self.context.enqueue("archive", copy.deepcopy(msg), data)

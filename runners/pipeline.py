@@ -1,0 +1,65 @@
+"""The pipeline runner: runs each accepted post through its list's pipeline.
+
+The pipeline is ``msgdata["pipeline"]`` when set (owner posts, notices), otherwise the
+list's ``posting_pipeline``.  A handler raising ``DiscardMessage`` ends the run with a
+log line; ``RejectMessage`` sends the poster a notice through queue ``virgin``.  Any
+other exception shunts the entry (the base class), so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+from typing import Any, ClassVar
+
+from posthorn.delivery.notices import make_notice, poster_of
+from posthorn.handlers.pipelines import PipelineSet
+from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, RejectMessage
+from posthorn.interfaces.lists import IMailingList
+from posthorn.runners.base import Runner
+from posthorn.site import Site
+
+__all__ = ["PipelineRunner"]
+
+
+class PipelineRunner(Runner):
+    #: The pipeline to run when msgdata names none; None means the list's own.
+    default_pipeline: ClassVar[str | None] = None
+
+    def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
+        super().__init__(site, name, slice=slice, count=count)
+        context = HandlerContext(site, self._enqueue)
+        self.pipelines = PipelineSet(site.config, site.registry, context)
+
+    def _enqueue(self, queue: str, msg: Message, msgdata: dict[str, Any]) -> str:
+        return self.enqueue(queue, msg, msgdata)
+
+    def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
+        if mlist is None:
+            raise ValueError("the entry names no list (msgdata list_id)")
+        name = str(msgdata.get("pipeline") or self.default_pipeline or mlist.posting_pipeline)
+        pipeline = self.pipelines.get(name)
+        try:
+            pipeline.process(mlist, msg, msgdata)
+        except DiscardMessage as discard:
+            self.log.info(
+                "%s: discarded %s: %s", mlist.list_id, msg.get("message-id", "?"), discard
+            )
+        except RejectMessage as reject:
+            self._reject(mlist, msg, msgdata, reject)
+
+    def _reject(
+        self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any], reject: RejectMessage
+    ) -> None:
+        poster = poster_of(msg, msgdata)
+        self.log.info(
+            "%s: rejected %s from %s: %s",
+            mlist.list_id,
+            msg.get("message-id", "?"),
+            poster or "unknown",
+            reject.notice,
+        )
+        if not poster:
+            return
+        subject = f"Your message to {mlist.fqdn_listname} was rejected"
+        notice, data = make_notice(mlist, [poster], subject, reject.notice, msg)
+        self.enqueue("virgin", notice, data)

@@ -1,0 +1,26 @@
+"""The virgin runner: messages Posthorn writes itself go through the short pipeline.
+
+Notices (rejections, delivery failures, confirmations) arrive with ``recipients`` and
+usually ``sender`` in msgdata; the ``virgin`` pipeline adds the list headers a notice
+needs and queues it for ``outgoing``, which delivers to exactly those recipients.
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+from typing import Any
+
+from posthorn.interfaces.lists import IMailingList
+from posthorn.runners.pipeline import PipelineRunner
+
+__all__ = ["VirginRunner"]
+
+
+class VirginRunner(PipelineRunner):
+    default_pipeline = "virgin"
+
+    def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
+        msgdata["virgin"] = True
+        # A notice goes to whom it names, never to the whole roster.
+        msgdata.setdefault("recipients", [])
+        super().process(mlist, msg, msgdata)

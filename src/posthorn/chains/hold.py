@@ -1,0 +1,77 @@
+"""hold: the post waits in the message store for a moderator.
+
+The held record keeps the post, the reasons and the metadata (so accepting it later
+resumes where it stopped).  The list's owners and moderators get a notice (when
+``admin_immed_notify`` is on); the poster gets one too when the list's
+``respond_to_post_requests`` is on and the poster can be identified.
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+from typing import Any
+
+from posthorn.chains import Chain
+from posthorn.interfaces.lists import IMailingList
+from posthorn.interfaces.rules import ChainContext
+from posthorn.moderation import make_notice
+from posthorn.sender import sender_address
+
+
+class HoldChain(Chain):
+    name = "hold"
+    description = "Keep the post for a moderator and tell the moderators."
+
+    def process(
+        self, context: ChainContext, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]
+    ) -> None:
+        reasons = list(msgdata.get("moderation_reasons", [])) or ["The message was held"]
+        poster = sender_address(msg)
+        shown_sender = poster or str(msg.get("from") or msgdata.get("envelope_sender") or "")
+        subject = str(msg.get("subject") or "(no subject)")
+        data = {k: v for k, v in msgdata.items() if k != "moderation_action"}
+        request_id = context.site.messages.hold(
+            mlist.list_id, msg, "; ".join(reasons), shown_sender, subject, data
+        )
+        context.log.info("%s: held %s as request %d", mlist.list_id, subject, request_id)
+        self._notify_moderators(context, mlist, request_id, shown_sender, subject, reasons)
+        if poster and mlist.respond_to_post_requests:
+            text = (
+                f"Your message to {mlist.posting_address} ({subject}) is waiting for a "
+                f"moderator.\n\nReason: {'; '.join(reasons)}\n"
+            )
+            notice, ndata = make_notice(
+                mlist, [poster], f"Your message to {mlist.posting_address} awaits moderator approval",
+                text, kind="held-poster",
+            )  # fmt: skip
+            context.enqueue("virgin", notice, ndata)
+
+    def _notify_moderators(
+        self,
+        context: ChainContext,
+        mlist: IMailingList,
+        request_id: int,
+        sender: str,
+        subject: str,
+        reasons: list[str],
+    ) -> None:
+        if not mlist.admin_immed_notify:
+            return
+        roster = context.site.lists.roster(mlist)
+        admins = sorted({member.email for member in roster.administrators})
+        if not admins:
+            context.log.warning("%s: request %d held, but nobody moderates", mlist.list_id, request_id)
+            return
+        text = (
+            f"A post to {mlist.posting_address} is waiting for your approval.\n\n"
+            f"    Request: {request_id}\n    From:    {sender}\n    Subject: {subject}\n"
+            f"    Reason:  {'; '.join(reasons)}\n\n"
+            f"Decide with: posthorn moderate {mlist.fqdn_listname} {request_id} "
+            "accept|reject|discard\n"
+        )
+        notice, data = make_notice(
+            mlist, admins, f"{mlist.fqdn_listname} post from {sender} requires approval", text,
+            kind="held",
+        )  # fmt: skip
+        data["held_request_id"] = request_id
+        context.enqueue("virgin", notice, data)

@@ -1,0 +1,1 @@
+"""Delivery to the MTA: recipients, SMTP transactions, VERP, notices, progress."""

@@ -1,0 +1,171 @@
+"""SMTP transactions to the MTA over a pool of reused connections.
+
+``smtplib`` in threads: each transaction holds one pooled connection, so several are
+in flight at once (``connections``), and a connection is closed after
+``max_sessions_per_connection`` transactions so the MTA can balance and recycle.
+Each transaction reports what happened to every recipient: accepted, refused
+temporarily (4xx, or the connection failed) or permanently (5xx at RCPT), and whether
+the message itself was refused (at MAIL FROM or after DATA).  Every transaction is
+logged to ``posthorn.smtp`` with its timing and result.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import smtplib
+import time
+from dataclasses import dataclass, field
+
+__all__ = ["SMTPSettings", "Transaction", "Transport"]
+
+log = logging.getLogger("posthorn.smtp")
+
+
+@dataclass(frozen=True)
+class SMTPSettings:
+    host: str
+    port: int
+    connect_timeout: float = 30.0
+    command_timeout: float = 300.0
+    max_sessions_per_connection: int = 0
+    user: str = ""
+    password: str = ""
+
+
+@dataclass
+class Transaction:
+    """The outcome of one MAIL/RCPT/DATA exchange."""
+
+    recipients: list[str]
+    accepted: list[str] = field(default_factory=list)
+    temporary: dict[str, tuple[int, str]] = field(default_factory=dict)
+    permanent: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: The message was refused as a whole (MAIL FROM or DATA): code and text.
+    message_error: tuple[int, str] | None = None
+
+    def fail_all(self, code: int, text: str) -> None:
+        """Every recipient not yet refused is refused with ``code``."""
+        target = self.permanent if code >= 500 else self.temporary
+        for address in self.recipients:
+            if address not in self.permanent and address not in self.temporary:
+                target[address] = (code, text)
+        self.accepted = []
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
+class _Connection:
+    def __init__(self, settings: SMTPSettings) -> None:
+        self.smtp = smtplib.SMTP(timeout=settings.connect_timeout)
+        self.smtp.connect(settings.host, settings.port)
+        if self.smtp.sock is not None:
+            self.smtp.sock.settimeout(settings.command_timeout)
+        self.smtp.ehlo_or_helo_if_needed()
+        if settings.user:
+            self.smtp.login(settings.user, settings.password)
+        self.sessions = 0
+
+    def close(self) -> None:
+        try:
+            self.smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            self.smtp.close()
+
+
+class Transport:
+    """Sends messages to one MTA; safe to call from several threads at once."""
+
+    def __init__(self, settings: SMTPSettings) -> None:
+        self.settings = settings
+        self._idle: queue.SimpleQueue[_Connection] = queue.SimpleQueue()
+
+    def _acquire(self) -> _Connection:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return _Connection(self.settings)
+
+    def _release(self, connection: _Connection) -> None:
+        connection.sessions += 1
+        limit = self.settings.max_sessions_per_connection
+        if limit and connection.sessions >= limit:
+            connection.close()
+        else:
+            self._idle.put(connection)
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+    def send(self, sender: str, recipients: list[str], data: bytes) -> Transaction:
+        """One transaction; never raises for SMTP or network trouble (see Transaction)."""
+        started = time.monotonic()
+        result = Transaction(list(recipients))
+        connection = None
+        try:
+            connection = self._acquire()
+            self._exchange(connection.smtp, sender, result, data)
+        except (smtplib.SMTPException, OSError) as error:
+            code = getattr(error, "smtp_code", 451)
+            code = code if isinstance(code, int) and 400 <= code < 600 else 451
+            result.fail_all(code if code < 500 else 451, f"{type(error).__name__}: {error}")
+            if connection is not None:
+                connection.smtp.close()
+            connection = None
+        finally:
+            if connection is not None:
+                self._release(connection)
+        _log_transaction(sender, result, time.monotonic() - started)
+        return result
+
+    def _exchange(
+        self, smtp: smtplib.SMTP, sender: str, result: Transaction, data: bytes
+    ) -> None:
+        code, reply = smtp.mail(sender)
+        if code != 250:
+            result.message_error = (code, _text(reply))
+            result.fail_all(code, _text(reply))
+            smtp.rset()
+            return
+        for address in result.recipients:
+            code, reply = smtp.rcpt(address)
+            if code in (250, 251):
+                result.accepted.append(address)
+            elif code >= 500:
+                result.permanent[address] = (code, _text(reply))
+            else:
+                result.temporary[address] = (code, _text(reply))
+        if not result.accepted:
+            smtp.rset()
+            return
+        try:
+            code, reply = smtp.data(data)
+        except smtplib.SMTPDataError as error:
+            code, reply = error.smtp_code, error.smtp_error
+        if code != 250:
+            result.message_error = (code, _text(reply))
+            result.fail_all(code, _text(reply))
+
+
+def _log_transaction(sender: str, result: Transaction, seconds: float) -> None:
+    outcome = "ok"
+    if result.message_error:
+        outcome = f"refused {result.message_error[0]} {result.message_error[1]!r}"
+    elif result.temporary or result.permanent:
+        outcome = "partial" if result.accepted else "failed"
+    log.info(
+        "from=%s rcpts=%d accepted=%d temporary=%d permanent=%d time=%.1fms %s",
+        sender,
+        len(result.recipients),
+        len(result.accepted),
+        len(result.temporary),
+        len(result.permanent),
+        seconds * 1000,
+        outcome,
+    )

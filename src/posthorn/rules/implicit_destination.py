@@ -1,0 +1,37 @@
+"""implicit-destination: the list is not named in To or Cc (a Bcc, or a stray alias).
+
+Mail that reached the list without naming it is a favourite of spammers; the list's
+``acceptable_aliases`` (exact or ``^regex``) count as naming it.  Off when the list's
+``require_explicit_destination`` is false.
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+from email.utils import getaddresses
+from typing import Any
+
+from posthorn.interfaces.lists import IMailingList
+from posthorn.rules import Rule, add_reason, matches_address
+
+
+def destinations(msg: Message) -> list[str]:
+    """Every address in To and Cc, lowercased."""
+    values = [str(v) for h in ("to", "cc") for v in msg.get_all(h) or []]
+    return [address.lower() for _, address in getaddresses(values) if address]
+
+
+class ImplicitDestination(Rule):
+    name = "implicit-destination"
+    description = "The post does not name the list in To or Cc."
+    action = "hold"
+
+    def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
+        if not mlist.require_explicit_destination:
+            return False
+        names = {mlist.posting_address.lower(), mlist.fqdn_listname.lower()}
+        for address in destinations(msg):
+            if address in names or matches_address(address, mlist.acceptable_aliases):
+                return False
+        add_reason(msgdata, "The message does not name the list in To or Cc")
+        return True

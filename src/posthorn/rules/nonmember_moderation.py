@@ -1,0 +1,50 @@
+"""nonmember-moderation: a post from someone who is not a member of the list.
+
+A sender that cannot be identified unambiguously (``sender.py``) is a non-member.  The
+action is, in order: the address's own nonmember entry on the roster, the list's
+``accept/hold/reject/discard_these_nonmembers`` (exact or ``^regex``), then the
+list's ``default_nonmember_action`` (hold by default).  ``defer`` is a miss.
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+from typing import Any
+
+from posthorn.interfaces.lists import IMailingList
+from posthorn.rules import Rule, add_reason, matches_address, set_action
+from posthorn.rules.member_moderation import posting_memberships
+from posthorn.sender import sender_address
+
+
+def nonmember_action(site: Any, mlist: IMailingList, address: str | None) -> str:
+    if address is not None:
+        for entry in site.lists.find_members(
+            list_id=mlist.list_id, email=address, role="nonmember"
+        ):
+            if entry.moderation_action is not None:
+                return str(entry.moderation_action)
+        for action in ("accept", "hold", "reject", "discard"):
+            if matches_address(address, getattr(mlist, f"{action}_these_nonmembers")):
+                return action
+    return mlist.default_nonmember_action
+
+
+class NonmemberModeration(Rule):
+    name = "nonmember-moderation"
+    description = "The sender is not a member of the list."
+    action = "hold"
+
+    def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
+        address = sender_address(msg)
+        if posting_memberships(self.site, mlist, address):
+            return False
+        action = nonmember_action(self.site, mlist, address)
+        if action == "defer":
+            return False
+        set_action(msgdata, action)
+        if address is None:
+            add_reason(msgdata, "The sender could not be identified unambiguously")
+        elif action in ("hold", "reject"):
+            add_reason(msgdata, f"The message is not from a list member: {address}")
+        return True
