@@ -3,8 +3,9 @@
 Adds ``X-BeenThere`` (loop detection), ``Precedence: list``, ``List-Id``, the RFC 2369
 ``List-*`` headers (unless ``include_rfc2369_headers`` is off; RFC 8058
 ``List-Unsubscribe-Post`` only goes with an HTTPS unsubscribe URL, which lists do not
-have yet, so an old one is removed and none added), ``Message-ID-Hash`` and ``X-Message-ID-Hash`` (the
-archive permalink key) and ``Archived-At`` for every enabled archiver that can compute
+have yet, so an old one is removed and none added), ``Message-ID-Hash`` and
+``X-Message-ID-Hash`` (the archive permalink key) and ``Archived-At`` for every
+enabled archiver that can compute
 a permalink.  Reply-To follows ``reply_goes_to_list``, after ``first_strip_reply_to``.
 A message without a Message-ID gets one, since the permalink depends on it.  msgdata
 ``virgin`` (set by the virgin runner): no List-Post, no Reply-To munging.

@@ -95,7 +95,7 @@ def _wrap(msg: Message) -> None:
     inner.set_payload(msg.get_payload())
     inner.preamble, inner.epilogue = msg.preamble, msg.epilogue
     msg.preamble = msg.epilogue = None
-    for name in {key.lower() for key in msg.keys() if key.lower().startswith("content-")}:
+    for name in {key.lower() for key in msg if key.lower().startswith("content-")}:
         del msg[name]
     if msg.get("mime-version") is None:
         msg["MIME-Version"] = "1.0"
@@ -103,9 +103,7 @@ def _wrap(msg: Message) -> None:
     msg.set_payload([inner])
 
 
-def decorate(
-    mlist: IMailingList, msg: Message, extra: Mapping[str, str] | None = None
-) -> None:
+def decorate(mlist: IMailingList, msg: Message, extra: Mapping[str, str] | None = None) -> None:
     """Add the list's header and footer texts to ``msg`` in place."""
     values = {**list_vars(mlist), **(extra or {})}
     header = Template(mlist.header_text).safe_substitute(values).strip("\n")

@@ -72,4 +72,4 @@ class SubjectPrefix(Handler):
         if new.isascii():
             msg["Subject"] = new
         else:
-            msg["Subject"] = Header(new, "utf-8", header_name="Subject")
+            msg["Subject"] = Header(new, "utf-8", header_name="Subject")  # type: ignore[assignment]

@@ -163,6 +163,11 @@ class Runner(BaseRunner):
             self._process_entry(filebase)
         return len(files)
 
+    def close(self) -> None:
+        if "switchboard" in self.__dict__:
+            self.switchboard.close()
+        super().close()
+
     def _loop(self) -> ExitCode:
         handled = 0
         while not self._should_stop():

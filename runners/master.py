@@ -30,7 +30,7 @@ from posthorn.config import Config
 from posthorn.errors import PosthornError
 from posthorn.logs import reopen_logs
 from posthorn.runners.base import ExitCode, run_runner
-from posthorn.runners.slots import RunnerSpec, Slot, describe_exit, runner_specs
+from posthorn.runners.slots import RunnerSpec, Slot, describe_exit, master_settings, runner_specs
 from posthorn.runstate import (
     MasterFiles,
     ProcessId,
@@ -40,7 +40,7 @@ from posthorn.runstate import (
 )
 from posthorn.site import Site
 
-__all__ = ["Master", "MasterError", "runner_specs"]
+__all__ = ["Master", "MasterError", "master_settings", "runner_specs"]
 
 PR_SET_PDEATHSIG = 1
 _HANDLED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGCHLD)
@@ -67,11 +67,11 @@ class Master:
         self.config = config
         self.log = log
         self.files = MasterFiles.of(config)
-        master = config["master"]
-        self.pause = master.get_float("restart_pause")
-        self.pause_max = master.get_float("restart_pause_max")
-        self.stop_timeout = master.get_float("stop_timeout")
-        self.lock_lifetime = master.get_float("lock_lifetime")
+        settings = master_settings(config)
+        self.pause = settings["restart_pause"]
+        self.pause_max = settings["restart_pause_max"]
+        self.stop_timeout = settings["stop_timeout"]
+        self.lock_lifetime = settings["lock_lifetime"]
         self.slots = [Slot(spec, i) for spec in specs for i in range(spec.instances)]
         self.started = time.time()
         self._lock: Lock | None = None
@@ -91,10 +91,10 @@ class Master:
         )
         try:
             write_pid_file(self.files.pid, ProcessId.current())
+            self._write_state()
             for key in ("queue_dir", "log_dir", "run_dir"):
                 self.config.path(key).mkdir(parents=True, exist_ok=True)
             self._upgrade_schema()
-            self._write_state()
         except BaseException:
             self.release()
             raise
@@ -204,14 +204,16 @@ class Master:
         # signal sent to it would land in the wake-up pipe it shares with the master.
         master_pid = os.getpid()
         signal.pthread_sigmask(signal.SIG_BLOCK, _HANDLED)
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                code = self._child(slot, master_pid)
-            finally:
-                os._exit(code)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _HANDLED)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    code = self._child(slot, master_pid)
+                finally:
+                    os._exit(code)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _HANDLED)
         slot.running(pid)
         self.log.info("started %s (pid %d)", slot.label, pid)
         self._write_state()

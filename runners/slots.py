@@ -19,7 +19,7 @@ from posthorn.config import Config, ConfigError, Section
 from posthorn.registry import Registry
 from posthorn.runners.base import BaseRunner, ExitCode, Runner, ServiceRunner
 
-__all__ = ["RunnerSpec", "Slot", "describe_exit", "runner_specs"]
+__all__ = ["RunnerSpec", "Slot", "describe_exit", "master_settings", "runner_specs"]
 
 # A runner's name becomes a queue directory and a log file name.
 _NAME = re.compile(r"\A[a-z0-9][a-z0-9_-]*\Z")
@@ -39,15 +39,29 @@ class RunnerSpec:
 
 
 def runner_specs(config: Config) -> list[RunnerSpec]:
-    """Every runner to start, checked; raises ConfigError naming section and key.
+    """Every runner to start, checked (and ``[master]``); ConfigError names section and key.
 
     The values of every ``[runner.NAME]`` section are checked, but only runners with
     ``start: yes`` have their class imported: a runner switched off may well need a
     dependency this site has not installed.
     """
+    master_settings(config)
     registry = Registry(config)
     specs = [_spec(registry, name, config.runner(name)) for name in sorted(config.named("runner"))]
     return [spec for spec in specs if spec is not None]
+
+
+def master_settings(config: Config) -> dict[str, float]:
+    """The ``[master]`` durations, checked: a zero pause would let a crash loop spin."""
+    section = config["master"]
+    keys = ("restart_pause", "restart_pause_max", "stop_timeout", "lock_lifetime")
+    settings = {key: section.get_float(key) for key in keys}
+    for key, value in settings.items():
+        if value <= 0:
+            raise _fail(section, key, "must be longer than 0s")
+    if settings["restart_pause_max"] < settings["restart_pause"]:
+        raise _fail(section, "restart_pause_max", "must not be shorter than restart_pause")
+    return settings
 
 
 def _fail(section: Section, key: str, message: str) -> ConfigError:

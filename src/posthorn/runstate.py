@@ -219,12 +219,15 @@ def take_master_lock(
 
     The lock's own record says which host and pid hold it; the pid file adds the
     holder's start time.  A holder on this host whose pid is gone, is a zombie, or now
-    names a process that started at another time is dead: the lock is broken with a log
-    line.  A holder that is alive refuses the start.  A holder we cannot check (another
-    host, no matching pid file) refuses too, unless ``force`` says a person checked.
+    names a process that started at another time (or, without a pid file, one that is
+    not Posthorn) is dead: the lock is broken with a log line.  A holder that is alive
+    refuses the start.  A holder we cannot check (another host, an unreadable lock)
+    refuses too, unless ``force`` says a person checked.
     """
     files.lock.parent.mkdir(parents=True, exist_ok=True)
-    logging.getLogger("flufl.lock").addFilter(_QuietTimeout())
+    flufl_log = logging.getLogger("flufl.lock")
+    if not any(isinstance(f, _QuietTimeout) for f in flufl_log.filters):
+        flufl_log.addFilter(_QuietTimeout())
     for _ in range(3):
         lock = Lock(str(files.lock), lifetime=timedelta(seconds=lifetime))
         try:
@@ -264,7 +267,22 @@ def _judge_holder(files: MasterFiles, lock: Lock) -> tuple[str, str]:
         if ProcessId(pid, recorded.start).alive():
             return holder, "alive"
         return holder, f"pid {pid} now belongs to a process that started later"
-    return holder, "unknown"
+    # No pid file of that master (it died before writing one, or someone removed it):
+    # the command line tells a Posthorn process from whatever reuses the pid now.
+    command = _command_line(pid)
+    if command is None:
+        return holder, "unknown"
+    if "posthorn" in command:
+        return holder, "alive"
+    return holder, f"pid {pid} now runs {command!r}"
+
+
+def _command_line(pid: int) -> str | None:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return raw.replace(b"\0", b" ").decode("utf-8", "replace").strip()
 
 
 def _break(lock_path: Path) -> None:

@@ -41,7 +41,7 @@ def _registry_addresses(text: str) -> list[str]:
         header = policy.default.header_factory("From", text)
     except (HeaderParseError, IndexError, ValueError, TypeError):
         return []
-    if not isinstance(header, AddressHeader) or header.defects:
+    if not isinstance(header, AddressHeader) or bool(getattr(header, "defects", None)):
         return []
     return [address.addr_spec for address in header.addresses]
 

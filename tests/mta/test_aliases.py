@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from click.testing import CliRunner
 
 from posthorn.cli import main
 from posthorn.config import Config
-from posthorn.mta.aliases import AliasError, regenerate_on_change, write_aliases
+from posthorn.mta.aliases import AliasError, write_aliases
 from posthorn.site import Site
 
 SUFFIXES = ["bounces", "confirm", "join", "leave", "owner", "request", "subscribe", "unsubscribe"]
@@ -64,7 +63,7 @@ def test_default_directory_is_data_dir(site: Site, config: Config) -> None:
 
 
 def test_list_changes_regenerate_the_tables(site: Site, config: Config) -> None:
-    site.events.subscribe(partial(regenerate_on_change, site))
+    # Every site subscribes the regeneration to list creation and removal.
     transport = config.path("data_dir") / "postfix_lmtp"
     site.lists.create("dev@example.org")
     assert "dev-owner@example.org" in table(transport)

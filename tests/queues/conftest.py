@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from posthorn.queues import Switchboard
 
 WORKER = Path(__file__).with_name("queue_worker.py")

@@ -7,6 +7,7 @@ import pickle
 from pathlib import Path
 
 import pytest
+
 from posthorn.queues import BadEntry, Switchboard
 from posthorn.queues.entry import HEADER
 

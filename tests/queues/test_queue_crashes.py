@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
 from posthorn.queues import ATTEMPTS_KEY, REASON_KEY, WHICHQ_KEY, Switchboard
 from posthorn.queues.entry import decode
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from posthorn.queues import Switchboard
-
 from posthorn.interfaces.queues import IQueueEntry, ISwitchboard
+from posthorn.queues import Switchboard
 
 
 def as_interface(switchboard: Switchboard) -> ISwitchboard:

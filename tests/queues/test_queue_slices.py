@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+
 from posthorn.queues import Switchboard
 from posthorn.queues.naming import make_filebase, slice_of
 

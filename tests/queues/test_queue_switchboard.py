@@ -10,6 +10,7 @@ from email.message import EmailMessage, Message
 from pathlib import Path
 
 import pytest
+
 from posthorn.queues import (
     ATTEMPTS_KEY,
     REASON_KEY,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+
 from posthorn.queues import Switchboard
 from posthorn.queues.naming import slice_of
 from posthorn.queues.wakeup import DirectoryWatcher

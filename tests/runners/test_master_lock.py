@@ -97,3 +97,13 @@ def test_a_lock_that_cannot_be_checked_needs_force(
     assert lock.is_locked
     assert "breaking the master lock" in caplog.text
     lock.unlock()
+
+
+def test_without_a_pid_file_the_command_line_tells(
+    files: MasterFiles, stranger: subprocess.Popen[bytes], caplog: pytest.LogCaptureFixture
+) -> None:
+    forge_lock(files.lock, socket.getfqdn(), stranger.pid)
+    with caplog.at_level(logging.WARNING):
+        lock = take_master_lock(files, lifetime=60, force=False, log=LOG)
+    assert f"pid {stranger.pid} now runs 'sleep 60'" in caplog.text
+    lock.unlock()

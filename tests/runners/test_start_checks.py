@@ -39,6 +39,23 @@ def test_a_bad_runner_section_stops_start(
     assert not (site.var / "locks" / "master.lck").exists()
 
 
+@pytest.mark.parametrize(
+    ("keys", "fragment"),
+    [
+        ({"restart_pause": "0s"}, "[master] restart_pause: must be longer than 0s"),
+        ({"restart_pause_max": "10ms"}, "[master] restart_pause_max: must not be shorter"),
+    ],
+)
+def test_a_bad_master_section_stops_start(
+    site: PosthornSite, keys: dict[str, str], fragment: str
+) -> None:
+    site.configure({"alpha": RECORDER}, master=keys)
+    result = site.cli("start")
+    assert result.returncode == 1
+    assert fragment in result.stderr
+    assert site.records("alpha", "started") == []
+
+
 def test_a_runner_switched_off_is_not_imported(site: PosthornSite) -> None:
     # A disabled runner may need a dependency the site lacks; only its values count.
     site.configure(

@@ -40,6 +40,8 @@ COMMAND_MODULES = [
     "members",
     "shell",
     "aliases",
+    "held",
+    "moderate",
 ]
 
 

@@ -8,6 +8,7 @@ administrator watches for.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -32,11 +33,11 @@ def command(cli: CliContext, as_json: bool) -> None:
     """Count the entries of every queue (waiting, being processed) and the oldest's age."""
     root = cli.config.path("queue_dir")
     names = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in names:
         with Switchboard(root / name) as board:
             claimed = sum(1 for entry in board.entries() if entry.state == "claimed")
-            row = {"queue": name, "queued": board.count(), "claimed": claimed}
+            row: dict[str, Any] = {"queue": name, "queued": board.count(), "claimed": claimed}
             rows.append({**row, "oldest": board.oldest_age()})
     if as_json:
         click.echo(json.dumps(rows, indent=2))

@@ -124,9 +124,7 @@ class Transport:
         _log_transaction(sender, result, time.monotonic() - started)
         return result
 
-    def _exchange(
-        self, smtp: smtplib.SMTP, sender: str, result: Transaction, data: bytes
-    ) -> None:
+    def _exchange(self, smtp: smtplib.SMTP, sender: str, result: Transaction, data: bytes) -> None:
         code, reply = smtp.mail(sender)
         if code != 250:
             result.message_error = (code, _text(reply))
@@ -144,10 +142,12 @@ class Transport:
         if not result.accepted:
             smtp.rset()
             return
+        reply_text: bytes | str
         try:
-            code, reply = smtp.data(data)
+            code, reply_text = smtp.data(data)
         except smtplib.SMTPDataError as error:
-            code, reply = error.smtp_code, error.smtp_error
+            code, reply_text = error.smtp_code, error.smtp_error
+        reply = reply_text if isinstance(reply_text, bytes) else reply_text.encode()
         if code != 250:
             result.message_error = (code, _text(reply))
             result.fail_all(code, _text(reply))

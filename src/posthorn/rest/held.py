@@ -1,10 +1,9 @@
 """``lists/{name}/held``: messages held for moderation, and the moderator's decision.
 
-Accepting puts the held message back on queue ``pipeline`` with the approval recorded
-in its metadata (``approved``), so the rules that held it do not hold it again;
-rejecting and discarding forget it; deferring (or "hold") leaves it held.  The message
-store keeps the held copy until then, so nothing is lost between the two steps: the
-queue file is durable before the held copy is removed.
+The decision is carried out by ``posthorn.moderation.moderate``, the same function
+``posthorn moderate`` uses: accepting puts the held message on queue ``pipeline`` with
+``approved`` recorded, rejecting also tells the poster, discarding forgets it,
+deferring (or "hold") leaves it held.
 """
 
 from __future__ import annotations
@@ -15,14 +14,12 @@ import falcon
 
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import IHeldMessage
-from posthorn.queues import Switchboard
+from posthorn.moderation import moderate
 from posthorn.rest.app import Api, RestApp, collection, iso, paging, respond
 from posthorn.rest.fields import as_int, as_optional_str, one_of, read_fields
 from posthorn.rest.lists import require_list
 
 __all__ = ["add_routes"]
-
-ACCEPT_QUEUE = "pipeline"
 
 
 def held_json(api: Api, req: falcon.Request, held: IHeldMessage) -> dict[str, Any]:
@@ -89,23 +86,11 @@ class HeldMessage:
             "reason": as_optional_str,
         }
         args = read_fields(self.api.body(req), spec, required=["action"])
-        held = require_held(self.api, require_list(self.api, name), rid)
-        action = args["action"]
-        if action == "accept":
-            self._accept(held)
-        if action in ("accept", "reject", "discard"):
-            self.api.site.messages.remove_held(held.request_id)
+        mlist = require_list(self.api, name)
+        held = require_held(self.api, mlist, rid)
+        reason = args.get("reason") or args.get("comment")
+        moderate(self.api.site, mlist, held.request_id, args["action"], reason=reason)
         resp.status = falcon.HTTP_204
-
-    def _accept(self, held: IHeldMessage) -> None:
-        msgdata = dict(held.msgdata)
-        msgdata.update(list_id=held.list_id, approved=True, moderator_approved=True)
-        queue_dir = self.api.site.config.path("queue_dir")
-        switchboard = Switchboard(queue_dir / ACCEPT_QUEUE, name=ACCEPT_QUEUE)
-        try:
-            switchboard.enqueue(held.raw, msgdata)
-        finally:
-            switchboard.close()
 
 
 def add_routes(app: RestApp, api: Api, prefix: str) -> None:

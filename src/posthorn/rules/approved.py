@@ -60,10 +60,10 @@ def _strip_line(msg: Message, line: str) -> None:
             continue
         cleaned = re.sub(re.escape(line) + r"\r?\n(?:[ \t]*\r?\n)?", "", text, count=1)
         cleaned = cleaned.replace(line, "")
-        charset = part.get_content_charset() or "us-ascii"
-        if "Content-Transfer-Encoding" in part:
-            del part["Content-Transfer-Encoding"]
-        part.set_payload(cleaned, charset if charset != "us-ascii" else "utf-8")
+        # Plain ASCII stays readable (7bit); anything else is re-encoded as UTF-8.
+        charset = "us-ascii" if cleaned.isascii() else "utf-8"
+        del part["Content-Transfer-Encoding"]
+        part.set_payload(cleaned, charset)
 
 
 class Approved(Rule):

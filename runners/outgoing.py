@@ -1,0 +1,231 @@
+"""The outgoing runner: delivers each post to its recipients through the MTA.
+
+Recipients are computed by ``posthorn.delivery.recipients``.  Without personalization
+or VERP the post goes in bulk, one transaction per batch of ``max_recipients``; with
+either, one transaction per member, with its own To:, footer and VERP envelope sender.
+Batches run ``connections`` at a time over reused connections.  The envelope sender is
+the list's ``-bounces`` address unless ``msgdata["sender"]`` names one.
+
+Failures: recipients refused with 4xx, or not reached because the MTA was down, go to
+queue ``retry`` as one entry naming exactly them, due after an exponential backoff
+(``retry_base`` doubled per attempt); past ``delivery_retry_period`` the owners are told
+and the entry is shunted with the reason, where ``posthorn unshunt`` can re-queue it.
+A 5xx at RCPT is a bounce: an entry on queue ``bounce`` and a ``DeliveryBounceEvent``.
+A 5xx for the message (MAIL FROM, DATA) fails it for that batch: the owners are told.
+Finished batches of a large post are journalled (``delivery.progress``), so a crash
+re-sends at most the batch in flight.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from email.message import Message
+from typing import Any
+
+from posthorn.delivery.events import DeliveryBounceEvent
+from posthorn.delivery.notices import make_notice
+from posthorn.delivery.progress import Progress, entry_key
+from posthorn.delivery.recipients import batches, recipients_of, verp_sender
+from posthorn.delivery.smtp import SMTPSettings, Transaction, Transport
+from posthorn.delivery.wire import to_wire
+from posthorn.handlers.decorate import decorate
+from posthorn.interfaces.lists import IMailingList
+from posthorn.logs import FORMAT, ReopenableFileHandler
+from posthorn.runners.base import Runner
+from posthorn.site import Site
+
+__all__ = ["DeliveryGaveUp", "OutgoingRunner"]
+
+
+class DeliveryGaveUp(Exception):
+    """Recipients kept failing past delivery_retry_period: shunt the entry."""
+
+
+class OutgoingRunner(Runner):
+    def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
+        super().__init__(site, name, slice=slice, count=count)
+        mta, section = site.config["mta"], self.section
+        self.max_recipients = section.get_int("max_recipients")
+        self.verp = section.get_bool("verp")
+        self.retry_period = section.get_float("delivery_retry_period")
+        self.retry_base = section.get_float("retry_base")
+        self.transport = Transport(
+            SMTPSettings(
+                host=mta.get_str("smtp_host"),
+                port=mta.get_int("smtp_port"),
+                connect_timeout=section.get_float("connect_timeout"),
+                command_timeout=section.get_float("command_timeout"),
+                max_sessions_per_connection=section.get_int("max_sessions_per_connection"),
+                user=mta.get_str("smtp_user"),
+                password=mta.get_str("smtp_pass"),
+            )
+        )
+        self.pool = ThreadPoolExecutor(section.get_int("connections"), "smtp")
+        self.progress_dir = site.config.path("data_dir") / "outgoing"
+        _smtp_log(site)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        self.transport.close()
+        super().close()
+
+    def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
+        if mlist is None:
+            raise ValueError("the entry names no list (msgdata list_id)")
+        recipients = recipients_of(self.site.lists, mlist, msgdata)
+        per_member = self.verp or mlist.personalize != "none"
+        size = 1 if per_member else self.max_recipients
+        chunks = list(batches(recipients, size))
+        progress = None
+        if len(chunks) > 1:
+            progress = Progress(self.progress_dir, entry_key(str(msg["message-id"]), msgdata))
+            chunks = [[a for a in chunk if a not in progress.done] for chunk in chunks]
+            chunks = [chunk for chunk in chunks if chunk]
+        results = self._deliver(mlist, msg, msgdata, chunks, per_member, progress)
+        self._settle(mlist, msg, msgdata, results)
+        if progress is not None:
+            progress.remove()
+
+    def _deliver(
+        self,
+        mlist: IMailingList,
+        msg: Message,
+        msgdata: dict[str, Any],
+        chunks: list[list[str]],
+        per_member: bool,
+        progress: Progress | None,
+    ) -> list[Transaction]:
+        sender = str(msgdata.get("sender") or mlist.bounces_address)
+        bulk = None if msgdata.get("decorate_per_recipient") else to_wire(msg)
+        futures = []
+        for chunk in chunks:
+            envelope = verp_sender(sender, chunk[0]) if per_member else sender
+            data = bulk if bulk is not None else self._personalize(mlist, msg, chunk[0])
+            futures.append(self.pool.submit(self.transport.send, envelope, chunk, data))
+        results = []
+        for future in as_completed(futures):
+            result = future.result()
+            if progress is not None:
+                # Temporary failures are not done: they go to retry, in this entry's place.
+                progress.record([*result.accepted, *result.permanent])
+            results.append(result)
+        return results
+
+    def _personalize(self, mlist: IMailingList, msg: Message, address: str) -> bytes:
+        copied = copy.deepcopy(msg)
+        del copied["to"]
+        copied["To"] = address
+        decorate(mlist, copied, {"user_address": address, "user_delivered_to": address})
+        return to_wire(copied)
+
+    def _settle(
+        self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any], results: list[Transaction]
+    ) -> None:
+        temporary: dict[str, tuple[int, str]] = {}
+        bounced: dict[str, tuple[int, str]] = {}
+        refused: list[Transaction] = []
+        for result in results:
+            temporary.update(result.temporary)
+            if result.message_error and result.message_error[0] >= 500:
+                refused.append(result)
+            else:
+                bounced.update(result.permanent)
+        if bounced:
+            self._bounce(mlist, msg, bounced)
+        if refused:
+            self._tell_owners_refused(mlist, msg, refused)
+        if temporary:
+            done = [a for r in results for a in (*r.accepted, *r.permanent)]
+            self._retry(mlist, msg, msgdata, temporary, done)
+
+    def _bounce(
+        self, mlist: IMailingList, msg: Message, bounced: dict[str, tuple[int, str]]
+    ) -> None:
+        message_id = str(msg.get("message-id", ""))
+        for address, (code, text) in sorted(bounced.items()):
+            self.site.events.notify(
+                DeliveryBounceEvent(mlist.list_id, address, code, text, message_id)
+            )
+        data = {
+            "list_id": mlist.list_id,
+            "bounce_source": "smtp",
+            "smtp_failures": {a: [c, t] for a, (c, t) in bounced.items()},
+        }
+        self.enqueue("bounce", msg, data)
+        self.log.info("%s: %d permanent refusals recorded", mlist.list_id, len(bounced))
+
+    def _tell_owners_refused(
+        self, mlist: IMailingList, msg: Message, refused: list[Transaction]
+    ) -> None:
+        count = sum(len(result.recipients) for result in refused)
+        code, text = refused[0].message_error or (0, "")
+        self.log.error(
+            "%s: the MTA refused the message for %d: %d %s", mlist.list_id, count, code, text
+        )
+        self._notify_owners(
+            mlist,
+            msg,
+            f"Delivery of a message to {mlist.fqdn_listname} failed",
+            f"The mail server refused this message for {count} recipients:\n{code} {text}\n",
+        )
+
+    def _notify_owners(self, mlist: IMailingList, msg: Message, subject: str, text: str) -> None:
+        owners = [member.email for member in self.site.lists.roster(mlist).owners]
+        if not owners:
+            self.log.warning("%s: no owners to tell: %s", mlist.list_id, subject)
+            return
+        notice, data = make_notice(mlist, owners, subject, text, msg)
+        self.enqueue("virgin", notice, data)
+
+    def _retry(
+        self,
+        mlist: IMailingList,
+        msg: Message,
+        msgdata: dict[str, Any],
+        temporary: dict[str, tuple[int, str]],
+        done: list[str],
+    ) -> None:
+        now = time.time()
+        first = float(msgdata.get("first_failure") or now)
+        sample = next(iter(temporary.values()))
+        if now - first >= self.retry_period:
+            text = (
+                f"Delivery to {len(temporary)} recipients kept failing for "
+                f"{int(now - first)}s; the last answer was {sample[0]} {sample[1]}.\n"
+                "The message is kept on the shunt queue; `posthorn unshunt` retries it.\n"
+            )
+            self._notify_owners(mlist, msg, f"Delivery to {mlist.fqdn_listname} failed", text)
+            # The shunted entry names every recipient; the journal keeps those already
+            # served from getting a second copy when a person re-queues it.
+            key = entry_key(str(msg["message-id"]), msgdata)
+            Progress(self.progress_dir, key).record(done)
+            raise DeliveryGaveUp(f"gave up after {int(now - first)}s: {sample[0]} {sample[1]}")
+        retries = int(msgdata.get("retries", 0))
+        data = dict(msgdata)
+        data.update(
+            recipients=sorted(temporary),
+            retries=retries + 1,
+            retry_queue="outgoing",
+            retry_reason=f"{sample[0]} {sample[1]}",
+            retry_after=now + self.retry_base * 2**retries,
+            first_failure=first,
+        )
+        data.pop("pipeline", None)
+        self.enqueue("retry", msg, data)
+        self.log.info("%s: %d recipients to retry (%d %s)", mlist.list_id, len(temporary), *sample)
+
+
+def _smtp_log(site: Site) -> None:
+    """Every SMTP transaction also goes to ``smtp.log``, one line each."""
+    logger = logging.getLogger("posthorn.smtp")
+    if any(isinstance(h, ReopenableFileHandler) for h in logger.handlers):
+        return
+    path = site.config.path("log_dir") / "smtp.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = ReopenableFileHandler(path)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    logger.addHandler(handler)
+    logger.propagate = False

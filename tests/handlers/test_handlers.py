@@ -1,0 +1,59 @@
+"""Unit tests of the posting handlers on a real list, without runners."""
+
+from __future__ import annotations
+
+from email import message_from_string
+from email.message import Message
+from typing import Any
+
+from posthorn.delivery.wire import to_wire
+from posthorn.handlers.cleanse import Cleanse
+from posthorn.handlers.cook_headers import CookHeaders
+from posthorn.handlers.subject_prefix import SubjectPrefix, add_prefix, decoded_subject
+from posthorn.interfaces.handlers import HandlerContext
+from posthorn.interfaces.messages import message_id_hash
+from posthorn.site import Site
+
+RAW = """\
+From: a@example.net
+To: dev@example.org
+Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?=
+Message-ID: <abc@example.net>
+Approved: secret
+Return-Receipt-To: a@example.net
+
+Body.
+"""
+
+
+def context(site: Site, queued: list[tuple[str, Message, dict[str, Any]]]) -> HandlerContext:
+    return HandlerContext(site, lambda q, m, d: queued.append((q, m, d)) or "x")
+
+
+def test_add_prefix_never_doubles_and_numbers() -> None:
+    assert add_prefix("Re: [dev] hi", "[dev]", 3) == "[dev] Re: hi"
+    assert add_prefix("[dev 12] Re: hi", "[dev %d]", 13) == "[dev 13] Re: hi"
+    assert add_prefix("", "[dev]", 1) == "[dev] (no subject)"
+
+
+def test_cleanse_subject_prefix_and_cook_headers(site: Site) -> None:
+    mlist = site.lists.create("dev@example.org")
+    queued: list[tuple[str, Message, dict[str, Any]]] = []
+    ctx = context(site, queued)
+    msg = message_from_string(RAW)
+    data: dict[str, Any] = {}
+    for handler in (Cleanse(ctx), SubjectPrefix(ctx), CookHeaders(ctx)):
+        handler.process(mlist, msg, data)
+    assert msg["approved"] is None and msg["return-receipt-to"] is None
+    assert decoded_subject(msg) == "[Dev] Grüße"
+    assert msg["Message-ID-Hash"] == message_id_hash("abc@example.net")
+    assert msg["List-Id"].endswith("<dev.example.org>")
+    assert msg["List-Unsubscribe"] == "<mailto:dev-leave@example.org>"
+    assert msg["Archived-At"] is None
+
+
+def test_wire_form_has_crlf_and_short_lines() -> None:
+    msg = message_from_string("Subject: x\n\n" + "y" * 3000 + "\n")
+    data = to_wire(msg)
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert max(len(line) for line in data.split(b"\r\n")) <= 998

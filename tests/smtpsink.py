@@ -1,0 +1,78 @@
+"""An SMTP sink on 127.0.0.1 standing in for the MTA: it records every message.
+
+``SMTPSink`` runs aiosmtpd in a thread.  ``sink.tempfail`` / ``sink.reject`` are sets
+of recipients answered 451 / 550 at RCPT; ``sink.stop()`` and ``sink.start()`` take
+the MTA down and bring it back on the same port.  ``sink.received`` lists
+``(envelope sender, recipients, message bytes)`` in arrival order.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+__all__ = ["SMTPSink"]
+
+
+class _Handler:
+    def __init__(self, sink: SMTPSink) -> None:
+        self.sink = sink
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address.lower() in self.sink.reject:
+            return "550 5.1.1 No such user"
+        if address.lower() in self.sink.tempfail:
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or b""
+        with self.sink.lock:
+            self.sink.received.append((str(envelope.mail_from), list(envelope.rcpt_tos), content))
+            self.sink.counts.update(address.lower() for address in envelope.rcpt_tos)
+            self.sink.last_arrival = time.monotonic()
+        return "250 OK"
+
+
+class SMTPSink:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.lock = threading.Lock()
+        self.received: list[tuple[str, list[str], bytes]] = []
+        self.counts: Counter[str] = Counter()
+        self.tempfail: set[str] = set()
+        self.reject: set[str] = set()
+        self.last_arrival = 0.0
+        self._controller: Controller | None = None
+
+    def start(self) -> None:
+        self._controller = Controller(
+            _Handler(self), hostname="127.0.0.1", port=self.port, decode_data=False
+        )
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def delivered(self) -> int:
+        with self.lock:
+            return sum(self.counts.values())
+
+    def wait_for(self, condition: Callable[[], Any], deadline: float, what: str) -> None:
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            if condition():
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"timed out waiting for {what}")
