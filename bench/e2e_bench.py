@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import tempfile
 import time
@@ -77,7 +76,10 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k != "POSTHORN_CONFIG"}
     process = subprocess.Popen(
         [*posthorn_command(), "-C", str(site_file), "start", "--foreground"],
-        cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=tmp,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         time.sleep(2)

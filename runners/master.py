@@ -8,7 +8,8 @@ SIGUSR1 (restart every runner).  Signals reach the loop through the wake-up pipe
 the master never polls and never runs work inside a signal handler.
 
 Every change is written to the state file (``run_dir/master.json``) that ``posthorn
-status`` reads.  ``start`` is the entry point the command line calls.
+status`` reads.  ``posthorn start`` (``posthorn.cli.start``) checks the configuration
+with ``runner_specs``, then calls ``Master.prepare`` and ``Master.run``.
 """
 
 from __future__ import annotations
@@ -310,7 +311,8 @@ class Master:
             slot.crashes = slot.consecutive = 0
             if slot.pid is not None:
                 slot.restart_requested = True
-                os.kill(slot.pid, signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(slot.pid, signal.SIGTERM)
             else:
                 slot.schedule(0.0)
         self._write_state()

@@ -77,4 +77,3 @@ def sender_address(msg: Message) -> str | None:
         return normalize_email(candidate)
     except InvalidAddressError:
         return None
-

@@ -9,7 +9,16 @@ from typing import Any
 from posthorn.chains.posting import PostingChain
 from posthorn.interfaces.lists import IMailingList
 from posthorn.site import Site
-from tests.incoming.fixtures import LIST, MEMBER, MODERATOR, OWNER, PASSWORD, Entries, make_post
+from tests.incoming.fixtures import (
+    LIST,
+    MEMBER,
+    MODERATOR,
+    OWNER,
+    PASSWORD,
+    Entries,
+    make_post,
+    text_of,
+)
 
 Take = Callable[[str], Entries]
 Post = Callable[..., str]
@@ -39,11 +48,13 @@ def test_nonmember_post_is_held_and_moderators_told(
     msg, meta = notices["held"]
     assert sorted(meta["recipients"]) == sorted([OWNER, MODERATOR])
     assert meta["sender"] == "dev-bounces@example.org" and meta["list_id"] == mlist.list_id
-    assert str(held.request_id) in msg.get_payload(decode=True).decode()
+    assert str(held.request_id) in text_of(msg)
     assert notices["held-poster"][1]["recipients"] == ["stranger@example.net"]
 
 
-def test_holds_collect_every_reason(site: Site, mlist: IMailingList, post: Post, drain: Any) -> None:
+def test_holds_collect_every_reason(
+    site: Site, mlist: IMailingList, post: Post, drain: Any
+) -> None:
     post(make_post(subject="", to="elsewhere@example.com"))
     drain()
     (held,) = site.messages.held_for_list(mlist.list_id)
@@ -51,7 +62,9 @@ def test_holds_collect_every_reason(site: Site, mlist: IMailingList, post: Post,
     assert held.msgdata["rule_hits"] == ["implicit-destination", "no-subject"]
 
 
-def test_loop_is_discarded(site: Site, mlist: IMailingList, post: Post, drain: Any, take: Take) -> None:
+def test_loop_is_discarded(
+    site: Site, mlist: IMailingList, post: Post, drain: Any, take: Take
+) -> None:
     post(make_post(extra=f"X-BeenThere: {LIST}\n"))
     drain()
     assert take("pipeline") == [] and take("virgin") == []
@@ -64,7 +77,7 @@ def test_ban_rejects_with_a_notice(site: Site, post: Post, drain: Any, take: Tak
     drain()
     ((msg, meta),) = take("virgin")
     assert meta["recipients"] == [MEMBER] and meta["notice"] == "reject"
-    assert "banned" in msg.get_payload(0).get_payload(decode=True).decode()
+    assert "banned" in text_of(msg, 0)
     assert take("pipeline") == []
 
 

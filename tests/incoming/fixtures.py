@@ -9,7 +9,7 @@ until the queue is empty; ``take(queue)`` removes and returns a queue's entries.
 from __future__ import annotations
 
 import email
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.message import Message
 from typing import Any
 
@@ -40,6 +40,15 @@ def make_post(
     return (head + "\n" + body).encode()
 
 
+def text_of(msg: Message, index: int | None = None) -> str:
+    """The decoded text of a message, or of its part ``index`` (a notice's text)."""
+    part = msg.get_payload(index) if index is not None else msg
+    assert isinstance(part, Message)
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode()
+
+
 @pytest.fixture
 def mlist(site: Site) -> IMailingList:
     site.lists.create(LIST, owners=[OWNER])
@@ -49,9 +58,9 @@ def mlist(site: Site) -> IMailingList:
 
 
 @pytest.fixture
-def runner(site: Site, mlist: IMailingList) -> IncomingRunner:
+def runner(site: Site, mlist: IMailingList) -> Iterator[IncomingRunner]:
     made = IncomingRunner(site, "incoming")
-    yield made  # type: ignore[misc]
+    yield made
     made.close()
 
 

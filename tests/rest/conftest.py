@@ -92,6 +92,8 @@ def rest_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         f"[paths]\nvar_dir: {root / 'var'}\n\n"
         f"[webservice]\nport: {port}\nadmin_pass: {PASSWORD}\nmax_body_size: {MAX_BODY}\n\n"
         "[runner.lmtp]\nstart: no\n"
+        # The tests inspect what moderation puts on the pipeline queue.
+        "[runner.pipeline]\nstart: no\n[runner.outgoing]\nstart: no\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "POSTHORN_CONFIG"}
     posthorn = str(Path(sys.executable).parent / "posthorn")

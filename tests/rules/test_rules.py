@@ -27,7 +27,9 @@ def parse(data: bytes) -> Message:
     return email.message_from_bytes(data)
 
 
-def check(rule: Any, mlist: IMailingList, data: bytes, **msgdata: Any) -> tuple[bool, dict]:
+def check(
+    rule: Any, mlist: IMailingList, data: bytes, **msgdata: Any
+) -> tuple[bool, dict[str, Any]]:
     meta: dict[str, Any] = dict(msgdata)
     return rule.check(mlist, parse(data), meta), meta
 

@@ -6,6 +6,7 @@ runner in this process with ``drain``, for the outcomes that need no process at 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -87,12 +88,17 @@ def test_sigterm_finishes_the_entry_in_hand(site: PosthornSite) -> None:
     queue.enqueue(message("in hand"), {"hold": str(release)})
     wait_for(lambda: site.records("alpha", "began"), "the entry in hand")
 
+    waiting = queue.enqueue(message("next in line"))
     os.kill(row["pid"], signal.SIGTERM)
     release.touch()
     wait_for(lambda: not alive(row["pid"]), "the runner to exit")
+    # The entry in hand was finished; the next one was left for a later runner.
     assert [r["subject"] for r in site.records("alpha", "processed")] == ["in hand"]
-    assert queue.entries() == []
+    assert [(e.filebase, e.state) for e in queue.entries()] == [(waiting, "queued")]
     wait_for(lambda: "exited with 0 (OK); not restarted" in site.log("master"), "the exit logged")
+    report = json.loads(site.cli("status", "--json").stdout)
+    (alpha,) = report["runners"]
+    assert (alpha["state"], alpha["queue_depth"]) == ("stopped", 1)
 
 
 def test_drain_processes_and_finishes_each_entry(site: PosthornSite) -> None:

@@ -40,10 +40,8 @@ class HoldChain(Chain):
                 f"Your message to {mlist.posting_address} ({subject}) is waiting for a "
                 f"moderator.\n\nReason: {'; '.join(reasons)}\n"
             )
-            notice, ndata = make_notice(
-                mlist, [poster], f"Your message to {mlist.posting_address} awaits moderator approval",
-                text, kind="held-poster",
-            )  # fmt: skip
+            subject_line = f"Your message to {mlist.posting_address} awaits moderator approval"
+            notice, ndata = make_notice(mlist, [poster], subject_line, text, kind="held-poster")
             context.enqueue("virgin", notice, ndata)
 
     def _notify_moderators(
@@ -60,7 +58,9 @@ class HoldChain(Chain):
         roster = context.site.lists.roster(mlist)
         admins = sorted({member.email for member in roster.administrators})
         if not admins:
-            context.log.warning("%s: request %d held, but nobody moderates", mlist.list_id, request_id)
+            context.log.warning(
+                "%s: request %d held, but nobody moderates", mlist.list_id, request_id
+            )
             return
         text = (
             f"A post to {mlist.posting_address} is waiting for your approval.\n\n"
