@@ -41,6 +41,10 @@ __all__ = [
 
 # The queue RetryLater sends entries to; the retry runner returns them when due.
 RETRY_QUEUE = "retry"
+# Without an explicit delay, the n-th retry of an entry waits RETRY_PAUSE * 2**(n-1),
+# at most RETRY_PAUSE_MAX: an entry that keeps failing must not cycle at full speed.
+RETRY_PAUSE = 60.0
+RETRY_PAUSE_MAX = 3600.0
 
 
 class ExitCode(enum.IntEnum):
@@ -55,8 +59,9 @@ class ExitCode(enum.IntEnum):
 class RetryLater(Exception):
     """Raised by ``process``: the entry cannot be handled now but may be later.
 
-    The entry moves to the ``retry`` queue; ``delay`` (seconds), if given, is the
-    earliest time it should come back, otherwise the retry runner's schedule decides.
+    The entry moves to the ``retry`` queue, due back after ``delay`` seconds, or, if
+    none is given, after a pause that doubles with each retry of the same entry (one
+    minute, two, four, ... at most an hour).
     """
 
     def __init__(self, reason: str = "", *, delay: float | None = None) -> None:
@@ -202,10 +207,10 @@ class Runner(BaseRunner):
         self._stopped = True
         return True
 
-    def _wait(self) -> None:
-        """Sleep until an entry arrives, a signal comes, or sleep_time passes."""
+    def _wait(self, timeout: float | None = None) -> None:
+        """Sleep until an entry arrives, a signal comes, or ``timeout`` (sleep_time) passes."""
         stop_fd = self._wake_fds[0] if self._wake_fds else None
-        self.switchboard.wait(self.sleep_time, stop_fd)
+        self.switchboard.wait(self.sleep_time if timeout is None else timeout, stop_fd)
         if stop_fd is not None:
             with contextlib.suppress(BlockingIOError):
                 while os.read(stop_fd, 512):
@@ -248,8 +253,10 @@ class Runner(BaseRunner):
         data["retry_queue"] = self.queue_name or self.name
         data["retries"] = int(data.get("retries", 0)) + 1
         data["retry_reason"] = retry.reason
-        if retry.delay is not None:
-            data["retry_after"] = time.time() + retry.delay
+        delay = retry.delay
+        if delay is None:
+            delay = min(RETRY_PAUSE * 2 ** (data["retries"] - 1), RETRY_PAUSE_MAX)
+        data["retry_after"] = time.time() + delay
         self.enqueue(RETRY_QUEUE, msg, data)
         self.log.info("%s: will retry later: %s", filebase, retry.reason or "no reason given")
 

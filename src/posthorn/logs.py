@@ -79,10 +79,13 @@ def setup_logging(config: Config, name: str, *, stderr: bool = False) -> logging
     file_handler.setFormatter(formatter)
     root.addHandler(file_handler)
     if stderr:
-        # In the foreground (under systemd, in a terminal) the same lines go to stderr,
-        # where the journal or the person watching picks them up.
+        # In the foreground (under systemd, in a terminal) warnings and errors also go
+        # to stderr, where the journal or the person watching picks them up; the full
+        # story stays in the file.  Only those: a caller that pipes stderr and reads it
+        # only on failure must not see the master block on a full pipe.
         stream = logging.StreamHandler(sys.stderr)
         stream.setFormatter(formatter)
+        stream.setLevel(logging.WARNING)
         root.addHandler(stream)
     root.setLevel(_level(config))
     logging.captureWarnings(True)

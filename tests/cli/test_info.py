@@ -22,6 +22,7 @@ def test_info_shows_paths_databases_and_versions(
     result = CliRunner().invoke(main, ["-C", str(site), "info"])
     assert result.exit_code == 0, result.output
     assert f"Posthorn {__version__}" in result.output
+    assert "site: Posthorn" in result.output
     assert f"config file: {site}" in result.output
     assert f"queue_dir: {tmp_path / 'state' / 'queue'}" in result.output
     assert f"database (user): sqlite:///{users}" in result.output

@@ -33,7 +33,7 @@ def _record_start(runner: Runner | ServiceRunner) -> None:
 
 
 class Recorder(Runner):
-    """Records every entry; a subject containing "fail" raises, "retry" retries later.
+    """Records every entry; a subject with "fail" raises, "retry" or "back off" retries.
 
     ``msgdata["hold"]`` names a file: the runner announces the entry in
     ``NAME-began.jsonl`` and waits (up to 20 s) until that file exists before finishing,
@@ -56,6 +56,8 @@ class Recorder(Runner):
             raise ValueError(f"asked to fail: {subject}")
         if "retry" in subject:
             raise RetryLater("asked to retry", delay=5)
+        if "back off" in subject:
+            raise RetryLater("asked to back off")
         record = {
             "pid": os.getpid(),
             "slice": self.slice,

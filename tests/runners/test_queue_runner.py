@@ -127,6 +127,20 @@ def test_retry_later_moves_the_entry_to_the_retry_queue(site: PosthornSite) -> N
     assert runner.switchboard.entries() == []
 
 
+def test_retry_later_without_a_delay_backs_off(site: PosthornSite) -> None:
+    site.configure({"alpha": RECORDER})
+    runner = Recorder(Site(site.config), "alpha")
+    # Its third retry: the pause has doubled twice from one minute.
+    runner.switchboard.enqueue(message("please back off"), {"retries": 2})
+    before = time.time()
+    assert drain(runner) == 1
+    retry = Switchboard(site.var / "queue" / "retry")
+    (filebase,) = retry.get_files()
+    _, msgdata = retry.dequeue(filebase)
+    assert msgdata["retries"] == 3
+    assert before + 240 <= msgdata["retry_after"] <= time.time() + 240
+
+
 def test_an_entry_for_a_vanished_list_is_shunted(site: PosthornSite) -> None:
     site.configure({"alpha": RECORDER})
     text = site.config_file.read_text("utf-8")

@@ -20,6 +20,7 @@ def command(cli: CliContext) -> None:
     lines = [
         f"Posthorn {__version__} on Python {platform.python_version()}, "
         f"SQLAlchemy {sqlalchemy.__version__}",
+        f"site: {config['posthorn'].get_str('site_name')}",
         f"config file: {config.site_file or '(none: built-in defaults)'}",
     ]
     lines += [f"{key}: {config['paths'].raw(key) or '-'}" for key in config["paths"]]
