@@ -57,6 +57,9 @@ def _set_parent_death_signal(signum: int) -> None:
         pass
 
 
+RUNTIME_DIRS = ("queue_dir", "log_dir", "lock_dir", "data_dir", "archive_dir", "run_dir")
+
+
 class MasterError(PosthornError):
     """The master could not start; the message says why."""
 
@@ -93,8 +96,10 @@ class Master:
         try:
             write_pid_file(self.files.pid, ProcessId.current())
             self._write_state()
-            for key in ("queue_dir", "log_dir", "run_dir"):
-                self.config.path(key).mkdir(parents=True, exist_ok=True)
+            # The whole of var/ exists once the site has started, so a person finds
+            # every folder where the documentation says it is.
+            for key in RUNTIME_DIRS:
+                self.config.path(key).mkdir(mode=0o700, parents=True, exist_ok=True)
             self._upgrade_schema()
         except BaseException:
             self.release()

@@ -27,6 +27,8 @@ def test_start_status_and_stop(site: PosthornSite) -> None:
     )
     master = site.start()
     rows = site.wait_running(5)
+    for folder in ("queue", "logs", "locks", "data", "archives", "run"):
+        assert (site.var / folder).is_dir(), folder
     assert sorted((r["name"], r["slice"], r["count"]) for r in rows) == [
         ("alpha", 0, 4),
         ("alpha", 1, 4),
