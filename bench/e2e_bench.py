@@ -8,7 +8,6 @@ per list size, saturated (all posts at once) and paced (2 posts/s).
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import tempfile
 import time
@@ -18,8 +17,8 @@ from pathlib import Path
 from posthorn.config import load_config
 from posthorn.queues import Switchboard
 from posthorn.site import Site
-from tests.lmtp.conftest import free_port, posthorn_command, stop
 from tests.pipeline.conftest import write_site_file
+from tests.processes import free_port, start_master, stop
 from tests.smtpsink import SMTPSink
 
 
@@ -73,14 +72,7 @@ def main() -> None:
         for n in range(size):
             site.lists.subscribe(f"l{size}@example.org", f"m{n}@d{n % 13}.example.com")
     site.close()
-    env = {k: v for k, v in os.environ.items() if k != "POSTHORN_CONFIG"}
-    process = subprocess.Popen(
-        [*posthorn_command(), "-C", str(site_file), "start", "--foreground"],
-        cwd=tmp,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_master(site_file, tmp, subprocess.DEVNULL)
     try:
         time.sleep(2)
         for size in sizes:

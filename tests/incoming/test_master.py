@@ -8,8 +8,6 @@ loopback responder in ``tests/dnsserver.py``.
 from __future__ import annotations
 
 import email
-import os
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,11 +22,11 @@ from posthorn.queues import Switchboard
 from posthorn.site import Site
 from tests.dnsserver import DnsServer
 from tests.incoming.fixtures import LIST, MEMBER, MODERATOR, OWNER, PASSWORD, make_post, text_of
-from tests.lmtp.conftest import Master, free_port, posthorn_command, stop, wait_for_greeting
+from tests.lmtp.conftest import Master, wait_for_greeting
+from tests.processes import free_port, start_master, stop
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
 STRICT = "bob@strict.example"
 RULES = (
     "approved, emergency, loop, banned-address, dmarc-mitigation, member-moderation, "
@@ -68,11 +66,7 @@ def master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Master, P
     with DnsServer({"_dmarc.strict.example": ["v=DMARC1; p=reject"]}) as dns:
         path = site_file(tmp, port, dns.port)
         create_list(path)
-        env = {k: v for k, v in os.environ.items() if k != "POSTHORN_CONFIG"}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-        command = [*posthorn_command(), "-C", str(path), "start", "--foreground"]
-        process = subprocess.Popen(command, cwd=tmp, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT)  # fmt: skip
+        process = start_master(path, tmp)
         try:
             wait_for_greeting(process, port, tmp / "var")
             yield Master(process, port, tmp / "var"), path

@@ -6,12 +6,9 @@ sink on a loopback port stands for the MTA and records what it is given.
 
 from __future__ import annotations
 
-import os
 import smtplib
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -19,8 +16,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from posthorn.config import load_config
 from tests.incoming.fixtures import LIST, MODERATOR, OWNER, make_post
-from tests.incoming.test_master import REPO, create_list, wait_for
-from tests.lmtp.conftest import free_port, posthorn_command, stop, wait_for_greeting
+from tests.incoming.test_master import create_list, wait_for
+from tests.lmtp.conftest import wait_for_greeting
+from tests.processes import free_port, start_master, stop
 
 pytestmark = pytest.mark.slow
 
@@ -64,11 +62,7 @@ def test_moderator_notice_reaches_the_mta(tmp_path: Path, sink: tuple[Sink, int]
     lmtp_port = free_port()
     path = write_config(tmp_path, lmtp_port, smtp_port)
     create_list(path)
-    env: dict[str, Any] = {k: v for k, v in os.environ.items() if k != "POSTHORN_CONFIG"}
-    env["PYTHONPATH"] = str(REPO)
-    command = [*posthorn_command(), "-C", str(path), "start", "--foreground"]
-    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT)  # fmt: skip
+    process = start_master(path, tmp_path)
     try:
         wait_for_greeting(process, lmtp_port, tmp_path / "var")
         with smtplib.LMTP("127.0.0.1", lmtp_port, timeout=10) as lmtp:

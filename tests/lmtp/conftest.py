@@ -6,13 +6,9 @@ empty queues.  The limits are set low so that tests can reach them with small me
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
 import smtplib
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,11 +20,11 @@ import pytest
 from posthorn.config import load_config
 from posthorn.queues import Switchboard
 from posthorn.site import Site
+from tests.processes import free_port, start_master, stop
 
 LISTS = ["dev@example.org", "my-list@example.org"]
 QUEUES = ["incoming", "command", "bounce"]
 START_DEADLINE = 20.0
-STOP_DEADLINE = 15.0
 LIMITS = {
     "max_message_size": "64KB",
     "max_recipients": "5",
@@ -38,19 +34,6 @@ LIMITS = {
     "max_mime_parts": "20",
 }
 RUNNER = {"max_connections": "4", "idle_timeout": "2s", "hostname": "lists.test"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def posthorn_command() -> list[str]:
-    script = Path(sys.executable).parent / "posthorn"
-    found = str(script) if script.exists() else shutil.which("posthorn")
-    assert found, "the posthorn console script is not installed"
-    return [found]
 
 
 @dataclass
@@ -132,31 +115,12 @@ def master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Master]:
     for name in LISTS:
         site.lists.create(name)
     site.close()
-    env = {key: value for key, value in os.environ.items() if key != "POSTHORN_CONFIG"}
-    process = subprocess.Popen(
-        [*posthorn_command(), "-C", str(site_file), "start", "--foreground"],
-        cwd=tmp,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    process = start_master(site_file, tmp)
     try:
         wait_for_greeting(process, port, tmp / "var")
         yield Master(process, port, tmp / "var")
     finally:
         stop(process)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_DEADLINE)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_DEADLINE)
-    if process.stdout is not None:
-        process.stdout.close()
 
 
 @pytest.fixture

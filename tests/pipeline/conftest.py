@@ -6,7 +6,6 @@ Retries are fast (``retry_base: 200ms``) so that temporary failures resolve in a
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import pytest
 from posthorn.config import load_config
 from posthorn.queues import Switchboard
 from posthorn.site import Site
-from tests.lmtp.conftest import free_port, posthorn_command, stop
+from tests.processes import free_port, start_master, stop
 from tests.smtpsink import SMTPSink
 
 OURS = {"pipeline", "virgin", "outgoing", "retry"}
@@ -78,14 +77,7 @@ def delivery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Delivery]:
     for n in range(3):
         site.lists.subscribe(SMALL, member(n))
     site.close()
-    env = {key: value for key, value in os.environ.items() if key != "POSTHORN_CONFIG"}
-    process = subprocess.Popen(
-        [*posthorn_command(), "-C", str(site_file), "start", "--foreground"],
-        cwd=tmp,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_master(site_file, tmp, subprocess.DEVNULL)
     try:
         yield Delivery(process, sink, tmp / "var", site_file)
     finally:

@@ -1,0 +1,62 @@
+"""Starting and stopping real masters for tests and benches.
+
+Every integration test runs the real ``posthorn start --foreground`` in a temporary
+var dir on free loopback ports; this is the one place that knows how.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import IO
+
+STOP_DEADLINE = 15.0
+# Test runners, rules and handlers are named by dotted paths under tests/, so the
+# master and its runners must be able to import them.
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def posthorn_command() -> list[str]:
+    script = Path(sys.executable).parent / "posthorn"
+    found = str(script) if script.exists() else shutil.which("posthorn")
+    assert found, "the posthorn console script is not installed"
+    return [found]
+
+
+def start_master(
+    site_file: Path, cwd: Path, output: int | IO[bytes] | None = subprocess.PIPE
+) -> subprocess.Popen[bytes]:
+    """A foreground master for ``site_file``; $POSTHORN_CONFIG must not override it."""
+    env = {key: value for key, value in os.environ.items() if key != "POSTHORN_CONFIG"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    stderr = subprocess.STDOUT if output == subprocess.PIPE else output
+    return subprocess.Popen(
+        [*posthorn_command(), "-C", str(site_file), "start", "--foreground"],
+        cwd=cwd,
+        env=env,
+        stdout=output,
+        stderr=stderr,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_DEADLINE)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_DEADLINE)
+    if process.stdout is not None:
+        process.stdout.close()
