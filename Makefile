@@ -6,13 +6,26 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: start stop status test lint typecheck unit venv clean
+.PHONY: start stop status test lint typecheck unit venv samples clean
 
 $(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=strict
 	touch $(STAMP)
+
+# Real bounces from the wild, as the flufl.bounce source distribution ships them for its
+# own tests (the wheel leaves them out); the bounce and fault tests feed them through LMTP.
+SAMPLES := $(VENV)/share/bounce-samples
+
+$(SAMPLES)/.done: $(STAMP)
+	rm -rf $(SAMPLES) $(VENV)/share/sdist && mkdir -p $(SAMPLES) $(VENV)/share/sdist
+	$(BIN)/python -m pip download -q --no-deps --no-binary :all: -d $(VENV)/share/sdist \
+		"flufl.bounce==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("flufl.bounce"))')"
+	tar -xzf $(VENV)/share/sdist/*.tar.gz -C $(SAMPLES) --strip-components=3 --wildcards '*/tests/data/*.txt'
+	touch $@
+
+samples: $(SAMPLES)/.done
 
 venv: $(STAMP)
 	@# The strict editable install lists modules; refresh it so new files are importable.
@@ -34,7 +47,7 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy
 
-unit: venv
+unit: venv samples
 	$(BIN)/pytest
 
 test: lint typecheck unit

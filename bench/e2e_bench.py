@@ -1,86 +1,222 @@
-"""End-to-end delivery figures: posts enqueued on ``pipeline`` through a real master
-to an SMTP sink on loopback.  Prints posts/s, deliveries/s and latency to the last copy
-per list size, saturated (all posts at once) and paced (2 posts/s).
+"""End-to-end figures: posts over LMTP through a running master to an SMTP sink.
 
-    .venv/bin/python bench/e2e_bench.py [--posts N] [--sizes 1,100,1000]
+Posts go in over LMTP (the real lmtp and incoming runners, the posting chain, the
+pipeline, outgoing) to lists of each size, saturated (all posts at once, over
+``--clients`` LMTP connections) and paced (2 posts/s); the sink runs in its own
+process on loopback.  Prints per list size and mode: posts/s, deliveries/s, median
+and p95 latency from the LMTP 250 to the last copy at the sink, the site's CPU ms per
+post (every process of the site, via psutil) and the site's peak total RSS; last,
+what the sink takes on its own from a pipelining client.
+
+    .venv/bin/python bench/e2e_bench.py [--posts N] [--sizes 1,100,1000,10000]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import re
+import smtplib
+import statistics
 import subprocess
+import sys
 import tempfile
+import threading
 import time
-from email.message import EmailMessage
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import contextlib
+
+from benchsink import BenchSink, blast, free_port
+
 from posthorn.config import load_config
-from posthorn.queues import Switchboard
 from posthorn.site import Site
 from tests.pipeline.conftest import write_site_file
-from tests.processes import free_port, start_master, stop
-from tests.smtpsink import SMTPSink
+from tests.processes import start_master, stop
+
+SEQ = itertools.count()
 
 
-def make_post(list_address: str, n: int) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = "poster@example.net"
-    msg["To"] = list_address
-    msg["Subject"] = f"bench {n}"
-    msg["Message-ID"] = f"<bench-{n}-{time.time_ns()}@example.net>"
-    msg.set_content("Hello list.\n" * 20)
-    return msg
+def post(list_address: str, seq: int) -> bytes:
+    lines = [
+        "From: poster@example.net",
+        f"To: {list_address}",
+        f"Subject: bench {seq}",
+        f"Message-ID: <bench-{seq}-{time.time_ns()}@example.net>",
+        f"X-Bench: {seq}",
+        "",
+        *["Hello list." for _ in range(20)],
+        "",
+    ]
+    return "\r\n".join(lines).encode()
 
 
-def run_size(var: Path, sink: SMTPSink, size: int, posts: int, pace: float) -> None:
+class Site_:
+    """The running site's processes: CPU time now, and a sampler of their memory.
+
+    Summing RSS counts the pages forked processes share (the interpreter, imported
+    modules) once per process; PSS shares them out and USS counts only each process's
+    own pages, so PSS is what the site really takes.  Both are read from smaps
+    (``memory_full_info``), which is slower, hence the sampling interval.
+    """
+
+    def __init__(self, master: subprocess.Popen[bytes]) -> None:
+        self.master = psutil.Process(master.pid)
+        self.peak_rss = 0
+        self.peak_pss = 0
+        self.peak_uss = 0
+        self._stop = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def processes(self) -> list[psutil.Process]:
+        return [self.master, *self.master.children(recursive=True)]
+
+    def cpu(self) -> float:
+        total = 0.0
+        for proc in self.processes():
+            try:
+                times = proc.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.25):
+            rss = pss = uss = 0
+            for proc in self.processes():
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    info = proc.memory_full_info()
+                    rss, pss, uss = rss + info.rss, pss + info.pss, uss + info.uss
+            self.peak_rss = max(self.peak_rss, rss)
+            self.peak_pss = max(self.peak_pss, pss)
+            self.peak_uss = max(self.peak_uss, uss)
+
+    def memory(self) -> str:
+        mib = 2**20
+        return (
+            f"rss {self.peak_rss / mib:4.0f} pss {self.peak_pss / mib:4.0f} "
+            f"uss {self.peak_uss / mib:4.0f} MB"
+        )
+
+    def close(self) -> None:
+        self._stop.set()
+
+
+def send(
+    lmtp_port: int, address: str, seqs: list[int], pace: float, acked: dict[int, float]
+) -> None:
+    with smtplib.LMTP("127.0.0.1", lmtp_port) as client:
+        for seq in seqs:
+            due = time.monotonic() + pace
+            client.sendmail("poster@example.net", [address], post(address, seq))
+            acked[seq] = time.monotonic()
+            if pace:
+                time.sleep(max(due - time.monotonic(), 0))
+
+
+def run(args: argparse.Namespace, env: dict[str, object], size: int, pace: float) -> None:
+    sink: BenchSink = env["sink"]  # type: ignore[assignment]
+    site: Site_ = env["site"]  # type: ignore[assignment]
     address = f"l{size}@example.org"
-    board = Switchboard(var / "queue" / "pipeline", name="pipeline")
-    start_count = sink.delivered()
-    started = time.monotonic()
-    sent_at = []
-    for n in range(posts):
-        sent_at.append(time.monotonic())
-        board.enqueue(make_post(address, n), {"list_id": address.replace("@", ".")})
-        if pace:
-            time.sleep(pace)
-    target = start_count + size * posts
-    sink.wait_for(lambda: sink.delivered() >= target, 300, "all deliveries")
-    elapsed = sink.last_arrival - started
-    mode = "paced" if pace else "saturated"
-    latency = (sink.last_arrival - sent_at[-1]) * 1000
+    posts = max(args.paced if pace else args.posts * 100 // max(size, 100), 5)
+    seqs = [next(SEQ) for _ in range(posts)]
+    clients = 1 if pace else args.clients
+    acked: dict[int, float] = {}
+    cpu0, started = site.cpu(), time.monotonic()
+    with ThreadPoolExecutor(clients) as pool:
+        for n in range(clients):
+            pool.submit(send, args.lmtp_port, address, seqs[n::clients], pace, acked)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        _total, copies, last = sink.stats()
+        if all(copies.get(seq, 0) >= size for seq in seqs):
+            break
+        time.sleep(0.05)
+    else:
+        raise SystemExit(f"timed out: {size} members")
+    elapsed = max(last[seq] for seq in seqs) - started
+    cpu = site.cpu() - cpu0
+    latencies = sorted((last[seq] - acked[seq]) * 1000 for seq in seqs)
+    p95 = latencies[min(int(len(latencies) * 0.95), len(latencies) - 1)]
     print(
-        f"{size:>6} members {mode:>9}: {posts} posts in {elapsed:.2f}s, "
-        f"{posts / elapsed:.1f} posts/s, {size * posts / elapsed:.0f} deliveries/s, "
-        f"last-post latency {latency:.1f} ms"
+        f"{size:>6} members {'paced' if pace else 'saturated':>9}: {posts:>4} posts "
+        f"{posts / elapsed:7.1f} posts/s {size * posts / elapsed:8.0f} deliveries/s "
+        f"latency median {statistics.median(latencies):7.1f} ms p95 {p95:7.1f} ms "
+        f"cpu {cpu * 1000 / posts:7.1f} ms/post {site.memory()}",
+        flush=True,
     )
+
+
+def prepare(
+    tmp: Path, sink_port: int, sizes: list[int], lmtp_port: int, instances: int = 1
+) -> Path:
+    site_file = write_site_file(tmp, sink_port)
+    text = re.sub(r"lmtp_port: \d+", f"lmtp_port: {lmtp_port}", site_file.read_text())
+    for name in ("lmtp", "incoming"):
+        text = text.replace(f"[runner.{name}]\nstart: no", f"[runner.{name}]\nstart: yes")
+    if instances > 1:
+        # The slowest stages of a small post, each given more than one process.
+        text = text.replace("[runner.incoming]\n", f"[runner.incoming]\ninstances: {instances}\n")
+        text += f"\n[runner.pipeline]\ninstances: {instances}\n"
+    site_file.write_text(text)
+    site = Site(load_config(site_file))
+    site.databases.upgrade()
+    for size in sizes:
+        name = f"l{size}@example.org"
+        site.lists.create(name)
+        site.lists.update(name, default_nonmember_action="accept")
+        for n in range(size):
+            site.lists.subscribe(name, f"m{n}@d{n % 13}.example.com")
+    site.close()
+    return site_file
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--posts", type=int, default=50)
-    parser.add_argument("--sizes", default="1,100,1000")
+    parser.add_argument("--posts", type=int, default=400, help="saturated posts (1-100 members)")
+    parser.add_argument("--paced", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--sizes", default="1,100,1000,10000")
+    parser.add_argument("--sink", choices=("fast", "aiosmtpd"), default="fast")
+    parser.add_argument("--instances", type=int, default=1, help="incoming and pipeline")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="posthorn-bench-"))
-    sink = SMTPSink(free_port())
-    sink.start()
-    site_file = write_site_file(tmp, sink.port)
-    site = Site(load_config(site_file))
-    site.databases.upgrade()
-    for size in sizes:
-        site.lists.create(f"l{size}@example.org")
-        for n in range(size):
-            site.lists.subscribe(f"l{size}@example.org", f"m{n}@d{n % 13}.example.com")
-    site.close()
-    process = start_master(site_file, tmp, subprocess.DEVNULL)
+    sink = BenchSink(free_port(), args.sink)
+    args.lmtp_port = free_port()
+    site_file = prepare(tmp, sink.port, sizes, args.lmtp_port, args.instances)
+    master = start_master(site_file, tmp, subprocess.DEVNULL)
+    site = Site_(master)
     try:
-        time.sleep(2)
+        _wait_for_lmtp(args.lmtp_port)
+        env: dict[str, object] = {"sink": sink, "site": site}
         for size in sizes:
-            run_size(tmp / "var", sink, size, args.posts, 0.0)
-            run_size(tmp / "var", sink, size, 10, 0.5)
+            run(args, env, size, 0.0)
+            run(args, env, size, 0.5)
+        print(f"site peak memory: {site.memory()} (summed over its processes)")
     finally:
-        stop(process)
-        sink.stop()
+        site.close()
+        stop(master)
+    rate = blast(sink.port, 4, 50, 500)
+    print(f"{sink.kind} sink alone: {rate:.0f} deliveries/s (4 pipelining clients)")
+    sink.stop()
+
+
+def _wait_for_lmtp(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with smtplib.LMTP("127.0.0.1", port):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the LMTP runner did not come up")
 
 
 if __name__ == "__main__":

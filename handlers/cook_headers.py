@@ -17,6 +17,7 @@ from email.message import Message
 from email.utils import formataddr, getaddresses, make_msgid
 from typing import Any
 
+from posthorn.archivers.loading import enabled_archivers, for_list
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.handlers import HandlerContext
 from posthorn.interfaces.lists import IMailingList
@@ -47,20 +48,9 @@ class CookHeaders(Handler):
 
     def __init__(self, context: HandlerContext) -> None:
         super().__init__(context)
-        self._archivers = self._enabled_archivers()
-
-    def _enabled_archivers(self) -> list[Any]:
-        """Every archiver switched on in the configuration (none is fine)."""
-        config = self.site.config
-        found = []
-        for name in config.named("archiver"):
-            if not config[f"archiver.{name}"].get_bool("enable"):
-                continue
-            try:
-                found.append(self.site.registry.load("archiver", name)())
-            except Exception:
-                self.log.exception("archiver %s cannot be loaded; no Archived-At for it", name)
-        return found
+        # The archive runner builds its archivers the same way, so the Archived-At
+        # members get is the permalink the archive serves.
+        self._archivers = enabled_archivers(self.site)
 
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
         if msg.get("message-id") is None:
@@ -80,7 +70,7 @@ class CookHeaders(Handler):
         if mlist.archive_policy == "never":
             return
         del msg["archived-at"]
-        for archiver in self._archivers:
+        for archiver in for_list(self._archivers, mlist).values():
             try:
                 url = archiver.permalink(mlist, msg)
             except Exception:
@@ -122,10 +112,11 @@ class CookHeaders(Handler):
         msg["List-Subscribe"] = f"<mailto:{mlist.join_address}>"
         msg["List-Unsubscribe"] = f"<mailto:{mlist.leave_address}>"
         msg["List-Owner"] = f"<mailto:{mlist.owner_address}>"
-        for archiver in self._archivers:
-            if mlist.archive_policy == "never":
-                break
+        for archiver in for_list(self._archivers, mlist).values():
             try:
-                msg["List-Archive"] = f"<{archiver.list_url(mlist)}>"
+                url = archiver.list_url(mlist)
             except Exception:
                 self.log.exception("archiver %s: no list URL", archiver.name)
+                continue
+            if url:
+                msg["List-Archive"] = f"<{url}>"

@@ -67,7 +67,10 @@ class SubjectPrefix(Handler):
             return
         subject = decoded_subject(msg)
         msgdata.setdefault("original_subject", subject)
-        new = add_prefix(subject, prefix, mlist.post_id)
+        # Runners may hand handlers a list looked up a moment ago; the number must be
+        # this post's, so it is read afresh (only when the prefix shows it).
+        post_id = self.site.lists.require(mlist).post_id if "%d" in prefix else mlist.post_id
+        new = add_prefix(subject, prefix, post_id)
         del msg["subject"]
         if new.isascii():
             msg["Subject"] = new

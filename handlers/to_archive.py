@@ -8,7 +8,6 @@ delays delivery.
 
 from __future__ import annotations
 
-import copy
 from email.message import Message
 from typing import Any
 
@@ -35,4 +34,6 @@ class ToArchive(Handler):
             msgdata["no_archive"] = True
             return
         data = {"list_id": mlist.list_id, "received_time": msgdata.get("received_time")}
-        self.context.enqueue("archive", copy.deepcopy(msg), data)
+        # The queue stores the message's bytes as they are now, so later handlers
+        # (decorate, cook-headers) cannot reach the archive's copy: no deep copy needed.
+        self.context.enqueue("archive", msg, data)

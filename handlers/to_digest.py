@@ -1,28 +1,26 @@
 """Append the post to the list's digest mailbox, for the digest runner to send later.
 
-The mailbox is ``var/data/digests/LIST-ID.mmdf``-style mbox under the data directory,
-one file per list, appended under an exclusive lock.  Skipped when digests are off.
+The mailbox is ``var/data/digests/LIST-ID.mbox`` under the data directory, one file
+per list, appended under an exclusive lock (``posthorn.digests.mailbox``, which also
+rotates it atomically when a digest is sent).  Skipped when digests are off.  When
+the mailbox reaches the list's ``digest_size_threshold`` (KiB; 0: never by size), a
+trigger entry goes to queue ``digest`` with ``digest_trigger: size``; the digest
+runner re-checks the size, so a trigger too many sends nothing twice.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
 from email.generator import BytesGenerator
 from email.message import Message
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
+from posthorn.digests.mailbox import append, digest_mailbox
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.lists import IMailingList
 
 __all__ = ["ToDigest", "digest_mailbox"]
-
-
-def digest_mailbox(data_dir: Path, list_id: str) -> Path:
-    return data_dir / "digests" / f"{list_id}.mbox"
 
 
 def _mbox_entry(msg: Message) -> bytes:
@@ -34,6 +32,13 @@ def _mbox_entry(msg: Message) -> bytes:
     return buffer.getvalue()
 
 
+def _trigger(mlist: IMailingList) -> Message:
+    trigger = Message()
+    trigger["Subject"] = f"digest trigger for {mlist.list_id}"
+    trigger.set_payload("")
+    return trigger
+
+
 class ToDigest(Handler):
     name = "to-digest"
     description = "Append the post to the list's digest mailbox."
@@ -42,11 +47,8 @@ class ToDigest(Handler):
         if not mlist.digests_enabled:
             return
         path = digest_mailbox(self.site.config.path("data_dir"), mlist.list_id)
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        entry = _mbox_entry(msg)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            os.write(fd, entry)
-        finally:
-            os.close(fd)
+        size = append(path, _mbox_entry(msg))
+        threshold = mlist.digest_size_threshold * 1024
+        if threshold > 0 and size >= threshold:
+            data = {"list_id": mlist.list_id, "digest_trigger": "size"}
+            self.context.enqueue("digest", _trigger(mlist), data)

@@ -15,7 +15,7 @@ from posthorn.interfaces.lists import IMailingList
 __all__ = ["ToOutgoing"]
 
 # Keys that only mean something inside the pipeline run.
-_PIPELINE_ONLY = ("pipeline",)
+_PIPELINE_ONLY = ("pipeline", "poster_preferences")
 
 
 class ToOutgoing(Handler):

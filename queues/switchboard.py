@@ -321,6 +321,22 @@ class Switchboard:
             found.append(QueueEntry(name[:-4], state, info.st_size, info.st_mtime))
         return found
 
+    def claimed_since(self) -> float | None:
+        """Wall-clock time of the oldest claim in this slice, or None if nothing is claimed.
+
+        A claim is the rename to ``.bak``, and a rename sets the file's ctime but keeps
+        its mtime (the enqueue time), so the ctime says how long a reader has had the
+        entry in hand.  The master's watchdog uses it to find a runner that hangs.
+        """
+        oldest: float | None = None
+        for filebase in self._names(CLAIMED):
+            try:
+                claimed = self._path(filebase, CLAIMED).stat().st_ctime
+            except FileNotFoundError:
+                continue
+            oldest = claimed if oldest is None else min(oldest, claimed)
+        return oldest
+
     # -- waiting ----------------------------------------------------------------------
 
     def wait(self, timeout: float, stop_fd: int | None = None) -> bool:

@@ -32,6 +32,7 @@ from posthorn.errors import PosthornError
 from posthorn.logs import reopen_logs
 from posthorn.runners.base import ExitCode, run_runner
 from posthorn.runners.slots import RunnerSpec, Slot, describe_exit, master_settings, runner_specs
+from posthorn.runners.watchdog import Watchdog
 from posthorn.runstate import (
     MasterFiles,
     ProcessId,
@@ -77,6 +78,7 @@ class Master:
         self.stop_timeout = settings["stop_timeout"]
         self.lock_lifetime = settings["lock_lifetime"]
         self.slots = [Slot(spec, i) for spec in specs for i in range(spec.instances)]
+        self.watchdog = Watchdog(config, self.slots, log)
         self.started = time.time()
         self._lock: Lock | None = None
         self._wake: tuple[int, int] | None = None
@@ -134,6 +136,7 @@ class Master:
                     self._on_signal(signum)
                 self._reap()
                 self._start_due()
+                self.watchdog.check(self.slots)
                 self._refresh_lock()
             return 0
         except Exception:
@@ -180,6 +183,8 @@ class Master:
         now = time.monotonic()
         deadlines = [slot.due for slot in self.slots if slot.due is not None]
         deadlines.append(self._next_refresh)
+        if self.watchdog.due is not None:
+            deadlines.append(self.watchdog.due)
         return max(min(deadlines) - now, 0.0)
 
     def _on_signal(self, signum: int) -> None:

@@ -45,6 +45,9 @@ class DeliveryGaveUp(Exception):
 
 
 class OutgoingRunner(Runner):
+    # A burst of posts to one list looks the list up once a second (see Runner).
+    list_cache_ttl = 1.0
+
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
         mta, section = site.config["mta"], self.section
@@ -75,7 +78,10 @@ class OutgoingRunner(Runner):
     def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
         if mlist is None:
             raise ValueError("the entry names no list (msgdata list_id)")
-        recipients = recipients_of(self.site.lists, mlist, msgdata)
+        # avoid-duplicates names the members who get no copy (receive_list_copy off
+        # and in To/Cc, or the poster with receive_own_postings off).
+        skip = {str(address).lower() for address in msgdata.get("skip_recipients", ())}
+        recipients = recipients_of(self.site.lists, mlist, msgdata, skip)
         per_member = self.verp or mlist.personalize != "none"
         size = 1 if per_member else self.max_recipients
         chunks = list(batches(recipients, size))

@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 __all__ = [
     "AddressVerifiedEvent",
     "ConfigurationChangeEvent",
+    "ConfirmationEvent",
     "Event",
     "EventBus",
     "ListCreatedEvent",
@@ -64,6 +65,20 @@ class UnsubscriptionEvent(Event):
     email: str
     role: str
     member_id: str
+
+
+@dataclass(frozen=True)
+class ConfirmationEvent(Event):
+    """A subscriber confirmed a pending (un)subscription by token.
+
+    ``request_type`` is ``subscription`` or ``unsubscription``; the membership change
+    itself, if any, fires its own event.
+    """
+
+    list_id: str
+    email: str
+    request_type: str
+    token: str
 
 
 @dataclass(frozen=True)

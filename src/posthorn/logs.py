@@ -93,7 +93,18 @@ def setup_logging(config: Config, name: str, *, stderr: bool = False) -> logging
 
 
 def reopen_logs() -> None:
-    """Reopen every log file this process writes (after logrotate renamed them)."""
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, ReopenableFileHandler):
-            handler.reopen()
+    """Reopen every log file this process writes (after logrotate renamed them).
+
+    Not only the root logger's: a logger may keep a file of its own (the outgoing
+    runner's ``smtp.log`` on ``posthorn.smtp``), and it is rotated with the rest.
+    """
+    loggers = [logging.getLogger()]
+    loggers += [
+        logger
+        for logger in list(logging.Logger.manager.loggerDict.values())
+        if isinstance(logger, logging.Logger)
+    ]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if isinstance(handler, ReopenableFileHandler):
+                handler.reopen()

@@ -8,9 +8,10 @@ changed.  Deliberately written from the interface alone, not from the default ma
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from posthorn.address import normalize_email
 from posthorn.errors import (
@@ -21,6 +22,7 @@ from posthorn.errors import (
     UnverifiedAddressError,
 )
 from posthorn.events import AddressVerifiedEvent, EventBus, PasswordChangeEvent
+from posthorn.preferences import merged
 
 if TYPE_CHECKING:
     from posthorn.site import Site
@@ -70,6 +72,8 @@ class MemoryUserManager:
         self.events = events
         self._users: dict[str, _User] = {}
         self._addresses: dict[str, MemoryAddress] = {}
+        # Preferences by user id or by email: another system keeps them its own way.
+        self._preferences: dict[str, dict[str, Any]] = {}
         self.calls: list[str] = []
 
     @classmethod
@@ -206,3 +210,28 @@ class MemoryUserManager:
             raise UnverifiedAddressError(email)
         user.preferred = address.email
         return self._snapshot(user)
+
+    def clear_preferred_address(self, user_id: str) -> MemoryUser:
+        user = self._user(user_id)
+        user.preferred = None
+        return self._snapshot(user)
+
+    def _set(self, key: str, changes: Mapping[str, Any], replace: bool) -> dict[str, Any]:
+        self._preferences[key] = merged(None if replace else self._preferences.get(key), changes)
+        return dict(self._preferences[key])
+
+    def user_preferences(self, user_id: str) -> dict[str, Any]:
+        return dict(self._preferences.get(self._user(user_id).user_id, {}))
+
+    def set_user_preferences(
+        self, user_id: str, changes: Mapping[str, Any], *, replace: bool = False
+    ) -> dict[str, Any]:
+        return self._set(self._user(user_id).user_id, changes, replace)
+
+    def address_preferences(self, email: str) -> dict[str, Any]:
+        return dict(self._preferences.get(self._address(email).email, {}))
+
+    def set_address_preferences(
+        self, email: str, changes: Mapping[str, Any], *, replace: bool = False
+    ) -> dict[str, Any]:
+        return self._set(self._address(email).email, changes, replace)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from posthorn.errors import DuplicateDomainError, InvalidAddressError, NoSuchDomainError
+from posthorn.errors import (
+    DuplicateDomainError,
+    InvalidAddressError,
+    NoSuchDomainError,
+    NotAMemberError,
+)
 from posthorn.events import Event, ListDeletedEvent
 from posthorn.interfaces.domains import IDomain
 from posthorn.site import Site
@@ -41,3 +46,29 @@ def test_removing_a_domain_removes_its_lists(site: Site, recorded_events: list[E
     assert [m.list_id for m in site.lists.lists()] == ["c.other.example"]
     deleted = [e.list_id for e in recorded_events if isinstance(e, ListDeletedEvent)]
     assert deleted == ["a.example.org", "b.example.org"]
+
+
+def test_owners_are_kept_by_email(site: Site) -> None:
+    site.domains.add("example.org")
+    site.domains.add("other.example")
+    site.domains.add_owner("example.org", "Bob@Example.com")
+    site.domains.add_owner("EXAMPLE.org", "anne@example.com")
+    site.domains.add_owner("example.org", "anne@example.com")  # again: no change
+    site.domains.add_owner("other.example", "carl@example.com")
+    assert site.domains.owners("example.org") == ["anne@example.com", "bob@example.com"]
+    site.domains.remove_owner("example.org", "BOB@example.com")
+    assert site.domains.owners("example.org") == ["anne@example.com"]
+    with pytest.raises(NotAMemberError):
+        site.domains.remove_owner("example.org", "bob@example.com")
+    with pytest.raises(NoSuchDomainError):
+        site.domains.add_owner("nope.example", "anne@example.com")
+    with pytest.raises(InvalidAddressError):
+        site.domains.add_owner("example.org", "not an address")
+
+
+def test_removing_a_domain_removes_its_owners(site: Site) -> None:
+    site.domains.add("example.org")
+    site.domains.add_owner("example.org", "anne@example.com")
+    site.domains.remove("example.org")
+    site.domains.add("example.org")
+    assert site.domains.owners("example.org") == []

@@ -94,6 +94,8 @@ def rest_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "[runner.lmtp]\nstart: no\n"
         # The tests inspect what moderation puts on the pipeline queue.
         "[runner.pipeline]\nstart: no\n[runner.outgoing]\nstart: no\n"
+        # Two site-enabled archivers, for the per-list archivers resource.
+        "[archiver.prototype]\nenable: yes\n[archiver.mail-archive]\nenable: yes\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "POSTHORN_CONFIG"}
     posthorn = str(Path(sys.executable).parent / "posthorn")

@@ -70,6 +70,24 @@ def test_settings_round_trip(client: Client, mlist: object) -> None:
     assert bad.value.code == 400
 
 
+def test_archivers_are_switched_per_list(
+    client: Client, mlist: object, rest_server: Server
+) -> None:
+    archivers = mlist.archivers  # type: ignore[attr-defined]
+    assert dict(archivers) == {"mail-archive": True, "prototype": True}
+    # mailmanclient saves each change at once with a PATCH.
+    archivers["prototype"] = False
+    fresh = client.get_list("dev@client.example.org").archivers
+    assert dict(fresh) == {"mail-archive": True, "prototype": False}
+    fresh["prototype"] = True
+    assert dict(client.get_list("dev.client.example.org").archivers)["prototype"] is True
+    status, _, body = rest_server.request(
+        "PATCH", "/lists/dev.client.example.org/archivers", b"no-such-archiver=false"
+    )
+    assert status == 400
+    assert "no-such-archiver" in body["description"]
+
+
 def test_subscribe_find_unsubscribe(client: Client, mlist: object) -> None:
     member = mlist.subscribe(  # type: ignore[attr-defined]
         "Anne@Example.com", "Anne", pre_verified=True, pre_confirmed=True, pre_approved=True

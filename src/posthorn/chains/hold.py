@@ -3,7 +3,8 @@
 The held record keeps the post, the reasons and the metadata (so accepting it later
 resumes where it stopped).  The list's owners and moderators get a notice (when
 ``admin_immed_notify`` is on); the poster gets one too when the list's
-``respond_to_post_requests`` is on and the poster can be identified.
+``respond_to_post_requests`` is on and the poster can be identified.  Both texts are
+the templates ``held`` and ``held-poster`` (``posthorn.templates``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.rules import ChainContext
 from posthorn.moderation import make_notice
 from posthorn.sender import sender_address
+from posthorn.templates import render
 
 
 class HoldChain(Chain):
@@ -36,11 +38,10 @@ class HoldChain(Chain):
         context.log.info("%s: held %s as request %d", mlist.list_id, subject, request_id)
         self._notify_moderators(context, mlist, request_id, shown_sender, subject, reasons)
         if poster and mlist.respond_to_post_requests:
-            text = (
-                f"Your message to {mlist.posting_address} ({subject}) is waiting for a "
-                f"moderator.\n\nReason: {'; '.join(reasons)}\n"
-            )
-            subject_line = f"Your message to {mlist.posting_address} awaits moderator approval"
+            subject_line, text = render(
+                context.site.config, "held-poster", mlist, subject=subject,
+                reasons="; ".join(reasons),
+            )  # fmt: skip
             notice, ndata = make_notice(mlist, [poster], subject_line, text, kind="held-poster")
             context.enqueue("virgin", notice, ndata)
 
@@ -62,16 +63,10 @@ class HoldChain(Chain):
                 "%s: request %d held, but nobody moderates", mlist.list_id, request_id
             )
             return
-        text = (
-            f"A post to {mlist.posting_address} is waiting for your approval.\n\n"
-            f"    Request: {request_id}\n    From:    {sender}\n    Subject: {subject}\n"
-            f"    Reason:  {'; '.join(reasons)}\n\n"
-            f"Decide with: posthorn moderate {mlist.fqdn_listname} {request_id} "
-            "accept|reject|discard\n"
-        )
-        notice, data = make_notice(
-            mlist, admins, f"{mlist.fqdn_listname} post from {sender} requires approval", text,
-            kind="held",
+        title, text = render(
+            context.site.config, "held", mlist, request_id=request_id, sender=sender,
+            subject=subject, reasons="; ".join(reasons),
         )  # fmt: skip
+        notice, data = make_notice(mlist, admins, title, text, kind="held")
         data["held_request_id"] = request_id
         context.enqueue("virgin", notice, data)

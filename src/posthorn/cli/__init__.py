@@ -42,6 +42,12 @@ COMMAND_MODULES = [
     "aliases",
     "held",
     "moderate",
+    "requests",
+    "archivers",
+    "archive_server",
+    "digests",
+    "delivery",
+    "where",
 ]
 
 

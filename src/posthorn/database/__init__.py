@@ -31,9 +31,17 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets readers and one writer work at once; busy_timeout waits instead of failing."""
+    """WAL lets readers and one writer work at once; busy_timeout waits instead of failing.
+
+    ``synchronous=NORMAL`` under WAL syncs at checkpoints instead of at every commit: a
+    commit survives any crash of a process, and a power cut can lose only the last
+    commits, never corrupt the file.  Each commit was a third of a post's pipeline
+    time (the post counter), and what is on the message path is recoverable: the
+    queue files, fsynced on their own, are the record of every accepted message.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -1,14 +1,17 @@
 """Who gets a post, and in which batches.
 
 A post goes to the list's regular members whose delivery is enabled, or to exactly
-``msgdata["recipients"]`` when that is present (notices, owner posts, retries).
+``msgdata["recipients"]`` when that is present (notices, owner posts, retries).  From
+the roster the outgoing runner leaves out ``exclude``: the members avoid-duplicates
+named in ``msgdata["skip_recipients"]`` and a poster who turned
+``receive_own_postings`` off.
 Addresses are deduplicated without regard to case.  Bulk batches are sorted by domain
 so that an MTA relaying them groups the recipients of one destination.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from posthorn.interfaces.lists import IListManager, IMailingList
@@ -27,12 +30,21 @@ def _dedupe(addresses: Iterable[str]) -> list[str]:
     return unique
 
 
-def recipients_of(lists: IListManager, mlist: IMailingList, msgdata: dict[str, Any]) -> list[str]:
-    """Every address this entry is to be delivered to."""
+def recipients_of(
+    lists: IListManager,
+    mlist: IMailingList,
+    msgdata: dict[str, Any],
+    exclude: Collection[str] = (),
+) -> list[str]:
+    """Every address this entry is to be delivered to (``exclude``: lowercased)."""
     if "recipients" in msgdata:
         return _dedupe(str(address) for address in msgdata["recipients"])
     members = lists.roster(mlist).regular_members
-    return _dedupe(m.email for m in members if m.delivery_status == "enabled")
+    return _dedupe(
+        m.email
+        for m in members
+        if m.delivery_status == "enabled" and m.email.lower() not in exclude
+    )
 
 
 def _domain_key(address: str) -> tuple[str, str]:

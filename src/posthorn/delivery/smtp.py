@@ -7,6 +7,12 @@ Each transaction reports what happened to every recipient: accepted, refused
 temporarily (4xx, or the connection failed) or permanently (5xx at RCPT), and whether
 the message itself was refused (at MAIL FROM or after DATA).  Every transaction is
 logged to ``posthorn.smtp`` with its timing and result.
+
+When the MTA offers PIPELINING (RFC 2920; Postfix and Exim do), MAIL FROM and every
+RCPT TO go in one write and the replies are read afterwards: a batch of 500
+recipients costs one round trip instead of 501, which on loopback was most of the
+time a bulk delivery took.  DATA still waits for the RCPT replies, so a message is
+never sent when no recipient was accepted.
 """
 
 from __future__ import annotations
@@ -125,14 +131,17 @@ class Transport:
         return result
 
     def _exchange(self, smtp: smtplib.SMTP, sender: str, result: Transaction, data: bytes) -> None:
-        code, reply = smtp.mail(sender)
+        if smtp.has_extn("pipelining"):
+            replies = _pipelined_envelope(smtp, sender, result.recipients)
+        else:
+            replies = _envelope(smtp, sender, result.recipients)
+        code, reply = replies[0]
         if code != 250:
             result.message_error = (code, _text(reply))
             result.fail_all(code, _text(reply))
             smtp.rset()
             return
-        for address in result.recipients:
-            code, reply = smtp.rcpt(address)
+        for address, (code, reply) in zip(result.recipients, replies[1:], strict=True):
             if code in (250, 251):
                 result.accepted.append(address)
             elif code >= 500:
@@ -151,6 +160,29 @@ class Transport:
         if code != 250:
             result.message_error = (code, _text(reply))
             result.fail_all(code, _text(reply))
+
+
+def _envelope(smtp: smtplib.SMTP, sender: str, recipients: list[str]) -> list[tuple[int, bytes]]:
+    """MAIL FROM, then each RCPT TO, one round trip each; stops at a refused MAIL FROM."""
+    replies = [smtp.mail(sender)]
+    if replies[0][0] == 250:
+        replies += [smtp.rcpt(address) for address in recipients]
+    return replies
+
+
+def _pipelined_envelope(
+    smtp: smtplib.SMTP, sender: str, recipients: list[str]
+) -> list[tuple[int, bytes]]:
+    """The same as ``_envelope`` in one write; every reply is read even after a refusal."""
+    commands = [f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n"]
+    commands += [f"RCPT TO:{smtplib.quoteaddr(address)}\r\n" for address in recipients]
+    smtp.send("".join(commands))
+    replies = [smtp.getreply() for _ in commands]
+    if replies[0][0] != 250:
+        # RFC 2920: after a refused MAIL FROM the RCPTs are refused too; the envelope
+        # is what failed, reported once.
+        return replies[:1]
+    return replies
 
 
 def _log_transaction(sender: str, result: Transaction, seconds: float) -> None:

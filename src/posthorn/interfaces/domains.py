@@ -27,8 +27,8 @@ class IDomain(Protocol):
 class IDomainManager(Protocol):
     """Adds, finds and removes domains.
 
-    Errors: InvalidAddressError (not a domain name), DuplicateDomainError,
-    NoSuchDomainError.
+    Errors: InvalidAddressError (not a domain name or email), DuplicateDomainError,
+    NoSuchDomainError, NotAMemberError (removing an owner the domain does not have).
     """
 
     def add(
@@ -43,3 +43,14 @@ class IDomainManager(Protocol):
 
     def domains(self) -> Sequence[IDomain]:
         """Every domain, ordered by mail host."""
+
+    def add_owner(self, mail_host: str, email: str) -> None:
+        """Make the address an owner of the domain (again is a no-op).
+
+        Owners are kept by email; registering a user for it is the caller's choice.
+        """
+
+    def remove_owner(self, mail_host: str, email: str) -> None: ...
+
+    def owners(self, mail_host: str) -> Sequence[str]:
+        """The owners' emails, sorted."""

@@ -151,6 +151,10 @@ class IMailingList(Protocol):
     @property
     def archive_rendering_mode(self) -> ArchiveRenderingMode: ...
     @property
+    def disabled_archivers(self) -> tuple[str, ...]:
+        """Names of site-enabled archivers switched off for this list."""
+
+    @property
     def subscription_policy(self) -> SubscriptionPolicy: ...
     @property
     def unsubscription_policy(self) -> SubscriptionPolicy: ...
@@ -450,6 +454,28 @@ class IListManager(Protocol):
         delivery_status: DeliveryStatus | None = None,
     ) -> IMember:
         """Change what is given; ``moderation_action="default"`` clears it."""
+
+    def change_address(self, member_id: str, email: str) -> IMember:
+        """Move the membership to another address, keeping its member_id and settings.
+
+        The address is registered through the user manager if new; AlreadyMemberError
+        if it already holds the same role on the list; NoSuchMemberError.
+        """
+
+    def member_preferences(self, member_id: str) -> Mapping[str, Any]:
+        """The preferences set on the membership, always with delivery mode and status.
+
+        What applies after falling through to address, user and site:
+        ``posthorn.preferences.effective_preferences``.
+        """
+
+    def set_member_preferences(
+        self, member_id: str, changes: Mapping[str, Any], *, replace: bool = False
+    ) -> Mapping[str, Any]:
+        """Apply checked ``changes`` (None unsets one); ``replace`` unsets all others first.
+
+        InvalidSettingError for an unknown name or a bad value, and nothing changes.
+        """
 
     def add_pending(
         self,

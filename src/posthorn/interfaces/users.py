@@ -9,9 +9,9 @@ by a database key, so this slice can live anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 __all__ = ["IAddress", "IUser", "IUserManager"]
 
@@ -153,3 +153,28 @@ class IUserManager(Protocol):
 
     def set_preferred_address(self, user_id: str, email: str) -> IUser:
         """The address the user's mail goes to by default; it must be theirs and verified."""
+
+    def clear_preferred_address(self, user_id: str) -> IUser:
+        """The user prefers no address any more; their addresses stay."""
+
+    # Preferences (names, values and precedence: posthorn.preferences).  Only the
+    # preferences set here are returned; unset ones fall through to the next level.
+
+    def user_preferences(self, user_id: str) -> Mapping[str, Any]:
+        """The preferences the user set; NoSuchUserError for an unknown user."""
+
+    def set_user_preferences(
+        self, user_id: str, changes: Mapping[str, Any], *, replace: bool = False
+    ) -> Mapping[str, Any]:
+        """Apply checked ``changes`` (None unsets one); ``replace`` unsets all others first.
+
+        InvalidSettingError for an unknown name or a bad value, and then nothing changes.
+        """
+
+    def address_preferences(self, email: str) -> Mapping[str, Any]:
+        """The preferences set on the address; NoSuchAddressError if not registered."""
+
+    def set_address_preferences(
+        self, email: str, changes: Mapping[str, Any], *, replace: bool = False
+    ) -> Mapping[str, Any]:
+        """As ``set_user_preferences``, for an address."""

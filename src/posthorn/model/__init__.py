@@ -22,6 +22,7 @@ _TABLE_MODULES = {
         "posthorn.model.lists",
         "posthorn.model.members",
         "posthorn.model.pending",
+        "posthorn.model.bounces",
     ),
     "message": ("posthorn.model.messages", "posthorn.model.held"),
 }

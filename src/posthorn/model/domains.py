@@ -6,19 +6,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Self
 
-from sqlalchemy import String, select
+from sqlalchemy import Index, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from posthorn.address import validate_domain
-from posthorn.errors import DuplicateDomainError, NoSuchDomainError
+from posthorn.address import normalize_email, validate_domain
+from posthorn.errors import DuplicateDomainError, NoSuchDomainError, NotAMemberError
 from posthorn.model.base import ListBase, SessionFactory
 
 if TYPE_CHECKING:
     from posthorn.interfaces.lists import IListManager
     from posthorn.site import Site
 
-__all__ = ["DatabaseDomainManager", "Domain", "DomainRow"]
+__all__ = ["DatabaseDomainManager", "Domain", "DomainOwnerRow", "DomainRow"]
 
 
 class DomainRow(ListBase):
@@ -28,6 +28,21 @@ class DomainRow(ListBase):
     mail_host: Mapped[str] = mapped_column(String(253), index=True, unique=True)
     description: Mapped[str] = mapped_column(String(255), default="")
     alias_domain: Mapped[str | None] = mapped_column(String(253))
+
+
+class DomainOwnerRow(ListBase):
+    """An owner of a domain, by email: who may create and run lists under it.
+
+    The domain by its mail host and the owner by address, not by keys: the user slice
+    may live elsewhere, and the REST API shows each owner as the user of that address.
+    """
+
+    __tablename__ = "domain_owners"
+    __table_args__ = (Index(None, "mail_host", "email", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mail_host: Mapped[str] = mapped_column(String(253))
+    email: Mapped[str] = mapped_column(String(254))
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,7 @@ class DatabaseDomainManager:
         for mlist in lists.lists(mail_host=host):
             lists.remove(mlist)
         with self._session() as session:
+            session.execute(delete(DomainOwnerRow).where(DomainOwnerRow.mail_host == host))
             row = session.scalar(select(DomainRow).where(DomainRow.mail_host == host))
             if row is not None:
                 session.delete(row)
@@ -92,3 +108,35 @@ class DatabaseDomainManager:
         with self._session() as session:
             query = select(DomainRow).order_by(DomainRow.mail_host)
             return [Domain.of(row) for row in session.scalars(query)]
+
+    def _require(self, mail_host: str) -> str:
+        host = mail_host.lower()
+        if self.get(host) is None:
+            raise NoSuchDomainError(f"no domain {mail_host}")
+        return host
+
+    def add_owner(self, mail_host: str, email: str) -> None:
+        host, key = self._require(mail_host), normalize_email(email)
+        with self._session() as session:
+            query = select(DomainOwnerRow).where(
+                DomainOwnerRow.mail_host == host, DomainOwnerRow.email == key
+            )
+            if session.scalar(query) is None:
+                session.add(DomainOwnerRow(mail_host=host, email=key))
+
+    def remove_owner(self, mail_host: str, email: str) -> None:
+        host, key = self._require(mail_host), email.lower()
+        with self._session() as session:
+            result = session.execute(
+                delete(DomainOwnerRow).where(
+                    DomainOwnerRow.mail_host == host, DomainOwnerRow.email == key
+                )
+            )
+            if not getattr(result, "rowcount", 0):
+                raise NotAMemberError(f"{email} is not an owner of {host}")
+
+    def owners(self, mail_host: str) -> list[str]:
+        host = self._require(mail_host)
+        query = select(DomainOwnerRow.email).where(DomainOwnerRow.mail_host == host)
+        with self._session() as session:
+            return list(session.scalars(query.order_by(DomainOwnerRow.email)))

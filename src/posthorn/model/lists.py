@@ -331,12 +331,18 @@ class DatabaseListManager(MembershipMixin, PendingMixin):
 
     def record_post(self, mlist: ListRef) -> int:
         with self._session() as session:
-            list_id = self._row(session, mlist).list_id
-            # One UPDATE, so concurrent runners never hand out the same number.
-            session.execute(
+            # The UPDATE finds the row by its list-id, without loading it first (this
+            # runs for every post); it is one statement, so concurrent runners never
+            # hand out the same number.
+            list_id = _list_id(mlist)
+            changed = session.execute(
                 update(MailingListRow)
                 .where(MailingListRow.list_id == list_id)
                 .values(post_id=MailingListRow.post_id + 1, last_post_at=self._now())
             )
+            if list_id is None or not getattr(changed, "rowcount", 0):
+                raise NoSuchListError(
+                    f"no such list: {mlist if isinstance(mlist, str) else list_id}"
+                )
             query = select(MailingListRow.post_id).where(MailingListRow.list_id == list_id)
             return int(session.scalar(query) or 0)

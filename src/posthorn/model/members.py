@@ -8,12 +8,14 @@ queries returning frozen ``Member`` snapshots; nothing depends on them being row
 
 from __future__ import annotations
 
+import dataclasses
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Self, cast
 
-from sqlalchemy import Index, Select, String, delete, select
+from sqlalchemy import JSON, Index, Row, Select, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -21,12 +23,14 @@ from posthorn.address import normalize_email
 from posthorn.errors import (
     AlreadyMemberError,
     InvalidSettingError,
+    NoSuchListError,
     NoSuchMemberError,
     NotAMemberError,
 )
 from posthorn.events import EventBus, SubscriptionEvent, UnsubscriptionEvent
 from posthorn.interfaces.lists import Action, DeliveryMode, DeliveryStatus, ListRef, Role
 from posthorn.model.base import ListBase, SessionFactory, UTCDateTime, new_id, page, utc_now
+from posthorn.preferences import MEMBER_COLUMNS, check_preferences, merged
 
 if TYPE_CHECKING:
     from posthorn.interfaces.lists import IMailingList
@@ -53,6 +57,9 @@ class MemberRow(ListBase):
     delivery_status: Mapped[str] = mapped_column(String(32), default="enabled")
     user_id: Mapped[str | None] = mapped_column(String(32), index=True)
     subscribed_on: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The preferences set on this membership other than its delivery mode and status
+    # (see posthorn.preferences); None when none is.
+    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ class Member:
     subscribed_on: datetime
 
     @classmethod
-    def of(cls, row: MemberRow) -> Self:
+    def of(cls, row: MemberRow | Row[Any]) -> Self:
         return cls(
             row.member_id,
             row.list_id,
@@ -82,6 +89,30 @@ class Member:
             row.user_id,
             row.subscribed_on,
         )
+
+
+_FIELDS = tuple(field.name for field in dataclasses.fields(Member))
+
+
+def _snapshots(session: Session, query: Select[Any]) -> list[Member]:
+    """Members from a query on MemberRow, read as plain rows.
+
+    Rosters are read in bulk (a 1,000-member page); plain rows skip building and
+    tracking an ORM object per member, which costs more than the query itself.
+    """
+    plain = query.with_only_columns(*(MemberRow.__table__.columns[f] for f in _FIELDS))
+    return [_fast_member(row) for row in session.execute(plain)]
+
+
+def _fast_member(row: Row[Any]) -> Member:
+    """``Member.of`` without the frozen dataclass's per-field ``object.__setattr__``.
+
+    Same object, same fields (they are the row's columns in the same order), built at
+    a quarter of the cost; the values come straight from a checked row.
+    """
+    member = object.__new__(Member)
+    member.__dict__.update(zip(_FIELDS, row, strict=True))
+    return member
 
 
 def _choice(name: str, value: Any, kind: Any) -> None:
@@ -100,7 +131,7 @@ class DatabaseRoster:
     def _select(self, query: Select[Any]) -> list[Member]:
         query = query.where(MemberRow.list_id == self.list_id).order_by(MemberRow.email)
         with self._session() as session:
-            return [Member.of(row) for row in session.scalars(query)]
+            return _snapshots(session, query)
 
     def _role(self, *roles: str) -> list[Member]:
         return self._select(select(MemberRow).where(MemberRow.role.in_(roles)))
@@ -151,6 +182,24 @@ class MembershipMixin:
     def require(self, mlist: ListRef) -> IMailingList:
         raise NotImplementedError
 
+    def _existing_list_id(self, mlist: ListRef) -> str:
+        """The list-id of a list that exists (NoSuchListError otherwise).
+
+        Reads the one column: loading every setting of the list, as ``require`` does,
+        was a third of the cost of a subscription.
+        """
+        # Imported here: lists.py imports this module to build its manager.
+        from posthorn.model.lists import MailingListRow
+        from posthorn.model.lists import _list_id as list_id_of
+
+        list_id = list_id_of(mlist)
+        query = select(MailingListRow.list_id).where(MailingListRow.list_id == list_id)
+        with self._session() as session:
+            found = None if list_id is None else session.scalar(query)
+        if found is None:
+            raise NoSuchListError(f"no such list: {mlist if isinstance(mlist, str) else list_id}")
+        return found
+
     def _member_row(
         self, session: Session, list_id: str, email: str, role: str
     ) -> MemberRow | None:
@@ -170,7 +219,7 @@ class MembershipMixin:
         delivery_status: DeliveryStatus = "enabled",
         moderation_action: Action | None = None,
     ) -> Member:
-        list_id = self.require(mlist).list_id
+        list_id = self._existing_list_id(mlist)
         _choice("role", role, Role)
         _choice("delivery_mode", delivery_mode, DeliveryMode)
         _choice("delivery_status", delivery_status, DeliveryStatus)
@@ -216,12 +265,12 @@ class MembershipMixin:
         return True
 
     def unsubscribe(self, mlist: ListRef, email: str, role: Role = "member") -> None:
-        list_id = self.require(mlist).list_id
+        list_id = self._existing_list_id(mlist)
         if not self._drop(list_id, email.lower(), role):
             raise NotAMemberError(f"{email} is not a {role} of {list_id}")
 
     def roster(self, mlist: ListRef) -> DatabaseRoster:
-        return DatabaseRoster(self._session, self.require(mlist).list_id)
+        return DatabaseRoster(self._session, self._existing_list_id(mlist))
 
     def find_members(
         self,
@@ -241,7 +290,7 @@ class MembershipMixin:
             query = query.where(MemberRow.role == role)
         query = query.order_by(MemberRow.list_id, MemberRow.email, MemberRow.role)
         with self._session() as session:
-            return [Member.of(row) for row in session.scalars(page(query, offset, limit))]
+            return _snapshots(session, page(query, offset, limit))
 
     def get_member(self, member_id: str) -> Member | None:
         with self._session() as session:
@@ -277,6 +326,50 @@ class MembershipMixin:
             row.delivery_status = delivery_status or row.delivery_status
             session.flush()
             return Member.of(row)
+
+    def _existing_member(self, session: Session, member_id: str) -> MemberRow:
+        row = session.scalar(select(MemberRow).where(MemberRow.member_id == member_id))
+        if row is None:
+            raise NoSuchMemberError(f"no member with id {member_id!r}")
+        return row
+
+    def change_address(self, member_id: str, email: str) -> Member:
+        key = normalize_email(email)
+        address = self._users.get_or_create_address(email)
+        with self._session() as session:
+            row = self._existing_member(session, member_id)
+            if row.email != key:
+                if self._member_row(session, row.list_id, key, row.role) is not None:
+                    raise AlreadyMemberError(f"{key} is already a {row.role} of {row.list_id}")
+                row.email = key
+                row.user_id = address.user_id
+                try:
+                    session.flush()
+                except IntegrityError:
+                    raise AlreadyMemberError(f"{key} is already a {row.role}") from None
+            return Member.of(row)
+
+    def member_preferences(self, member_id: str) -> dict[str, Any]:
+        with self._session() as session:
+            row = self._existing_member(session, member_id)
+            found = dict(row.preferences or {})
+            found.update(delivery_mode=row.delivery_mode, delivery_status=row.delivery_status)
+            return found
+
+    def set_member_preferences(
+        self, member_id: str, changes: Mapping[str, Any], *, replace: bool = False
+    ) -> dict[str, Any]:
+        checked = check_preferences(changes)
+        columns = {name: checked.pop(name) for name in MEMBER_COLUMNS if name in checked}
+        with self._session() as session:
+            row = self._existing_member(session, member_id)
+            # Unset (None, or left out of a replacement), a column takes its default.
+            if replace or "delivery_mode" in columns:
+                row.delivery_mode = columns.get("delivery_mode") or "regular"
+            if replace or "delivery_status" in columns:
+                row.delivery_status = columns.get("delivery_status") or "enabled"
+            row.preferences = merged(None if replace else row.preferences, checked) or None
+        return self.member_preferences(member_id)
 
     def _delete_members(self, session: Session, list_id: str) -> None:
         session.execute(delete(MemberRow).where(MemberRow.list_id == list_id))

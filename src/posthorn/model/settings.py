@@ -157,6 +157,8 @@ class ListSettings:
     pass_types: tuple[str, ...] = ()
     filter_extensions: tuple[str, ...] = ()
     pass_extensions: tuple[str, ...] = ()
+    # Site-enabled archivers this list does not feed (JSON-stored; default: every one on).
+    disabled_archivers: tuple[str, ...] = ()
     # Posting bans, "[ACTION:]ADDRESS" or "[ACTION:]^REGEX"; the action defaults to reject.
     ban_list: tuple[str, ...] = ()
     # Administrator header checks, "HEADER:ACTION:REGEX" (see rules/header_match.py).

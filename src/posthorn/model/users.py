@@ -6,14 +6,14 @@ that a later commit could expire.  Passwords are stored as argon2 hashes only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ForeignKey, String, delete, func, select
+from sqlalchemy import JSON, ForeignKey, String, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -27,6 +27,7 @@ from posthorn.errors import (
 )
 from posthorn.events import AddressVerifiedEvent, EventBus, PasswordChangeEvent
 from posthorn.model.base import SessionFactory, UserBase, UTCDateTime, new_id, page, utc_now
+from posthorn.preferences import merged
 
 if TYPE_CHECKING:
     from posthorn.site import Site
@@ -47,6 +48,8 @@ class UserRow(UserBase):
     is_server_owner: Mapped[bool] = mapped_column(default=False)
     # The preferred address by email, not by key: it stays readable on its own.
     preferred_email: Mapped[str | None] = mapped_column(String(254))
+    # Only the preferences this user set (see posthorn.preferences); None when none.
+    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class AddressRow(UserBase):
@@ -61,6 +64,7 @@ class AddressRow(UserBase):
     user_id: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("users.user_id", ondelete="CASCADE"), index=True
     )
+    preferences: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 @dataclass(frozen=True)
@@ -355,3 +359,37 @@ class DatabaseUserManager:
             user.preferred_email = row.email
             session.flush()
             return self._user(session, user)
+
+    def clear_preferred_address(self, user_id: str) -> User:
+        with self._session() as session:
+            user = self._user_row(session, user_id)
+            user.preferred_email = None
+            session.flush()
+            return self._user(session, user)
+
+    # Preferences: stored as given, checked by posthorn.preferences.
+
+    def user_preferences(self, user_id: str) -> dict[str, Any]:
+        with self._session() as session:
+            return dict(self._user_row(session, user_id).preferences or {})
+
+    def set_user_preferences(
+        self, user_id: str, changes: Mapping[str, Any], *, replace: bool = False
+    ) -> dict[str, Any]:
+        with self._session() as session:
+            row = self._user_row(session, user_id)
+            # A new dict each time, so the ORM sees the JSON column change.
+            row.preferences = merged(None if replace else row.preferences, changes) or None
+            return dict(row.preferences or {})
+
+    def address_preferences(self, email: str) -> dict[str, Any]:
+        with self._session() as session:
+            return dict(self._existing_address(session, email).preferences or {})
+
+    def set_address_preferences(
+        self, email: str, changes: Mapping[str, Any], *, replace: bool = False
+    ) -> dict[str, Any]:
+        with self._session() as session:
+            row = self._existing_address(session, email)
+            row.preferences = merged(None if replace else row.preferences, changes) or None
+            return dict(row.preferences or {})

@@ -75,8 +75,13 @@ class Api:
 
 
 def etag(data: Mapping[str, Any]) -> str:
-    """A quoted sha1 of the JSON: stable for equal content, as clients expect."""
-    text = json.dumps(data, sort_keys=True, default=str)
+    """A quoted sha1 of the content: stable for equal content, as clients expect.
+
+    The content is hashed through ``repr`` of its sorted items, not through JSON: the
+    values are plain JSON types, whose ``repr`` is as stable, and several times cheaper
+    than encoding (a 1,000-member roster page hashes 1,001 objects).
+    """
+    text = repr(sorted(data.items()))
     return '"' + hashlib.sha1(text.encode("utf-8")).hexdigest() + '"'
 
 
@@ -136,7 +141,10 @@ def collection(
     data: dict[str, Any] = {"start": offset, "total_size": total}
     if entries:
         data["entries"] = [tagged(entry) for entry in entries]
-    respond(resp, data)
+    # The page's tag covers its entries through their tags, so no entry is hashed twice.
+    summary = {"start": offset, "total_size": total, "tags": [e["http_etag"] for e in entries]}
+    data["http_etag"] = etag(summary)
+    resp.media = data
 
 
 def page_of(
@@ -219,7 +227,17 @@ def _serialize(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPErr
 
 def create_app(site: Site) -> RestApp:
     """The WSGI application for one site."""
-    from posthorn.rest import addresses, domains, held, lists, members, requests, system, users
+    from posthorn.rest import (
+        addresses,
+        domains,
+        held,
+        lists,
+        members,
+        preferences,
+        requests,
+        system,
+        users,
+    )
 
     api = Api(site)
     app = falcon.App(middleware=[_Auth(api)])
@@ -228,6 +246,7 @@ def create_app(site: Site) -> RestApp:
     app.add_error_handler(PosthornError, _on_posthorn_error)
     for version in VERSIONS:
         prefix = f"/{version}"
-        for module in (system, domains, lists, members, users, addresses, held, requests):
+        modules = (system, domains, lists, members, users, addresses, held, requests, preferences)
+        for module in modules:
             module.add_routes(app, api, prefix)
     return app

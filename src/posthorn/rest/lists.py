@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import falcon
 
+from posthorn.archivers.loading import configured_archivers
 from posthorn.interfaces.lists import IMailingList
 from posthorn.model.settings import READ_ONLY, setting_types
 from posthorn.rest.app import Api, RestApp, collection, fields_from_query, page_of, paging, respond
@@ -223,26 +224,27 @@ class ConfigAttribute:
 
 
 class Archivers:
-    """Per-list switches over the site-enabled archivers (all on: not stored per list yet)."""
+    """Per-list switches over the site-enabled archivers (stored in ``disabled_archivers``)."""
 
     def __init__(self, api: Api) -> None:
         self.api = api
 
     def _enabled(self) -> list[str]:
-        config = self.api.site.config
-        names = config.named("archiver")
-        return sorted(n for n in names if n != "*" and config[f"archiver.{n}"].get_bool("enable"))
+        return [name for name, on in configured_archivers(self.api.site).items() if on]
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        require_list(self.api, name)
-        respond(resp, dict.fromkeys(self._enabled(), True))
+        mlist = require_list(self.api, name)
+        off = set(mlist.disabled_archivers)
+        respond(resp, {archiver: archiver not in off for archiver in self._enabled()})
 
     def on_patch(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
-        require_list(self.api, name)
+        mlist = require_list(self.api, name)
         spec = dict.fromkeys(self._enabled(), as_bool)
         args = read_fields(self.api.body(req), spec)
-        if not all(args.values()):
-            raise bad_request("Switching an archiver off for one list is not supported yet.")
+        off = set(mlist.disabled_archivers)
+        off |= {archiver for archiver, on in args.items() if not on}
+        off -= {archiver for archiver, on in args.items() if on}
+        self.api.site.lists.update(mlist.list_id, disabled_archivers=tuple(sorted(off)))
         resp.status = falcon.HTTP_204
 
     on_put = on_patch

@@ -1,15 +1,16 @@
 """``members/`` and list rosters: subscribing, finding, changing and removing members.
 
-A subscription is immediate (201 with a Location) only when nothing is left to check:
-the address is verified (or ``pre_verified``), the list's policy asks no confirmation
-(or ``pre_confirmed``) and no approval (or ``pre_approved``).  Otherwise it waits as a
-pending request of the list manager and the answer is 202 with its token, owned by the
-subscriber (to confirm) or the moderator (to approve); ``requests/`` settles it.
+A member's subscription runs the list's subscription workflow
+(``posthorn.workflows``): it is immediate (201 with a Location) only when nothing is
+left to check: the address is verified (or ``pre_verified``), the list's policy asks no
+confirmation (or ``pre_confirmed``) and no approval (or ``pre_approved``).  Otherwise it
+waits as a pending request and the answer is 202 with its token, owned by the
+subscriber (who gets the confirmation request by mail) or the moderator (who gets a
+notice); ``requests/`` settles it.  Owners, moderators and nonmembers are added at once.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import falcon
@@ -29,16 +30,15 @@ from posthorn.rest.fields import (
 )
 from posthorn.rest.lists import require_list
 from posthorn.rest.shapes import member_json
+from posthorn.workflows import Outcome
+from posthorn.workflows.subscription import SubscriptionWorkflow
+from posthorn.workflows.unsubscription import UnsubscriptionWorkflow
 
-__all__ = ["PENDING_LIFETIME", "add_routes", "subscriber_emails"]
-
-PENDING_LIFETIME = timedelta(days=3)
+__all__ = ["add_routes", "answer_subscription", "subscriber_emails"]
 ROLES = ("owner", "moderator", "member", "nonmember")
 MODES = ("regular", "plaintext_digests", "mime_digests", "summary_digests")
 STATUSES = ("enabled", "by_user", "by_bounces", "by_moderator", "unknown")
 ACTIONS = ("hold", "reject", "discard", "accept", "defer")
-_CONFIRM = frozenset({"confirm", "confirm_then_moderate"})
-_MODERATE = frozenset({"moderate", "confirm_then_moderate"})
 
 SUBSCRIBE = {
     "list_id": as_str,
@@ -97,36 +97,30 @@ class Members:
         if not emails:
             raise bad_request(f"No such user: {args['subscriber']}")
         role = args.get("role", "member")
+        if role == "member":
+            answer_subscription(self.api, req, resp, self._start(mlist, emails[0], args))
+            return
         if self.api.site.lists.roster(mlist).get_member(emails[0], role) is not None:
             raise falcon.HTTPConflict(title="409 Conflict", description="Member already subscribed")
-        token_owner = self._waiting_for(mlist, emails[0], role, args)
-        if token_owner is None:
-            member = self._subscribe(mlist, emails[0], role, args)
-            resp.status = falcon.HTTP_201
-            resp.location = self.api.link(req, "members", member.member_id)
-            return
-        data = {"email": emails[0], "display_name": args.get("display_name"), "role": role}
-        data["delivery_mode"] = args.get("delivery_mode", "regular")
-        data["token_owner"] = token_owner
-        token = self.api.site.lists.add_pending(
-            "subscription", data, PENDING_LIFETIME, list_id=mlist.list_id
-        )
-        resp.status = falcon.HTTP_202
-        respond(resp, {"token": token, "token_owner": token_owner})
+        member = self._subscribe(mlist, emails[0], role, args)
+        resp.status = falcon.HTTP_201
+        resp.location = self.api.link(req, "members", member.member_id)
 
-    def _waiting_for(
-        self, mlist: IMailingList, email: str, role: str, args: dict[str, Any]
-    ) -> str | None:
-        """Who must act before the subscription can happen: subscriber, moderator, no one."""
-        if role != "member":
-            return None
-        address = self.api.site.users.get_address(email)
-        verified = args.get("pre_verified", False) or (address is not None and address.verified)
-        confirmed = args.get("pre_confirmed", False) or mlist.subscription_policy not in _CONFIRM
-        approved = args.get("pre_approved", False) or mlist.subscription_policy not in _MODERATE
-        if not (verified and confirmed):
-            return "subscriber"
-        return None if approved else "moderator"
+    def _start(self, mlist: IMailingList, email: str, args: dict[str, Any]) -> Outcome:
+        """A member's subscription goes through the list's subscription workflow."""
+        outcome = SubscriptionWorkflow(self.api.site, mlist).start(
+            email,
+            display_name=args.get("display_name"),
+            delivery_mode=args.get("delivery_mode", "regular"),
+            pre_verified=args.get("pre_verified", False),
+            pre_confirmed=args.get("pre_confirmed", False),
+            pre_approved=args.get("pre_approved", False),
+            send_welcome=args.get("send_welcome_message"),
+        )
+        status = args.get("delivery_status", "enabled")
+        if outcome.member_id is not None and status != "enabled":
+            self.api.site.lists.update_member(outcome.member_id, delivery_status=status)
+        return outcome
 
     def _subscribe(
         self, mlist: IMailingList, email: str, role: str, args: dict[str, Any]
@@ -184,21 +178,45 @@ class FindMembers:
         self._find(req, resp, read_fields(Body(values, body.is_json), spec), paged or None)
 
 
+def answer_subscription(
+    api: Api, req: falcon.Request, resp: falcon.Response, outcome: Outcome
+) -> None:
+    """201 for a member, 202 with the token for a pending request, else the refusal."""
+    if outcome.status == "subscribed" and outcome.member_id is not None:
+        resp.status = falcon.HTTP_201
+        resp.location = api.link(req, "members", outcome.member_id)
+    elif outcome.pending:
+        resp.status = falcon.HTTP_202
+        respond(resp, {"token": outcome.token, "token_owner": outcome.token_owner})
+    elif outcome.status == "already-member":
+        raise falcon.HTTPConflict(title="409 Conflict", description="Member already subscribed")
+    elif outcome.status == "already-pending":
+        description = "Subscription request already pending"
+        raise falcon.HTTPConflict(title="409 Conflict", description=description)
+    elif outcome.status == "banned":
+        raise bad_request("Membership is banned")
+    else:
+        raise bad_request(outcome.message)
+
+
 def unsubscribe(api: Api, req: falcon.Request, resp: falcon.Response, member: IMember) -> None:
-    """Immediate, unless the policy is moderated and ``pre_approved`` is given as false."""
+    """Immediate, unless the policy asks and ``pre_confirmed``/``pre_approved`` is false."""
     spec = {"pre_confirmed": as_bool, "pre_approved": as_bool}
     args = read_fields(api.body(req), spec)
     mlist = require_list(api, member.list_id)
-    moderated = mlist.unsubscription_policy in _MODERATE
-    if member.role == "member" and moderated and args.get("pre_approved") is False:
-        data = {"email": member.email, "token_owner": "moderator", "role": member.role}
-        token = api.site.lists.add_pending(
-            "unsubscription", data, PENDING_LIFETIME, list_id=mlist.list_id
-        )
-        resp.status = falcon.HTTP_202
-        respond(resp, {"token": token, "token_owner": "moderator"})
+    if member.role != "member":
+        api.site.lists.unsubscribe(mlist, member.email, member.role)
+        resp.status = falcon.HTTP_204
         return
-    api.site.lists.unsubscribe(mlist, member.email, member.role)
+    outcome = UnsubscriptionWorkflow(api.site, mlist).start(
+        member.email,
+        pre_confirmed=args.get("pre_confirmed", True),
+        pre_approved=args.get("pre_approved", True),
+    )
+    if outcome.pending:
+        resp.status = falcon.HTTP_202
+        respond(resp, {"token": outcome.token, "token_owner": outcome.token_owner})
+        return
     resp.status = falcon.HTTP_204
 
 
@@ -219,36 +237,16 @@ class Member:
         }
         args = read_fields(self.api.body(req), spec)
         member = require_member(self.api, member_id)
-        if "address" in args and args["address"].lower() != member.email:
-            raise bad_request("Changing a member's address is not supported yet.")
-        args.pop("address", None)
-        self.api.site.lists.update_member(member.member_id, **args)
+        lists = self.api.site.lists
+        address = args.pop("address", None)
+        if address is not None:
+            lists.change_address(member.member_id, address)
+        if args:
+            lists.update_member(member.member_id, **args)
         resp.status = falcon.HTTP_204
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, member_id: str) -> None:
         unsubscribe(self.api, req, resp, require_member(self.api, member_id))
-
-
-class MemberPreferences:
-    """Only delivery mode and status are kept per member; the rest are site defaults."""
-
-    def __init__(self, api: Api) -> None:
-        self.api = api
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response, member_id: str) -> None:
-        member = require_member(self.api, member_id)
-        data = {
-            "delivery_mode": member.delivery_mode,
-            "delivery_status": member.delivery_status,
-            "self_link": self.api.link(req, "members", member_id, "preferences"),
-        }
-        respond(resp, data)
-
-    def on_patch(self, req: falcon.Request, resp: falcon.Response, member_id: str) -> None:
-        spec = {"delivery_mode": one_of(*MODES), "delivery_status": one_of(*STATUSES)}
-        args = read_fields(self.api.body(req), spec)
-        self.api.site.lists.update_member(require_member(self.api, member_id).member_id, **args)
-        resp.status = falcon.HTTP_204
 
 
 class Roster:
@@ -312,7 +310,5 @@ def add_routes(app: RestApp, api: Api, prefix: str) -> None:
     app.add_route(f"{prefix}/members", Members(api))
     app.add_route(f"{prefix}/members/find", FindMembers(api))
     app.add_route(f"{prefix}/members/{{member_id}}", Member(api))
-    app.add_route(f"{prefix}/members/{{member_id}}/preferences", MemberPreferences(api))
-    app.add_route(f"{prefix}/members/{{member_id}}/all/preferences", MemberPreferences(api))
     app.add_route(f"{prefix}/lists/{{name}}/roster/{{role}}", Roster(api))
     app.add_route(f"{prefix}/lists/{{name}}/{{role}}/{{email}}", ListMember(api))

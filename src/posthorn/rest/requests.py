@@ -1,9 +1,11 @@
 """``lists/{name}/requests``: pending (un)subscriptions and a moderator settling them.
 
 The requests are the list manager's pendings of type ``subscription`` and
-``unsubscription``.  Accepting takes the pending request out (so it cannot be settled
-twice) and then subscribes or unsubscribes through the list manager; rejecting and
-discarding take it out; deferring leaves it.
+``unsubscription``; a decision continues the request's workflow
+(``posthorn.workflows.requests.moderate_request``): accepting takes the pending out
+(so it cannot be settled twice), subscribes or unsubscribes and sends the welcome or
+goodbye notice; rejecting takes it out and tells the requester; discarding takes it
+out silently; deferring leaves it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from posthorn.interfaces.lists import IMailingList, IPending
 from posthorn.rest.app import Api, RestApp, collection, fields_from_query, iso, page_of, respond
 from posthorn.rest.fields import as_optional_str, one_of, read_fields
 from posthorn.rest.lists import require_list
+from posthorn.workflows.requests import moderate_request
 
 __all__ = ["add_routes"]
 
@@ -87,26 +90,10 @@ class Request:
         args = read_fields(self.api.body(req), spec, required=["action"])
         mlist = require_list(self.api, name)
         require_request(self.api, mlist, token)
-        if args["action"] != "defer":
-            pending = self.api.site.lists.confirm(token)
-            if pending is None:
-                raise falcon.HTTPNotFound(title="404 Not Found", description="No such request")
-            if args["action"] == "accept":
-                self._carry_out(mlist, pending)
+        outcome = moderate_request(self.api.site, mlist, token, args["action"], args.get("reason"))
+        if outcome.status == "unknown-token":
+            raise falcon.HTTPNotFound(title="404 Not Found", description="No such request")
         resp.status = falcon.HTTP_204
-
-    def _carry_out(self, mlist: IMailingList, pending: IPending) -> None:
-        data, lists = pending.data, self.api.site.lists
-        if pending.type == "unsubscription":
-            lists.unsubscribe(mlist, data["email"], data.get("role", "member"))
-            return
-        lists.subscribe(
-            mlist,
-            data["email"],
-            role=data.get("role", "member"),
-            display_name=data.get("display_name"),
-            delivery_mode=data.get("delivery_mode", "regular"),
-        )
 
 
 def add_routes(app: RestApp, api: Api, prefix: str) -> None:

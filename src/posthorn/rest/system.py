@@ -1,4 +1,4 @@
-"""``system/``: versions, the effective configuration, and default preferences.
+"""``system/``: versions and the effective configuration (preferences: ``preferences.py``).
 
 The configuration dump is read-only and leaves secrets out: a front end showing the
 system page has no business seeing the REST or SMTP password.
@@ -13,18 +13,8 @@ import falcon
 import posthorn
 from posthorn.rest.app import Api, RestApp, respond
 
-__all__ = ["DEFAULT_PREFERENCES", "add_routes"]
+__all__ = ["add_routes"]
 
-# Mailman's system-wide defaults; a user, address or member overrides them.
-DEFAULT_PREFERENCES = {
-    "acknowledge_posts": False,
-    "delivery_mode": "regular",
-    "delivery_status": "enabled",
-    "hide_address": True,
-    "preferred_language": "en",
-    "receive_list_copy": True,
-    "receive_own_postings": True,
-}
 _SECRET_KEYS = frozenset({"admin_pass", "smtp_pass", "password"})
 
 
@@ -69,18 +59,7 @@ class ConfigurationSection:
         respond(resp, data)
 
 
-class Preferences:
-    def __init__(self, api: Api) -> None:
-        self.api = api
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        data = dict(DEFAULT_PREFERENCES, self_link=self.api.link(req, "system", "preferences"))
-        data["preferred_language"] = self.api.site.config["posthorn"].get_str("default_language")
-        respond(resp, data)
-
-
 def add_routes(app: RestApp, api: Api, prefix: str) -> None:
     app.add_route(f"{prefix}/system/versions", Versions(api))
     app.add_route(f"{prefix}/system/configuration", Configuration(api))
     app.add_route(f"{prefix}/system/configuration/{{section}}", ConfigurationSection(api))
-    app.add_route(f"{prefix}/system/preferences", Preferences(api))

@@ -163,16 +163,12 @@ class PreferredAddress:
         resp.status = falcon.HTTP_201
         resp.location = self.api.link(req, "addresses", args["email"].lower())
 
-
-class UserPreferences:
-    """Posthorn keeps no per-user preferences yet: the resource is always empty."""
-
-    def __init__(self, api: Api) -> None:
-        self.api = api
-
-    def on_get(self, req: falcon.Request, resp: falcon.Response, user: str) -> None:
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, user: str) -> None:
         found = require_user(self.api, user)
-        respond(resp, {"self_link": self.api.link(req, "users", found.user_id, "preferences")})
+        if found.preferred_address is None:
+            raise falcon.HTTPNotFound(title="404 Not Found", description="No preferred address")
+        self.api.site.users.clear_preferred_address(found.user_id)
+        resp.status = falcon.HTTP_204
 
 
 class Login:
@@ -194,5 +190,4 @@ def add_routes(app: RestApp, api: Api, prefix: str) -> None:
     app.add_route(f"{prefix}/users/{{user}}", User(api))
     app.add_route(f"{prefix}/users/{{user}}/addresses", UserAddresses(api))
     app.add_route(f"{prefix}/users/{{user}}/preferred_address", PreferredAddress(api))
-    app.add_route(f"{prefix}/users/{{user}}/preferences", UserPreferences(api))
     app.add_route(f"{prefix}/users/{{user}}/login", Login(api))

@@ -1,0 +1,41 @@
+"""Tell a member who asked for it (``acknowledge_posts``) that their post went out.
+
+The poster is the From address (else Sender, else the envelope sender); only members
+of the list are acknowledged, and never for a notice the list wrote itself
+(``msgdata["virgin"]``).  The notice goes through queue ``virgin``.
+"""
+
+from __future__ import annotations
+
+from email.message import Message
+from typing import Any
+
+from posthorn.delivery.notices import make_notice
+from posthorn.delivery.preferences import poster_preferences
+from posthorn.handlers.base import Handler
+from posthorn.handlers.subject_prefix import decoded_subject
+from posthorn.interfaces.lists import IMailingList
+
+__all__ = ["Acknowledge"]
+
+
+class Acknowledge(Handler):
+    name = "acknowledge"
+    description = "Send posters who asked for it a notice that their post was sent."
+
+    def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
+        if msgdata.get("virgin"):
+            return
+        poster, preferences = poster_preferences(self.site, mlist, msg, msgdata)
+        if preferences is None or not preferences["acknowledge_posts"]:
+            return
+        subject = str(msgdata.get("original_subject") or decoded_subject(msg))
+        text = (
+            f"Your message entitled\n\n    {subject}\n\n"
+            f"was successfully received by the {mlist.display_name} mailing list "
+            f"({mlist.posting_address}).\n"
+        )
+        notice, data = make_notice(
+            mlist, [poster], f"{mlist.display_name} post acknowledgement", text
+        )
+        self.context.enqueue("virgin", notice, data)

@@ -1,0 +1,136 @@
+"""Filter a post's content by MIME type and file name, as the list's settings ask.
+
+Honours ``filter_content`` (off: nothing happens), ``filter_types`` and ``pass_types``
+(``maintype`` or ``maintype/subtype``), ``filter_extensions`` and ``pass_extensions``
+(of an attachment's file name), ``collapse_alternatives`` (a multipart/alternative
+becomes its first text/plain part, else its first part) and
+``convert_html_to_plaintext`` (text/html becomes text/plain).  A multipart left with
+one part is replaced by that part, so readers never see a needless wrapper.  When
+nothing is left, ``filter_action`` applies: ``reject`` tells the poster; ``discard``
+and the actions that would need a person (``hold``, ``forward``, ``preserve``) drop
+the post with a log line.  Reads no msgdata; adds ``X-Content-Filtered-By`` when it
+changed the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from email.message import Message
+from typing import Any
+
+from posthorn.delivery.html2text import html_to_text
+from posthorn.handlers.base import Handler
+from posthorn.interfaces.handlers import DiscardMessage, RejectMessage
+from posthorn.interfaces.lists import IMailingList
+
+__all__ = ["MimeDelete", "filter_message"]
+
+
+def _matches(ctype: str, patterns: Sequence[str]) -> bool:
+    maintype = ctype.split("/", 1)[0]
+    wanted = {p.strip().lower() for p in patterns if p.strip()}
+    return ctype in wanted or maintype in wanted
+
+
+def _extension(part: Message) -> str:
+    filename = part.get_filename() or ""
+    return filename.rpartition(".")[2].lower() if "." in filename else ""
+
+
+def _unwanted(mlist: IMailingList, part: Message) -> bool:
+    """A leaf (or container) the list's type and extension lists leave out."""
+    ctype = part.get_content_type()
+    if _matches(ctype, mlist.filter_types):
+        return True
+    if mlist.pass_types and not part.is_multipart() and not _matches(ctype, mlist.pass_types):
+        return True
+    ext = _extension(part)
+    filter_ext = {e.strip().lstrip(".").lower() for e in mlist.filter_extensions}
+    pass_ext = {e.strip().lstrip(".").lower() for e in mlist.pass_extensions}
+    if ext and ext in filter_ext:
+        return True
+    return bool(ext and pass_ext and ext not in pass_ext)
+
+
+def _to_plain(part: Message) -> None:
+    """Replace an HTML leaf's content with its text, in UTF-8."""
+    raw = part.get_payload(decode=True)
+    charset = part.get_content_charset() or "utf-8"
+    html = raw.decode(charset, "replace") if isinstance(raw, bytes) else ""
+    del part["content-transfer-encoding"]
+    part.set_type("text/plain")
+    part.set_payload(html_to_text(html), "utf-8")
+    part.del_param("format")
+
+
+def _adopt(msg: Message, child: Message) -> None:
+    """Make ``msg`` carry ``child``'s content (and content headers) in place."""
+    for name in {key.lower() for key in msg if key.lower().startswith("content-")}:
+        del msg[name]
+    for name, value in child.items():
+        if name.lower().startswith("content-"):
+            msg[name] = value
+    msg.set_payload(child.get_payload())
+    msg.preamble = msg.epilogue = None
+
+
+def _filter(mlist: IMailingList, part: Message) -> bool:
+    """Filter ``part`` in place; False when nothing of it is left."""
+    if _unwanted(mlist, part):
+        return False
+    if not part.is_multipart():
+        if mlist.convert_html_to_plaintext and part.get_content_type() == "text/html":
+            _to_plain(part)
+        return True
+    children = [child for child in part.get_payload() if isinstance(child, Message)]
+    if part.get_content_type() == "multipart/alternative" and mlist.collapse_alternatives:
+        plain = [c for c in children if c.get_content_type() == "text/plain"]
+        children = (plain or children)[:1]
+    kept = [child for child in children if _filter(mlist, child)]
+    if not kept:
+        return False
+    if len(kept) == 1:
+        _adopt(part, kept[0])
+    else:
+        part.set_payload(list[Message | str](kept))
+    return True
+
+
+def filter_message(mlist: IMailingList, msg: Message) -> bool:
+    """Filter ``msg`` in place as the list asks; False when nothing is left of it."""
+    if not _filter(mlist, msg):
+        return False
+    return msg.is_multipart() or bool(msg.get_payload(decode=True))
+
+
+def _shape(msg: Message) -> list[tuple[str, str | None]]:
+    """What filtering can change: the parts' types and file names, in order."""
+    return [(part.get_content_type(), part.get_filename()) for part in msg.walk()]
+
+
+class MimeDelete(Handler):
+    name = "mime-delete"
+    description = "Filter the post's MIME parts by type and file name, as the list asks."
+
+    def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
+        if not mlist.filter_content:
+            return
+        before = _shape(msg)
+        if not filter_message(mlist, msg):
+            self._nothing_left(mlist, msg)
+        if _shape(msg) != before:
+            msg["X-Content-Filtered-By"] = "Posthorn"
+
+    def _nothing_left(self, mlist: IMailingList, msg: Message) -> None:
+        if mlist.filter_action == "reject":
+            raise RejectMessage(
+                f"Your message to {mlist.fqdn_listname} had no content the list "
+                "accepts once its filters removed the parts it does not take."
+            )
+        if mlist.filter_action not in ("discard", "accept", "defer"):
+            self.log.warning(
+                "%s: filter_action %s is not carried out by the pipeline; discarding",
+                mlist.list_id,
+                mlist.filter_action,
+            )
+        raise DiscardMessage("no content left after MIME filtering")

@@ -1,0 +1,1 @@
+"""Built-in archivers, one per module; ``loading`` builds the site's enabled archivers."""

@@ -1,0 +1,97 @@
+"""The list's digest mailbox: appended to by to-digest, rotated atomically when sent.
+
+Both sides take an exclusive ``flock`` on the mailbox.  Rotation renames the file
+while holding the lock, so a post lands either before the rename (and is in this
+digest) or after it; a writer that opened the old file and waited for the lock
+finds, once it has the lock, that its file is no longer the mailbox and opens the new
+one, so no post is written into a file already rotated.  Rotated files wait in
+``digests/LIST-ID.pending/`` named by volume and issue until the digest is queued.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import mailbox
+import os
+from collections.abc import Callable
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+__all__ = ["append", "digest_mailbox", "pending_dir", "read_messages", "rotate", "size"]
+
+
+def digest_mailbox(data_dir: Path, list_id: str) -> Path:
+    return data_dir / "digests" / f"{list_id}.mbox"
+
+
+def pending_dir(data_dir: Path, list_id: str) -> Path:
+    return data_dir / "digests" / f"{list_id}.pending"
+
+
+def _is_current(fd: int, path: Path) -> bool:
+    try:
+        return os.fstat(fd).st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
+
+
+def append(path: Path, entry: bytes) -> int:
+    """Append one mbox entry under the lock; the mailbox's size afterwards."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    while True:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if not _is_current(fd, path):
+                # Rotated while we waited: this file is somebody's digest already.
+                continue
+            os.write(fd, entry)
+            return os.fstat(fd).st_size
+        finally:
+            os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def rotate(path: Path, target: Callable[[], Path]) -> Path | None:
+    """Move a non-empty mailbox to ``target()`` (called only then); None if empty."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if not _is_current(fd, path) or os.fstat(fd).st_size == 0:
+            return None
+        os.fsync(fd)
+        destination = target()
+        destination.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.rename(path, destination)
+        _fsync_dir(destination.parent)
+        _fsync_dir(path.parent)
+        return destination
+    finally:
+        os.close(fd)
+
+
+def size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def read_messages(path: Path) -> list[Message]:
+    """The posts in a rotated mailbox, in the order they were accepted."""
+    box = mailbox.mbox(path, create=False)
+    try:
+        return [message_from_bytes(box.get_bytes(key)) for key in box.iterkeys()]
+    finally:
+        box.close()

@@ -1,0 +1,165 @@
+"""Subscription and unsubscription workflows: one object drives a request to its end.
+
+A request moves through steps (the subscriber confirms, a moderator approves) chosen
+by the list's ``subscription_policy`` / ``unsubscription_policy``: ``open`` (no step),
+``confirm``, ``moderate`` or ``confirm_then_moderate``.  Between steps nothing is kept
+in memory: the request waits as a pending of the list manager (type ``subscription``
+or ``unsubscription``, a random token, expiring after ``[posthorn]
+pending_request_life``), its data saying whose move it is (``token_owner``:
+``subscriber`` or ``moderator``).  Moving to the next step takes the pending out and,
+if another step follows, adds a new one with a fresh token, so a token acts once and a
+restart between steps loses nothing.
+
+Every call answers with an ``Outcome``: already a member, banned, an invalid address or
+an unknown token are outcomes to report, not exceptions, because the email commands,
+the CLI and the REST API all turn them into a reply for a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import Message
+from typing import TYPE_CHECKING, Any, Literal
+
+from posthorn.interfaces.lists import IMailingList, IPending
+from posthorn.moderation import make_notice, queue_enqueuer
+from posthorn.templates import render
+
+if TYPE_CHECKING:
+    from posthorn.site import Site
+
+__all__ = [
+    "CONFIRM_POLICIES",
+    "MODERATE_POLICIES",
+    "Enqueue",
+    "ModeratorAction",
+    "Outcome",
+    "Workflow",
+]
+
+CONFIRM_POLICIES = frozenset({"confirm", "confirm_then_moderate"})
+MODERATE_POLICIES = frozenset({"moderate", "confirm_then_moderate"})
+
+Enqueue = Callable[[str, Message | bytes, dict[str, Any]], str]
+ModeratorAction = Literal["accept", "reject", "discard", "defer"]
+Status = Literal[
+    "subscribed",
+    "unsubscribed",
+    "confirmation-sent",
+    "awaiting-moderator",
+    "already-member",
+    "already-pending",
+    "not-member",
+    "banned",
+    "invalid-address",
+    "unknown-token",
+    "rejected",
+    "discarded",
+    "deferred",
+]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a request, with a sentence a person can read."""
+
+    status: Status
+    message: str
+    email: str = ""
+    token: str | None = None
+    token_owner: str | None = None
+    member_id: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.status in ("confirmation-sent", "awaiting-moderator", "deferred")
+
+
+class Workflow:
+    """What both workflows share: the site, the list, notices and the pendings."""
+
+    request_type = ""
+
+    def __init__(self, site: Site, mlist: IMailingList, enqueue: Enqueue | None = None) -> None:
+        self.site = site
+        self.mlist = mlist
+        # Runners pass their own enqueue (durable before their entry is finished);
+        # the CLI and the REST API write to the queues directly.
+        self.enqueue = enqueue or queue_enqueuer(site)
+        seconds = site.config["posthorn"].get_float("pending_request_life")
+        self.lifetime = timedelta(seconds=seconds)
+
+    def notify(self, template: str, recipients: Sequence[str], **values: object) -> Message:
+        """Render ``template`` for the list and queue it on ``virgin`` to ``recipients``."""
+        values.setdefault("request_type", self.request_type)
+        subject, body = render(self.site.config, template, self.mlist, **values)
+        msg, msgdata = make_notice(self.mlist, list(recipients), subject, body, kind=template)
+        if "confirm_address" in values:
+            # A plain reply reaches the -confirm+TOKEN address: confirming by reply
+            # works even where a mail client drops the Subject.
+            msg["Reply-To"] = str(values["confirm_address"])
+        self.enqueue("virgin", msg, msgdata)
+        return msg
+
+    def confirm_address(self, token: str) -> str:
+        return f"{self.mlist.list_name}-confirm+{token}@{self.mlist.mail_host}"
+
+    def moderators(self) -> list[str]:
+        roster = self.site.lists.roster(self.mlist)
+        return sorted({member.email for member in roster.administrators})
+
+    def find_pending(self, email: str) -> IPending | None:
+        """The live request of this type for ``email`` on this list, if any."""
+        for pending in self.site.lists.pendings(type=self.request_type, list_id=self.mlist.list_id):
+            if pending.data.get("email") == email:
+                return pending
+        return None
+
+    def wait_for(self, owner: str, data: dict[str, Any]) -> Outcome:
+        """Store the request for ``owner``'s move and send them the notice that asks."""
+        data = {**data, "token_owner": owner}
+        token = self.site.lists.add_pending(
+            self.request_type, data, self.lifetime, list_id=self.mlist.list_id
+        )
+        email = str(data["email"])
+        if owner == "subscriber":
+            kind = "subscribe" if self.request_type == "subscription" else "unsubscribe"
+            self.notify(
+                f"confirm-{kind}", [email], token=token, address=email,
+                confirm_address=self.confirm_address(token),
+            )  # fmt: skip
+            text = f"A confirmation request was sent to {email}."
+            return Outcome("confirmation-sent", text, email, token, owner)
+        moderators = self.moderators()
+        if moderators:
+            self.notify("moderator-request", moderators, token=token, address=email)
+        text = f"The {self.request_type} of {email} is waiting for a moderator."
+        return Outcome("awaiting-moderator", text, email, token, owner)
+
+    def take(self, token: str) -> IPending | None:
+        """The live pending of this workflow's type and list, taken out; None if not."""
+        pending = self.site.lists.get_pending(token)
+        if pending is None or not self._ours(pending):
+            return None
+        return self.site.lists.confirm(token)
+
+    def _ours(self, pending: IPending) -> bool:
+        return pending.type == self.request_type and pending.list_id == self.mlist.list_id
+
+    def unknown_token(self, token: str) -> Outcome:
+        text = (
+            f"The confirmation token {token} is unknown or has expired; "
+            "please send your request again."
+        )
+        return Outcome("unknown-token", text, token=token)
+
+    def refuse(self, pending: IPending, action: ModeratorAction, reason: str | None) -> Outcome:
+        """Reject (telling the requester) or discard (silently) a request taken out."""
+        email = str(pending.data.get("email", ""))
+        if action == "reject":
+            why = reason or "No reason given"
+            self.notify("request-refused", [email], address=email, reason=why)
+            return Outcome("rejected", f"The request of {email} was rejected.", email)
+        return Outcome("discarded", f"The request of {email} was discarded.", email)

@@ -1,0 +1,148 @@
+"""The subscription workflow: verify, confirm, approve, subscribe, welcome.
+
+``start`` checks the address (invalid, banned, already a member, already pending are
+outcomes), then waits for the subscriber when the address is unverified or the policy
+asks for confirmation, else for a moderator when the policy asks for approval, else
+subscribes at once.  ``confirm`` is the subscriber's move (it also verifies the
+address: the confirmation came back from it), ``moderate`` the moderator's.  The
+welcome notice follows the list's ``send_welcome_message`` unless the caller says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from posthorn.address import normalize_email
+from posthorn.errors import AlreadyMemberError, InvalidAddressError
+from posthorn.events import ConfirmationEvent
+from posthorn.rules.banned_address import find_ban
+from posthorn.workflows import (
+    CONFIRM_POLICIES,
+    MODERATE_POLICIES,
+    ModeratorAction,
+    Outcome,
+    Workflow,
+)
+
+__all__ = ["SubscriptionWorkflow"]
+
+DELIVERY_MODES = ("regular", "plaintext_digests", "mime_digests", "summary_digests")
+
+
+class SubscriptionWorkflow(Workflow):
+    request_type = "subscription"
+
+    def _refusal(self, email: str) -> Outcome | None:
+        """Why ``email`` cannot even start a subscription, or None."""
+        bans = [*self.mlist.ban_list, *self.site.config["posting"].get_list("banned_addresses")]
+        if find_ban(email, bans) is not None:
+            return Outcome("banned", f"{email} is banned from {self.mlist.fqdn_listname}.", email)
+        if self.site.lists.roster(self.mlist).get_member(email) is not None:
+            text = f"{email} is already a member of {self.mlist.fqdn_listname}."
+            return Outcome("already-member", text, email)
+        pending = self.find_pending(email)
+        if pending is not None:
+            text = f"A subscription of {email} is already waiting for confirmation or approval."
+            return Outcome("already-pending", text, email, pending.token)
+        return None
+
+    def start(
+        self,
+        email: str,
+        *,
+        display_name: str | None = None,
+        delivery_mode: str = "regular",
+        pre_verified: bool = False,
+        pre_confirmed: bool = False,
+        pre_approved: bool = False,
+        send_welcome: bool | None = None,
+        confirm_anyway: bool = False,
+    ) -> Outcome:
+        """Begin subscribing ``email``; the ``pre_*`` flags skip a step already done.
+
+        ``confirm_anyway``: the request came from someone else (a mail on behalf of
+        another address), so the address confirms whatever the policy.
+        """
+        try:
+            email = normalize_email(email)
+        except InvalidAddressError:
+            return Outcome("invalid-address", f"{email!r} is not a valid email address.")
+        if delivery_mode not in DELIVERY_MODES:
+            return Outcome("invalid-address", f"Unknown delivery mode {delivery_mode!r}.", email)
+        refusal = self._refusal(email)
+        if refusal is not None:
+            return refusal
+        address = self.site.users.get_or_create_address(email, display_name)
+        if pre_verified and not address.verified:
+            self.site.users.verify_address(email)
+        policy = self.mlist.subscription_policy
+        data: dict[str, Any] = {
+            "email": email,
+            "display_name": display_name,
+            "role": "member",
+            "delivery_mode": delivery_mode,
+            "send_welcome": send_welcome,
+            "pre_approved": pre_approved,
+        }
+        verified = (pre_verified or address.verified) and not confirm_anyway
+        if not verified or (policy in CONFIRM_POLICIES and not pre_confirmed):
+            return self.wait_for("subscriber", data)
+        if policy in MODERATE_POLICIES and not pre_approved:
+            return self.wait_for("moderator", data)
+        return self._finish(data)
+
+    def confirm(self, token: str) -> Outcome:
+        """The subscriber's confirmation: moderation next, or the subscription itself."""
+        pending = self.site.lists.get_pending(token)
+        if pending is not None and pending.data.get("token_owner") == "moderator":
+            email = str(pending.data.get("email", ""))
+            text = f"The subscription of {email} is waiting for a moderator, not for you."
+            return Outcome("awaiting-moderator", text, email, token, "moderator")
+        pending = self.take(token)
+        if pending is None:
+            return self.unknown_token(token)
+        data = dict(pending.data)
+        email = str(data["email"])
+        self.site.users.get_or_create_address(email, data.get("display_name"))
+        self.site.users.verify_address(email)
+        self.site.events.notify(ConfirmationEvent(self.mlist.list_id, email, "subscription", token))
+        moderated = self.mlist.subscription_policy in MODERATE_POLICIES
+        if moderated and not data.get("pre_approved"):
+            return self.wait_for("moderator", data)
+        return self._finish(data)
+
+    def moderate(self, token: str, action: ModeratorAction, reason: str | None = None) -> Outcome:
+        """A moderator's decision; accepting also settles a request awaiting its subscriber."""
+        pending = self.site.lists.get_pending(token)
+        if pending is None or not self._ours(pending):
+            return self.unknown_token(token)
+        if action == "defer":
+            text = f"The subscription of {pending.data.get('email')} stays pending."
+            return Outcome("deferred", text, str(pending.data.get("email", "")), token)
+        pending = self.take(token)
+        if pending is None:
+            return self.unknown_token(token)
+        if action != "accept":
+            return self.refuse(pending, action, reason)
+        return self._finish(dict(pending.data))
+
+    def _finish(self, data: Mapping[str, Any]) -> Outcome:
+        email = str(data["email"])
+        try:
+            member = self.site.lists.subscribe(
+                self.mlist,
+                email,
+                display_name=data.get("display_name"),
+                delivery_mode=data.get("delivery_mode", "regular"),
+            )
+        except AlreadyMemberError:
+            text = f"{email} is already a member of {self.mlist.fqdn_listname}."
+            return Outcome("already-member", text, email)
+        welcome = data.get("send_welcome")
+        if welcome is None:
+            welcome = self.mlist.send_welcome_message
+        if welcome:
+            self.notify("welcome", [email], address=email)
+        text = f"{email} is now a member of {self.mlist.fqdn_listname}."
+        return Outcome("subscribed", text, email, member_id=member.member_id)

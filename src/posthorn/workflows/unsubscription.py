@@ -1,0 +1,116 @@
+"""The unsubscription workflow: confirm, approve, unsubscribe, say goodbye.
+
+The list's ``unsubscription_policy`` picks the steps as for subscriptions (``open``
+unsubscribes at once).  A request on behalf of another address (the ``address=``
+argument of an email command) always asks that address to confirm, so nobody can
+remove someone else by mail.  The goodbye notice follows ``send_goodbye_message``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from posthorn.address import normalize_email
+from posthorn.errors import InvalidAddressError, NotAMemberError
+from posthorn.events import ConfirmationEvent
+from posthorn.workflows import (
+    CONFIRM_POLICIES,
+    MODERATE_POLICIES,
+    ModeratorAction,
+    Outcome,
+    Workflow,
+)
+
+__all__ = ["UnsubscriptionWorkflow"]
+
+
+class UnsubscriptionWorkflow(Workflow):
+    request_type = "unsubscription"
+
+    def start(
+        self,
+        email: str,
+        *,
+        pre_confirmed: bool = False,
+        pre_approved: bool = False,
+        send_goodbye: bool | None = None,
+        confirm_anyway: bool = False,
+    ) -> Outcome:
+        """Begin unsubscribing ``email``; the ``pre_*`` flags skip a step already done.
+
+        ``confirm_anyway``: the request came from someone else, so the member confirms
+        whatever the policy.
+        """
+        try:
+            email = normalize_email(email)
+        except InvalidAddressError:
+            return Outcome("invalid-address", f"{email!r} is not a valid email address.")
+        if self.site.lists.roster(self.mlist).get_member(email) is None:
+            text = f"{email} is not a member of {self.mlist.fqdn_listname}."
+            return Outcome("not-member", text, email)
+        pending = self.find_pending(email)
+        if pending is not None:
+            text = f"An unsubscription of {email} is already waiting for confirmation or approval."
+            return Outcome("already-pending", text, email, pending.token)
+        policy = self.mlist.unsubscription_policy
+        data: dict[str, Any] = {
+            "email": email,
+            "role": "member",
+            "send_goodbye": send_goodbye,
+            "pre_approved": pre_approved,
+        }
+        if (policy in CONFIRM_POLICIES or confirm_anyway) and not pre_confirmed:
+            return self.wait_for("subscriber", data)
+        if policy in MODERATE_POLICIES and not pre_approved:
+            return self.wait_for("moderator", data)
+        return self._finish(data)
+
+    def confirm(self, token: str) -> Outcome:
+        """The member's confirmation: moderation next, or the unsubscription itself."""
+        pending = self.site.lists.get_pending(token)
+        if pending is not None and pending.data.get("token_owner") == "moderator":
+            email = str(pending.data.get("email", ""))
+            text = f"The unsubscription of {email} is waiting for a moderator, not for you."
+            return Outcome("awaiting-moderator", text, email, token, "moderator")
+        pending = self.take(token)
+        if pending is None:
+            return self.unknown_token(token)
+        data = dict(pending.data)
+        email = str(data["email"])
+        event = ConfirmationEvent(self.mlist.list_id, email, "unsubscription", token)
+        self.site.events.notify(event)
+        moderated = self.mlist.unsubscription_policy in MODERATE_POLICIES
+        if moderated and not data.get("pre_approved"):
+            return self.wait_for("moderator", data)
+        return self._finish(data)
+
+    def moderate(self, token: str, action: ModeratorAction, reason: str | None = None) -> Outcome:
+        """A moderator's decision on a pending unsubscription."""
+        pending = self.site.lists.get_pending(token)
+        if pending is None or not self._ours(pending):
+            return self.unknown_token(token)
+        if action == "defer":
+            text = f"The unsubscription of {pending.data.get('email')} stays pending."
+            return Outcome("deferred", text, str(pending.data.get("email", "")), token)
+        pending = self.take(token)
+        if pending is None:
+            return self.unknown_token(token)
+        if action != "accept":
+            return self.refuse(pending, action, reason)
+        return self._finish(dict(pending.data))
+
+    def _finish(self, data: Mapping[str, Any]) -> Outcome:
+        email = str(data["email"])
+        try:
+            self.site.lists.unsubscribe(self.mlist, email, data.get("role", "member"))
+        except NotAMemberError:
+            text = f"{email} is not a member of {self.mlist.fqdn_listname}."
+            return Outcome("not-member", text, email)
+        goodbye = data.get("send_goodbye")
+        if goodbye is None:
+            goodbye = self.mlist.send_goodbye_message
+        if goodbye:
+            self.notify("goodbye", [email], address=email)
+        text = f"{email} has left {self.mlist.fqdn_listname}."
+        return Outcome("unsubscribed", text, email)
