@@ -17,7 +17,7 @@ the CLI and the REST API all turn them into a reply for a person.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.message import Message
@@ -137,6 +137,26 @@ class Workflow:
             self.notify("moderator-request", moderators, token=token, address=email)
         text = f"The {self.request_type} of {email} is waiting for a moderator."
         return Outcome("awaiting-moderator", text, email, token, owner)
+
+    def moderate(self, token: str, action: ModeratorAction, reason: str | None = None) -> Outcome:
+        """A moderator's decision; accepting also settles a request awaiting its requester."""
+        pending = self.site.lists.get_pending(token)
+        if pending is None or not self._ours(pending):
+            return self.unknown_token(token)
+        if action == "defer":
+            email = str(pending.data.get("email", ""))
+            text = f"The {self.request_type} of {email} stays pending."
+            return Outcome("deferred", text, email, token)
+        pending = self.take(token)
+        if pending is None:
+            return self.unknown_token(token)
+        if action != "accept":
+            return self.refuse(pending, action, reason)
+        return self._finish(dict(pending.data))
+
+    def _finish(self, data: Mapping[str, Any]) -> Outcome:
+        """Carry out an approved request (subscribe, unsubscribe)."""
+        raise NotImplementedError
 
     def take(self, token: str) -> IPending | None:
         """The live pending of this workflow's type and list, taken out; None if not."""

@@ -17,7 +17,6 @@ from posthorn.events import ConfirmationEvent
 from posthorn.workflows import (
     CONFIRM_POLICIES,
     MODERATE_POLICIES,
-    ModeratorAction,
     Outcome,
     Workflow,
 )
@@ -84,21 +83,6 @@ class UnsubscriptionWorkflow(Workflow):
         if moderated and not data.get("pre_approved"):
             return self.wait_for("moderator", data)
         return self._finish(data)
-
-    def moderate(self, token: str, action: ModeratorAction, reason: str | None = None) -> Outcome:
-        """A moderator's decision on a pending unsubscription."""
-        pending = self.site.lists.get_pending(token)
-        if pending is None or not self._ours(pending):
-            return self.unknown_token(token)
-        if action == "defer":
-            text = f"The unsubscription of {pending.data.get('email')} stays pending."
-            return Outcome("deferred", text, str(pending.data.get("email", "")), token)
-        pending = self.take(token)
-        if pending is None:
-            return self.unknown_token(token)
-        if action != "accept":
-            return self.refuse(pending, action, reason)
-        return self._finish(dict(pending.data))
 
     def _finish(self, data: Mapping[str, Any]) -> Outcome:
         email = str(data["email"])
