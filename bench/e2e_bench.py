@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import re
 import smtplib
 import statistics
@@ -65,8 +66,9 @@ class Site_:
     (``memory_full_info``), which is slower, hence the sampling interval.
     """
 
-    def __init__(self, master: subprocess.Popen[bytes]) -> None:
+    def __init__(self, master: subprocess.Popen[bytes], var_dir: Path) -> None:
         self.master = psutil.Process(master.pid)
+        self.state_file = var_dir / "run" / "master.json"
         self.peak_rss = 0
         self.peak_pss = 0
         self.peak_uss = 0
@@ -77,14 +79,26 @@ class Site_:
         return [self.master, *self.master.children(recursive=True)]
 
     def cpu(self) -> float:
-        total = 0.0
+        return sum(self.cpu_by_process().values())
+
+    def cpu_by_process(self) -> dict[str, float]:
+        """CPU seconds so far per process of the site, keyed by runner name."""
+        names = self._runner_names()
+        times: dict[str, float] = {}
         for proc in self.processes():
             try:
-                times = proc.cpu_times()
-                total += times.user + times.system
+                used = proc.cpu_times()
             except psutil.NoSuchProcess:
-                pass
-        return total
+                continue
+            name = names.get(proc.pid, "master" if proc.pid == self.master.pid else "other")
+            times[name] = times.get(name, 0.0) + used.user + used.system
+        return times
+
+    def _runner_names(self) -> dict[int, str]:
+        with contextlib.suppress(OSError, ValueError):
+            state = json.loads(self.state_file.read_text())
+            return {int(r["pid"]): str(r["name"]) for r in state["runners"] if r.get("pid")}
+        return {}
 
     def _sample(self) -> None:
         while not self._stop.wait(0.25):
@@ -128,7 +142,7 @@ def run(args: argparse.Namespace, env: dict[str, object], size: int, pace: float
     seqs = [next(SEQ) for _ in range(posts)]
     clients = 1 if pace else args.clients
     acked: dict[int, float] = {}
-    cpu0, started = site.cpu(), time.monotonic()
+    by_process0, started = site.cpu_by_process(), time.monotonic()
     with ThreadPoolExecutor(clients) as pool:
         for n in range(clients):
             pool.submit(send, args.lmtp_port, address, seqs[n::clients], pace, acked)
@@ -141,7 +155,9 @@ def run(args: argparse.Namespace, env: dict[str, object], size: int, pace: float
     else:
         raise SystemExit(f"timed out: {size} members")
     elapsed = max(last[seq] for seq in seqs) - started
-    cpu = site.cpu() - cpu0
+    by_process = site.cpu_by_process()
+    spent = {n: t - by_process0.get(n, 0.0) for n, t in by_process.items()}
+    cpu = sum(spent.values())
     latencies = sorted((last[seq] - acked[seq]) * 1000 for seq in seqs)
     p95 = latencies[min(int(len(latencies) * 0.95), len(latencies) - 1)]
     print(
@@ -151,19 +167,37 @@ def run(args: argparse.Namespace, env: dict[str, object], size: int, pace: float
         f"cpu {cpu * 1000 / posts:7.1f} ms/post {site.memory()}",
         flush=True,
     )
+    if args.cpu_detail:
+        busiest = sorted(spent.items(), key=lambda item: -item[1])
+        detail = " ".join(f"{n} {t * 1000 / posts:.1f}" for n, t in busiest if t > 0)
+        print(f"{'':>16}cpu ms/post by process: {detail}", flush=True)
 
 
 def prepare(
-    tmp: Path, sink_port: int, sizes: list[int], lmtp_port: int, instances: int = 1
+    tmp: Path,
+    sink_port: int,
+    sizes: list[int],
+    lmtp_port: int,
+    instances: int = 1,
+    batch_size: int | None = None,
 ) -> Path:
     site_file = write_site_file(tmp, sink_port)
     text = re.sub(r"lmtp_port: \d+", f"lmtp_port: {lmtp_port}", site_file.read_text())
     for name in ("lmtp", "incoming"):
         text = text.replace(f"[runner.{name}]\nstart: no", f"[runner.{name}]\nstart: yes")
+    pipeline = ""
     if instances > 1:
         # The slowest stages of a small post, each given more than one process.
         text = text.replace("[runner.incoming]\n", f"[runner.incoming]\ninstances: {instances}\n")
-        text += f"\n[runner.pipeline]\ninstances: {instances}\n"
+        pipeline += f"instances: {instances}\n"
+    if batch_size is not None:
+        for name in ("incoming", "outgoing"):
+            text = text.replace(
+                f"[runner.{name}]\n", f"[runner.{name}]\nbatch_size: {batch_size}\n"
+            )
+        pipeline += f"batch_size: {batch_size}\n"
+    if pipeline:
+        text += f"\n[runner.pipeline]\n{pipeline}"
     site_file.write_text(text)
     site = Site(load_config(site_file))
     site.databases.upgrade()
@@ -185,14 +219,20 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,100,1000,10000")
     parser.add_argument("--sink", choices=("fast", "aiosmtpd"), default="fast")
     parser.add_argument("--instances", type=int, default=1, help="incoming and pipeline")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="incoming, pipeline and outgoing"
+    )
+    parser.add_argument(
+        "--cpu-detail", action="store_true", help="also print CPU ms/post per runner"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="posthorn-bench-"))
     sink = BenchSink(free_port(), args.sink)
     args.lmtp_port = free_port()
-    site_file = prepare(tmp, sink.port, sizes, args.lmtp_port, args.instances)
+    site_file = prepare(tmp, sink.port, sizes, args.lmtp_port, args.instances, args.batch_size)
     master = start_master(site_file, tmp, subprocess.DEVNULL)
-    site = Site_(master)
+    site = Site_(master, _var_dir(site_file))
     try:
         _wait_for_lmtp(args.lmtp_port)
         env: dict[str, object] = {"sink": sink, "site": site}
@@ -206,6 +246,11 @@ def main() -> None:
     rate = blast(sink.port, 4, 50, 500)
     print(f"{sink.kind} sink alone: {rate:.0f} deliveries/s (4 pipelining clients)")
     sink.stop()
+
+
+def _var_dir(site_file: Path) -> Path:
+    match = re.search(r"^var_dir:\s*(\S+)", site_file.read_text(), re.MULTILINE)
+    return Path(match.group(1)) if match else site_file.parent / "var"
 
 
 def _wait_for_lmtp(port: int) -> None:

@@ -92,7 +92,10 @@ def _wrap(msg: Message) -> None:
     for name, value in msg.items():
         if name.lower().startswith("content-"):
             inner[name] = value
-    inner.set_payload(msg.get_payload())
+    # get_payload() would decode an 8-bit body in its declared charset, with
+    # replacement characters when that is unknown, and the result could no longer be
+    # written as bytes; the body moves as it was parsed, undecoded.
+    inner.set_payload(vars(msg)["_payload"])
     inner.preamble, inner.epilogue = msg.preamble, msg.epilogue
     msg.preamble = msg.epilogue = None
     for name in {key.lower() for key in msg if key.lower().startswith("content-")}:
@@ -114,10 +117,14 @@ def decorate(mlist: IMailingList, msg: Message, extra: Mapping[str, str] | None 
         disposition = str(msg.get("content-disposition", "inline")).lower()
         if disposition.startswith("inline") and _join_plain(msg, header, footer):
             return
-    if msg.get_content_type() != "multipart/mixed":
+    # A multipart/mixed whose body did not parse into parts (no boundary, or one the
+    # body never uses) has a string payload: it is wrapped whole, like any other
+    # content, and sent on verbatim inside a well-formed multipart/mixed.
+    if msg.get_content_type() != "multipart/mixed" or not isinstance(msg.get_payload(), list):
         _wrap(msg)
     parts = msg.get_payload()
-    assert isinstance(parts, list)
+    if not isinstance(parts, list):
+        raise TypeError("decorate: wrapping left a payload that is not a list of parts")
     if header:
         parts.insert(0, _text_part(header))
     if footer:

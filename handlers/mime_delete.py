@@ -6,24 +6,56 @@ Honours ``filter_content`` (off: nothing happens), ``filter_types`` and ``pass_t
 becomes its first text/plain part, else its first part) and
 ``convert_html_to_plaintext`` (text/html becomes text/plain).  A multipart left with
 one part is replaced by that part, so readers never see a needless wrapper.  When
-nothing is left, ``filter_action`` applies: ``reject`` tells the poster; ``discard``
-and the actions that would need a person (``hold``, ``forward``, ``preserve``) drop
-the post with a log line.  Reads no msgdata; adds ``X-Content-Filtered-By`` when it
+nothing is left, ``filter_action`` applies, to the post as it arrived (before
+filtering), as GNU Mailman does:
+
+- ``reject`` tells the poster why;
+- ``hold`` keeps the post for a moderator, through the ``hold`` chain (the held store,
+  the moderators' notice and, if the list answers, the poster's), since the pipeline
+  has no hold path of its own; a post a moderator then accepts
+  (``msgdata["moderator_approved"]``) is not filtered again, so it goes out as held;
+- ``forward`` sends the post to the list's owners as an attachment of a notice, then
+  drops it;
+- ``preserve`` keeps a copy in ``$data_dir/preserved/`` (one private file per post,
+  named like a queue entry), then drops it;
+- ``discard`` (and ``accept`` and ``defer``, which mean nothing here) drops it with
+  a log line.
+
+Reads ``moderator_approved`` from msgdata; adds ``X-Content-Filtered-By`` when it
 changed the message.
 """
 
 from __future__ import annotations
 
+import copy
+import logging
+import time
 from collections.abc import Sequence
 from email.message import Message
 from typing import Any
 
+from posthorn.chains.hold import HoldChain
 from posthorn.delivery.html2text import html_to_text
+from posthorn.delivery.notices import make_notice
 from posthorn.handlers.base import Handler
-from posthorn.interfaces.handlers import DiscardMessage, RejectMessage
+from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, RejectMessage
 from posthorn.interfaces.lists import IMailingList
+from posthorn.queues.files import ensure_private_dir, write_durable
+from posthorn.queues.naming import make_filebase
+from posthorn.site import Site
 
 __all__ = ["MimeDelete", "filter_message"]
+
+# The actions that need the post as it arrived once filtering has emptied it.
+KEEPS_ORIGINAL = ("hold", "forward", "preserve")
+PRESERVED_DIR = "preserved"
+FORWARD_SUBJECT = "Content filter message notification"
+FORWARD_TEXT = (
+    "The attached message matched the {list} mailing list's content filtering rules\n"
+    "and was prevented from being forwarded on to the list membership.  You are\n"
+    "receiving the only remaining copy of the discarded message.\n"
+)
+HOLD_REASON = "The message has no content left after content filtering"
 
 
 def _matches(ctype: str, patterns: Sequence[str]) -> bool:
@@ -108,6 +140,23 @@ def _shape(msg: Message) -> list[tuple[str, str | None]]:
     return [(part.get_content_type(), part.get_filename()) for part in msg.walk()]
 
 
+class _HoldContext:
+    """What the hold chain needs (see ChainContext), from a handler's context."""
+
+    def __init__(self, context: HandlerContext, log: logging.Logger) -> None:
+        self.context = context
+        self.log = log
+
+    @property
+    def site(self) -> Site:
+        return self.context.site
+
+    def enqueue(self, queue_name: str, msg: Message | bytes, msgdata: dict[str, Any]) -> str:
+        if isinstance(msg, bytes):
+            raise TypeError("the hold chain queues parsed notices only")
+        return self.context.enqueue(queue_name, msg, msgdata)
+
+
 class MimeDelete(Handler):
     name = "mime-delete"
     description = "Filter the post's MIME parts by type and file name, as the list asks."
@@ -115,22 +164,63 @@ class MimeDelete(Handler):
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
         if not mlist.filter_content:
             return
+        if mlist.filter_action == "hold" and msgdata.get("moderator_approved"):
+            # A moderator accepted the post as it was held, unfiltered.
+            return
+        # Copying costs a little, so only for the actions that need the original.
+        original = copy.deepcopy(msg) if mlist.filter_action in KEEPS_ORIGINAL else None
         before = _shape(msg)
         if not filter_message(mlist, msg):
-            self._nothing_left(mlist, msg)
+            self._nothing_left(mlist, original or msg, msgdata)
         if _shape(msg) != before:
             msg["X-Content-Filtered-By"] = "Posthorn"
 
-    def _nothing_left(self, mlist: IMailingList, msg: Message) -> None:
-        if mlist.filter_action == "reject":
+    def _nothing_left(
+        self, mlist: IMailingList, original: Message, msgdata: dict[str, Any]
+    ) -> None:
+        action = mlist.filter_action
+        if action == "reject":
             raise RejectMessage(
                 f"Your message to {mlist.fqdn_listname} had no content the list "
                 "accepts once its filters removed the parts it does not take."
             )
-        if mlist.filter_action not in ("discard", "accept", "defer"):
-            self.log.warning(
-                "%s: filter_action %s is not carried out by the pipeline; discarding",
-                mlist.list_id,
-                mlist.filter_action,
-            )
-        raise DiscardMessage("no content left after MIME filtering")
+        if action == "hold":
+            self._hold(mlist, original, msgdata)
+            raise DiscardMessage("no content left after MIME filtering; held for a moderator")
+        if action == "forward":
+            self._forward(mlist, original)
+        elif action == "preserve":
+            self._preserve(mlist, original)
+        raise DiscardMessage(f"no content left after MIME filtering ({action})")
+
+    def _hold(self, mlist: IMailingList, original: Message, msgdata: dict[str, Any]) -> None:
+        data = dict(msgdata)
+        data["moderation_reasons"] = [*data.get("moderation_reasons", ()), HOLD_REASON]
+        HoldChain(self.site).process(_HoldContext(self.context, self.log), mlist, original, data)
+
+    def _forward(self, mlist: IMailingList, original: Message) -> None:
+        owners = sorted({member.email for member in self.site.lists.roster(mlist).owners})
+        if not owners:
+            self.log.warning("%s: no owners to forward a filtered post to", mlist.list_id)
+            return
+        text = FORWARD_TEXT.format(list=mlist.display_name or mlist.fqdn_listname)
+        notice, data = make_notice(mlist, owners, FORWARD_SUBJECT, text, original)
+        self.context.enqueue("virgin", notice, data)
+        self.log.info(
+            "%s: forwarded filtered post %s to the owners",
+            mlist.list_id,
+            original.get("message-id", "?"),
+        )
+
+    def _preserve(self, mlist: IMailingList, original: Message) -> None:
+        directory = self.site.config.path("data_dir") / PRESERVED_DIR
+        ensure_private_dir(directory)
+        data = original.as_bytes()
+        name = make_filebase(data, time.time_ns()) + ".eml"
+        write_durable(directory, name, data)
+        self.log.info(
+            "%s: preserved filtered post %s as %s",
+            mlist.list_id,
+            original.get("message-id", "?"),
+            directory / name,
+        )

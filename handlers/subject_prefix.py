@@ -1,6 +1,7 @@
 """Put the list's subject prefix in front of the Subject, once.
 
-``subject_prefix`` may contain ``%d``, replaced by the post number (``post_id``).  A
+``subject_prefix`` may contain ``%d``, replaced by the post number (``post_id``, or the
+number the post was counted with when its entry is redone, so it never changes).  A
 prefix already present (a reply's ``Re: [dev] ...``) is removed before the new one is
 added, so replies never collect ``[dev] Re: [dev]``; a numbered prefix is matched with
 any number.  Encoded (RFC 2047) subjects are decoded first and re-encoded as needed.
@@ -69,10 +70,14 @@ class SubjectPrefix(Handler):
         msgdata.setdefault("original_subject", subject)
         # Runners may hand handlers a list looked up a moment ago; the number must be
         # this post's, so it is read afresh (only when the prefix shows it).
-        post_id = self.site.lists.require(mlist).post_id if "%d" in prefix else mlist.post_id
+        post_id = self._number(mlist, msg) if "%d" in prefix else mlist.post_id
         new = add_prefix(subject, prefix, post_id)
         del msg["subject"]
         if new.isascii():
             msg["Subject"] = new
         else:
             msg["Subject"] = Header(new, "utf-8", header_name="Subject")  # type: ignore[assignment]
+
+    def _number(self, mlist: IMailingList, msg: Message) -> int:
+        message_id = msg.get("message-id")
+        return self.site.lists.post_number(mlist, str(message_id) if message_id else None)

@@ -24,7 +24,10 @@ from functools import cached_property
 from types import FrameType
 from typing import Any, ClassVar
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from posthorn.config import Config, ConfigError
+from posthorn.delivery.folding import CACHED_COMPAT32
 from posthorn.interfaces.lists import IMailingList
 from posthorn.logs import reopen_logs, setup_logging
 from posthorn.queues import BadEntry, EntryGone, Switchboard
@@ -45,6 +48,10 @@ RETRY_QUEUE = "retry"
 # at most RETRY_PAUSE_MAX: an entry that keeps failing must not cycle at full speed.
 RETRY_PAUSE = 60.0
 RETRY_PAUSE_MAX = 3600.0
+# Errors that say the database cannot be reached now, not that the entry is bad; the
+# first retry comes soon, since such outages are usually short.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+DATABASE_RETRY_PAUSE = 2.0
 
 
 class ExitCode(enum.IntEnum):
@@ -91,9 +98,10 @@ class BaseRunner:
         self.sleep_time = self.section.get_float("sleep_time")
         self.master_pid: int | None = None
         self._queues: dict[str, Switchboard] = {}
-        # While an entry is in hand, enqueued files are fsynced but their directories
-        # only once, before the entry is finished (see Runner._process_entry): one
-        # directory sync per queue and entry instead of one per message written.
+        # While a batch of entries is in hand, enqueued files are fsynced but their
+        # directories only once, before the entries are finished (see
+        # Runner._process_batch): one directory sync per queue and batch instead of one
+        # per message written.
         self._deferring = False
         self._unsynced: set[str] = set()
 
@@ -114,7 +122,7 @@ class BaseRunner:
         return self.queue(queue_name).enqueue(msg, msgdata, durable=False)
 
     def _sync_enqueued(self) -> None:
-        """Make every message enqueued for the entry in hand durable."""
+        """Make every message enqueued for the entries in hand durable."""
         while self._unsynced:
             self.queue(self._unsynced.pop()).sync()
 
@@ -144,6 +152,7 @@ class Runner(BaseRunner):
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
         self.max_messages = self.section.get_int("max_messages")
+        self.batch_size = max(self.section.get_int("batch_size"), 1)
         self._stopping = False  # set by SIGTERM/SIGINT
         self._stopped = False  # the loop has decided to stop
         self._reopen = False  # set by SIGHUP
@@ -168,6 +177,8 @@ class Runner(BaseRunner):
             shunt_dir=queue_dir / "shunt",
             bad_dir=queue_dir / "bad",
             logger=self.log,
+            # compat32, folding each distinct header once however often it is written.
+            policy=CACHED_COMPAT32,
         )
 
     def run(self) -> ExitCode:
@@ -185,8 +196,8 @@ class Runner(BaseRunner):
         # A drain sees the lists as they are now, whatever was cached before it.
         self._lists.clear()
         files = self.switchboard.get_files()
-        for filebase in files:
-            self._process_entry(filebase)
+        for start in range(0, len(files), self.batch_size):
+            self._process_batch(files[start : start + self.batch_size])
         return len(files)
 
     def close(self) -> None:
@@ -198,11 +209,15 @@ class Runner(BaseRunner):
         handled = 0
         while not self._should_stop():
             files = self.switchboard.get_files()
-            for filebase in files:
-                if self._should_stop():
-                    break
-                self._process_entry(filebase)
-                handled += 1
+            start = 0
+            while start < len(files) and not self._should_stop():
+                size = self.batch_size
+                if self.max_messages:
+                    size = min(size, self.max_messages - handled)
+                batch = files[start : start + size]
+                start += len(batch)
+                self._process_batch(batch)
+                handled += len(batch)
                 if self.max_messages and handled >= self.max_messages:
                     self.log.info("handled %d entries; exiting to be recycled", handled)
                     return ExitCode.RECYCLE
@@ -238,37 +253,58 @@ class Runner(BaseRunner):
                     pass
 
     def _process_entry(self, filebase: str) -> None:
-        try:
-            msg, msgdata = self.switchboard.dequeue(filebase)
-        except BadEntry:
-            return  # already moved to bad and logged by the switchboard
-        except EntryGone:
-            return  # another reader took it (or a person removed it)
+        self._process_batch([filebase])
+
+    def _process_batch(self, filebases: list[str]) -> None:
+        """Process entries as one group commit: their outputs are synced once, together.
+
+        Every entry's outputs are written (each file fsynced) while it is processed, but
+        each touched queue directory is fsynced only once, after the last entry of the
+        batch; only then are the entries finished.  A crash before that leaves the
+        batch's ``.bak`` files, which recovery puts back: up to ``batch_size`` entries
+        may be processed twice, none is lost.
+        """
+        finishes: list[tuple[str, str | None]] = []
         self._deferring = True
         try:
-            self._handle(filebase, msg, msgdata)
+            for filebase in filebases:
+                try:
+                    msg, msgdata = self.switchboard.dequeue(filebase)
+                except BadEntry:
+                    continue  # already moved to bad and logged by the switchboard
+                except EntryGone:
+                    continue  # another reader took it (or a person removed it)
+                finishes.append((filebase, self._handle(filebase, msg, msgdata)))
+            self._sync_enqueued()
         finally:
             self._deferring = False
+        for filebase, shunt_reason in finishes:
+            if shunt_reason is None:
+                self.switchboard.finish(filebase)
+            else:
+                self.switchboard.finish(filebase, preserve=True, reason=shunt_reason)
 
-    def _handle(self, filebase: str, msg: Message, msgdata: dict[str, Any]) -> None:
-        """Process a dequeued entry; whatever it enqueued is durable before it finishes."""
+    def _handle(self, filebase: str, msg: Message, msgdata: dict[str, Any]) -> str | None:
+        """Process a dequeued entry; return why to shunt it, or None to finish it."""
         try:
             self.process(self._find_list(msgdata), msg, msgdata)
         except _ListGone as gone:
-            self._sync_enqueued()
-            self.switchboard.finish(filebase, preserve=True, reason=str(gone))
+            return str(gone)
         except RetryLater as retry:
             self._send_to_retry(filebase, msg, msgdata, retry)
-            self._sync_enqueued()
-            self.switchboard.finish(filebase)
+        except DATABASE_UNAVAILABLE as error:
+            # The database is down or unreachable for now (a restart, a failover, a
+            # lock held too long): the entry itself is fine, so it waits in retry
+            # rather than in shunt, where it would need a person to bring it back.
+            self.log.warning("%s: database unavailable, will retry: %s", filebase, error)
+            retries = int(msgdata.get("retries", 0))
+            delay = min(DATABASE_RETRY_PAUSE * 2**retries, RETRY_PAUSE_MAX)
+            reason = f"database unavailable: {type(error).__name__}"
+            self._send_to_retry(filebase, msg, msgdata, RetryLater(reason, delay=delay))
         except Exception as error:
             self.log.exception("%s: processing failed; shunting it", filebase)
-            reason = f"{self.name}: {type(error).__name__}: {error}"
-            self._sync_enqueued()
-            self.switchboard.finish(filebase, preserve=True, reason=reason)
-        else:
-            self._sync_enqueued()
-            self.switchboard.finish(filebase)
+            return f"{self.name}: {type(error).__name__}: {error}"
+        return None
 
     def _find_list(self, msgdata: dict[str, Any]) -> IMailingList | None:
         """The entry's list, looked up at most once per ``list_cache_ttl`` per list.

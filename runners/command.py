@@ -21,6 +21,7 @@ import re
 from email.message import Message
 from typing import Any
 
+from posthorn.charsets import decode_text
 from posthorn.commands import ALIASES, CommandContext
 from posthorn.delivery.notices import poster_of
 from posthorn.interfaces.lists import IMailingList
@@ -54,8 +55,7 @@ def _body_text(msg: Message) -> str:
         if part.get_content_type() == "text/plain" and not part.is_multipart():
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes):
-                charset = part.get_content_charset() or "utf-8"
-                return payload.decode(charset, errors="replace")
+                return decode_text(payload, part.get_content_charset(), "utf-8")
             return ""
     return ""
 

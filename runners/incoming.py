@@ -7,12 +7,17 @@ Reads queue ``incoming`` (filled by the LMTP runner).  A post to the posting add
 skips the rules.  Before either, the message is made safe to work on:
 
 - ``X-Posthorn-Rule-*`` headers from outside are removed (only we write them);
-- a message without a Message-ID gets one (the message store and every archive key
-  on it); a message with several keeps only the first;
+- a message without a Message-ID gets one, derived from its content so that a redone
+  entry gets the same one (the message store, the held table and every archive key on
+  it); a message with several keeps only the first;
 - a message with no From header at all is held for a moderator, with that reason:
   someone may want it, and nothing accepted is lost;
 - a message the email package left without any header, or cannot serialise again, is
   moved to queue ``bad`` with ``bad_reason`` and logged: no rule can judge it.
+
+A process killed mid-entry leaves it claimed; the next runner redoes it.  A hold is
+then recognised by the held table (same list, same message: the earlier request), and
+the moderators may get their notice twice.
 
 A rule or chain that raises leaves the entry to the base runner, which shunts it with
 the traceback in ``incoming.log``; ``posthorn unshunt`` re-runs it once fixed.
@@ -20,8 +25,8 @@ the traceback in ``incoming.log``; ``posthorn unshunt`` re-runs it once fixed.
 
 from __future__ import annotations
 
+import hashlib
 from email.message import Message
-from email.utils import make_msgid
 from typing import Any
 
 from posthorn.chains.posting import HITS_HEADER, MISSES_HEADER, load_chain
@@ -100,8 +105,11 @@ def _prepare(msg: Message, mlist: IMailingList) -> None:
     del msg[MISSES_HEADER]
     ids = msg.get_all("message-id") or []
     if not ids or not str(ids[0]).strip():
+        # Derived from the content, so an entry redone after a crash gets the same
+        # Message-ID and the held table and message store recognise it.
         del msg["Message-ID"]
-        msg["Message-ID"] = make_msgid(domain=mlist.mail_host)
+        digest = hashlib.sha1(msg.as_bytes(), usedforsecurity=False).hexdigest()
+        msg["Message-ID"] = f"<{digest}@{mlist.mail_host}>"
     elif len(ids) > 1:
         first = str(ids[0])
         del msg["Message-ID"]

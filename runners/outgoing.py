@@ -106,11 +106,32 @@ class OutgoingRunner(Runner):
     ) -> list[Transaction]:
         sender = str(msgdata.get("sender") or mlist.bounces_address)
         bulk = None if msgdata.get("decorate_per_recipient") else to_wire(msg)
+        message_id = str(msg.get("message-id") or "").strip()
+        if len(chunks) == 1 and progress is None:
+            # One transaction (most posts to a small list): sent from this thread, as
+            # handing it to the pool and waiting for it costs more than it overlaps.
+            chunk = chunks[0]
+            envelope = verp_sender(sender, chunk[0]) if per_member else sender
+            data = bulk if bulk is not None else self._personalize(mlist, msg, chunk[0])
+            return [
+                self.transport.send(
+                    envelope, chunk, data, message_id=message_id, list_id=mlist.list_id
+                )
+            ]
         futures = []
         for chunk in chunks:
             envelope = verp_sender(sender, chunk[0]) if per_member else sender
             data = bulk if bulk is not None else self._personalize(mlist, msg, chunk[0])
-            futures.append(self.pool.submit(self.transport.send, envelope, chunk, data))
+            futures.append(
+                self.pool.submit(
+                    self.transport.send,
+                    envelope,
+                    chunk,
+                    data,
+                    message_id=message_id,
+                    list_id=mlist.list_id,
+                )
+            )
         results = []
         for future in as_completed(futures):
             result = future.result()

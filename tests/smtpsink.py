@@ -3,21 +3,31 @@
 ``SMTPSink`` runs aiosmtpd in a thread.  ``sink.tempfail`` / ``sink.reject`` are sets
 of recipients answered 451 / 550 at RCPT; ``sink.stop()`` and ``sink.start()`` take
 the MTA down and bring it back on the same port.  ``sink.received`` lists
-``(envelope sender, recipients, message bytes)`` in arrival order.
+``(envelope sender, recipients, message bytes)`` in arrival order; ``sink.find`` and
+``sink.wait`` look among them for a message by recipient and subject.
+``running_sink()`` is a sink on a free port for the length of a ``with`` block.
 """
 
 from __future__ import annotations
 
+import email
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from email.message import Message
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-__all__ = ["SMTPSink"]
+from tests.processes import free_port
+
+__all__ = ["SMTPSink", "running_sink"]
+
+# Generous: under a loaded test run a hop can take seconds.
+WAIT_DEADLINE = 30.0
 
 
 class _Handler:
@@ -76,3 +86,33 @@ class SMTPSink:
                 return
             time.sleep(0.02)
         raise AssertionError(f"timed out waiting for {what}")
+
+    def messages(self) -> list[tuple[list[str], Message]]:
+        """``(recipients, parsed message)`` for everything received so far."""
+        with self.lock:
+            received = list(self.received)
+        return [(rcpts, email.message_from_bytes(content)) for _, rcpts, content in received]
+
+    def find(self, to: str, subject_part: str) -> Message | None:
+        for rcpts, msg in self.messages():
+            # Long subjects arrive folded.
+            if to in rcpts and subject_part in " ".join(str(msg["Subject"]).split()):
+                return msg
+        return None
+
+    def wait(self, to: str, subject_part: str, deadline: float = WAIT_DEADLINE) -> Message:
+        self.wait_for(lambda: self.find(to, subject_part), deadline, f"{subject_part} to {to}")
+        found = self.find(to, subject_part)
+        assert found is not None
+        return found
+
+
+@contextmanager
+def running_sink() -> Iterator[SMTPSink]:
+    """A started sink on a free loopback port, stopped when the block ends."""
+    sink = SMTPSink(free_port())
+    sink.start()
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -28,14 +28,12 @@ import pytest
 from flufl.bounce import scan_message
 
 from posthorn.address import validate_email
-from posthorn.config import load_config
 from posthorn.errors import InvalidAddressError
 from posthorn.model.bounces import BounceRecords
 from posthorn.queues import Switchboard
 from posthorn.site import Site
-from tests.bounces.test_bounce_master import wait_for
-from tests.lmtp.conftest import wait_for_greeting
-from tests.processes import free_port, start_master, stop
+from tests.bounces.test_bounce_master import DEADLINE
+from tests.sites import master_with_sink, open_site, wait_for
 from tests.smtpsink import SMTPSink
 
 pytestmark = pytest.mark.slow
@@ -105,12 +103,9 @@ class Run:
     sink: SMTPSink
 
     def scores(self) -> dict[str, int]:
-        site = Site(load_config(self.site_file))
-        try:
+        with open_site(self.site_file) as site:
             records = BounceRecords(site.databases.session_factory("list"))
             return {state.email: state.score for state in records.for_list(LIST_ID)}
-        finally:
-            site.close()
 
     def queue(self, name: str) -> list[str]:
         return list(Switchboard(self.var_dir / "queue" / name).files)
@@ -120,33 +115,16 @@ class Run:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def write_config(tmp: Path, lmtp_port: int, smtp_port: int) -> Path:
-    defaults = load_config(None, overrides={"paths": {"var_dir": str(tmp / "var")}})
-    lines = [f"[paths]\nvar_dir: {tmp / 'var'}",
-             f"[mta]\nlmtp_port: {lmtp_port}\nsmtp_port: {smtp_port}\nmax_message_size: 0",
-             "[runner.bounce]\nstart: yes"]  # fmt: skip
-    lines += [f"[runner.{name}]\nstart: no" for name in defaults.named("runner")
-              if name not in RUNNING]  # fmt: skip
-    path = tmp / "posthorn.cfg"
-    path.write_text("\n\n".join(lines) + "\n")
-    return path
-
-
-def arrange(path: Path) -> None:
-    site = Site(load_config(path))
-    try:
-        site.databases.upgrade()
-        site.lists.create(LIST, owners=[OWNER])
-        # One subscription per address: samples spell some domains in capitals
-        # (userx@example.COM), and those bounces must find userx@example.com.
-        spellings = {address.lower(): address for address in sorted(MEMBERS, reverse=True)}
-        for address in [*spellings.values(), *BYSTANDERS]:
-            site.lists.subscribe(LIST, address)
-        # No one is disabled on the way: every sample raises a score by at most one.
-        site.lists.update(LIST, bounce_score_threshold=100,
-                          forward_unrecognized_bounces_to="administrators")  # fmt: skip
-    finally:
-        site.close()
+def arrange(site: Site) -> None:
+    site.lists.create(LIST, owners=[OWNER])
+    # One subscription per address: samples spell some domains in capitals
+    # (userx@example.COM), and those bounces must find userx@example.com.
+    spellings = {address.lower(): address for address in sorted(MEMBERS, reverse=True)}
+    for address in [*spellings.values(), *BYSTANDERS]:
+        site.lists.subscribe(LIST, address)
+    # No one is disabled on the way: every sample raises a score by at most one.
+    site.lists.update(LIST, bounce_score_threshold=100,
+                      forward_unrecognized_bounces_to="administrators")  # fmt: skip
 
 
 def crlf(content: bytes) -> bytes:
@@ -157,24 +135,16 @@ def crlf(content: bytes) -> bytes:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     tmp = tmp_path_factory.mktemp("real-bounces")
-    sink = SMTPSink(free_port())
-    sink.start()
-    lmtp_port = free_port()
-    path = write_config(tmp, lmtp_port, sink.port)
-    arrange(path)
-    process = start_master(path, tmp, subprocess.DEVNULL)
-    try:
-        wait_for_greeting(process, lmtp_port, tmp / "var")
+    extra = {"mta": {"max_message_size": 0}, "runner.bounce": {"start": "yes"}}
+    with master_with_sink(tmp, running=RUNNING, arrange=arrange, extra_sections=extra,
+                          output=subprocess.DEVNULL) as (path, lmtp_port, sink):  # fmt: skip
         with smtplib.LMTP("127.0.0.1", lmtp_port, timeout=10) as lmtp:
             for sample in [*MEMBER_SAMPLES, STRANGERS]:
                 refused = lmtp.sendmail("", ["dev-bounces@example.org"], crlf(sample.content))
                 assert refused == {}, f"{sample.name}: {refused}"
         result = Run(path, tmp / "var", sink)
-        wait_for(lambda: not result.queue("bounce") or None, "the bounce queue to drain")
+        wait_for(lambda: not result.queue("bounce") or None, "the bounce queue to drain", DEADLINE)
         yield result
-    finally:
-        stop(process)
-        sink.stop()
 
 
 def forwards_to_owner(sink: SMTPSink) -> list[email.message.Message]:
@@ -196,7 +166,7 @@ def test_the_samples_are_many_and_varied() -> None:
 
 
 def test_every_named_member_is_scored(run: Run) -> None:
-    wait_for(lambda: run.scores().keys() >= EXPECTED or None, "every member's score")
+    wait_for(lambda: run.scores().keys() >= EXPECTED or None, "every member's score", DEADLINE)
     scores = run.scores()
     missed = {sample.name: sorted(sample.addresses) for sample in MEMBER_SAMPLES
               if not {a.lower() for a in sample.addresses} <= scores.keys()}  # fmt: skip
@@ -207,13 +177,13 @@ def test_every_named_member_is_scored(run: Run) -> None:
 
 
 def test_no_one_else_is_scored(run: Run) -> None:
-    wait_for(lambda: run.scores().keys() >= EXPECTED or None, "every member's score")
+    wait_for(lambda: run.scores().keys() >= EXPECTED or None, "every member's score", DEADLINE)
     assert set(run.scores()) == EXPECTED
     assert not set(BYSTANDERS) & run.scores().keys()
 
 
 def test_a_bounce_naming_only_strangers_goes_to_the_owners(run: Run) -> None:
-    found = wait_for(lambda: forwards_to_owner(run.sink) or None, "the forwarded bounce")
+    found = wait_for(lambda: forwards_to_owner(run.sink) or None, "the forwarded bounce", DEADLINE)
     (notice,) = found
     # The first attachment is the bounce itself; the parts nested in it come after.
     attached = [part for part in notice.walk() if part.get_content_type() == "message/rfc822"]

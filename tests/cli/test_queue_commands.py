@@ -7,27 +7,17 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from posthorn.cli import main
 from posthorn.queues import Switchboard
+from tests.sites import bare_site
+from tests.sites import run_cli as run
 
 MESSAGE = b"From: a@example.org\nTo: dev@example.org\nSubject: hello\n\nbody\n"
 
 
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.delenv("POSTHORN_CONFIG", raising=False)
-    monkeypatch.chdir(tmp_path)
-    config = tmp_path / "posthorn.cfg"
-    config.write_text(f"[paths]\nvar_dir: {tmp_path / 'var'}\n")
-    return config
-
-
-def run(site: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["-C", str(site), *args])
-    assert "Traceback" not in result.output
-    return result.exit_code, result.output
+    return bare_site(tmp_path, monkeypatch)
 
 
 def test_queues_counts_each_queue(site: Path) -> None:

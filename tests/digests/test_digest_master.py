@@ -20,11 +20,9 @@ import pytest
 from click.testing import CliRunner
 
 from posthorn.cli import main
-from posthorn.config import load_config
 from posthorn.site import Site
-from tests.bounces.test_bounce_master import wait_for
-from tests.lmtp.conftest import wait_for_greeting
-from tests.processes import free_port, start_master, stop
+from tests.bounces.test_bounce_master import DEADLINE
+from tests.sites import master_with_sink, wait_for
 from tests.smtpsink import SMTPSink
 
 pytestmark = pytest.mark.slow
@@ -38,27 +36,13 @@ POSTS = 20
 RUNNING = ("lmtp", "incoming", "pipeline", "virgin", "outgoing", "retry", "digest")
 
 
-def write_config(tmp: Path, lmtp_port: int, smtp_port: int) -> Path:
-    defaults = load_config(None, overrides={"paths": {"var_dir": str(tmp / "var")}})
-    lines = [f"[paths]\nvar_dir: {tmp / 'var'}",
-             f"[mta]\nlmtp_port: {lmtp_port}\nsmtp_port: {smtp_port}"]  # fmt: skip
-    lines += [f"[runner.{name}]\nstart: no" for name in defaults.named("runner")
-              if name not in RUNNING]  # fmt: skip
-    path = tmp / "posthorn.cfg"
-    path.write_text("\n\n".join(lines) + "\n")
-    return path
-
-
-def arrange(path: Path) -> None:
-    site = Site(load_config(path))
-    site.databases.upgrade()
+def arrange(site: Site) -> None:
     site.lists.create(LIST, owners=["owner@example.org"])
     for address in [POSTER, *REGULAR]:
         site.lists.subscribe(LIST, address)
     site.lists.subscribe(LIST, MIME, delivery_mode="mime_digests")
     site.lists.subscribe(LIST, PLAIN, delivery_mode="plaintext_digests")
     site.lists.update(LIST, digest_size_threshold=6.0)
-    site.close()
 
 
 def post(n: int) -> bytes:
@@ -106,19 +90,17 @@ def numbers(digests: list[Message]) -> list[str]:
 
 
 def test_twenty_posts_regular_and_digest_members(tmp_path: Path) -> None:
-    sink = SMTPSink(free_port())
-    sink.start()
-    lmtp_port = free_port()
-    path = write_config(tmp_path, lmtp_port, sink.port)
-    arrange(path)
-    process = start_master(path, tmp_path, subprocess.DEVNULL)
-    try:
-        wait_for_greeting(process, lmtp_port, tmp_path / "var")
+    with master_with_sink(tmp_path, running=RUNNING, arrange=arrange,
+                          output=subprocess.DEVNULL) as (path, lmtp_port, sink):  # fmt: skip
         with smtplib.LMTP("127.0.0.1", lmtp_port, timeout=10) as lmtp:
             for n in range(1, POSTS + 1):
                 lmtp.sendmail(POSTER, [LIST], post(n))
         for address in REGULAR:
-            wait_for(lambda a=address: len(received_by(sink, a)) >= POSTS or None, "20 copies")  # type: ignore[misc]
+
+            def copies(a: str = address) -> bool | None:
+                return len(received_by(sink, a)) >= POSTS or None
+
+            wait_for(copies, "20 copies", DEADLINE)
         result = CliRunner().invoke(main, ["-C", str(path), "digests", "--send", "-l", LIST])
         assert result.exit_code == 0, result.output
         wanted = [f"Post {n:02d}" for n in range(1, POSTS + 1)]
@@ -128,8 +110,12 @@ def test_twenty_posts_regular_and_digest_members(tmp_path: Path) -> None:
             got = [s for d in digests for s in parse(d)]  # type: ignore[operator]
             return digests if sorted(got) == wanted else None
 
-        mime = wait_for(lambda: all_in(MIME, mime_posts), "MIME digests with all 20 posts")
-        plain = wait_for(lambda: all_in(PLAIN, plain_posts), "plain digests with all 20 posts")
+        mime = wait_for(
+            lambda: all_in(MIME, mime_posts), "MIME digests with all 20 posts", DEADLINE
+        )
+        plain = wait_for(
+            lambda: all_in(PLAIN, plain_posts), "plain digests with all 20 posts", DEADLINE
+        )
         expected = [f"Dev Digest, Vol 1, Issue {n}" for n in range(1, len(mime) + 1)]
         assert numbers(mime) == expected == numbers(plain)
         assert len(mime) >= 2  # the size threshold sent some before --send
@@ -137,7 +123,5 @@ def test_twenty_posts_regular_and_digest_members(tmp_path: Path) -> None:
             assert sorted(str(m["subject"]) for m in received_by(sink, address)) == [
                 f"[Dev] {s}" for s in wanted
             ]
-        assert sum(len(r) for _, r, _ in sink.received if MIME in r or PLAIN in r) == 2 * len(mime)
-    finally:
-        stop(process)
-        sink.stop()
+        digests = sum(len(r) for _, r, _ in sink.received if MIME in r or PLAIN in r)
+        assert digests == 2 * len(mime)

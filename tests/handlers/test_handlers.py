@@ -7,6 +7,7 @@ from email.message import Message
 from typing import Any
 
 from posthorn.delivery.wire import to_wire
+from posthorn.handlers.after_delivery import AfterDelivery
 from posthorn.handlers.cleanse import Cleanse
 from posthorn.handlers.cook_headers import CookHeaders
 from posthorn.handlers.subject_prefix import SubjectPrefix, add_prefix, decoded_subject
@@ -50,6 +51,20 @@ def test_cleanse_subject_prefix_and_cook_headers(site: Site) -> None:
     assert msg["List-Id"].endswith("<dev.example.org>")
     assert msg["List-Unsubscribe"] == "<mailto:dev-leave@example.org>"
     assert msg["Archived-At"] is None
+
+
+def test_a_redone_post_keeps_its_number(site: Site) -> None:
+    mlist = site.lists.update(site.lists.create("dev@example.org"), subject_prefix="[dev %d]")
+    ctx = context(site, [])
+    subjects = []
+    # The second round is the same entry redone after a kill that followed the count.
+    for _ in range(2):
+        msg = message_from_string(RAW)
+        for handler in (SubjectPrefix(ctx), AfterDelivery(ctx)):
+            handler.process(mlist, msg, {})
+        subjects.append(decoded_subject(msg))
+    assert subjects == ["[dev 1] Grüße", "[dev 1] Grüße"]
+    assert site.lists.require(mlist).post_id == 2
 
 
 def test_wire_form_has_crlf_and_short_lines() -> None:

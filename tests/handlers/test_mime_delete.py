@@ -11,6 +11,7 @@ from posthorn.handlers.mime_delete import MimeDelete
 from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, RejectMessage
 from posthorn.interfaces.lists import IMailingList
 from posthorn.site import Site
+from tests.handlers.conftest import Queued
 
 
 def plain(text: str = "Hello.\n", charset: str = "utf-8") -> EmailMessage:
@@ -111,10 +112,62 @@ def test_alternative_kept_when_not_collapsing(
 
 @pytest.mark.parametrize(
     ("action", "raised"),
-    [("discard", DiscardMessage), ("reject", RejectMessage), ("hold", DiscardMessage)],
+    [("discard", DiscardMessage), ("reject", RejectMessage), ("defer", DiscardMessage)],
 )
 def test_a_post_left_empty_gets_the_filter_action(
     site: Site, ctx: HandlerContext, mlist: IMailingList, action: str, raised: type[Exception]
 ) -> None:
     with pytest.raises(raised):
         run(site, ctx, mlist, plain(), filter_types=["text"], filter_action=action)
+
+
+def test_hold_keeps_the_post_as_it_arrived_and_tells_the_moderators(
+    site: Site, ctx: HandlerContext, mlist: IMailingList, queued: Queued
+) -> None:
+    mlist = site.lists.update(mlist, admin_immed_notify=True)
+    msg = mixed()
+    msg["Message-ID"] = "<filtered@example.net>"
+    with pytest.raises(DiscardMessage, match="held"):
+        run(site, ctx, mlist, msg, filter_types=["text", "application"], filter_action="hold")
+    [held] = site.messages.held_for_list(mlist.list_id)
+    assert "no content left" in held.reason
+    assert b"run.exe" in held.raw and "moderator_approved" not in held.msgdata
+    notices = [(queue, data) for queue, _msg, data in queued]
+    assert ("virgin", "owner@example.org") in [(q, d["recipients"][0]) for q, d in notices]
+
+
+def test_a_post_a_moderator_accepted_is_not_filtered_again(
+    site: Site, ctx: HandlerContext, mlist: IMailingList
+) -> None:
+    mlist = site.lists.update(
+        mlist, filter_content=True, filter_types=["text"], filter_action="hold"
+    )
+    msg = plain()
+    MimeDelete(ctx).process(mlist, msg, {"moderator_approved": True})
+    assert types(msg) == ["text/plain"]
+    assert site.messages.held_for_list(mlist.list_id) == []
+
+
+def test_forward_sends_the_post_to_the_owners_and_discards_it(
+    site: Site, ctx: HandlerContext, mlist: IMailingList, queued: Queued
+) -> None:
+    with pytest.raises(DiscardMessage):
+        run(site, ctx, mlist, plain("Forward me.\n"), filter_types=["text"],
+            filter_action="forward")  # fmt: skip
+    [(queue, notice, data)] = queued
+    assert queue == "virgin" and data["recipients"] == ["owner@example.org"]
+    assert notice["Subject"] == "Content filter message notification"
+    attached = notice.get_payload()[1].get_payload()[0]
+    assert attached.get_payload(decode=True) == b"Forward me.\n"
+
+
+def test_preserve_keeps_a_private_copy_and_discards_the_post(
+    site: Site, ctx: HandlerContext, mlist: IMailingList, queued: Queued
+) -> None:
+    with pytest.raises(DiscardMessage):
+        run(site, ctx, mlist, plain("Keep me.\n"), filter_types=["text"],
+            filter_action="preserve")  # fmt: skip
+    directory = site.config.path("data_dir") / "preserved"
+    [kept] = list(directory.iterdir())
+    assert kept.suffix == ".eml" and b"Keep me." in kept.read_bytes()
+    assert kept.stat().st_mode & 0o777 == 0o600 and queued == []

@@ -8,8 +8,7 @@ loopback responder in ``tests/dnsserver.py``.
 from __future__ import annotations
 
 import email
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from posthorn.cli import main
-from posthorn.config import load_config
 from posthorn.queues import Switchboard
-from posthorn.site import Site
 from tests.dnsserver import DnsServer
 from tests.incoming.fixtures import LIST, MEMBER, MODERATOR, OWNER, PASSWORD, make_post, text_of
-from tests.lmtp.conftest import Master, wait_for_greeting
-from tests.processes import free_port, start_master, stop
+from tests.lmtp.conftest import Master
+from tests.processes import free_port
+from tests.sites import prepared_site, running_master, wait_for, write_site_config
 
 pytestmark = pytest.mark.slow
 
@@ -37,26 +35,22 @@ DEADLINE = 15.0
 
 
 def site_file(tmp: Path, port: int, dns_port: int) -> Path:
-    defaults = load_config(None, overrides={"paths": {"var_dir": str(tmp / "var")}})
-    lines = [f"[paths]\nvar_dir: {tmp / 'var'}", f"[mta]\nlmtp_port: {port}",
-             f"[dmarc]\nnameservers: 127.0.0.1\nport: {dns_port}\ntimeout: 2s",
-             f"[chain.default-posting-chain]\nrules: {RULES}"]  # fmt: skip
-    lines += [f"[runner.{name}]\nstart: no" for name in defaults.named("runner")
-              if name not in ("lmtp", "incoming")]  # fmt: skip
-    path = tmp / "posthorn.cfg"
-    path.write_text("\n\n".join(lines) + "\n")
-    return path
+    extra = {
+        "dmarc": {"nameservers": "127.0.0.1", "port": dns_port, "timeout": "2s"},
+        "chain.default-posting-chain": {"rules": RULES},
+    }
+    return write_site_config(
+        tmp, lmtp_port=port, running=("lmtp", "incoming"), extra_sections=extra
+    )
 
 
 def create_list(path: Path) -> None:
-    site = Site(load_config(path))
-    site.databases.upgrade()
-    site.lists.create(LIST, owners=[OWNER])
-    site.lists.subscribe(LIST, MODERATOR, role="moderator")
-    for address in (MEMBER, STRICT):
-        site.lists.subscribe(LIST, address)
-    site.lists.update(LIST, moderator_password=PASSWORD, dmarc_mitigate_action="munge_from")
-    site.close()
+    with prepared_site(path) as site:
+        site.lists.create(LIST, owners=[OWNER])
+        site.lists.subscribe(LIST, MODERATOR, role="moderator")
+        for address in (MEMBER, STRICT):
+            site.lists.subscribe(LIST, address)
+        site.lists.update(LIST, moderator_password=PASSWORD, dmarc_mitigate_action="munge_from")
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +60,8 @@ def master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Master, P
     with DnsServer({"_dmarc.strict.example": ["v=DMARC1; p=reject"]}) as dns:
         path = site_file(tmp, port, dns.port)
         create_list(path)
-        process = start_master(path, tmp)
-        try:
-            wait_for_greeting(process, port, tmp / "var")
+        with running_master(path, port) as process:
             yield Master(process, port, tmp / "var"), path
-        finally:
-            stop(process)
 
 
 @pytest.fixture
@@ -79,16 +69,6 @@ def server(master: tuple[Master, Path]) -> Master:
     for queue in ("pipeline", "virgin", "shunt"):
         master[0].take(queue)
     return master[0]
-
-
-def wait_for(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def deliver(server: Master, data: bytes, sender: str = MEMBER) -> None:
@@ -100,7 +80,7 @@ def wait_entries(server: Master, queue: str, count: int = 1) -> list[tuple[bytes
     def ready() -> bool:
         return Switchboard(server.queue_dir / queue).count() >= count
 
-    wait_for(ready, f"{count} entries on {queue}")
+    wait_for(ready, f"{count} entries on {queue}", DEADLINE)
     return server.take(queue)
 
 
@@ -148,7 +128,7 @@ def test_nonmember_rejected_with_reason(server: Master, master: tuple[Master, Pa
 
 def test_loop_is_discarded(server: Master) -> None:
     deliver(server, make_post(subject="looping", extra=f"X-BeenThere: {LIST}\n"))
-    wait_for(lambda: "discarded" in server.log("incoming"), "the discard log line")
+    wait_for(lambda: "discarded" in server.log("incoming"), "the discard log line", DEADLINE)
     assert server.take("pipeline") == [] and server.take("virgin") == []
 
 
@@ -174,7 +154,8 @@ def test_raising_rule_shunts_and_unshunt_reprocesses(
     marker.touch()
     try:
         deliver(server, make_post(subject="unlucky"))
-        wait_for(lambda: Switchboard(server.queue_dir / "shunt").count() == 1, "a shunted entry")
+        shunt = server.queue_dir / "shunt"
+        wait_for(lambda: Switchboard(shunt).count() == 1, "a shunted entry", DEADLINE)
         assert "the explode rule is broken" in server.log("incoming")
     finally:
         marker.unlink()

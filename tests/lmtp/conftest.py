@@ -7,9 +7,7 @@ empty queues.  The limits are set low so that tests can reach them with small me
 from __future__ import annotations
 
 import smtplib
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,14 +15,12 @@ from typing import Any
 
 import pytest
 
-from posthorn.config import load_config
 from posthorn.queues import Switchboard
-from posthorn.site import Site
-from tests.processes import free_port, start_master, stop
+from tests.processes import free_port
+from tests.sites import prepared_site, running_master, write_site_config
 
 LISTS = ["dev@example.org", "my-list@example.org"]
 QUEUES = ["incoming", "command", "bounce"]
-START_DEADLINE = 20.0
 LIMITS = {
     "max_message_size": "64KB",
     "max_recipients": "5",
@@ -76,33 +72,9 @@ class Master:
 
 
 def write_site_file(tmp: Path, port: int) -> Path:
-    defaults = load_config(None, overrides={"paths": {"var_dir": str(tmp / "var")}})
-    lines = [f"[paths]\nvar_dir: {tmp / 'var'}\n", f"[mta]\nlmtp_port: {port}"]
-    lines += [f"{key}: {value}" for key, value in LIMITS.items()]
-    lines += ["", "[runner.lmtp]", *(f"{key}: {value}" for key, value in RUNNER.items())]
     # Only the LMTP runner: no other runner may take entries off the queues under test.
-    for name in defaults.named("runner"):
-        if name != "lmtp":
-            lines += ["", f"[runner.{name}]", "start: no"]
-    site_file = tmp / "posthorn.cfg"
-    site_file.write_text("\n".join(lines) + "\n")
-    return site_file
-
-
-def wait_for_greeting(process: subprocess.Popen[bytes], port: int, var_dir: Path) -> None:
-    deadline = time.monotonic() + START_DEADLINE
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-            pytest.fail(f"the master exited with {process.returncode}:\n{output}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                if sock.recv(512).startswith(b"220"):
-                    return
-        except OSError:
-            time.sleep(0.05)
-    logs = "\n".join(p.read_text() for p in (var_dir / "logs").glob("*.log"))
-    pytest.fail(f"no LMTP greeting on port {port} within {START_DEADLINE}s\n{logs}")
+    extra = {"mta": LIMITS, "runner.lmtp": RUNNER}
+    return write_site_config(tmp, lmtp_port=port, running=("lmtp",), extra_sections=extra)
 
 
 @pytest.fixture(scope="module")
@@ -110,17 +82,11 @@ def master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Master]:
     tmp = tmp_path_factory.mktemp("lmtp")
     port = free_port()
     site_file = write_site_file(tmp, port)
-    site = Site(load_config(site_file))
-    site.databases.upgrade()
-    for name in LISTS:
-        site.lists.create(name)
-    site.close()
-    process = start_master(site_file, tmp)
-    try:
-        wait_for_greeting(process, port, tmp / "var")
+    with prepared_site(site_file) as site:
+        for name in LISTS:
+            site.lists.create(name)
+    with running_master(site_file, port) as process:
         yield Master(process, port, tmp / "var")
-    finally:
-        stop(process)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import typing
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from posthorn.errors import (
     DuplicateListError,
@@ -26,6 +27,7 @@ from posthorn.events import (
     SubscriptionEvent,
 )
 from posthorn.interfaces.lists import IMailingList
+from posthorn.model import post_counts
 from posthorn.model.lists import MailingList, MailingListRow
 from posthorn.model.settings import READ_ONLY, ListSettings, setting_types
 from posthorn.site import Site
@@ -203,6 +205,35 @@ def test_record_post_counts(site: Site) -> None:
     assert [site.lists.record_post(mlist) for _ in range(3)] == [2, 3, 4]
     counted = site.lists.require(mlist)
     assert counted.post_id == 4 and counted.last_post_at is not None
+
+
+def test_record_post_counts_a_message_once(site: Site) -> None:
+    mlist = site.lists.create("dev@example.org")
+    assert site.lists.post_number(mlist, "<a@example.net>") == 1
+    assert site.lists.record_post(mlist, "<a@example.net>") == 2
+    assert site.lists.record_post(mlist, "<b@example.net>") == 3
+    # A redone entry: the same message keeps its number and is not counted again.
+    assert site.lists.record_post(mlist, "a@example.net") == 2
+    assert site.lists.post_number(mlist, "<a@example.net>") == 1
+    assert site.lists.post_number(mlist, "<c@example.net>") == 3
+    assert site.lists.require(mlist).post_id == 3
+
+
+def test_old_post_counts_are_pruned_and_go_with_the_list(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(post_counts, "KEEP", 5)
+    monkeypatch.setattr(post_counts, "PRUNE_EVERY", 2)
+    mlist = site.lists.create("dev@example.org")
+    for n in range(12):
+        site.lists.record_post(mlist, f"<{n}@example.net>")
+    with site.databases.session("list") as session:
+        kept = session.scalar(select(func.count()).select_from(post_counts.PostCountRow))
+    assert kept is not None and kept <= post_counts.KEEP + post_counts.PRUNE_EVERY - 1
+    assert site.lists.post_number(mlist, "<0@example.net>") == site.lists.require(mlist).post_id
+    site.lists.remove(mlist)
+    with site.databases.session("list") as session:
+        assert session.scalar(select(func.count()).select_from(post_counts.PostCountRow)) == 0
 
 
 def test_settings_are_declared_once_and_match_the_interface() -> None:

@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import smtplib
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from mailmanclient import Client
 
-from posthorn.config import load_config
 from posthorn.queues import Switchboard
-from posthorn.site import Site
-from tests.lmtp.conftest import wait_for_greeting
-from tests.processes import free_port, start_master, stop
+from tests.processes import free_port
+from tests.sites import prepared_site, running_master, wait_for, write_site_config
 
 from .conftest import PASSWORD, USER
 
@@ -33,25 +29,10 @@ STRANGER = "stranger@example.net"
 DEADLINE = 15.0
 
 
-def wait_for(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def site_file(tmp: Path, lmtp_port: int, rest_port: int) -> Path:
-    defaults = load_config(None, overrides={"paths": {"var_dir": str(tmp / "var")}})
-    lines = [f"[paths]\nvar_dir: {tmp / 'var'}", f"[mta]\nlmtp_port: {lmtp_port}",
-             f"[webservice]\nport: {rest_port}\nadmin_pass: {PASSWORD}"]  # fmt: skip
-    lines += [f"[runner.{name}]\nstart: no" for name in defaults.named("runner")
-              if name not in ("lmtp", "incoming", "rest")]  # fmt: skip
-    path = tmp / "posthorn.cfg"
-    path.write_text("\n\n".join(lines) + "\n")
-    return path
+    extra = {"webservice": {"port": rest_port, "admin_pass": PASSWORD}}
+    running = ("lmtp", "incoming", "rest")
+    return write_site_config(tmp, lmtp_port=lmtp_port, running=running, extra_sections=extra)
 
 
 @pytest.fixture(scope="module")
@@ -59,18 +40,12 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Client, 
     tmp = tmp_path_factory.mktemp("held")
     lmtp_port, rest_port = free_port(), free_port()
     path = site_file(tmp, lmtp_port, rest_port)
-    site = Site(load_config(path))
-    site.databases.upgrade()
-    site.lists.create(LIST, owners=["owner@example.org"])
-    site.close()
-    process = start_master(path, tmp)
-    try:
-        wait_for_greeting(process, lmtp_port, tmp / "var")
-        wait_for(lambda: _listening(rest_port), "the REST server")
+    with prepared_site(path) as site:
+        site.lists.create(LIST, owners=["owner@example.org"])
+    with running_master(path, lmtp_port):
+        wait_for(lambda: _listening(rest_port), "the REST server", DEADLINE)
         client = Client(f"http://127.0.0.1:{rest_port}/3.1", USER, PASSWORD)
         yield client, lmtp_port, tmp / "var" / "queue"
-    finally:
-        stop(process)
 
 
 def _listening(port: int) -> bool:
@@ -95,12 +70,12 @@ def test_a_post_held_over_lmtp_is_moderated_over_rest(
     mlist = client.get_list(LIST)
     post(port, "first post")
     post(port, "second post")
-    held = wait_for(lambda: len(mlist.held) == 2 and mlist.held, "two held posts")
+    held = wait_for(lambda: len(mlist.held) == 2 and mlist.held, "two held posts", DEADLINE)
     by_subject = {message.subject: message for message in held}
     assert by_subject["first post"].sender == STRANGER
     by_subject["first post"].accept()
     pipeline = Switchboard(queue_dir / "pipeline")
-    files = wait_for(pipeline.get_files, "the accepted post on the pipeline queue")
+    files = wait_for(pipeline.get_files, "the accepted post on the pipeline queue", DEADLINE)
     msg, msgdata = pipeline.dequeue(files[0])
     assert msg["Subject"] == "first post" and msgdata["approved"] is True
     by_subject["second post"].discard()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import time
 
 import pytest
@@ -141,6 +142,30 @@ def test_retry_later_without_a_delay_backs_off(site: PosthornSite) -> None:
     assert before + 240 <= msgdata["retry_after"] <= time.time() + 240
 
 
+def test_an_unreachable_database_sends_the_entry_to_retry(site: PosthornSite) -> None:
+    site.configure({"alpha": RECORDER})
+    # A real database server that is not there: nothing listens on this port.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/posthorn?connect_timeout=2"
+    text = site.config_file.read_text("utf-8")
+    site.config_file.write_text(text + f"[database]\nurl: {url}\n", encoding="utf-8")
+    runner = Recorder(Site(site.config), "alpha")
+    filebase = runner.switchboard.enqueue(message("hello"), {"list_id": "dev.example.org"})
+    before = time.time()
+    assert drain(runner) == 1
+    # Not shunted: the entry is fine, the database is away; it comes back soon.
+    assert not (site.var / "queue" / "shunt" / f"{filebase}.pck").exists()
+    retry = Switchboard(site.var / "queue" / "retry")
+    (retried,) = retry.get_files()
+    _, msgdata = retry.dequeue(retried)
+    assert msgdata["retry_queue"] == "alpha"
+    assert msgdata["retry_reason"] == "database unavailable: OperationalError"
+    assert before + 2 <= msgdata["retry_after"] <= time.time() + 2
+    assert runner.switchboard.entries() == []
+
+
 def test_an_entry_for_a_vanished_list_is_shunted(site: PosthornSite) -> None:
     site.configure({"alpha": RECORDER})
     text = site.config_file.read_text("utf-8")
@@ -152,3 +177,29 @@ def test_an_entry_for_a_vanished_list_is_shunted(site: PosthornSite) -> None:
     assert site.records("alpha", "processed") == []
     with open(site.var / "queue" / "shunt" / f"{filebase}.pck", "rb") as fp:
         assert read_metadata(fp)["shunt_reason"] == "no such list: gone.example.org"
+
+
+def test_a_batch_syncs_its_outputs_once_then_finishes_its_entries(
+    site: PosthornSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.configure({"alpha": {**RECORDER, "batch_size": 4}})
+    runner = Recorder(Site(site.config), "alpha")
+    for subject in ("retry a", "retry b", "fail c", "retry d", "retry e"):
+        runner.switchboard.enqueue(message(subject))
+    events: list[str] = []
+    monkeypatch.setattr(runner.queue("retry"), "sync", lambda: events.append("sync"))
+    finish = runner.switchboard.finish
+
+    def recorded_finish(
+        filebase: str, *, preserve: bool = False, reason: str | None = None
+    ) -> None:
+        events.append("finish")
+        finish(filebase, preserve=preserve, reason=reason)
+
+    monkeypatch.setattr(runner.switchboard, "finish", recorded_finish)
+    assert drain(runner) == 5
+    # The retry queue's directory is synced once per batch, before any entry of it is
+    # finished (the failing one is shunted, which finishes it too).
+    assert events == ["sync", *["finish"] * 4, "sync", "finish"]
+    assert runner.switchboard.entries() == []
+    assert len(Switchboard(site.var / "queue" / "retry").get_files()) == 4

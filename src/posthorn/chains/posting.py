@@ -26,7 +26,7 @@ from posthorn.config import ConfigError
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.rules import ChainContext, IChain, IRule
 from posthorn.registry import RegistryError
-from posthorn.rules import ACTIONS
+from posthorn.rules import ACTIONS, one_decision
 
 if TYPE_CHECKING:
     from posthorn.site import Site
@@ -74,19 +74,20 @@ class PostingChain(Chain):
         misses: list[str] = []
         holding = False
         decision: str | None = None
-        for rule, override in self.links:
-            msgdata.pop("moderation_action", None)
-            hit = rule.check(mlist, msg, msgdata)
-            action = str(msgdata.pop("moderation_action", None) or override or rule.action)
-            if rule.record:
-                (hits if hit else misses).append(rule.name)
-            if not hit or action == "defer":
-                continue
-            if action == "hold":
-                holding = True
-                continue
-            decision = "hold" if action == "accept" and holding else action
-            break
+        with one_decision():
+            for rule, override in self.links:
+                msgdata.pop("moderation_action", None)
+                hit = rule.check(mlist, msg, msgdata)
+                action = str(msgdata.pop("moderation_action", None) or override or rule.action)
+                if rule.record:
+                    (hits if hit else misses).append(rule.name)
+                if not hit or action == "defer":
+                    continue
+                if action == "hold":
+                    holding = True
+                    continue
+                decision = "hold" if action == "accept" and holding else action
+                break
         self._record(msg, msgdata, hits, misses)
         return decision or ("hold" if holding else "accept")
 

@@ -2,8 +2,10 @@
 
 Searches every queue (the entry's metadata and its Message-ID header, so a claimed
 ``.bak`` and the ``shunt``/``bad`` queues count too) and the held messages of every
-list.  A message found nowhere has left the queues: delivered (``smtp.log``),
-discarded or rejected (the incoming and pipeline logs say which).
+list, and ``smtp.log`` (each transaction's line names the Message-ID): a delivered
+message is reported as "delivered to N recipients (last at TIME)", N being the
+recipients the MTA accepted over every transaction for it.  A message found nowhere
+was discarded or rejected (the incoming and pipeline logs say which).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from posthorn.cli import CliContext, pass_cli
 from posthorn.queues.entry import FormatError, decode
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+_ACCEPTED = re.compile(r" accepted=(\d+) ")
 
 
 def _message_id_of(data: bytes) -> str:
@@ -49,11 +52,32 @@ def in_queues(queue_dir: Path, message_id: str) -> list[str]:
     return found
 
 
+def delivered(log_dir: Path, message_id: str) -> str:
+    """The "delivered to N recipients (last at TIME)" line from smtp.log; "" if none."""
+    marker = f" message-id={message_id} "
+    count, last = 0, ""
+    for path in (log_dir / "smtp.log.1", log_dir / "smtp.log"):
+        try:
+            with path.open(errors="replace") as lines:
+                for line in lines:
+                    if marker not in line:
+                        continue
+                    found = _ACCEPTED.search(line)
+                    if found and int(found.group(1)):
+                        count += int(found.group(1))
+                        last = " ".join(line.split(" ", 2)[:2])
+        except OSError:
+            continue
+    if not count:
+        return ""
+    return f"delivered to {count} recipients (last at {last})"
+
+
 @click.command()
 @click.argument("message_id")
 @pass_cli
 def command(cli: CliContext, message_id: str) -> None:
-    """Show where the message with MESSAGE-ID is: queues and held messages."""
+    """Show where the message with MESSAGE-ID is: queues, held messages, smtp.log."""
     wanted = message_id if message_id.startswith("<") else f"<{message_id}>"
     lines = in_queues(cli.config.path("queue_dir"), wanted)
     site = cli.site
@@ -65,9 +89,12 @@ def command(cli: CliContext, message_id: str) -> None:
                                  f"{held.reason}")  # fmt: skip
     finally:
         site.close()
+    sent = delivered(cli.config.path("log_dir"), wanted)
+    if sent:
+        lines.append(sent)
     if not lines:
-        click.echo(f"{wanted}: in no queue and not held; delivered, discarded or rejected "
-                   f"(see smtp.log and the incoming and pipeline logs)")  # fmt: skip
+        click.echo(f"{wanted}: in no queue, not held and not in smtp.log; discarded or "
+                   f"rejected (see the incoming and pipeline logs)")  # fmt: skip
         raise SystemExit(1)
     for line in lines:
         click.echo(f"{wanted}: {line}")

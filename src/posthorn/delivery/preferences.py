@@ -24,10 +24,12 @@ __all__ = ["member_preferences", "poster_preferences"]
 
 def member_preferences(site: Site, mlist: IMailingList, email: str) -> dict[str, Any] | None:
     """Every preference as it applies to ``email`` on ``mlist``; None for a non-member."""
-    member = site.lists.roster(mlist).get_member(email.lower())
-    if member is None:
+    # One query on the member rows; ``roster(mlist)`` would first re-check that the
+    # list exists, which the runner that found ``mlist`` already knows.
+    found = site.lists.find_members(list_id=mlist.list_id, email=email.lower(), role="member")
+    if not found:
         return None
-    return effective_preferences(site, member)
+    return effective_preferences(site, found[0])
 
 
 def poster_preferences(

@@ -6,7 +6,8 @@ in flight at once (``connections``), and a connection is closed after
 Each transaction reports what happened to every recipient: accepted, refused
 temporarily (4xx, or the connection failed) or permanently (5xx at RCPT), and whether
 the message itself was refused (at MAIL FROM or after DATA).  Every transaction is
-logged to ``posthorn.smtp`` with its timing and result.
+logged to ``posthorn.smtp`` with its timing and result, labelled with the message's
+Message-ID and list (``message-id=<...> list=LIST-ID from=... accepted=N ...``).
 
 When the MTA offers PIPELINING (RFC 2920; Postfix and Exim do), MAIL FROM and every
 RCPT TO go in one write and the replies are read afterwards: a batch of 500
@@ -109,8 +110,19 @@ class Transport:
             except queue.Empty:
                 return
 
-    def send(self, sender: str, recipients: list[str], data: bytes) -> Transaction:
-        """One transaction; never raises for SMTP or network trouble (see Transaction)."""
+    def send(
+        self,
+        sender: str,
+        recipients: list[str],
+        data: bytes,
+        *,
+        message_id: str = "",
+        list_id: str = "",
+    ) -> Transaction:
+        """One transaction; never raises for SMTP or network trouble (see Transaction).
+
+        ``message_id`` and ``list_id`` only label the transaction's line in the log.
+        """
         started = time.monotonic()
         result = Transaction(list(recipients))
         connection = None
@@ -127,7 +139,7 @@ class Transport:
         finally:
             if connection is not None:
                 self._release(connection)
-        _log_transaction(sender, result, time.monotonic() - started)
+        _log_transaction(sender, result, time.monotonic() - started, message_id, list_id)
         return result
 
     def _exchange(self, smtp: smtplib.SMTP, sender: str, result: Transaction, data: bytes) -> None:
@@ -185,14 +197,23 @@ def _pipelined_envelope(
     return replies
 
 
-def _log_transaction(sender: str, result: Transaction, seconds: float) -> None:
+def _log_transaction(
+    sender: str, result: Transaction, seconds: float, message_id: str, list_id: str
+) -> None:
+    # The Message-ID and list make each line traceable (``posthorn where``).  Both come
+    # from the message, so anything that could break the one-line format is replaced.
+    message_id = _one_token(message_id)
+    list_id = _one_token(list_id)
     outcome = "ok"
     if result.message_error:
         outcome = f"refused {result.message_error[0]} {result.message_error[1]!r}"
     elif result.temporary or result.permanent:
         outcome = "partial" if result.accepted else "failed"
     log.info(
-        "from=%s rcpts=%d accepted=%d temporary=%d permanent=%d time=%.1fms %s",
+        "message-id=%s list=%s from=%s rcpts=%d accepted=%d temporary=%d permanent=%d "
+        "time=%.1fms %s",
+        message_id,
+        list_id,
         sender,
         len(result.recipients),
         len(result.accepted),
@@ -201,3 +222,7 @@ def _log_transaction(sender: str, result: Transaction, seconds: float) -> None:
         seconds * 1000,
         outcome,
     )
+
+
+def _one_token(value: str) -> str:
+    return "".join("_" if ch.isspace() or not ch.isprintable() else ch for ch in value) or "-"

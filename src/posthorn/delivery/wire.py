@@ -8,16 +8,17 @@ quoted-printable, part by part, which changes no content a reader sees.
 from __future__ import annotations
 
 import re
-from email import policy
 from email.encoders import encode_quopri
 from email.generator import BytesGenerator
 from email.message import Message
 from io import BytesIO
 
+from posthorn.delivery.folding import CACHED_COMPAT32
+
 __all__ = ["MAX_LINE", "to_wire"]
 
 MAX_LINE = 998
-_WIRE = policy.compat32.clone(linesep="\r\n")
+_WIRE = CACHED_COMPAT32.clone(linesep="\r\n")
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 
 

@@ -407,8 +407,16 @@ class IListManager(Protocol):
         Fires ConfigurationChangeEvent with the settings that changed value.
         """
 
-    def record_post(self, mlist: ListRef) -> int:
-        """Count a post (post_id + 1, last_post_at = now) atomically; the new post_id."""
+    def record_post(self, mlist: ListRef, message_id: str | None = None) -> int:
+        """Count a post (post_id + 1, last_post_at = now) atomically; the new post_id.
+
+        With a ``message_id``, counting is once per message: a message counted before
+        (a redone pipeline entry) is not counted again, and the answer is the post_id
+        its first count left.
+        """
+
+    def post_number(self, mlist: ListRef, message_id: str | None = None) -> int:
+        """This post's number: the one it was counted with, else the next (post_id)."""
 
     def subscribe(
         self,

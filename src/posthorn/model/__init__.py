@@ -23,6 +23,7 @@ _TABLE_MODULES = {
         "posthorn.model.members",
         "posthorn.model.pending",
         "posthorn.model.bounces",
+        "posthorn.model.post_counts",
     ),
     "message": ("posthorn.model.messages", "posthorn.model.held"),
 }

@@ -2,8 +2,9 @@
 
 Each hold keeps its own copy of the message, not a reference into the store: a message
 cross-posted to two lists can be held by both and moderated separately, and two
-different messages that share a Message-ID are both kept whole.  Nothing held is lost
-until a moderator's decision removes it.
+different messages that share a Message-ID are both kept whole.  Holding the very same
+message for the same list again (a redone queue entry) returns the earlier request.
+Nothing held is lost until a moderator's decision removes it.
 """
 
 from __future__ import annotations
@@ -133,6 +134,17 @@ class HeldMixin:
             held_on=utc_now(),
         )
         with self._session() as session:
+            # The incoming runner redoes an entry whose process died before finishing it,
+            # so the same hold can arrive twice: the same message for the same list is
+            # the earlier request, not a new one.
+            earlier = session.execute(
+                select(HeldMessageRow.id, HeldMessageRow.raw)
+                .where(HeldMessageRow.list_id == list_id)
+                .where(HeldMessageRow.message_id_hash == row.message_id_hash)
+            )
+            for request_id, held_raw in earlier:
+                if held_raw == raw:
+                    return int(request_id)
             session.add(row)
             session.flush()
             return row.id

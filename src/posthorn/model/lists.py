@@ -28,6 +28,8 @@ from posthorn.errors import (
     NoSuchListError,
 )
 from posthorn.events import ConfigurationChangeEvent, EventBus, ListCreatedEvent, ListDeletedEvent
+from posthorn.interfaces.messages import message_id_hash
+from posthorn.model import post_counts
 from posthorn.model.base import ListBase, SessionFactory, UTCDateTime, page, utc_now
 from posthorn.model.members import MembershipMixin
 from posthorn.model.pending import PendingMixin
@@ -284,6 +286,7 @@ class DatabaseListManager(MembershipMixin, PendingMixin):
             list_id, fqdn = row.list_id, f"{row.list_name}@{row.mail_host}"
             self._delete_members(session, list_id)
             self._delete_pendings(session, list_id)
+            post_counts.forget(session, list_id)
             session.delete(row)
         self._events.notify(ListDeletedEvent(list_id, fqdn))
 
@@ -329,12 +332,28 @@ class DatabaseListManager(MembershipMixin, PendingMixin):
             self._events.notify(ConfigurationChangeEvent(after.list_id, changes))
         return after
 
-    def record_post(self, mlist: ListRef) -> int:
+    def record_post(self, mlist: ListRef, message_id: str | None = None) -> int:
+        list_id = _list_id(mlist)
+        hashed = message_id_hash(message_id) if message_id and list_id else None
+        if hashed is not None and list_id is not None:
+            with self._session() as session:
+                number = post_counts.recorded(session, list_id, hashed)
+            if number is not None:
+                return number + 1
+        try:
+            return self._count(mlist, list_id, hashed)
+        except IntegrityError:
+            # Another runner counted the same message meanwhile; its number stands, and
+            # the rollback undid this attempt's count.
+            assert list_id is not None and hashed is not None
+            with self._session() as session:
+                return int(post_counts.recorded(session, list_id, hashed) or 0) + 1
+
+    def _count(self, mlist: ListRef, list_id: str | None, hashed: str | None) -> int:
         with self._session() as session:
             # The UPDATE finds the row by its list-id, without loading it first (this
             # runs for every post); it is one statement, so concurrent runners never
             # hand out the same number.
-            list_id = _list_id(mlist)
             changed = session.execute(
                 update(MailingListRow)
                 .where(MailingListRow.list_id == list_id)
@@ -345,4 +364,16 @@ class DatabaseListManager(MembershipMixin, PendingMixin):
                     f"no such list: {mlist if isinstance(mlist, str) else list_id}"
                 )
             query = select(MailingListRow.post_id).where(MailingListRow.list_id == list_id)
-            return int(session.scalar(query) or 0)
+            post_id = int(session.scalar(query) or 0)
+            if hashed is not None:
+                post_counts.remember(session, list_id, hashed, post_id - 1)
+            return post_id
+
+    def post_number(self, mlist: ListRef, message_id: str | None = None) -> int:
+        list_id = _list_id(mlist)
+        with self._session() as session:
+            if message_id and list_id is not None:
+                number = post_counts.recorded(session, list_id, message_id_hash(message_id))
+                if number is not None:
+                    return number
+            return self._row(session, mlist).post_id

@@ -67,6 +67,11 @@ __all__ = ["Directory", "LMTPDelivery", "Target"]
 
 T = TypeVar("T")
 NULL_SENDER = "<>"
+# Seconds a list found at RCPT is remembered (as the queue runners remember theirs): a
+# burst of mail to one list asks the database once.  Only lists found are remembered,
+# so a new list is served at once; mail to a list removed within this window is
+# accepted and then shunted by the incoming runner with "no such list", not lost.
+LIST_CACHE_TTL = 1.0
 
 
 class Directory(Protocol):
@@ -123,6 +128,8 @@ class LMTPDelivery:
         self._commits: dict[str, GroupCommit] = {}
         self.stored = 0
         self._targets: WeakKeyDictionary[Envelope, list[Target]] = WeakKeyDictionary()
+        # fqdn_listname -> (monotonic expiry, list-id); only the look-up thread uses it.
+        self._lists: dict[str, tuple[float, str]] = {}
 
     def close(self) -> None:
         self._lookups.shutdown(wait=False, cancel_futures=True)
@@ -167,9 +174,17 @@ class LMTPDelivery:
 
     def _resolve(self, recipient: Recipient) -> Target | str:
         """A Target, or the reply refusing the recipient (runs in the look-up thread)."""
+        now = time.monotonic()
+        known = self._lists.get(recipient.fqdn_listname)
+        if known is not None and known[0] > now:
+            return Target(recipient, known[1])
         mlist = self.directory.lists.get(recipient.fqdn_listname)
         if mlist is not None:
+            if len(self._lists) >= 1024:
+                self._lists.clear()
+            self._lists[recipient.fqdn_listname] = (now + LIST_CACHE_TTL, mlist.list_id)
             return Target(recipient, mlist.list_id)
+        self._lists.pop(recipient.fqdn_listname, None)
         # Only a refusal needs the domain, to say which part of the address is wrong.
         if self.directory.domains.get(recipient.domain) is None:
             return f"550 5.1.2 Domain not served here: {recipient.domain}"

@@ -3,22 +3,83 @@
 Each module defines one rule class; the registry's ``rule`` table names them.  A rule
 is built with the Site (``RuleClass(site)``) once per posting chain, so it may keep
 caches (the DMARC rule keeps its DNS cache) for the runner's life.
+
+While a chain decides one post (``one_decision``), what several rules ask alike -- the
+sender's address, the sender's rows on the roster -- is worked out once and shared
+(``memoized``); outside a decision every call computes afresh.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from email.message import Message
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from posthorn.interfaces.lists import IMailingList
+from posthorn.interfaces.lists import IMailingList, IMember
+from posthorn.sender import sender_address
 
 if TYPE_CHECKING:
     from posthorn.site import Site
 
-__all__ = ["ACTIONS", "Rule", "add_reason", "matches_address", "set_action"]
+__all__ = [
+    "ACTIONS",
+    "Rule",
+    "add_reason",
+    "matches_address",
+    "memoized",
+    "one_decision",
+    "sender_memberships",
+    "sender_of",
+    "set_action",
+]
 
 ACTIONS = ("accept", "hold", "reject", "discard", "defer")
+
+T = TypeVar("T")
+# The answers shared by the rules deciding one post; None outside a decision.
+_decision: ContextVar[dict[Hashable, Any] | None] = ContextVar("posthorn_decision", default=None)
+# Compiled ``^regex`` patterns of the *_these_nonmembers settings; None: not a regex.
+_patterns: dict[str, re.Pattern[str] | None] = {}
+_PATTERNS_MAX = 4096
+
+
+@contextmanager
+def one_decision() -> Iterator[None]:
+    """Share ``memoized`` answers between the rules until the block ends."""
+    token = _decision.set({})
+    try:
+        yield
+    finally:
+        _decision.reset(token)
+
+
+def memoized(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, once per ``key`` within one decision (every time outside one)."""
+    memo = _decision.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[no-any-return]
+
+
+def sender_of(msg: Message) -> str | None:
+    """``sender_address(msg)``; two strict parses of From, so worth sharing."""
+    # The rules only read the message, so within one decision it stays the same object.
+    return memoized(("sender", id(msg)), lambda: sender_address(msg))
+
+
+def sender_memberships(site: Any, mlist: IMailingList, address: str) -> list[IMember]:
+    """Every row (any role) ``address`` has on the list, in one query per decision."""
+    list_id = mlist.list_id
+
+    def lookup() -> list[IMember]:
+        return list(site.lists.find_members(list_id=list_id, email=address))
+
+    return memoized(("memberships", list_id, address), lookup)
 
 
 class Rule:
@@ -57,11 +118,21 @@ def matches_address(address: str | None, patterns: Any) -> bool:
     for pattern in patterns:
         text = str(pattern).strip()
         if text.startswith("^"):
-            try:
-                if re.match(text, address, re.IGNORECASE):
-                    return True
-            except re.error:
-                continue
+            compiled = _compiled(text)
+            if compiled is not None and compiled.match(address):
+                return True
         elif text.lower() == address.lower():
             return True
     return False
+
+
+def _compiled(text: str) -> re.Pattern[str] | None:
+    """``text`` compiled case-insensitively (cached), or None if it is not a regex."""
+    if text not in _patterns:
+        if len(_patterns) >= _PATTERNS_MAX:
+            _patterns.clear()
+        try:
+            _patterns[text] = re.compile(text, re.IGNORECASE)
+        except re.error:
+            _patterns[text] = None
+    return _patterns[text]

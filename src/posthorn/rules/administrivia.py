@@ -11,6 +11,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
+from posthorn.charsets import decode_text
 from posthorn.interfaces.lists import IMailingList
 from posthorn.rules import Rule, add_reason
 
@@ -32,7 +33,7 @@ def _body_lines(msg: Message) -> list[str]:
         if part.get_content_type() == "text/plain":
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes):
-                text = payload.decode(part.get_content_charset() or "utf-8", errors="replace")
+                text = decode_text(payload, part.get_content_charset(), "utf-8")
                 return [line for line in text.splitlines() if line.strip()][:BODY_LINES]
             return []
     return []

@@ -15,6 +15,7 @@ import re
 from email.message import Message
 from typing import Any
 
+from posthorn.charsets import decode_text
 from posthorn.interfaces.lists import IMailingList
 from posthorn.rules import Rule
 
@@ -34,7 +35,7 @@ def _text_of(part: Message) -> str | None:
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return None
-    return payload.decode(part.get_content_charset() or "us-ascii", errors="replace")
+    return decode_text(payload, part.get_content_charset())
 
 
 def _body_password(part: Message) -> tuple[str, str] | None:

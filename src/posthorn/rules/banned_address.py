@@ -13,8 +13,7 @@ from email.message import Message
 from typing import Any
 
 from posthorn.interfaces.lists import IMailingList
-from posthorn.rules import ACTIONS, Rule, add_reason, matches_address, set_action
-from posthorn.sender import sender_address
+from posthorn.rules import ACTIONS, Rule, add_reason, matches_address, sender_of, set_action
 
 
 def parse_ban(entry: str) -> tuple[str, str]:
@@ -40,7 +39,7 @@ class BannedAddress(Rule):
     action = "reject"
 
     def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
-        address = sender_address(msg) or str(msgdata.get("envelope_sender") or "")
+        address = sender_of(msg) or str(msgdata.get("envelope_sender") or "")
         if not address:
             return False
         site_bans = self.site.config["posting"].get_list("banned_addresses")

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from posthorn.dmarc import DmarcResolver
 from posthorn.interfaces.lists import IMailingList
-from posthorn.rules import Rule, add_reason, set_action
-from posthorn.sender import sender_address
+from posthorn.rules import Rule, add_reason, sender_of, set_action
 
 if TYPE_CHECKING:
     from posthorn.site import Site
@@ -43,7 +42,7 @@ class DmarcMitigation(Rule):
 
     def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
         mitigation = mlist.dmarc_mitigate_action
-        address = sender_address(msg)
+        address = sender_of(msg)
         if mitigation == "no_mitigation" or address is None:
             return False
         domain = address.rpartition("@")[2]

@@ -12,8 +12,7 @@ from email.message import Message
 from typing import Any
 
 from posthorn.interfaces.lists import IMailingList, IMember
-from posthorn.rules import Rule, add_reason, set_action
-from posthorn.sender import sender_address
+from posthorn.rules import Rule, add_reason, sender_memberships, sender_of, set_action
 
 _POSTER_ROLES = ("member", "owner", "moderator")
 
@@ -22,7 +21,7 @@ def posting_memberships(site: Any, mlist: IMailingList, address: str | None) -> 
     """The sender's memberships that allow posting (member, owner, moderator)."""
     if address is None:
         return []
-    found = site.lists.find_members(list_id=mlist.list_id, email=address)
+    found = sender_memberships(site, mlist, address)
     return [member for member in found if member.role in _POSTER_ROLES]
 
 
@@ -43,7 +42,7 @@ class MemberModeration(Rule):
     action = "hold"
 
     def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
-        members = posting_memberships(self.site, mlist, sender_address(msg))
+        members = posting_memberships(self.site, mlist, sender_of(msg))
         if not members:
             return False
         action = member_action(mlist, members)

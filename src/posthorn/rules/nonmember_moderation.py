@@ -12,17 +12,21 @@ from email.message import Message
 from typing import Any
 
 from posthorn.interfaces.lists import IMailingList
-from posthorn.rules import Rule, add_reason, matches_address, set_action
+from posthorn.rules import (
+    Rule,
+    add_reason,
+    matches_address,
+    sender_memberships,
+    sender_of,
+    set_action,
+)
 from posthorn.rules.member_moderation import posting_memberships
-from posthorn.sender import sender_address
 
 
 def nonmember_action(site: Any, mlist: IMailingList, address: str | None) -> str:
     if address is not None:
-        for entry in site.lists.find_members(
-            list_id=mlist.list_id, email=address, role="nonmember"
-        ):
-            if entry.moderation_action is not None:
+        for entry in sender_memberships(site, mlist, address):
+            if entry.role == "nonmember" and entry.moderation_action is not None:
                 return str(entry.moderation_action)
         for action in ("accept", "hold", "reject", "discard"):
             if matches_address(address, getattr(mlist, f"{action}_these_nonmembers")):
@@ -36,7 +40,7 @@ class NonmemberModeration(Rule):
     action = "hold"
 
     def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
-        address = sender_address(msg)
+        address = sender_of(msg)
         if posting_memberships(self.site, mlist, address):
             return False
         action = nonmember_action(self.site, mlist, address)
