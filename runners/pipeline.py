@@ -11,6 +11,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any, ClassVar
 
+from posthorn.delivery.flattening import Flattener
 from posthorn.delivery.notices import make_notice, poster_of
 from posthorn.handlers.pipelines import PipelineSet
 from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, RejectMessage
@@ -32,9 +33,12 @@ class PipelineRunner(Runner):
         super().__init__(site, name, slice=slice, count=count)
         context = HandlerContext(site, self._enqueue)
         self.pipelines = PipelineSet(site.config, site.registry, context)
+        self._flattener = Flattener()
 
     def _enqueue(self, queue: str, msg: Message, msgdata: dict[str, Any]) -> str:
-        return self.enqueue(queue, msg, msgdata)
+        # A post that no handler changed between two of its copies (archive, then
+        # outgoing) is written to bytes once.
+        return self.enqueue(queue, self._flattener.bytes_of(msg), msgdata)
 
     def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
         if mlist is None:
@@ -49,6 +53,8 @@ class PipelineRunner(Runner):
             )
         except RejectMessage as reject:
             self._reject(mlist, msg, msgdata, reject)
+        finally:
+            self._flattener.forget()
 
     def _reject(
         self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any], reject: RejectMessage

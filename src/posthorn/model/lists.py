@@ -13,9 +13,9 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
-from sqlalchemy import JSON, Select, String, func, select, update
+from sqlalchemy import JSON, Select, String, Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -99,6 +99,16 @@ class MailingListRow(ListBase):
 
 _SETTINGS = tuple(field.name for field in dataclasses.fields(ListSettings))
 _COLUMNS = frozenset(_SETTINGS) & frozenset(MailingListRow.__table__.columns.keys())
+# The table itself, for the post counter's statements that bypass the ORM.
+_LISTS = cast(Table, MailingListRow.__table__)
+# The post counter's statement, built once (it runs for every post): it goes to the
+# table, not through the ORM, as nothing of the row is in the session to keep in step.
+_BUMP = (
+    update(_LISTS)
+    .where(_LISTS.c.list_id == bindparam("counted_list"))
+    .values(post_id=_LISTS.c.post_id + 1, last_post_at=bindparam("counted_at"))
+)
+_BUMP_RETURNING = _BUMP.returning(_LISTS.c.post_id)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -335,39 +345,41 @@ class DatabaseListManager(MembershipMixin, PendingMixin):
     def record_post(self, mlist: ListRef, message_id: str | None = None) -> int:
         list_id = _list_id(mlist)
         hashed = message_id_hash(message_id) if message_id and list_id else None
-        if hashed is not None and list_id is not None:
-            with self._session() as session:
-                number = post_counts.recorded(session, list_id, hashed)
-            if number is not None:
-                return number + 1
         try:
-            return self._count(mlist, list_id, hashed)
+            # One transaction counts the post and records its number; this runs for
+            # every post, so the common case (a message never counted) looks nothing up.
+            with self._session() as session:
+                return self._count(session, mlist, list_id, hashed)
         except IntegrityError:
-            # Another runner counted the same message meanwhile; its number stands, and
-            # the rollback undid this attempt's count.
+            # The message was counted before (a redone entry, or another runner counting
+            # it meanwhile): its number stands, and the rollback undid this count.
             assert list_id is not None and hashed is not None
             with self._session() as session:
                 return int(post_counts.recorded(session, list_id, hashed) or 0) + 1
 
-    def _count(self, mlist: ListRef, list_id: str | None, hashed: str | None) -> int:
-        with self._session() as session:
-            # The UPDATE finds the row by its list-id, without loading it first (this
-            # runs for every post); it is one statement, so concurrent runners never
-            # hand out the same number.
-            changed = session.execute(
-                update(MailingListRow)
-                .where(MailingListRow.list_id == list_id)
-                .values(post_id=MailingListRow.post_id + 1, last_post_at=self._now())
-            )
-            if list_id is None or not getattr(changed, "rowcount", 0):
-                raise NoSuchListError(
-                    f"no such list: {mlist if isinstance(mlist, str) else list_id}"
-                )
-            query = select(MailingListRow.post_id).where(MailingListRow.list_id == list_id)
-            post_id = int(session.scalar(query) or 0)
-            if hashed is not None:
-                post_counts.remember(session, list_id, hashed, post_id - 1)
-            return post_id
+    def _count(
+        self, session: Session, mlist: ListRef, list_id: str | None, hashed: str | None
+    ) -> int:
+        # The UPDATE finds the row by its list-id, without loading it first; it is one
+        # statement, so concurrent runners never hand out the same number.
+        post_id: int | None = None
+        if list_id is not None:
+            params = {"counted_list": list_id, "counted_at": self._now()}
+            if session.get_bind().dialect.update_returning:
+                post_id = session.scalar(_BUMP_RETURNING, params)
+            elif getattr(session.execute(_BUMP, params), "rowcount", 0):
+                post_id = self._post_id(session, list_id)
+        if post_id is None:
+            raise NoSuchListError(f"no such list: {mlist if isinstance(mlist, str) else list_id}")
+        if hashed is not None and list_id is not None:
+            # Fails on the primary key when the message was counted before.
+            post_counts.remember(session, list_id, hashed, post_id - 1)
+        return post_id
+
+    def _post_id(self, session: Session, list_id: str) -> int | None:
+        return session.scalar(
+            select(MailingListRow.post_id).where(MailingListRow.list_id == list_id)
+        )
 
     def post_number(self, mlist: ListRef, message_id: str | None = None) -> int:
         list_id = _list_id(mlist)
@@ -376,4 +388,10 @@ class DatabaseListManager(MembershipMixin, PendingMixin):
                 number = post_counts.recorded(session, list_id, message_id_hash(message_id))
                 if number is not None:
                     return number
-            return self._row(session, mlist).post_id
+            # Only the number, not the whole row: this runs for every numbered post.
+            post_id = self._post_id(session, list_id) if list_id is not None else None
+            if post_id is None:
+                raise NoSuchListError(
+                    f"no such list: {mlist if isinstance(mlist, str) else list_id}"
+                )
+            return post_id

@@ -10,7 +10,9 @@ Rows name their list by list-id, with no foreign key, like member rows.
 
 from __future__ import annotations
 
-from sqlalchemy import String, delete, select
+from typing import cast
+
+from sqlalchemy import String, Table, bindparam, delete, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from posthorn.model.base import ListBase
@@ -30,20 +32,27 @@ class PostCountRow(ListBase):
     post_number: Mapped[int] = mapped_column()
 
 
+_TABLE = cast(Table, PostCountRow.__table__)
+# Built once: these run for every post, and a statement built afresh is compiled afresh
+# (or at least its cache key computed).
+_RECORDED = select(_TABLE.c.post_number).where(
+    _TABLE.c.list_id == bindparam("list_id"),
+    _TABLE.c.message_id_hash == bindparam("message_id_hash"),
+)
+_REMEMBER = insert(_TABLE)
+
+
 def recorded(session: Session, list_id: str, message_id_hash: str) -> int | None:
     """The number this message got on this list, or None if it was never counted."""
-    query = select(PostCountRow.post_number).where(
-        PostCountRow.list_id == list_id, PostCountRow.message_id_hash == message_id_hash
-    )
-    return session.scalar(query)
+    params = {"list_id": list_id, "message_id_hash": message_id_hash}
+    return session.scalar(_RECORDED, params)
 
 
 def remember(session: Session, list_id: str, message_id_hash: str, post_number: int) -> None:
     """Record the number given; a second record of one message fails on the primary key."""
-    session.add(
-        PostCountRow(list_id=list_id, message_id_hash=message_id_hash, post_number=post_number)
-    )
-    session.flush()
+    # A plain INSERT rather than an object added and flushed: nothing reads the row back.
+    params = {"list_id": list_id, "message_id_hash": message_id_hash, "post_number": post_number}
+    session.execute(_REMEMBER, params)
     if post_number % PRUNE_EVERY == 0:
         session.execute(
             delete(PostCountRow).where(
