@@ -180,6 +180,7 @@ def prepare(
     lmtp_port: int,
     instances: int = 1,
     batch_size: int | None = None,
+    pipeline_instances: int | None = None,
 ) -> Path:
     site_file = write_site_file(tmp, sink_port)
     text = re.sub(r"lmtp_port: \d+", f"lmtp_port: {lmtp_port}", site_file.read_text())
@@ -190,6 +191,8 @@ def prepare(
         # The slowest stages of a small post, each given more than one process.
         text = text.replace("[runner.incoming]\n", f"[runner.incoming]\ninstances: {instances}\n")
         pipeline += f"instances: {instances}\n"
+    elif pipeline_instances is not None and pipeline_instances > 1:
+        pipeline += f"instances: {pipeline_instances}\n"
     if batch_size is not None:
         for name in ("incoming", "outgoing"):
             text = text.replace(
@@ -220,6 +223,9 @@ def main() -> None:
     parser.add_argument("--sink", choices=("fast", "aiosmtpd"), default="fast")
     parser.add_argument("--instances", type=int, default=1, help="incoming and pipeline")
     parser.add_argument(
+        "--pipeline-instances", type=int, default=None, help="pipeline only (not with --instances)"
+    )
+    parser.add_argument(
         "--batch-size", type=int, default=None, help="incoming, pipeline and outgoing"
     )
     parser.add_argument(
@@ -230,7 +236,15 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="posthorn-bench-"))
     sink = BenchSink(free_port(), args.sink)
     args.lmtp_port = free_port()
-    site_file = prepare(tmp, sink.port, sizes, args.lmtp_port, args.instances, args.batch_size)
+    site_file = prepare(
+        tmp,
+        sink.port,
+        sizes,
+        args.lmtp_port,
+        args.instances,
+        args.batch_size,
+        args.pipeline_instances,
+    )
     master = start_master(site_file, tmp, subprocess.DEVNULL)
     site = Site_(master, _var_dir(site_file))
     try:

@@ -1,7 +1,9 @@
 """Send a copy of the post to the archive runner (queue ``archive``).
 
-Skipped when the list's ``archive_policy`` is ``never``, when the poster asked with
-``X-No-Archive: yes`` or ``Archive: no``, or when ``msgdata["no_archive"]`` is set.
+Skipped when no archiver is enabled for the list (none site-wide, all switched off
+for the list, or its ``archive_policy`` is ``never``): an entry nobody will read would
+cost an fsync per post.  Skipped too when the poster asked with ``X-No-Archive: yes``
+or ``Archive: no``, or when ``msgdata["no_archive"]`` is set.
 The archive runner feeds every enabled archiver on its own, so a slow archive never
 delays delivery.
 """
@@ -11,7 +13,9 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
+from posthorn.archivers.loading import enabled_archivers, for_list
 from posthorn.handlers.base import Handler
+from posthorn.interfaces.handlers import HandlerContext
 from posthorn.interfaces.lists import IMailingList
 
 __all__ = ["ToArchive"]
@@ -27,8 +31,13 @@ class ToArchive(Handler):
     name = "to-archive"
     description = "Queue a copy for the archivers, unless the list or poster says no."
 
+    def __init__(self, context: HandlerContext) -> None:
+        super().__init__(context)
+        # The same site-enabled archivers the archive runner and cook-headers build.
+        self._archivers = enabled_archivers(self.site)
+
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
-        if mlist.archive_policy == "never" or msgdata.get("no_archive"):
+        if not for_list(self._archivers, mlist) or msgdata.get("no_archive"):
             return
         if poster_opted_out(msg):
             msgdata["no_archive"] = True

@@ -5,7 +5,10 @@ per list, appended under an exclusive lock (``posthorn.digests.mailbox``, which 
 rotates it atomically when a digest is sent).  Skipped when digests are off.  When
 the mailbox reaches the list's ``digest_size_threshold`` (KiB; 0: never by size), a
 trigger entry goes to queue ``digest`` with ``digest_trigger: size``; the digest
-runner re-checks the size, so a trigger too many sends nothing twice.
+runner re-checks the size, so a trigger too many sends nothing twice.  The post whose
+entry crosses the threshold sends the trigger; while the mailbox stays over it (the
+digest runner is busy or stopped), a further one goes at most every
+``TRIGGER_REPEAT`` seconds, not one per post.
 """
 
 from __future__ import annotations
@@ -18,9 +21,16 @@ from typing import Any
 
 from posthorn.digests.mailbox import append, digest_mailbox
 from posthorn.handlers.base import Handler
+from posthorn.interfaces.handlers import HandlerContext
 from posthorn.interfaces.lists import IMailingList
 
 __all__ = ["ToDigest", "digest_mailbox"]
+
+# Seconds between two triggers for a mailbox still over its threshold.  A trigger is a
+# durable queue entry (an fsync); one per post, while a burst of posts waited for the
+# digest runner, doubled the pipeline's writes.  A repeat covers a trigger lost with
+# its process between the append and the enqueue.
+TRIGGER_REPEAT = 60.0
 
 
 def _mbox_entry(msg: Message) -> bytes:
@@ -43,12 +53,27 @@ class ToDigest(Handler):
     name = "to-digest"
     description = "Append the post to the list's digest mailbox."
 
+    def __init__(self, context: HandlerContext) -> None:
+        super().__init__(context)
+        # list-id -> monotonic time of this process's last trigger for its mailbox.
+        self._triggered: dict[str, float] = {}
+
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
         if not mlist.digests_enabled:
             return
         path = digest_mailbox(self.site.config.path("data_dir"), mlist.list_id)
-        size = append(path, _mbox_entry(msg))
+        entry = _mbox_entry(msg)
+        size = append(path, entry)
         threshold = mlist.digest_size_threshold * 1024
-        if threshold > 0 and size >= threshold:
+        if threshold > 0 and size >= threshold and self._due(mlist, size - len(entry) < threshold):
             data = {"list_id": mlist.list_id, "digest_trigger": "size"}
             self.context.enqueue("digest", _trigger(mlist), data)
+
+    def _due(self, mlist: IMailingList, crossed: bool) -> bool:
+        """Whether a mailbox over its threshold needs a trigger now (see TRIGGER_REPEAT)."""
+        now = time.monotonic()
+        last = self._triggered.get(mlist.list_id)
+        if crossed or last is None or now - last >= TRIGGER_REPEAT:
+            self._triggered[mlist.list_id] = now
+            return True
+        return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from click.testing import Result
 
 from posthorn.site import Site
@@ -38,3 +39,18 @@ def test_lists_filters_and_quiet(invoke: Invoke, cli_site: Site) -> None:
 def test_an_unknown_domain(invoke: Invoke) -> None:
     result = invoke("lists", "--domain", "nope.example")
     assert (result.exit_code, result.output) == (1, "Error: no domain nope.example\n")
+
+
+def test_the_site_a_command_built_is_closed_when_it_ends(
+    invoke: Invoke, cli_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[Site] = []
+    close = Site.close
+
+    def recording(self: Site) -> None:
+        closed.append(self)
+        close(self)
+
+    monkeypatch.setattr(Site, "close", recording)
+    assert invoke("lists").exit_code == 0
+    assert len(closed) == 1 and closed[0] is not cli_site

@@ -108,3 +108,16 @@ def test_usage_errors(invoke: Invoke, site: Site, args: list[str], message: str,
     assert result.exit_code == code
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_file_not_in_utf8_is_one_line_of_error(
+    invoke: Invoke, site: Site, tmp_path: Path
+) -> None:
+    source = tmp_path / "latin1.txt"
+    source.write_bytes("anne@example.org\nRen\xe9 <rene@example.org>\n".encode("latin-1"))
+    result = invoke("members", "dev@example.org", "--add", str(source))
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("Error: ") and "UTF-8" in result.stderr
+    assert len(result.stderr.splitlines()) == 1

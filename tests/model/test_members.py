@@ -135,3 +135,17 @@ def test_find_get_and_update_members(site: Site, mlist: IMailingList) -> None:
         site.lists.update_member("0" * 32, delivery_mode="mime_digests")
     with pytest.raises(InvalidSettingError):
         site.lists.update_member(member.member_id, moderation_action="ignore")  # type: ignore[arg-type]
+
+
+def test_one_address_on_one_list_every_role(site: Site, mlist: IMailingList) -> None:
+    site.lists.subscribe(mlist, "anne@example.org", role="owner")
+    site.lists.subscribe(mlist, "anne@example.org")
+    site.lists.subscribe(mlist, "bart@example.org")
+    found = site.lists.find_members(list_id="dev.example.org", email="ANNE@example.org")
+    assert [m.role for m in found] == ["member", "owner"]
+    assert {m.email for m in found} == {"anne@example.org"}
+    [member] = site.lists.find_members(
+        list_id="dev.example.org", email="anne@example.org", role="member"
+    )
+    assert member == found[0]
+    assert site.lists.find_members(list_id="dev.example.org", email="x@example.org") == []

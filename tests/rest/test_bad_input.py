@@ -158,3 +158,25 @@ def test_nasty_fields(server: Server, nasty: str) -> None:
         ("/users", {"email": nasty}),
     ):
         assert_error(server.request("POST", path, form(data)), 400)
+
+
+def test_an_unsubscription_already_pending_is_a_conflict(server: Server) -> None:
+    status, _, _ = server.request("POST", "/domains", b"mail_host=twice.example.org")
+    assert status == 201
+    status, _, _ = server.request("POST", "/lists", b"fqdn_listname=t@twice.example.org")
+    assert status == 201
+    subscribe = {"list_id": "t.twice.example.org", "subscriber": "anne@twice.example.org",
+                 "pre_verified": True, "pre_confirmed": True, "pre_approved": True}  # fmt: skip
+    status, headers, _ = server.request("POST", "/members", form(subscribe))
+    assert status == 201
+    member = "/members/" + headers["location"].rsplit("/", 1)[1]
+    status, _, _ = server.request(
+        "PATCH", "/lists/t.twice.example.org/config", b"unsubscription_policy=confirm"
+    )
+    assert status == 204
+    status, _, body = server.request("DELETE", member, b"pre_confirmed=false")
+    assert status == 202 and body["token_owner"] == "subscriber"
+    # Nothing was removed, so a second request must not answer 204 as if it had been.
+    assert_error(server.request("DELETE", member, b"pre_confirmed=false"), 409)
+    status, _, _ = server.request("GET", member)
+    assert status == 200

@@ -67,6 +67,11 @@ class CliContext:
         site.databases.upgrade()
         return site
 
+    def close(self) -> None:
+        """Release the site's database connections, if a command built the site."""
+        if "site" in self.__dict__:
+            self.site.close()
+
 
 pass_cli = click.make_pass_decorator(CliContext)
 
@@ -95,6 +100,7 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     if config_path is not None and not Path(config_path).is_file():
         raise click.ClickException(f"{config_path}: configuration file not found")
     ctx.obj = CliContext(config_path)
+    ctx.call_on_close(ctx.obj.close)
 
 
 for _name in COMMAND_MODULES:

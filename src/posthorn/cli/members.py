@@ -52,17 +52,24 @@ def _selected(
 def _each_line(source: TextIO, action: Callable[[str | None, str], None]) -> tuple[int, int]:
     """Run ``action(name, email)`` per address line; (done, failed), errors to stderr."""
     done = failed = 0
-    for number, line in enumerate(source, start=1):
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        try:
-            action(*parse_display_address(text))
-        except PosthornError as error:
-            failed += 1
-            click.echo(f"line {number}: {error}", err=True)
-        else:
-            done += 1
+    try:
+        for number, line in enumerate(source, start=1):
+            text = line.strip()
+            if not text or text.startswith("#"):
+                continue
+            try:
+                action(*parse_display_address(text))
+            except PosthornError as error:
+                failed += 1
+                click.echo(f"line {number}: {error}", err=True)
+            else:
+                done += 1
+    except UnicodeDecodeError:
+        # Decoding goes by blocks, so the line at fault is not known; what went through is.
+        name = getattr(source, "name", "-")
+        raise click.ClickException(
+            f"{name} is not UTF-8 text; stopped after {done} addresses went through"
+        ) from None
     return done, failed
 
 

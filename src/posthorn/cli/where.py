@@ -81,14 +81,11 @@ def command(cli: CliContext, message_id: str) -> None:
     wanted = message_id if message_id.startswith("<") else f"<{message_id}>"
     lines = in_queues(cli.config.path("queue_dir"), wanted)
     site = cli.site
-    try:
-        for mlist in site.lists.lists():
-            for held in site.messages.held_for_list(mlist.list_id):
-                if held.message_id.strip() == wanted:
-                    lines.append(f"held for {mlist.list_id} as request {held.request_id}: "
-                                 f"{held.reason}")  # fmt: skip
-    finally:
-        site.close()
+    for mlist in site.lists.lists():
+        for held in site.messages.held_for_list(mlist.list_id):
+            if held.message_id.strip() == wanted:
+                lines.append(f"held for {mlist.list_id} as request {held.request_id}: "
+                             f"{held.reason}")  # fmt: skip
     sent = delivered(cli.config.path("log_dir"), wanted)
     if sent:
         lines.append(sent)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Self, cast
 
-from sqlalchemy import JSON, Index, Row, Select, String, delete, select
+from sqlalchemy import JSON, Index, Row, Select, String, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -94,14 +94,28 @@ class Member:
 _FIELDS = tuple(field.name for field in dataclasses.fields(Member))
 
 
+_COLUMNS = tuple(MemberRow.__table__.columns[f] for f in _FIELDS)
+
+
+# Every row of one address on one list, by the unique (list_id, email, role) index;
+# ordered as find_members orders, by role.
+_BY_ADDRESS = (
+    select(*_COLUMNS)
+    .where(MemberRow.list_id == bindparam("list_id"), MemberRow.email == bindparam("email"))
+    .order_by(MemberRow.role)
+)
+
+
 def _snapshots(session: Session, query: Select[Any]) -> list[Member]:
     """Members from a query on MemberRow, read as plain rows.
 
     Rosters are read in bulk (a 1,000-member page); plain rows skip building and
-    tracking an ORM object per member, which costs more than the query itself.
+    tracking an ORM object per member, which costs more than the query itself.  The
+    query runs on the session's connection, as a Core statement: it names only table
+    columns, so the ORM's compile and execute layers would add cost and nothing else.
     """
-    plain = query.with_only_columns(*(MemberRow.__table__.columns[f] for f in _FIELDS))
-    return [_fast_member(row) for row in session.execute(plain)]
+    plain = query.with_only_columns(*_COLUMNS)
+    return [_fast_member(row) for row in session.connection().execute(plain)]
 
 
 def _fast_member(row: Row[Any]) -> Member:
@@ -281,6 +295,8 @@ class MembershipMixin:
         offset: int = 0,
         limit: int | None = None,
     ) -> list[Member]:
+        if list_id is not None and email is not None and not offset and limit is None:
+            return self._memberships(list_id, email.lower(), role)
         query = select(MemberRow)
         if list_id is not None:
             query = query.where(MemberRow.list_id == list_id)
@@ -291,6 +307,18 @@ class MembershipMixin:
         query = query.order_by(MemberRow.list_id, MemberRow.email, MemberRow.role)
         with self._session() as session:
             return _snapshots(session, page(query, offset, limit))
+
+    def _memberships(self, list_id: str, email: str, role: Role | None) -> list[Member]:
+        """One address's rows on one list: the poster's look-up, made for every post.
+
+        The statement is built once (see ``_BY_ADDRESS``); building and compiling it
+        anew cost more than running it.  An address has at most one row per role, so
+        the role is picked out here rather than by a second statement.
+        """
+        with self._session() as session:
+            rows = session.connection().execute(_BY_ADDRESS, {"list_id": list_id, "email": email})
+            found = [_fast_member(row) for row in rows]
+        return found if role is None else [member for member in found if member.role == role]
 
     def get_member(self, member_id: str) -> Member | None:
         with self._session() as session:

@@ -216,8 +216,14 @@ def unsubscribe(api: Api, req: falcon.Request, resp: falcon.Response, member: IM
     if outcome.pending:
         resp.status = falcon.HTTP_202
         respond(resp, {"token": outcome.token, "token_owner": outcome.token_owner})
-        return
-    resp.status = falcon.HTTP_204
+    elif outcome.status == "already-pending":
+        description = "Unsubscription request already pending"
+        raise falcon.HTTPConflict(title="409 Conflict", description=description)
+    elif outcome.status == "not-member":
+        # Gone between the lookup and the workflow: another request removed it.
+        raise falcon.HTTPNotFound(title="404 Not Found", description=outcome.message)
+    else:
+        resp.status = falcon.HTTP_204
 
 
 class Member:

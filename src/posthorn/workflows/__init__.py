@@ -23,6 +23,7 @@ from datetime import timedelta
 from email.message import Message
 from typing import TYPE_CHECKING, Any, Literal
 
+from posthorn.events import ConfirmationEvent
 from posthorn.interfaces.lists import IMailingList, IPending
 from posthorn.moderation import make_notice, queue_enqueuer
 from posthorn.templates import render
@@ -137,6 +138,33 @@ class Workflow:
             self.notify("moderator-request", moderators, token=token, address=email)
         text = f"The {self.request_type} of {email} is waiting for a moderator."
         return Outcome("awaiting-moderator", text, email, token, owner)
+
+    @property
+    def policy(self) -> str:
+        """The list's policy for this type of request (``open``, ``confirm``, ...)."""
+        raise NotImplementedError
+
+    def confirm(self, token: str) -> Outcome:
+        """The requester's confirmation: moderation next, or the request carried out."""
+        pending = self.site.lists.get_pending(token)
+        if pending is not None and pending.data.get("token_owner") == "moderator":
+            email = str(pending.data.get("email", ""))
+            text = f"The {self.request_type} of {email} is waiting for a moderator, not for you."
+            return Outcome("awaiting-moderator", text, email, token, "moderator")
+        pending = self.take(token)
+        if pending is None:
+            return self.unknown_token(token)
+        data = dict(pending.data)
+        email = str(data["email"])
+        self._confirmed(email, data)
+        event = ConfirmationEvent(self.mlist.list_id, email, self.request_type, token)
+        self.site.events.notify(event)
+        if self.policy in MODERATE_POLICIES and not data.get("pre_approved"):
+            return self.wait_for("moderator", data)
+        return self._finish(data)
+
+    def _confirmed(self, email: str, data: Mapping[str, Any]) -> None:
+        """What the requester's confirmation proves, recorded before anything else."""
 
     def moderate(self, token: str, action: ModeratorAction, reason: str | None = None) -> Outcome:
         """A moderator's decision; accepting also settles a request awaiting its requester."""

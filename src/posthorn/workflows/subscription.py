@@ -15,7 +15,6 @@ from typing import Any
 
 from posthorn.address import normalize_email
 from posthorn.errors import AlreadyMemberError, InvalidAddressError
-from posthorn.events import ConfirmationEvent
 from posthorn.rules.banned_address import find_ban
 from posthorn.workflows import (
     CONFIRM_POLICIES,
@@ -75,7 +74,7 @@ class SubscriptionWorkflow(Workflow):
         address = self.site.users.get_or_create_address(email, display_name)
         if pre_verified and not address.verified:
             self.site.users.verify_address(email)
-        policy = self.mlist.subscription_policy
+        policy = self.policy
         data: dict[str, Any] = {
             "email": email,
             "display_name": display_name,
@@ -91,25 +90,14 @@ class SubscriptionWorkflow(Workflow):
             return self.wait_for("moderator", data)
         return self._finish(data)
 
-    def confirm(self, token: str) -> Outcome:
-        """The subscriber's confirmation: moderation next, or the subscription itself."""
-        pending = self.site.lists.get_pending(token)
-        if pending is not None and pending.data.get("token_owner") == "moderator":
-            email = str(pending.data.get("email", ""))
-            text = f"The subscription of {email} is waiting for a moderator, not for you."
-            return Outcome("awaiting-moderator", text, email, token, "moderator")
-        pending = self.take(token)
-        if pending is None:
-            return self.unknown_token(token)
-        data = dict(pending.data)
-        email = str(data["email"])
+    @property
+    def policy(self) -> str:
+        return self.mlist.subscription_policy
+
+    def _confirmed(self, email: str, data: Mapping[str, Any]) -> None:
+        # The confirmation came back from the address, which verifies it.
         self.site.users.get_or_create_address(email, data.get("display_name"))
         self.site.users.verify_address(email)
-        self.site.events.notify(ConfirmationEvent(self.mlist.list_id, email, "subscription", token))
-        moderated = self.mlist.subscription_policy in MODERATE_POLICIES
-        if moderated and not data.get("pre_approved"):
-            return self.wait_for("moderator", data)
-        return self._finish(data)
 
     def _finish(self, data: Mapping[str, Any]) -> Outcome:
         email = str(data["email"])

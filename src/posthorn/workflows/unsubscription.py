@@ -13,7 +13,6 @@ from typing import Any
 
 from posthorn.address import normalize_email
 from posthorn.errors import InvalidAddressError, NotAMemberError
-from posthorn.events import ConfirmationEvent
 from posthorn.workflows import (
     CONFIRM_POLICIES,
     MODERATE_POLICIES,
@@ -52,7 +51,7 @@ class UnsubscriptionWorkflow(Workflow):
         if pending is not None:
             text = f"An unsubscription of {email} is already waiting for confirmation or approval."
             return Outcome("already-pending", text, email, pending.token)
-        policy = self.mlist.unsubscription_policy
+        policy = self.policy
         data: dict[str, Any] = {
             "email": email,
             "role": "member",
@@ -65,24 +64,9 @@ class UnsubscriptionWorkflow(Workflow):
             return self.wait_for("moderator", data)
         return self._finish(data)
 
-    def confirm(self, token: str) -> Outcome:
-        """The member's confirmation: moderation next, or the unsubscription itself."""
-        pending = self.site.lists.get_pending(token)
-        if pending is not None and pending.data.get("token_owner") == "moderator":
-            email = str(pending.data.get("email", ""))
-            text = f"The unsubscription of {email} is waiting for a moderator, not for you."
-            return Outcome("awaiting-moderator", text, email, token, "moderator")
-        pending = self.take(token)
-        if pending is None:
-            return self.unknown_token(token)
-        data = dict(pending.data)
-        email = str(data["email"])
-        event = ConfirmationEvent(self.mlist.list_id, email, "unsubscription", token)
-        self.site.events.notify(event)
-        moderated = self.mlist.unsubscription_policy in MODERATE_POLICIES
-        if moderated and not data.get("pre_approved"):
-            return self.wait_for("moderator", data)
-        return self._finish(data)
+    @property
+    def policy(self) -> str:
+        return self.mlist.unsubscription_policy
 
     def _finish(self, data: Mapping[str, Any]) -> Outcome:
         email = str(data["email"])
