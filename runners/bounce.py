@@ -60,7 +60,14 @@ class BounceRunner(Runner):
 
     def sweep(self) -> None:
         """Warnings and removals that are due, on every list that processes bounces."""
-        for mlist in self.site.lists.lists():
+        try:
+            mlists = list(self.site.lists.lists())
+        except Exception:
+            # Runs outside any entry, so nothing else would catch it: a database that
+            # is away for a while must cost one sweep, not the process.
+            self.log.exception("bounce sweep failed: cannot list the lists")
+            return
+        for mlist in mlists:
             if mlist.process_bounces:
                 try:
                     self.actions.sweep(mlist)

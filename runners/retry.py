@@ -3,8 +3,11 @@
 Entries arrive from ``RetryLater`` and from the outgoing runner with ``retry_queue``
 (where they go back to) and ``retry_after`` (epoch seconds; absent means now).  An entry
 not yet due is kept claimed, in memory, and this runner sleeps until the earliest due
-time or a new arrival -- never polling.  A crash leaves the claimed entries as ``.bak``
-files, which the queue puts back at start-up.
+time or a new arrival -- never polling.  On a clean stop the entries not yet due are put
+back on the queue unclaimed: recovery counts every ``.bak`` it finds as an unfinished
+attempt and shunts an entry past the limit, and waiting through a restart is no failed
+attempt.  A crash leaves the claimed entries as ``.bak`` files, which the queue puts
+back at start-up.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class RetryRunner(Runner):
                 timeout = max(0.0, min(timeout, self._held[0][0] - time.time()))
             if timeout > 0:
                 self._wait_for(timeout)
+        self._put_back_held()
         return ExitCode.OK
 
     def _wait_for(self, timeout: float) -> None:
@@ -64,6 +68,17 @@ class RetryRunner(Runner):
         due = float(msgdata.get("retry_after") or 0)
         heapq.heappush(self._held, (due, filebase, raw, msgdata))
         return 1
+
+    def _put_back_held(self) -> None:
+        # Each is written again, durably, before its claim is dropped: a crash in
+        # between leaves both, and the entry is only returned to its queue twice.
+        count = len(self._held)
+        while self._held:
+            _, filebase, raw, msgdata = heapq.heappop(self._held)
+            self.switchboard.enqueue(raw, msgdata)
+            self.switchboard.finish(filebase)
+        if count:
+            self.log.info("put back %d entries not yet due", count)
 
     def _release_due(self) -> None:
         now = time.time()

@@ -166,3 +166,24 @@ def test_refused_structure_is_one_reply_per_recipient(
     _, data = transaction(delivery, ["dev@example.org", "dev-owner@example.org"])
     assert data.split("\r\n") == ["554 5.6.0 Too many header fields (limit 0)"] * 2
     assert queues["incoming"].files == []
+
+
+def test_an_unexpected_fault_at_data_is_451_for_every_recipient(
+    dev_site: Site,
+    queues: dict[str, Switchboard],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    delivery = make_delivery(dev_site, queues.__getitem__)
+
+    def broken(target: Any, common: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(delivery, "metadata", broken)
+    with caplog.at_level(logging.ERROR, "posthorn.lmtp"):
+        _, data = transaction(delivery, ["dev@example.org", "dev-owner@example.org"])
+    # Not aiosmtpd's single "500 Error": a 5xx would bounce mail we may yet take, and
+    # LMTP owes one reply per recipient.
+    assert data.split("\r\n") == ["451 4.3.0 Error in processing, try again later"] * 2
+    assert "a bug of ours" in caplog.text
+    assert delivery.idle.is_set()

@@ -67,12 +67,18 @@ def _text(reply: bytes | str) -> str:
 class _Connection:
     def __init__(self, settings: SMTPSettings) -> None:
         self.smtp = smtplib.SMTP(timeout=settings.connect_timeout)
-        self.smtp.connect(settings.host, settings.port)
-        if self.smtp.sock is not None:
-            self.smtp.sock.settimeout(settings.command_timeout)
-        self.smtp.ehlo_or_helo_if_needed()
-        if settings.user:
-            self.smtp.login(settings.user, settings.password)
+        try:
+            self.smtp.connect(settings.host, settings.port)
+            if self.smtp.sock is not None:
+                self.smtp.sock.settimeout(settings.command_timeout)
+            self.smtp.ehlo_or_helo_if_needed()
+            if settings.user:
+                self.smtp.login(settings.user, settings.password)
+        except BaseException:
+            # Nobody else holds this connection yet: a greeting, EHLO or login that
+            # fails would leave its socket open until the garbage collector came by.
+            self.smtp.close()
+            raise
         self.sessions = 0
 
     def close(self) -> None:

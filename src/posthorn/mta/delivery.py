@@ -67,6 +67,7 @@ __all__ = ["Directory", "LMTPDelivery", "Target"]
 
 T = TypeVar("T")
 NULL_SENDER = "<>"
+PROCESSING_ERROR = "451 4.3.0 Error in processing, try again later"
 # Seconds a list found at RCPT is remembered (as the queue runners remember theirs): a
 # burst of mail to one list asks the database once.  Only lists found are remembered,
 # so a new list is served at once; mail to a list removed within this window is
@@ -200,6 +201,12 @@ class LMTPDelivery:
         self.idle.clear()
         try:
             replies = await self._deliver(envelope, targets)
+        except Exception:
+            # Left to aiosmtpd, a fault of ours would be one "500 Error" line: a
+            # permanent failure that makes the MTA bounce the message, and one reply
+            # where LMTP owes one per recipient.
+            self.log.exception("cannot deliver a message from %s", envelope.mail_from)
+            replies = [PROCESSING_ERROR] * len(targets)
         finally:
             self.busy -= 1
             if not self.busy:
@@ -216,7 +223,7 @@ class LMTPDelivery:
             return [refused.reply] * len(targets)
         except Exception:
             self.log.exception("cannot prepare a message from %s", envelope.mail_from)
-            return ["451 4.3.0 Error in processing, try again later"] * len(targets)
+            return [PROCESSING_ERROR] * len(targets)
         common = {
             "envelope_sender": "" if envelope.mail_from == NULL_SENDER else envelope.mail_from,
             "original_size": len(raw),
