@@ -380,7 +380,12 @@ class Master:
             "updated": time.time(),
             "runners": [slot.as_dict() for slot in self.slots],
         }
-        write_state(self.files.state, state)
+        try:
+            write_state(self.files.state, state)
+        except OSError as error:
+            # The state file only serves `posthorn status`: a full disk or a broken run
+            # directory must not stop the master, and with it every runner.
+            self.log.error("cannot write %s: %s", self.files.state, error)
 
 
 def _ignore(signum: int, frame: object) -> None:

@@ -91,6 +91,27 @@ def test_killed_runner_is_restarted(site: PosthornSite) -> None:
     assert alpha["alive"] and alpha["restarts"] == 1
 
 
+def test_a_state_file_that_cannot_be_written_does_not_stop_the_master(
+    site: PosthornSite,
+) -> None:
+    site.configure({"alpha": RECORDER})
+    master = site.start()
+    (old,) = site.wait_running(1, "alpha")
+    # A directory where the state file goes: every later write of it fails.
+    state = site.var / "run" / "master.json"
+    state.unlink()
+    state.mkdir()
+    os.kill(old["pid"], signal.SIGKILL)
+
+    def restarted() -> list[dict[str, object]] | None:
+        fresh = [r for r in site.records("alpha", "started") if r["pid"] != old["pid"]]
+        return fresh or None
+
+    wait_for(restarted, "alpha restarted")
+    assert master.poll() is None
+    assert f"cannot write {state}" in site.log("master")
+
+
 def test_crash_loop_gives_up_and_the_rest_keeps_running(site: PosthornSite) -> None:
     site.configure(
         {"crasher": {"class": sample("CrashAtStart"), "max_restarts": "2"}, "alpha": RECORDER}
