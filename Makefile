@@ -34,10 +34,10 @@ venv: $(STAMP)
 start: venv
 	$(BIN)/posthorn start
 
-stop: venv
+stop: $(STAMP)
 	$(BIN)/posthorn stop
 
-status: venv
+status: $(STAMP)
 	$(BIN)/posthorn status
 
 lint: venv

@@ -82,6 +82,10 @@ class OutgoingRunner(Runner):
         # and in To/Cc, or the poster with receive_own_postings off).
         skip = {str(address).lower() for address in msgdata.get("skip_recipients", ())}
         recipients = recipients_of(self.site.lists, mlist, msgdata, skip)
+        if not recipients:
+            # Said in the log, so `posthorn where` has an answer for such a post.
+            self.log.info("%s: no recipients for %s", mlist.list_id, msg.get("message-id"))
+            return
         per_member = self.verp or mlist.personalize != "none"
         size = 1 if per_member else self.max_recipients
         chunks = list(batches(recipients, size))

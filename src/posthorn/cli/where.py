@@ -90,8 +90,9 @@ def command(cli: CliContext, message_id: str) -> None:
     if sent:
         lines.append(sent)
     if not lines:
-        click.echo(f"{wanted}: in no queue, not held and not in smtp.log; discarded or "
-                   f"rejected (see the incoming and pipeline logs)")  # fmt: skip
+        click.echo(f"{wanted}: in no queue, not held and not in smtp.log; discarded, "
+                   f"rejected or without recipients (see the incoming, pipeline and "
+                   f"outgoing logs)")  # fmt: skip
         raise SystemExit(1)
     for line in lines:
         click.echo(f"{wanted}: {line}")
