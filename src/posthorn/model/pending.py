@@ -70,8 +70,10 @@ class PendingMixin:
         *,
         list_id: str | None = None,
     ) -> str:
-        # 32 random bytes: unguessable, and safe in a URL and an email subject.
-        token = secrets.token_urlsafe(32)
+        # 20 random bytes as lowercase hex: unguessable; safe in a URL, a subject and
+        # an address local part (MTAs may fold case; `-confirm+TOKEN` stays within 64
+        # octets); and never starting with "-", which a command line reads as an option.
+        token = secrets.token_hex(20)
         now = self._now()
         with self._session() as session:
             session.add(
