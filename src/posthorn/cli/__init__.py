@@ -48,6 +48,7 @@ COMMAND_MODULES = [
     "digests",
     "delivery",
     "where",
+    "import_",
 ]
 
 
