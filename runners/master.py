@@ -41,6 +41,7 @@ from posthorn.runstate import (
     write_state,
 )
 from posthorn.site import Site
+from posthorn.vardir import make_private
 
 __all__ = ["Master", "MasterError", "master_settings", "runner_specs"]
 
@@ -56,9 +57,6 @@ def _set_parent_death_signal(signum: int) -> None:
     except (OSError, AttributeError):
         # Not Linux: the runner's getppid() check between entries is the backstop.
         pass
-
-
-RUNTIME_DIRS = ("queue_dir", "log_dir", "lock_dir", "data_dir", "archive_dir", "run_dir")
 
 
 class MasterError(PosthornError):
@@ -98,10 +96,8 @@ class Master:
         try:
             write_pid_file(self.files.pid, ProcessId.current())
             self._write_state()
-            # The whole of var/ exists once the site has started, so a person finds
-            # every folder where the documentation says it is.
-            for key in RUNTIME_DIRS:
-                self.config.path(key).mkdir(mode=0o700, parents=True, exist_ok=True)
+            # The whole of var/ exists, private, once the site has started.
+            make_private(self.config, self.log)
             self._upgrade_schema()
         except BaseException:
             self.release()

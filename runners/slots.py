@@ -47,7 +47,10 @@ def runner_specs(config: Config) -> list[RunnerSpec]:
     """
     master_settings(config)
     registry = Registry(config)
-    specs = [_spec(registry, name, config.runner(name)) for name in sorted(config.named("runner"))]
+    specs = [
+        _spec(registry, config, name, config.runner(name))
+        for name in sorted(config.named("runner"))
+    ]
     return [spec for spec in specs if spec is not None]
 
 
@@ -68,7 +71,7 @@ def _fail(section: Section, key: str, message: str) -> ConfigError:
     return ConfigError(message, file=section.source(key), section=section.name, key=key)
 
 
-def _spec(registry: Registry, name: str, section: Section) -> RunnerSpec | None:
+def _spec(registry: Registry, config: Config, name: str, section: Section) -> RunnerSpec | None:
     if not _NAME.match(name) or name in _RESERVED:
         reserved = ", ".join(sorted(_RESERVED))
         raise ConfigError(
@@ -85,6 +88,7 @@ def _spec(registry: Registry, name: str, section: Section) -> RunnerSpec | None:
     if not section.get_bool("start"):
         return None
     cls = _load_class(registry, name, section)
+    cls.check_config(config)
     queue = (cls.queue_name or name) if issubclass(cls, Runner) else None
     return RunnerSpec(
         name=name,

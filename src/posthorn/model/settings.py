@@ -183,10 +183,6 @@ class ListSettings:
     pass_extensions: tuple[str, ...] = ()
     # Site-enabled archivers this list does not feed (JSON-stored; default: every one on).
     disabled_archivers: tuple[str, ...] = ()
-    # Posting bans, "[ACTION:]ADDRESS" or "[ACTION:]^REGEX"; the action defaults to reject.
-    ban_list: tuple[str, ...] = ()
-    # Administrator header checks, "HEADER:ACTION:REGEX" (see rules/header_match.py).
-    header_matches: tuple[str, ...] = ()
 
     @classmethod
     def for_list(cls, list_name: str) -> ListSettings:
