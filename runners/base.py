@@ -137,6 +137,10 @@ class BaseRunner:
         """True once the master that started this runner has died."""
         return self.master_pid is not None and os.getppid() != self.master_pid
 
+    @classmethod
+    def check_config(cls, config: Config) -> None:
+        """Raise ConfigError for settings this runner cannot work with (run by start)."""
+
     def run(self) -> ExitCode:
         """Run until asked to stop; the exit code tells the master what to do next."""
         raise NotImplementedError
