@@ -113,13 +113,20 @@ class BaseRunner:
         return self._queues[name]
 
     def enqueue(
-        self, queue_name: str, msg: Message | bytes, msgdata: dict[str, Any] | None = None
+        self,
+        queue_name: str,
+        msg: Message | bytes,
+        msgdata: dict[str, Any] | None = None,
+        **extra: Any,
     ) -> str:
-        """Put a message on another queue (durably, before this entry is finished)."""
+        """Put a message on another queue (durably, before this entry is finished).
+
+        ``extra`` is metadata the switchboard itself keeps (``whichq`` of a parked entry).
+        """
         if not self._deferring:
-            return self.queue(queue_name).enqueue(msg, msgdata)
+            return self.queue(queue_name).enqueue(msg, msgdata, **extra)
         self._unsynced.add(queue_name)
-        return self.queue(queue_name).enqueue(msg, msgdata, durable=False)
+        return self.queue(queue_name).enqueue(msg, msgdata, durable=False, **extra)
 
     def _sync_enqueued(self) -> None:
         """Make every message enqueued for the entries in hand durable."""
@@ -129,6 +136,10 @@ class BaseRunner:
     def master_gone(self) -> bool:
         """True once the master that started this runner has died."""
         return self.master_pid is not None and os.getppid() != self.master_pid
+
+    @classmethod
+    def check_config(cls, config: Config) -> None:
+        """Raise ConfigError for settings this runner cannot work with (run by start)."""
 
     def run(self) -> ExitCode:
         """Run until asked to stop; the exit code tells the master what to do next."""

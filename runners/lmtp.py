@@ -7,10 +7,12 @@ no extra thread); what happens to recipients and messages is
 
 Limits, so that a slow or hostile client cannot starve the MTA's real deliveries:
 
-- ``[runner.lmtp] max_connections``: a client past it is greeted with 421 and
-  disconnected (the MTA retries later);
+- ``[runner.lmtp] max_connections``: when that many are open, a newcomer takes the
+  slot of the session idle longest, which is told 421; only when every session is at
+  work (in DATA, or a command being handled) is the newcomer told 421 (``slots``);
 - ``[runner.lmtp] idle_timeout``: a connection silent that long between commands, or
-  still sending its DATA, is closed;
+  still sending its DATA, is closed; while the cap is full, a session waits only
+  ``pressure_idle_timeout`` for its next command;
 - ``[mta] max_message_size``: announced as SIZE in the LHLO reply, 552 beyond it.  Long
   lines are not refused on their own: the line limit is the size limit, because the
   MTA in front has already accepted the message and a list server is no place to
@@ -30,10 +32,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 import threading
-import weakref
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any, AnyStr
 
 from aiosmtpd.lmtp import LMTP
@@ -42,6 +46,7 @@ from posthorn import __version__
 from posthorn.config import ConfigError
 from posthorn.mta.delivery import LMTPDelivery
 from posthorn.mta.precheck import Limits
+from posthorn.mta.slots import Slots
 from posthorn.queues import Switchboard
 from posthorn.runners.base import ServiceRunner
 
@@ -53,6 +58,7 @@ STOP_GRACE = 5.0
 UNLIMITED_LINE = 2**30
 TOO_MANY_CONNECTIONS = b"421 4.3.2 Too many connections, try again later\r\n"
 SHUTTING_DOWN = b"421 4.3.2 Service shutting down, try again later\r\n"
+EVICTED = b"421 4.3.2 All connection slots in use, closing an idle one\r\n"
 AIOSMTPD_LOGGER = "mail.log"
 # aiosmtpd's own replies for data it refused while reading it (aiosmtpd 1.4).
 _AIOSMTPD_TOO_MUCH = "552 Error: Too much mail data"
@@ -66,7 +72,7 @@ class _Session(LMTP):
         self,
         handler: LMTPDelivery,
         *,
-        sessions: weakref.WeakSet[_Session],
+        slots: Slots[_Session],
         line_length_limit: int,
         **options: Any,
     ) -> None:
@@ -74,17 +80,59 @@ class _Session(LMTP):
         self.line_length_limit = line_length_limit
         super().__init__(handler, **options)
         self._in_data = False
-        self._sessions = sessions
+        self._slots = slots
+        # None while a command is being handled (DATA included) or before the greeting.
+        self.idle_since: float | None = None
+        self._smtp_methods = {
+            name: self._at_work(method) for name, method in self._smtp_methods.items()
+        }
         # Counted from creation, not from connection_made: a burst of accepts creates
         # several sessions before the first of them is told it is connected.
-        sessions.add(self)
+        slots.add(self)
+
+    def _at_work(self, method: Callable[[str], Awaitable[None]]) -> Callable[..., Any]:
+        """``method``, with the session marked busy (never evicted) while it runs."""
+
+        @functools.wraps(method)
+        async def run(arg: str) -> None:
+            self.idle_since = None
+            try:
+                await method(arg)
+            finally:
+                self.idle_since = time.monotonic()
+
+        return run
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.envelope is not None and self.envelope.mail_from is not None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self.idle_since = time.monotonic()
 
     def connection_lost(self, error: Exception | None) -> None:
-        self._sessions.discard(self)
+        self._slots.discard(self)
         super().connection_lost(error)
+
+    def _reset_timeout(self, duration: float | None = None) -> None:
+        # The timeout for the next command depends on how full the slots are now.
+        super()._reset_timeout(duration or self._slots.timeout())
+
+    def shorten(self, timeout: float) -> None:
+        if self.transport is None or self.idle_since is None:
+            return
+        remaining = self.idle_since + timeout - time.monotonic()
+        super()._reset_timeout(max(remaining, 0.001))
+
+    def evict(self) -> None:
+        self.hang_up(EVICTED)
 
     async def smtp_DATA(self, arg: str) -> None:
         self._in_data = True
+        # The whole DATA phase runs on the normal timeout, pressure or not: a large
+        # message on a slow link is never cut short because others are waiting.
+        self._reset_timeout(self._slots.idle_timeout)
         try:
             await super().smtp_DATA(arg)
         finally:
@@ -134,9 +182,12 @@ class LMTPRunner(ServiceRunner):
         self.limits = Limits.from_section(mta)
         self.max_connections = self.section.get_int("max_connections")
         self.idle_timeout = self.section.get_float("idle_timeout")
+        self.pressure_idle_timeout = self.section.get_float("pressure_idle_timeout")
         self.hostname = self.section.get_str("hostname")
         self._check_limits()
-        self.sessions: weakref.WeakSet[_Session] = weakref.WeakSet()
+        self.slots: Slots[_Session] = Slots(
+            self.max_connections, self.idle_timeout, self.pressure_idle_timeout
+        )
         self._queue_lock = threading.Lock()
 
     def _check_limits(self) -> None:
@@ -146,6 +197,7 @@ class LMTPRunner(ServiceRunner):
             (self.section, "max_connections", self.max_connections < 1),
             (mta, "max_recipients", self.max_recipients < 1),
             (self.section, "idle_timeout", self.idle_timeout <= 0),
+            (self.section, "pressure_idle_timeout", self.pressure_idle_timeout <= 0),
         ):
             if bad:
                 raise ConfigError(
@@ -195,12 +247,14 @@ class LMTPRunner(ServiceRunner):
     def _protocol(
         self, delivery: LMTPDelivery, hostname: str, loop: asyncio.AbstractEventLoop
     ) -> asyncio.BaseProtocol:
-        if len(self.sessions) >= self.max_connections:
-            self.log.warning("refused a connection: %d already open", len(self.sessions))
-            return _Refusal()
+        if self.slots.full:
+            if not self.slots.make_room():
+                self.log.warning("refused a connection: %d open, all at work", len(self.slots))
+                return _Refusal()
+            self.log.info("closed the connection idle longest to serve a new one")
         return _Session(
             delivery,
-            sessions=self.sessions,
+            slots=self.slots,
             # A line may be as long as the whole message (plus CRLF and a stuffed dot).
             line_length_limit=(self.max_message_size or UNLIMITED_LINE) + 3,
             data_size_limit=self.max_message_size,
@@ -217,7 +271,7 @@ class LMTPRunner(ServiceRunner):
             await asyncio.wait_for(delivery.idle.wait(), STOP_GRACE)
         if delivery.busy:
             self.log.warning("stopping with %d messages still being stored", delivery.busy)
-        for session in list(self.sessions):
+        for session in self.slots:
             session.hang_up(SHUTTING_DOWN)
         # Give the closed transports a turn of the loop to flush and call connection_lost.
         await asyncio.sleep(0)

@@ -31,6 +31,7 @@ from posthorn.config import Config
 from posthorn.errors import PosthornError
 from posthorn.logs import reopen_logs
 from posthorn.runners.base import ExitCode, run_runner
+from posthorn.runners.budget import CrashBudget
 from posthorn.runners.slots import RunnerSpec, Slot, describe_exit, master_settings, runner_specs
 from posthorn.runners.watchdog import Watchdog
 from posthorn.runstate import (
@@ -41,6 +42,7 @@ from posthorn.runstate import (
     write_state,
 )
 from posthorn.site import Site
+from posthorn.vardir import make_private
 
 __all__ = ["Master", "MasterError", "master_settings", "runner_specs"]
 
@@ -56,9 +58,6 @@ def _set_parent_death_signal(signum: int) -> None:
     except (OSError, AttributeError):
         # Not Linux: the runner's getppid() check between entries is the backstop.
         pass
-
-
-RUNTIME_DIRS = ("queue_dir", "log_dir", "lock_dir", "data_dir", "archive_dir", "run_dir")
 
 
 class MasterError(PosthornError):
@@ -77,7 +76,12 @@ class Master:
         self.pause_max = settings["restart_pause_max"]
         self.stop_timeout = settings["stop_timeout"]
         self.lock_lifetime = settings["lock_lifetime"]
-        self.slots = [Slot(spec, i) for spec in specs for i in range(spec.instances)]
+        window = settings["crash_window"]
+        self.slots = [
+            Slot(spec, i, budget=CrashBudget(spec.max_restarts, window))
+            for spec in specs
+            for i in range(spec.instances)
+        ]
         self.watchdog = Watchdog(config, self.slots, log)
         self.started = time.time()
         self._lock: Lock | None = None
@@ -98,10 +102,8 @@ class Master:
         try:
             write_pid_file(self.files.pid, ProcessId.current())
             self._write_state()
-            # The whole of var/ exists once the site has started, so a person finds
-            # every folder where the documentation says it is.
-            for key in RUNTIME_DIRS:
-                self.config.path(key).mkdir(mode=0o700, parents=True, exist_ok=True)
+            # The whole of var/ exists, private, once the site has started.
+            make_private(self.config, self.log)
             self._upgrade_schema()
         except BaseException:
             self.release()
@@ -293,16 +295,16 @@ class Master:
         # start its back-off from the beginning again.
         if uptime >= self.pause_max:
             slot.consecutive = 0
-        if code != ExitCode.TEMPFAIL:
-            slot.crashes += 1
-            if slot.crashes > slot.spec.max_restarts:
-                slot.state = "given-up"
-                self.log.error(
-                    "%s; not restarted: max_restarts (%d) reached",
-                    what,
-                    slot.spec.max_restarts,
-                )
-                return
+        if code != ExitCode.TEMPFAIL and not slot.budget.record():
+            slot.state = "given-up"
+            self.log.critical(
+                "GIVEN UP: %s; not restarted: max_restarts (%d) reached within "
+                "crash_window (%.0fs); its queue waits until 'posthorn restart'",
+                what,
+                slot.spec.max_restarts,
+                slot.budget.window,
+            )
+            return
         pause = min(self.pause * 2**slot.consecutive, self.pause_max)
         slot.consecutive += 1
         slot.restarts += 1
@@ -318,7 +320,8 @@ class Master:
     def _restart_all(self) -> None:
         """SIGUSR1: every runner starts afresh, with a fresh max_restarts allowance."""
         for slot in self.slots:
-            slot.crashes = slot.consecutive = 0
+            slot.budget.reset()
+            slot.consecutive = 0
             if slot.pid is not None:
                 slot.restart_requested = True
                 with contextlib.suppress(ProcessLookupError):

@@ -5,9 +5,10 @@ in a thread of its own (``[webservice] threads`` workers), while the runner's as
 loop waits for the stop signal; then it closes the listener and the workers.  Logs as
 ``posthorn.rest``.
 
-Safe by default: the shipped admin password is public knowledge, so bound beyond
-loopback with it (or with none) the runner refuses to start, as a configuration error
-the master does not retry.
+Safe by default: an empty admin password is refused on every address (on loopback
+too, every local user could call the API), and the shipped one, public knowledge, is
+refused beyond loopback.  ``posthorn start`` checks this before it forks anything, and
+the runner checks again, as a configuration error the master does not retry.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import threading
 
 from waitress.server import create_server
 
-from posthorn.config import ConfigError
+from posthorn.config import Config, ConfigError
 from posthorn.rest import create_app
 from posthorn.runners.base import ServiceRunner
 from posthorn.site import Site
@@ -50,14 +51,25 @@ class RestRunner(ServiceRunner):
         self.port = section.get_int("port")
         self.threads = section.get_int("threads")
         self.max_body_size = section.get_int("max_body_size")
+        self.check_config(site.config)
+
+    @classmethod
+    def check_config(cls, config: Config) -> None:
+        section = config["webservice"]
+        host = section.get_str("hostname")
         password = section.get_str("admin_pass")
-        if not is_loopback(self.host) and password in ("", SHIPPED_PASSWORD):
-            raise ConfigError(
-                f"refusing to serve on {self.host} with an empty or the shipped password;"
-                " set admin_pass",
-                section="webservice",
-                key="admin_pass",
-            )
+        if password == "":
+            weakness = "an empty password"
+        elif password == SHIPPED_PASSWORD and not is_loopback(host):
+            weakness = "the shipped password"
+        else:
+            return
+        raise ConfigError(
+            f"refusing to serve REST on {host} with {weakness}; set admin_pass",
+            file=section.source("admin_pass"),
+            section="webservice",
+            key="admin_pass",
+        )
 
     async def serve(self, stopping: asyncio.Event) -> None:
         server = create_server(

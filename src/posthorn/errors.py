@@ -9,16 +9,23 @@ from __future__ import annotations
 __all__ = [
     "AddressInUseError",
     "AlreadyMemberError",
+    "BannedAddressError",
     "DuplicateAddressError",
+    "DuplicateBanError",
     "DuplicateDomainError",
+    "DuplicateHeaderMatchError",
     "DuplicateListError",
     "DuplicateMessageError",
     "DuplicateUserError",
     "InvalidAddressError",
+    "InvalidBanError",
+    "InvalidHeaderMatchError",
     "InvalidListNameError",
     "InvalidSettingError",
     "NoSuchAddressError",
+    "NoSuchBanError",
     "NoSuchDomainError",
+    "NoSuchHeaderMatchError",
     "NoSuchListError",
     "NoSuchMemberError",
     "NoSuchMessageError",
@@ -68,6 +75,19 @@ class ReadOnlySettingError(InvalidSettingError):
         super().__init__(name, f"read-only list attribute: {name}")
 
 
+class InvalidBanError(PosthornError, ValueError):
+    """A ban that is neither an email address nor a ``^pattern`` that compiles."""
+
+
+class InvalidHeaderMatchError(PosthornError, ValueError):
+    """A header match with an empty header, a pattern that does not compile, or an
+    unknown action."""
+
+
+class BannedAddressError(PosthornError):
+    """The address is banned from the list (or the whole site)."""
+
+
 class UnverifiedAddressError(PosthornError):
     """An operation that needs a verified address was given an unverified one."""
 
@@ -97,6 +117,14 @@ class AddressInUseError(PosthornError):
 
 class AlreadyMemberError(PosthornError):
     """The address already holds that role on that list."""
+
+
+class DuplicateBanError(PosthornError):
+    """That exact ban exists already."""
+
+
+class DuplicateHeaderMatchError(PosthornError):
+    """The list has a header match on that header with that pattern already."""
 
 
 class DuplicateMessageError(PosthornError):
@@ -132,3 +160,11 @@ class NoSuchMemberError(PosthornError, LookupError):
 
 class NoSuchMessageError(PosthornError, LookupError):
     """No stored or held message with that id."""
+
+
+class NoSuchBanError(PosthornError, LookupError):
+    """No such ban on that list (or on the site)."""
+
+
+class NoSuchHeaderMatchError(PosthornError, LookupError):
+    """No header match at that position."""

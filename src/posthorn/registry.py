@@ -75,6 +75,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "mail-archive": "posthorn.archivers.mail_archive:MailArchiveArchiver",
         "command": "posthorn.archivers.command:CommandArchiver",
         "lmtp": "posthorn.archivers.lmtp:LMTPArchiver",
+        "hyperkitty": "posthorn.archivers.hyperkitty:HyperKittyArchiver",
     },
     # Email commands (-request and friends), one module each in posthorn.commands.
     "command": {

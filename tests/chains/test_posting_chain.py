@@ -8,6 +8,7 @@ from typing import Any
 
 from posthorn.chains.posting import PostingChain
 from posthorn.interfaces.lists import IMailingList
+from posthorn.model.bans import DatabaseBanManager
 from posthorn.site import Site
 from tests.incoming.fixtures import (
     LIST,
@@ -72,7 +73,7 @@ def test_loop_is_discarded(
 
 
 def test_ban_rejects_with_a_notice(site: Site, post: Post, drain: Any, take: Take) -> None:
-    site.lists.update(LIST, ban_list=[MEMBER])
+    DatabaseBanManager.from_site(site).ban(MEMBER, site.lists.require(LIST).list_id)
     post(make_post())
     drain()
     ((msg, meta),) = take("virgin")

@@ -29,7 +29,12 @@ LIMITS = {
     "max_mime_depth": "5",
     "max_mime_parts": "20",
 }
-RUNNER = {"max_connections": "4", "idle_timeout": "2s", "hostname": "lists.test"}
+RUNNER = {
+    "max_connections": "4",
+    "idle_timeout": "3s",
+    "pressure_idle_timeout": "500ms",
+    "hostname": "lists.test",
+}
 
 
 @dataclass

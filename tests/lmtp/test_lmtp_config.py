@@ -16,6 +16,7 @@ from posthorn.site import Site
     [
         ("runner.lmtp", "max_connections", "0"),
         ("runner.lmtp", "idle_timeout", "0s"),
+        ("runner.lmtp", "pressure_idle_timeout", "0s"),
         ("mta", "max_recipients", "0"),
     ],
 )

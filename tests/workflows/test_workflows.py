@@ -11,6 +11,7 @@ import pytest
 
 from posthorn.events import ConfirmationEvent, Event, SubscriptionEvent, UnsubscriptionEvent
 from posthorn.interfaces.lists import IMailingList
+from posthorn.model.bans import DatabaseBanManager
 from posthorn.site import Site
 from posthorn.templates import render
 from posthorn.workflows.requests import confirm_request, list_requests, moderate_request
@@ -70,7 +71,7 @@ def test_confirm_policy_sends_a_confirmation_then_welcomes(
 
 def test_clear_outcomes(site: Site, mlist: IMailingList) -> None:
     outbox = Outbox()
-    site.lists.update(LIST, ban_list=["^.*@spam\\.example$"])
+    DatabaseBanManager.from_site(site).ban("^.*@spam\\.example$", mlist.list_id)
     workflow = SubscriptionWorkflow(site, mlist, outbox)
     assert workflow.start("not an address").status == "invalid-address"
     banned = SubscriptionWorkflow(site, site.lists.require(LIST), outbox)

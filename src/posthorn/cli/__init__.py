@@ -37,6 +37,7 @@ COMMAND_MODULES = [
     "create",
     "remove",
     "lists",
+    "settings",
     "members",
     "shell",
     "aliases",

@@ -18,6 +18,7 @@ from posthorn.cli import CliContext, pass_cli
 from posthorn.config import Config
 from posthorn.errors import PosthornError
 from posthorn.logs import log_path, setup_logging
+from posthorn.vardir import PRIVATE_UMASK
 
 
 @click.command()
@@ -33,6 +34,8 @@ def command(cli: CliContext, foreground: bool, force: bool) -> None:
     # The one place the core hands over to the runners (see DESIGN.md).
     from posthorn.runners.master import Master, runner_specs
 
+    # Before anything is created: every file and folder under var/ is private.
+    os.umask(PRIVATE_UMASK)
     config = cli.config
     specs = runner_specs(config)
     if foreground:
@@ -53,6 +56,9 @@ def _daemonize(config: Config, force: bool) -> int:
         code = 1
         try:
             os.close(read_fd)
+            # The master and its runners live for months: a descriptor inherited from
+            # whoever ran this command (a lock, a pipe a script waits on) must not.
+            _close_inherited(keep=write_fd)
             # A new session without a terminal; the second fork makes sure the master
             # is not a session leader and can never acquire one again.
             os.setsid()
@@ -89,6 +95,22 @@ def _be_master(config: Config, force: bool, report_fd: int) -> int:
     os.close(report_fd)
     _detach_stdio()
     return master.run()
+
+
+def _close_inherited(keep: int) -> None:
+    """Close every descriptor above stderr but ``keep``."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        os.closerange(3, keep)
+        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+        return
+    for fd in fds:
+        if fd > 2 and fd != keep:
+            try:
+                os.close(fd)
+            except OSError:
+                continue  # the descriptor of the listing itself, already closed
 
 
 def _detach_stdio() -> None:

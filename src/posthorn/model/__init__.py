@@ -24,6 +24,9 @@ _TABLE_MODULES = {
         "posthorn.model.pending",
         "posthorn.model.bounces",
         "posthorn.model.post_counts",
+        "posthorn.model.bans",
+        "posthorn.model.header_matches",
+        "posthorn.model.template_uris",
     ),
     "message": ("posthorn.model.messages", "posthorn.model.held"),
 }

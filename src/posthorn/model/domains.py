@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from posthorn.address import normalize_email, validate_domain
 from posthorn.errors import DuplicateDomainError, NoSuchDomainError, NotAMemberError
 from posthorn.model.base import ListBase, SessionFactory
+from posthorn.model.template_uris import forget as forget_template_uris
 
 if TYPE_CHECKING:
     from posthorn.interfaces.lists import IListManager
@@ -100,6 +101,7 @@ class DatabaseDomainManager:
             lists.remove(mlist)
         with self._session() as session:
             session.execute(delete(DomainOwnerRow).where(DomainOwnerRow.mail_host == host))
+            forget_template_uris(session, host)
             row = session.scalar(select(DomainRow).where(DomainRow.mail_host == host))
             if row is not None:
                 session.delete(row)

@@ -29,11 +29,12 @@ from posthorn.errors import (
 )
 from posthorn.events import ConfigurationChangeEvent, EventBus, ListCreatedEvent, ListDeletedEvent
 from posthorn.interfaces.messages import message_id_hash
-from posthorn.model import post_counts
+from posthorn.model import bans, header_matches, post_counts
 from posthorn.model.base import ListBase, SessionFactory, UTCDateTime, page, utc_now
 from posthorn.model.members import MembershipMixin
 from posthorn.model.pending import PendingMixin
 from posthorn.model.settings import ListSettings, check_settings
+from posthorn.model.template_uris import forget as forget_template_uris
 
 if TYPE_CHECKING:
     from posthorn.interfaces.domains import IDomainManager
@@ -297,6 +298,9 @@ class DatabaseListManager(MembershipMixin, PendingMixin):
             self._delete_members(session, list_id)
             self._delete_pendings(session, list_id)
             post_counts.forget(session, list_id)
+            bans.forget(session, list_id)
+            header_matches.forget(session, list_id)
+            forget_template_uris(session, list_id)
             session.delete(row)
         self._events.notify(ListDeletedEvent(list_id, fqdn))
 

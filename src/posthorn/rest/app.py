@@ -71,7 +71,8 @@ class Api:
         user, sep, password = decoded.partition(b":")
         user_ok = hmac.compare_digest(user, self._user)
         password_ok = hmac.compare_digest(password, self._password)
-        return bool(sep) and user_ok and password_ok
+        # An empty password is never a credential, whatever the settings say.
+        return bool(sep) and bool(self._password) and user_ok and password_ok
 
 
 def etag(data: Mapping[str, Any]) -> str:

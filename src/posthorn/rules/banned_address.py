@@ -1,36 +1,23 @@
 """banned-address: the sender is banned from this list or from the whole site.
 
-Bans are ``[ACTION:]ADDRESS`` or ``[ACTION:]^REGEX`` strings: the list's
-``ban_list`` setting and the site's ``[posting] banned_addresses``.  ACTION is one of
-accept, hold, reject, discard and defaults to reject.  The list's bans are checked
-first.  A post without an identifiable sender is checked by its envelope sender.
+Bans are data (``model/bans.py``; managed with ``posthorn bans`` or the REST ``bans``
+resources): an address, matched exactly, or a ``^pattern``, matched against the whole
+address, both without regard to case.  The post's sender and its envelope sender are
+both checked, so a ban cannot be dodged by a forged From.  A hit rejects, unless the
+chain's ``banned-address=ACTION`` says otherwise.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from email.message import Message
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from posthorn.interfaces.lists import IMailingList
-from posthorn.rules import ACTIONS, Rule, add_reason, matches_address, sender_of, set_action
+from posthorn.model.bans import DatabaseBanManager
+from posthorn.rules import Rule, add_reason, sender_of
 
-
-def parse_ban(entry: str) -> tuple[str, str]:
-    """``discard:^.*@spam\\.example$`` -> ("discard", "^.*@spam\\.example$")."""
-    action, sep, pattern = entry.partition(":")
-    if sep and action.strip().lower() in ACTIONS and action.strip().lower() != "defer":
-        return action.strip().lower(), pattern.strip()
-    return "reject", entry.strip()
-
-
-def find_ban(address: str, bans: Iterable[str]) -> str | None:
-    """The action of the first ban matching the address, or None."""
-    for entry in bans:
-        action, pattern = parse_ban(entry)
-        if matches_address(address, [pattern]):
-            return action
-    return None
+if TYPE_CHECKING:
+    from posthorn.site import Site
 
 
 class BannedAddress(Rule):
@@ -38,14 +25,14 @@ class BannedAddress(Rule):
     description = "The sender is banned from posting to this list or this site."
     action = "reject"
 
+    def __init__(self, site: Site) -> None:
+        super().__init__(site)
+        self.bans = DatabaseBanManager.from_site(site)
+
     def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
-        address = sender_of(msg) or str(msgdata.get("envelope_sender") or "")
-        if not address:
-            return False
-        site_bans = self.site.config["posting"].get_list("banned_addresses")
-        action = find_ban(address, mlist.ban_list) or find_ban(address, site_bans)
-        if action is None:
-            return False
-        set_action(msgdata, action)
-        add_reason(msgdata, f"{address} is banned from posting to {mlist.posting_address}")
-        return True
+        senders = [sender_of(msg), str(msgdata.get("envelope_sender") or "")]
+        for address in dict.fromkeys(s.lower() for s in senders if s):
+            if self.bans.is_banned(address, mlist.list_id):
+                add_reason(msgdata, f"{address} is banned from posting to {mlist.posting_address}")
+                return True
+        return False

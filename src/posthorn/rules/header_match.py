@@ -1,42 +1,42 @@
-"""header-match: the administrator's header checks, each with its own action.
+"""header-match: the list's header matches, in their order; the first hit decides.
 
-The list's ``header_matches`` entries are ``HEADER:ACTION:REGEX`` (for example
-``X-Spam-Flag:discard:^yes``); ACTION is accept, hold, reject or discard.  The first
-entry that matches decides.  Unreadable entries are skipped.
+Each match (``model/header_matches.py``; managed with ``posthorn header-matches`` or the
+REST ``header-matches`` resource) searches one header's every value for its pattern,
+without regard to case.  A hit goes where the match's action says (accept, hold,
+reject, discard, defer); a match without an action takes this rule's action, hold
+unless the chain's ``header-match=ACTION`` says otherwise.  The rule runs right after
+member-moderation, as in Mailman 3.1, so a member whose moderation action is accept
+skips it.  A pattern that no longer compiles never matches.
 """
 
 from __future__ import annotations
 
 from email.message import Message
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from posthorn.interfaces.lists import IMailingList
-from posthorn.rules import ACTIONS, Rule, add_reason, set_action
+from posthorn.model.header_matches import DatabaseHeaderMatches
+from posthorn.rules import Rule, add_reason, set_action
 from posthorn.rules.suspicious_header import header_matches
 
-
-def parse_entry(entry: str) -> tuple[str, str, str] | None:
-    header, _, rest = entry.partition(":")
-    action, sep, pattern = rest.partition(":")
-    action = action.strip().lower()
-    if not sep or not header.strip() or action not in ACTIONS or action == "defer":
-        return None
-    return header.strip(), action, pattern.strip()
+if TYPE_CHECKING:
+    from posthorn.site import Site
 
 
 class HeaderMatch(Rule):
     name = "header-match"
-    description = "A header matches one of the list's header checks."
+    description = "A header matches one of the list's header matches."
     action = "hold"
 
+    def __init__(self, site: Site) -> None:
+        super().__init__(site)
+        self.matches = DatabaseHeaderMatches.from_site(site)
+
     def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
-        for entry in mlist.header_matches:
-            parsed = parse_entry(entry)
-            if parsed is None:
-                continue
-            header, action, pattern = parsed
-            if header_matches(msg, header, pattern):
-                set_action(msgdata, action)
-                add_reason(msgdata, f"The message matches a header check on {header}")
+        for match in self.matches.of(mlist.list_id):
+            if header_matches(msg, match.header, match.pattern):
+                if match.chain is not None:
+                    set_action(msgdata, match.chain)
+                add_reason(msgdata, f"Header {match.header!r} matched {match.pattern!r}")
                 return True
         return False

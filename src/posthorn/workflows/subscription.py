@@ -15,7 +15,7 @@ from typing import Any
 
 from posthorn.address import normalize_email
 from posthorn.errors import AlreadyMemberError, InvalidAddressError
-from posthorn.rules.banned_address import find_ban
+from posthorn.model.bans import DatabaseBanManager
 from posthorn.workflows import (
     CONFIRM_POLICIES,
     MODERATE_POLICIES,
@@ -33,8 +33,7 @@ class SubscriptionWorkflow(Workflow):
 
     def _refusal(self, email: str) -> Outcome | None:
         """Why ``email`` cannot even start a subscription, or None."""
-        bans = [*self.mlist.ban_list, *self.site.config["posting"].get_list("banned_addresses")]
-        if find_ban(email, bans) is not None:
+        if DatabaseBanManager.from_site(self.site).is_banned(email, self.mlist.list_id):
             return Outcome("banned", f"{email} is banned from {self.mlist.fqdn_listname}.", email)
         if self.site.lists.roster(self.mlist).get_member(email) is not None:
             text = f"{email} is already a member of {self.mlist.fqdn_listname}."
