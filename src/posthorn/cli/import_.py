@@ -17,6 +17,7 @@ import click
 from posthorn.cli import CliContext, pass_cli
 from posthorn.importers.apply import apply
 from posthorn.importers.description import SiteData
+from posthorn.importers.mailman3 import read_mailman3
 from posthorn.importers.mailman21 import read_config_pck
 from posthorn.importers.tally import Tally
 
@@ -28,6 +29,32 @@ _DRY_RUN = click.option("--dry-run", is_flag=True, help="Print what would change
 @click.group("import")
 def command() -> None:
     """Import lists, members and requests from GNU Mailman 3 or Mailman 2.1."""
+
+
+@command.command("mailman3")
+@click.option(
+    "--database", "url", required=True, help="The Mailman database, as an SQLAlchemy URL."
+)
+@click.option(
+    "--var",
+    "var_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Mailman's var/ folder, for held messages and template files.",
+)
+@click.option("--list", "lists", multiple=True, help="Import only this list (repeatable).")
+@_DRY_RUN
+@pass_cli
+def mailman3(
+    cli: CliContext, url: str, var_dir: Path | None, lists: tuple[str, ...], dry_run: bool
+) -> None:
+    """Import a GNU Mailman 3.2/3.3 site, or some of its lists."""
+    data = read_mailman3(url, var_dir, lists)
+    missing = set(name.lower() for name in lists) - {
+        name for mlist in data.lists for name in (mlist.list_id, mlist.fqdn_listname)
+    }
+    if missing:
+        raise click.ClickException(f"no such list on the old site: {', '.join(sorted(missing))}")
+    run(cli, data, dry_run)
 
 
 @command.command("mailman21")
