@@ -64,6 +64,7 @@ class OutgoingRunner(Runner):
                 connect_timeout=section.get_float("connect_timeout"),
                 command_timeout=section.get_float("command_timeout"),
                 max_sessions_per_connection=section.get_int("max_sessions_per_connection"),
+                idle_timeout=section.get_float("idle_timeout"),
                 user=mta.get_str("smtp_user"),
                 password=mta.get_str("smtp_pass"),
             )
