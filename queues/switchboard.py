@@ -152,7 +152,8 @@ class Switchboard(QueueListing):
         metadata.pop(ATTEMPTS_KEY, None)
         metadata.pop(REASON_KEY, None)
         metadata[VERSION_KEY] = FORMAT_VERSION
-        metadata[WHICHQ_KEY] = self.name
+        # An entry parked for a person (queue ``dead``) names where ``unshunt`` returns it.
+        metadata[WHICHQ_KEY] = extra.get(WHICHQ_KEY, self.name)
         metadata.setdefault(RECEIVED_KEY, time.time())
         check_metadata(metadata)
         return make_filebase(data, time.time_ns()), encode(data, metadata)
