@@ -49,6 +49,7 @@ COMMAND_MODULES = [
     "digests",
     "delivery",
     "where",
+    "import_",
 ]
 
 
