@@ -4,19 +4,22 @@
 number the post was counted with when its entry is redone, so it never changes).  A
 prefix already present (a reply's ``Re: [dev] ...``) is removed before the new one is
 added, so replies never collect ``[dev] Re: [dev]``; a numbered prefix is matched with
-any number.  Encoded (RFC 2047) subjects are decoded first and re-encoded as needed.
+any number.  Encoded (RFC 2047) subjects are decoded first and re-encoded as needed;
+a CR or LF an encoded word decodes to becomes a space (``posthorn.oneline``), so it can
+never end the header early.
 Reads no msgdata; stores the original subject in ``msgdata["original_subject"]``.
 """
 
 from __future__ import annotations
 
 import re
-from email.header import Header, decode_header, make_header
+from email.header import Header
 from email.message import Message
 from typing import Any
 
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.lists import IMailingList
+from posthorn.oneline import decoded_header, one_line
 
 __all__ = ["SubjectPrefix", "add_prefix", "decoded_subject"]
 
@@ -24,14 +27,9 @@ REPLY = re.compile(r"^((re|aw|sv|fwd?|tr)\s*:\s*)+", re.IGNORECASE)
 
 
 def decoded_subject(msg: Message) -> str:
-    """The Subject as text, RFC 2047 words decoded; '' when there is none."""
+    """The Subject as one line of text, RFC 2047 words decoded; '' when there is none."""
     raw = msg.get("subject")
-    if raw is None:
-        return ""
-    try:
-        return str(make_header(decode_header(str(raw))))
-    except (UnicodeError, LookupError, ValueError):
-        return str(raw)
+    return "" if raw is None else decoded_header(raw)
 
 
 def _prefix_pattern(prefix: str) -> re.Pattern[str]:
@@ -63,7 +61,9 @@ class SubjectPrefix(Handler):
     description = "Add the list's subject prefix, once, with the post number if asked."
 
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
-        prefix = mlist.subject_prefix
+        # Settings are checked when written; a value stored before that still must
+        # not break the header.
+        prefix = one_line(mlist.subject_prefix)
         if not prefix.strip():
             return
         subject = decoded_subject(msg)

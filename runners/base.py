@@ -113,13 +113,20 @@ class BaseRunner:
         return self._queues[name]
 
     def enqueue(
-        self, queue_name: str, msg: Message | bytes, msgdata: dict[str, Any] | None = None
+        self,
+        queue_name: str,
+        msg: Message | bytes,
+        msgdata: dict[str, Any] | None = None,
+        **extra: Any,
     ) -> str:
-        """Put a message on another queue (durably, before this entry is finished)."""
+        """Put a message on another queue (durably, before this entry is finished).
+
+        ``extra`` is metadata the switchboard itself keeps (``whichq`` of a parked entry).
+        """
         if not self._deferring:
-            return self.queue(queue_name).enqueue(msg, msgdata)
+            return self.queue(queue_name).enqueue(msg, msgdata, **extra)
         self._unsynced.add(queue_name)
-        return self.queue(queue_name).enqueue(msg, msgdata, durable=False)
+        return self.queue(queue_name).enqueue(msg, msgdata, durable=False, **extra)
 
     def _sync_enqueued(self) -> None:
         """Make every message enqueued for the entries in hand durable."""

@@ -11,7 +11,9 @@ queue ``retry`` as one entry naming exactly them, due after an exponential backo
 (``retry_base`` doubled per attempt); past ``delivery_retry_period`` the owners are told
 and the entry is shunted with the reason, where ``posthorn unshunt`` can re-queue it.
 A 5xx at RCPT is a bounce: an entry on queue ``bounce`` and a ``DeliveryBounceEvent``.
-A 5xx for the message (MAIL FROM, DATA) fails it for that batch: the owners are told.
+A 5xx for the message (MAIL FROM, DATA, "500 line too long") parks it on queue
+``dead`` with the reason (``dead_reason``), for the recipients of the refused batches;
+the owners get one notice naming it, unless it is itself a notice (``is_notice``).
 Finished batches of a large post are journalled (``delivery.progress``), so a crash
 re-sends at most the batch in flight.
 """
@@ -26,7 +28,7 @@ from email.message import Message
 from typing import Any
 
 from posthorn.delivery.events import DeliveryBounceEvent
-from posthorn.delivery.notices import make_notice
+from posthorn.delivery.notices import is_notice, make_notice
 from posthorn.delivery.progress import Progress, entry_key
 from posthorn.delivery.recipients import batches, recipients_of, verp_sender
 from posthorn.delivery.smtp import SMTPSettings, Transaction, Transport
@@ -62,6 +64,7 @@ class OutgoingRunner(Runner):
                 connect_timeout=section.get_float("connect_timeout"),
                 command_timeout=section.get_float("command_timeout"),
                 max_sessions_per_connection=section.get_int("max_sessions_per_connection"),
+                idle_timeout=section.get_float("idle_timeout"),
                 user=mta.get_str("smtp_user"),
                 password=mta.get_str("smtp_pass"),
             )
@@ -167,7 +170,7 @@ class OutgoingRunner(Runner):
         if bounced:
             self._bounce(mlist, msg, bounced)
         if refused:
-            self._tell_owners_refused(mlist, msg, refused)
+            self._dead(mlist, msg, msgdata, refused)
         if temporary:
             done = [a for r in results for a in (*r.accepted, *r.permanent)]
             self._retry(mlist, msg, msgdata, temporary, done)
@@ -188,27 +191,58 @@ class OutgoingRunner(Runner):
         self.enqueue("bounce", msg, data)
         self.log.info("%s: %d permanent refusals recorded", mlist.list_id, len(bounced))
 
-    def _tell_owners_refused(
-        self, mlist: IMailingList, msg: Message, refused: list[Transaction]
+    def _dead(
+        self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any], refused: list[Transaction]
     ) -> None:
-        count = sum(len(result.recipients) for result in refused)
+        """The MTA refused the message itself: park it on ``dead`` and tell the owners once.
+
+        Retrying cannot help and the members did nothing wrong (no bounce score moves).
+        ``posthorn unshunt --queue dead`` sends it again, to the recipients refused.
+        """
+        addresses = sorted({a for result in refused for a in result.recipients})
         code, text = refused[0].message_error or (0, "")
+        reason = f"{code} {text}"
         self.log.error(
-            "%s: the MTA refused the message for %d: %d %s", mlist.list_id, count, code, text
-        )
-        self._notify_owners(
-            mlist,
-            msg,
-            f"Delivery of a message to {mlist.fqdn_listname} failed",
-            f"The mail server refused this message for {count} recipients:\n{code} {text}\n",
-        )
+            "%s: the MTA refused %s for %d recipients: %s; moved to queue dead",
+            mlist.list_id, msg.get("message-id"), len(addresses), reason,
+        )  # fmt: skip
+        data = dict(msgdata)
+        for key in ("pipeline", "retry_after", "retry_queue", "retry_reason"):
+            data.pop(key, None)
+        data.update(recipients=addresses, dead_reason=reason)
+        notify = not is_notice(msg, msgdata) and not msgdata.get("owners_told")
+        data["owners_told"] = bool(msgdata.get("owners_told")) or notify
+        self.enqueue("dead", msg, data, whichq=self.name)
+        if notify:
+            self._notify_owners(
+                mlist,
+                msg,
+                f"Delivery of a message to {mlist.fqdn_listname} failed",
+                f"The mail server refused this message for {len(addresses)} recipients:\n"
+                f"{_one_line(reason)}\n\n"
+                "It is kept on the dead queue; `posthorn unshunt --queue dead` sends it "
+                "again once the cause is fixed.\n",
+            )
 
     def _notify_owners(self, mlist: IMailingList, msg: Message, subject: str, text: str) -> None:
+        """Tell the owners about ``msg``; never about a notice (that is how storms start).
+
+        The notice names the message rather than carrying it: what made the MTA refuse
+        the message would make it refuse a notice that carried it too.
+        """
+        if is_notice(msg, {}):
+            self.log.warning("%s: not telling the owners about a notice: %s", mlist.list_id,
+                             subject)  # fmt: skip
+            return
         owners = [member.email for member in self.site.lists.roster(mlist).owners]
         if not owners:
             self.log.warning("%s: no owners to tell: %s", mlist.list_id, subject)
             return
-        notice, data = make_notice(mlist, owners, subject, text, msg)
+        about = "".join(
+            f"{name}: {_one_line(str(msg.get(name, '')))}\n"
+            for name in ("Message-ID", "From", "Subject", "Date")
+        )
+        notice, data = make_notice(mlist, owners, subject, f"{text}\n{about}", kind="delivery")
         self.enqueue("virgin", notice, data)
 
     def _retry(
@@ -228,7 +262,8 @@ class OutgoingRunner(Runner):
                 f"{int(now - first)}s; the last answer was {sample[0]} {sample[1]}.\n"
                 "The message is kept on the shunt queue; `posthorn unshunt` retries it.\n"
             )
-            self._notify_owners(mlist, msg, f"Delivery to {mlist.fqdn_listname} failed", text)
+            if not is_notice(msg, msgdata):
+                self._notify_owners(mlist, msg, f"Delivery to {mlist.fqdn_listname} failed", text)
             # The shunted entry names every recipient; the journal keeps those already
             # served from getting a second copy when a person re-queues it.
             key = entry_key(str(msg["message-id"]), msgdata)
@@ -247,6 +282,12 @@ class OutgoingRunner(Runner):
         data.pop("pipeline", None)
         self.enqueue("retry", msg, data)
         self.log.info("%s: %d recipients to retry (%d %s)", mlist.list_id, len(temporary), *sample)
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    """Header or reply text made safe for one line of a notice."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
 def _smtp_log(site: Site) -> None:

@@ -21,6 +21,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from typing import TYPE_CHECKING, Any, Literal
 
+from posthorn.delivery.notices import mark_notice
 from posthorn.errors import PosthornError
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import IHeldMessage
@@ -67,6 +68,7 @@ def make_notice(
         "sender": mlist.bounces_address,
         "notice": kind,
     }
+    mark_notice(msg, msgdata, kind)
     return msg, msgdata
 
 

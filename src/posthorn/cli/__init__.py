@@ -37,6 +37,7 @@ COMMAND_MODULES = [
     "create",
     "remove",
     "lists",
+    "settings",
     "members",
     "shell",
     "aliases",
@@ -48,6 +49,7 @@ COMMAND_MODULES = [
     "digests",
     "delivery",
     "where",
+    "import_",
 ]
 
 

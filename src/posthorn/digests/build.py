@@ -12,7 +12,6 @@ only the headers that RFC keeps, 30-dash lines between posts, and the closing
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.header import decode_header, make_header
 from email.message import Message
 from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
@@ -20,6 +19,7 @@ from email.mime.text import MIMEText
 from email.utils import formatdate, getaddresses, make_msgid
 
 from posthorn.interfaces.lists import IMailingList
+from posthorn.oneline import decoded_header, one_line
 
 __all__ = ["Issue", "build_mime", "build_plain", "table_of_contents"]
 
@@ -39,20 +39,14 @@ class Issue:
 
     @property
     def subject(self) -> str:
-        return f"{self.mlist.display_name} Digest, Vol {self.volume}, Issue {self.number}"
-
-
-def _decoded(value: object) -> str:
-    try:
-        return str(make_header(decode_header(str(value))))
-    except (UnicodeError, LookupError, ValueError):
-        return str(value)
+        name = one_line(self.mlist.display_name)
+        return f"{name} Digest, Vol {self.volume}, Issue {self.number}"
 
 
 def _author(msg: Message) -> str:
     pairs = getaddresses([str(msg.get("from", ""))])
     name, address = pairs[0] if pairs else ("", "")
-    return _decoded(name) or address or "unknown"
+    return decoded_header(name) or address or "unknown"
 
 
 def masthead(issue: Issue) -> str:
@@ -71,7 +65,7 @@ def masthead(issue: Issue) -> str:
 def table_of_contents(issue: Issue) -> str:
     lines = ["Today's Topics:", ""]
     for number, post in enumerate(issue.posts, 1):
-        subject = _decoded(post.get("subject", "(no subject)"))
+        subject = decoded_header(post.get("subject", "(no subject)"))
         lines.append(f"   {number:2d}. {subject} ({_author(post)})")
     return "\n".join(lines) + "\n"
 
@@ -123,7 +117,7 @@ def _plain_post(number: int, post: Message) -> str:
     lines = [f"Message: {number}"]
     for name in RFC1153_HEADERS:
         for value in post.get_all(name, []):
-            lines.append(f"{name}: {_decoded(value)}")
+            lines.append(f"{name}: {decoded_header(value)}")
     body = _plain_body(post)
     # A body line that is exactly a separator would split the post when burst.
     body = "\n".join(" " + line if line == POST_SEPARATOR else line for line in body.split("\n"))

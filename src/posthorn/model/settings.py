@@ -3,7 +3,10 @@
 ``ListSettings`` is the single declaration; the list model stores the commonly used
 settings as columns and the rest in one JSON column, and ``check_settings`` validates
 a change against the declared types (bool, int, float, str, optional str, a tuple of
-strings, or a Literal of choices).  Adding a setting is one line here plus the
+strings, or a Literal of choices) and refuses control characters in every text that
+can end up in a header (``_MULTILINE`` names the body texts, which keep their line
+breaks, as LF).  Every writer -- REST, the command line, an importer -- goes through
+``check_settings``.  Adding a setting is one line here plus the
 property in ``IMailingList``; a JSON-stored setting needs no migration, and lists
 created before it existed read its default.  Names, choices and defaults follow GNU
 Mailman's REST ``config`` resource.
@@ -12,6 +15,7 @@ Mailman's REST ``config`` resource.
 from __future__ import annotations
 
 import dataclasses
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,6 +39,7 @@ from posthorn.interfaces.lists import (
     RosterVisibility,
     SubscriptionPolicy,
 )
+from posthorn.oneline import CONTROL
 
 __all__ = ["READ_ONLY", "ListSettings", "check_settings", "setting_types"]
 
@@ -55,6 +60,25 @@ _DURATIONS = frozenset(
         "bounce_you_are_disabled_warnings_interval",
     }
 )
+
+# Texts that go into message bodies or are lines of rules: they may span lines (stored
+# with LF line ends), but no other control character but TAB.  Every other text is one
+# line, because it ends up in a header (Subject, List-Id, From, Reply-To, ...).
+_MULTILINE = frozenset(
+    {
+        "info",
+        "header_text",
+        "footer_text",
+        "autoresponse_owner_text",
+        "autoresponse_postings_text",
+        "autoresponse_request_text",
+        "dmarc_moderation_notice",
+        "dmarc_wrapped_message_text",
+        "bounce_matching_headers",
+    }
+)
+_LINE_ENDS = re.compile(r"\r\n?")
+_BODY_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 DEFAULT_FOOTER = (
@@ -202,16 +226,37 @@ def _check(name: str, hint: Any, value: Any) -> Any:
     if hint == tuple[str, ...]:
         if isinstance(value, str) or not all(isinstance(item, str) for item in value):
             raise InvalidSettingError(name, f"{name} must be a list of strings")
-        return tuple(value)
+        return tuple(_text(name, item) for item in value)
     if value is None and hint == (str | None):
         return None
     if not isinstance(value, str):
         raise InvalidSettingError(name, f"{name} must be a string")
+    value = _text(name, value)
     if name in _DURATIONS:
         try:
             parse_duration(value)
         except ValueError as error:
             raise InvalidSettingError(name, f"{name}: {error}") from None
+    return value
+
+
+def _text(name: str, value: str) -> str:
+    """A text setting as stored: one line, or for a body text, lines ending in LF."""
+    if name in _MULTILINE:
+        value = _LINE_ENDS.sub("\n", value)
+        if _BODY_CONTROL.search(value):
+            raise InvalidSettingError(
+                name, f"{name} cannot contain control characters (other than line breaks)"
+            )
+        return value
+    found = CONTROL.search(value)
+    if found:
+        what = {"\r": "CR", "\n": "LF", "\t": "TAB"}.get(
+            found.group(), f"U+{ord(found.group()):04X}"
+        )
+        raise InvalidSettingError(
+            name, f"{name} must be one line: it cannot contain control characters ({what})"
+        )
     return value
 
 
