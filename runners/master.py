@@ -30,8 +30,9 @@ from flufl.lock import Lock, NotLockedError
 from posthorn.config import Config
 from posthorn.errors import PosthornError
 from posthorn.logs import reopen_logs
-from posthorn.runners.base import ExitCode, run_runner
+from posthorn.runners.base import ExitCode
 from posthorn.runners.budget import CrashBudget
+from posthorn.runners.process import run_runner
 from posthorn.runners.slots import RunnerSpec, Slot, describe_exit, master_settings, runner_specs
 from posthorn.runners.watchdog import Watchdog
 from posthorn.runstate import (
