@@ -20,6 +20,7 @@ from posthorn.importers.description import SiteData
 from posthorn.importers.mailman3 import read_mailman3
 from posthorn.importers.mailman21 import read_config_pck
 from posthorn.importers.tally import Tally
+from posthorn.site import Site
 
 __all__ = ["command"]
 
@@ -54,7 +55,7 @@ def mailman3(
     }
     if missing:
         raise click.ClickException(f"no such list on the old site: {', '.join(sorted(missing))}")
-    run(cli, data, dry_run)
+    run(cli.site, data, dry_run)
 
 
 @command.command("mailman21")
@@ -64,10 +65,10 @@ def mailman3(
 @pass_cli
 def mailman21(cli: CliContext, fqdn_listname: str, config_pck: Path, dry_run: bool) -> None:
     """Import one Mailman 2.1 list, as FQDN_LISTNAME, from its CONFIG_PCK."""
-    run(cli, read_config_pck(fqdn_listname, config_pck), dry_run)
+    run(cli.site, read_config_pck(fqdn_listname, config_pck), dry_run)
 
 
-def run(cli: CliContext, data: SiteData, dry_run: bool) -> None:
+def run(site: Site, data: SiteData, dry_run: bool) -> None:
     """Apply ``data`` with a progress bar on a terminal, then print the report."""
     tally = Tally(dry_run=dry_run, echo=click.echo)
     total = len(data.addresses) + sum(len(mlist.members) for mlist in data.lists)
@@ -76,7 +77,7 @@ def run(cli: CliContext, data: SiteData, dry_run: bool) -> None:
         if sys.stdout.isatty() and not dry_run:
             bar = stack.enter_context(click.progressbar(length=total, label="Importing"))
             tally.progress = bar.update
-        apply(cli.site, data, tally)
+        apply(site, data, tally)
     click.echo(f"From {data.source}:")
     for item in data.unmapped:
         click.echo(f"  no place here: {item.where}: {item.name} = {item.value}")

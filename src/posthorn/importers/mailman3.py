@@ -34,6 +34,8 @@ __all__ = ["read_mailman3"]
 _ROLES = ("", "member", "owner", "moderator", "nonmember")
 _MODES = ("", "regular", "plaintext_digests", "mime_digests", "summary_digests")
 _STATUSES = ("", "enabled", "by_user", "by_bounces", "by_moderator", "unknown")
+# FilterType (mailman/interfaces/mime.py) values, in order, and Posthorn's settings.
+_FILTERS = ("filter_types", "pass_types", "filter_extensions", "pass_extensions")
 _PREFERENCES = (
     "acknowledge_posts",
     "hide_address",
@@ -144,6 +146,11 @@ class _Reader:
             r["name"] for r in archivers if r["mailing_list_id"] == key and not r["_is_enabled"]
         ]
         settings["disabled_archivers"] = tuple(sorted(disabled))
+        filters = [r for r in self.db.rows("contentfilter") if r["mailing_list_id"] == key]
+        for number, name in enumerate(_FILTERS):
+            settings[name] = tuple(
+                r["filter_pattern"] for r in filters if int(r["filter_type"]) == number
+            )
         self._members(mlist)
         self._header_matches(key, mlist)
         mlist.pendings.extend(pendings(self.db, mlist.list_id))
@@ -209,7 +216,7 @@ class _Reader:
 
 
 def _resolved(
-    levels: list[Mapping[str, Any] | None], name: str, choices: tuple[str, ...]
+    levels: Sequence[Mapping[str, Any] | None], name: str, choices: tuple[str, ...]
 ) -> str | None:
     for level in levels:
         if level is not None and level.get(name) is not None:

@@ -39,7 +39,7 @@ FIRST_SUPPORTED = "fa0d96e28631"
 TABLES = (
     "domain", "mailinglist", "user", "address", "preferences", "member", "ban",
     "headermatch", "pended", "pendedkeyvalue", "_request", "message", "template",
-    "listarchiver", "acceptablealias",
+    "listarchiver", "acceptablealias", "contentfilter",
 )  # fmt: skip
 _EPOCH = datetime(1970, 1, 1)
 
@@ -66,9 +66,10 @@ class MailmanDatabase:
         """Every row of a table as a dict (none where the table is missing), read once."""
         if name not in self._rows:
             table = self.table(name)
-            query = None if table is None else select(table).order_by(*table.primary_key)
-            rows = [] if query is None else self.connection.execute(query)
-            self._rows[name] = [dict(row._mapping) for row in rows]
+            self._rows[name] = []
+            if table is not None:
+                query = select(table).order_by(*table.primary_key)
+                self._rows[name] = [dict(row._mapping) for row in self.connection.execute(query)]
         return self._rows[name]
 
 
@@ -114,7 +115,7 @@ def _revision(connection: Connection, url: str) -> str:
             "and mailinglist tables)"
         )
     table = Table("alembic_version", MetaData(), autoload_with=connection)
-    found = [row[0] for row in connection.execute(select(table.c.version_num))]
+    found = [str(row[0]) for row in connection.execute(select(table.c.version_num))]
     if len(found) != 1 or found[0] not in REVISIONS:
         raise Mailman3Error(
             f"{shown}: unknown Mailman database version {', '.join(found) or '(none)'}; "

@@ -185,5 +185,6 @@ def templates(
             if name in _TEXTS:
                 texts[_TEXTS[name]] = template_text(path.read_text(encoding="utf-8"))
             else:
-                found.append(TemplateData(name, path.resolve().as_uri()))
+                text = path.read_text(encoding="utf-8")
+                found.append(TemplateData(name, "", text=text, language=path.parent.name))
     return found, texts
