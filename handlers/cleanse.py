@@ -2,8 +2,9 @@
 
 ``Approved:`` and its variants carry the moderator password; ``Urgent:`` would bypass
 digest delivery; read-receipt requests would send every member's client a prompt to
-mail the poster.  On an anonymous list (``anonymous_list``) the poster's identity is
-removed too: From becomes the list, and headers that name or trace the poster go.
+mail the poster; ``X-Posthorn-Notice`` is Posthorn's own mark, never a poster's.  On
+an anonymous list (``anonymous_list``) the poster's identity is removed too: From
+becomes the list, and headers that name or trace the poster go.
 Reads no msgdata.
 """
 
@@ -13,6 +14,7 @@ from email.message import Message
 from email.utils import formataddr
 from typing import Any
 
+from posthorn.delivery.notices import NOTICE_HEADER
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.lists import IMailingList
 
@@ -28,6 +30,9 @@ ALWAYS = (
     "disposition-notification-to",
     "x-confirm-reading-to",
     "x-pmrqc",
+    # Only Posthorn marks its notices (delivery.notices); a forged mark on a post
+    # would keep the owners from hearing that the MTA refused it.
+    NOTICE_HEADER.lower(),
 )
 ANONYMOUS = (
     "from",

@@ -8,6 +8,7 @@ a rename lives in the directory, not in the file, and is otherwise only in memor
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import stat
 from pathlib import Path
@@ -57,14 +58,7 @@ def write_durable(directory: Path, name: str, content: bytes, *, sync_dir: bool 
     """
     final = directory / name
     temp = directory / (name + TEMP_SUFFIX)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    try:
-        fd = os.open(temp, flags, PRIVATE_FILE)
-    except FileExistsError:
-        # Left by a crash while rewriting this same entry (fresh names never collide,
-        # and only the owner of an entry rewrites it): the leftover is ours to discard.
-        os.unlink(temp)
-        fd = os.open(temp, flags, PRIVATE_FILE)
+    fd = _create_locked(temp)
     try:
         os.fchmod(fd, PRIVATE_FILE)
         view = memoryview(content)
@@ -85,22 +79,61 @@ def write_durable(directory: Path, name: str, content: bytes, *, sync_dir: bool 
         fsync_dir(directory)
 
 
+def _create_locked(temp: Path) -> int:
+    """Create ``temp`` and hold an exclusive flock on it until it is closed.
+
+    The lock tells a reader tidying the queue that the file's writer is alive (see
+    ``quarantine``); a file unlinked by such a tidy before we got the lock is created
+    afresh.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    while True:
+        try:
+            fd = os.open(temp, flags, PRIVATE_FILE)
+        except FileExistsError:
+            # Left by a crash while rewriting this same entry (fresh names never
+            # collide, and only the owner of an entry rewrites it): ours to discard.
+            os.unlink(temp)
+            fd = os.open(temp, flags, PRIVATE_FILE)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink:
+            return fd
+        os.close(fd)
+
+
+def describe_kind(mode: int) -> str:
+    """What a file is, in words: "a directory", "a FIFO", ..."""
+    kinds = [
+        (stat.S_ISREG, "a regular file"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ]
+    return next((word for test, word in kinds if test(mode)), "of an unknown kind")
+
+
 def read_private(path: Path) -> bytes:
     """Read a whole file, refusing it unless only this user could have written it.
 
     The checks run on the opened descriptor, so the file cannot be swapped between
     the check and the read.  Raises UnsafeFile with the reason.
     """
+    # O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever.
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, flags)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise UnsafeFile("is a symbolic link") from None
         raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise UnsafeFile(f"is {describe_kind(info.st_mode)}, not a regular file")
     with os.fdopen(fd, "rb") as fp:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise UnsafeFile("is not a regular file")
         if info.st_uid != os.geteuid():
             raise UnsafeFile(f"is owned by uid {info.st_uid}, not {os.geteuid()}")
         if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):

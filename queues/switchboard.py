@@ -10,7 +10,9 @@ the metadata dict and the message bytes (see ``entry``).  Its life:
   the entry leaves every reader's listing at once, and if the reader dies the ``.bak``
   stays behind as the record of unfinished work.
 - finish: the ``.bak`` is removed, or with ``preserve`` moved to ``shunt``.
-- recover_backup_files, at a reader's start: every ``.bak`` of its slice is queued again
+- recover_backup_files, at a reader's start: first ``tidy`` (``quarantine``: what is
+  not a regular file of ours goes to ``bad``, a dead writer's ``.tmp`` is removed);
+  then every ``.bak`` of its slice is queued again
   with its attempt counter raised; an entry that has had ``max_attempts`` tries goes to
   ``shunt`` instead.  ``unshunt`` puts shunted entries back where they came from.
 - anything that cannot be loaded goes to ``bad``, with the reason logged.
@@ -35,7 +37,7 @@ from email.message import Message
 from email.policy import Policy, compat32
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple, NoReturn, Self
+from typing import Any, NoReturn, Self
 
 from posthorn.queues.entry import (
     FORMAT_VERSION,
@@ -47,7 +49,6 @@ from posthorn.queues.entry import (
 )
 from posthorn.queues.errors import BadEntry, EntryGone
 from posthorn.queues.files import (
-    TEMP_SUFFIX,
     UnsafeFile,
     ensure_private_dir,
     fsync_dir,
@@ -55,7 +56,9 @@ from posthorn.queues.files import (
     read_private,
     write_durable,
 )
-from posthorn.queues.naming import arrival_ns, is_power_of_two, make_filebase, slice_of
+from posthorn.queues.listing import CLAIMED, QUEUED, QueueListing
+from posthorn.queues.naming import is_power_of_two, make_filebase, slice_of
+from posthorn.queues.quarantine import tidy_queue
 from posthorn.queues.wakeup import DirectoryWatcher
 
 # Metadata keys the queue itself maintains.
@@ -66,25 +69,13 @@ WHICHQ_KEY = "whichq"
 ATTEMPTS_KEY = "queue_attempts"
 REASON_KEY = "shunt_reason"
 
-QUEUED, CLAIMED = ".pck", ".bak"
-# A temporary file this old belongs to a writer that died; nobody will finish it.
-STALE_TEMP_AGE = 3600.0
 
 _QUEUE_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 MessageInput = bytes | bytearray | Message
 
 
-class QueueEntry(NamedTuple):
-    """One entry as a status listing shows it."""
-
-    filebase: str
-    state: str  # "queued" (waiting) or "claimed" (being processed, or orphaned by a crash)
-    size: int
-    mtime: float
-
-
-class Switchboard:
+class Switchboard(QueueListing):
     """One queue directory; with ``count`` > 1, only the entries of slice ``slice``."""
 
     def __init__(
@@ -161,7 +152,8 @@ class Switchboard:
         metadata.pop(ATTEMPTS_KEY, None)
         metadata.pop(REASON_KEY, None)
         metadata[VERSION_KEY] = FORMAT_VERSION
-        metadata[WHICHQ_KEY] = self.name
+        # An entry parked for a person (queue ``dead``) names where ``unshunt`` returns it.
+        metadata[WHICHQ_KEY] = extra.get(WHICHQ_KEY, self.name)
         metadata.setdefault(RECEIVED_KEY, time.time())
         check_metadata(metadata)
         return make_filebase(data, time.time_ns()), encode(data, metadata)
@@ -192,6 +184,10 @@ class Switchboard:
             os.rename(self._path(filebase, QUEUED), self._path(filebase, CLAIMED))
         except FileNotFoundError:
             raise EntryGone(filebase) from None
+        except OSError as error:
+            # A directory cannot replace a file of the claimed name, nor a file a
+            # directory: whatever it is, it is no entry.
+            self._reject(self._path(filebase, QUEUED), filebase, f"cannot claim it: {error}")
         return self._load(self._path(filebase, CLAIMED), filebase)
 
     def finish(self, filebase: str, *, preserve: bool = False, reason: str | None = None) -> None:
@@ -220,6 +216,7 @@ class Switchboard:
         self._log.error("%s: shunted %s: %s", self.name, filebase, reason)
 
     def recover_backup_files(self) -> int:
+        self.tidy()
         requeued = 0
         for filebase in self._names(CLAIMED):
             claimed = self._path(filebase, CLAIMED)
@@ -240,22 +237,16 @@ class Switchboard:
             os.unlink(claimed)
             requeued += 1
             self._log.warning("%s: requeued %s (attempt %d)", self.name, filebase, attempts)
-        self._remove_stale_temp_files()
         return requeued
 
-    def _remove_stale_temp_files(self) -> None:
-        cutoff = time.time() - STALE_TEMP_AGE
-        for name in self._listdir():
-            filebase = name.split(".", 1)[0]
-            if not name.endswith(TEMP_SUFFIX) or not self.owns(filebase):
-                continue
-            path = self.queue_dir / name
-            try:
-                if path.stat().st_mtime < cutoff:
-                    path.unlink()
-                    self._log.warning("%s: removed stale temporary file %s", self.name, name)
-            except FileNotFoundError:
-                continue
+    def tidy(self) -> int:
+        """Set aside what is not an entry; remove dead writers' temporary files.
+
+        Runs at the start of ``recover_backup_files``; see ``quarantine``.
+        """
+        return tidy_queue(
+            self.queue_dir, self.bad_dir, owns=self.owns, log=self._log, name=self.name
+        )
 
     def unshunt(self, queue_root: str | Path | None = None) -> list[tuple[str, str]]:
         root = Path(queue_root) if queue_root else self.queue_dir.parent
@@ -286,56 +277,6 @@ class Switchboard:
             moved.append((filebase, whichq))
             self._log.warning("%s: unshunted %s to %s", self.name, filebase, whichq)
         return moved
-
-    # -- status -----------------------------------------------------------------------
-
-    def count(self) -> int:
-        return sum(1 for name in self._listdir() if name.endswith(QUEUED))
-
-    def oldest_age(self) -> float | None:
-        oldest: float | None = None
-        for name in self._listdir():
-            if not name.endswith(QUEUED):
-                continue
-            arrived = arrival_ns(name[: -len(QUEUED)])
-            if arrived is None:
-                try:
-                    stamp = (self.queue_dir / name).stat().st_mtime
-                except FileNotFoundError:
-                    continue
-            else:
-                stamp = arrived / 1e9
-            oldest = stamp if oldest is None else min(oldest, stamp)
-        return None if oldest is None else max(time.time() - oldest, 0.0)
-
-    def entries(self) -> list[QueueEntry]:
-        found = []
-        for name in sorted(self._listdir()):
-            state = {QUEUED: "queued", CLAIMED: "claimed"}.get(name[-4:])
-            if state is None:
-                continue
-            try:
-                info = (self.queue_dir / name).stat()
-            except FileNotFoundError:
-                continue
-            found.append(QueueEntry(name[:-4], state, info.st_size, info.st_mtime))
-        return found
-
-    def claimed_since(self) -> float | None:
-        """Wall-clock time of the oldest claim in this slice, or None if nothing is claimed.
-
-        A claim is the rename to ``.bak``, and a rename sets the file's ctime but keeps
-        its mtime (the enqueue time), so the ctime says how long a reader has had the
-        entry in hand.  The master's watchdog uses it to find a runner that hangs.
-        """
-        oldest: float | None = None
-        for filebase in self._names(CLAIMED):
-            try:
-                claimed = self._path(filebase, CLAIMED).stat().st_ctime
-            except FileNotFoundError:
-                continue
-            oldest = claimed if oldest is None else min(oldest, claimed)
-        return oldest
 
     # -- waiting ----------------------------------------------------------------------
 
@@ -379,12 +320,6 @@ class Switchboard:
         self.close()
 
     # -- helpers ----------------------------------------------------------------------
-
-    def _path(self, filebase: str, suffix: str) -> Path:
-        return self.queue_dir / (filebase + suffix)
-
-    def _listdir(self) -> list[str]:
-        return os.listdir(self.queue_dir)
 
     def _names(self, suffix: str, *, every_slice: bool = False) -> list[str]:
         names = [n[: -len(suffix)] for n in self._listdir() if n.endswith(suffix)]

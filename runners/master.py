@@ -30,7 +30,9 @@ from flufl.lock import Lock, NotLockedError
 from posthorn.config import Config
 from posthorn.errors import PosthornError
 from posthorn.logs import reopen_logs
-from posthorn.runners.base import ExitCode, run_runner
+from posthorn.runners.base import ExitCode
+from posthorn.runners.budget import CrashBudget
+from posthorn.runners.process import run_runner
 from posthorn.runners.slots import RunnerSpec, Slot, describe_exit, master_settings, runner_specs
 from posthorn.runners.watchdog import Watchdog
 from posthorn.runstate import (
@@ -75,7 +77,12 @@ class Master:
         self.pause_max = settings["restart_pause_max"]
         self.stop_timeout = settings["stop_timeout"]
         self.lock_lifetime = settings["lock_lifetime"]
-        self.slots = [Slot(spec, i) for spec in specs for i in range(spec.instances)]
+        window = settings["crash_window"]
+        self.slots = [
+            Slot(spec, i, budget=CrashBudget(spec.max_restarts, window))
+            for spec in specs
+            for i in range(spec.instances)
+        ]
         self.watchdog = Watchdog(config, self.slots, log)
         self.started = time.time()
         self._lock: Lock | None = None
@@ -289,16 +296,16 @@ class Master:
         # start its back-off from the beginning again.
         if uptime >= self.pause_max:
             slot.consecutive = 0
-        if code != ExitCode.TEMPFAIL:
-            slot.crashes += 1
-            if slot.crashes > slot.spec.max_restarts:
-                slot.state = "given-up"
-                self.log.error(
-                    "%s; not restarted: max_restarts (%d) reached",
-                    what,
-                    slot.spec.max_restarts,
-                )
-                return
+        if code != ExitCode.TEMPFAIL and not slot.budget.record():
+            slot.state = "given-up"
+            self.log.critical(
+                "GIVEN UP: %s; not restarted: max_restarts (%d) reached within "
+                "crash_window (%.0fs); its queue waits until 'posthorn restart'",
+                what,
+                slot.spec.max_restarts,
+                slot.budget.window,
+            )
+            return
         pause = min(self.pause * 2**slot.consecutive, self.pause_max)
         slot.consecutive += 1
         slot.restarts += 1
@@ -314,7 +321,8 @@ class Master:
     def _restart_all(self) -> None:
         """SIGUSR1: every runner starts afresh, with a fresh max_restarts allowance."""
         for slot in self.slots:
-            slot.crashes = slot.consecutive = 0
+            slot.budget.reset()
+            slot.consecutive = 0
             if slot.pid is not None:
                 slot.restart_requested = True
                 with contextlib.suppress(ProcessLookupError):

@@ -18,13 +18,14 @@ from typing import Any
 from posthorn.config import Config, ConfigError, Section
 from posthorn.registry import Registry
 from posthorn.runners.base import BaseRunner, ExitCode, Runner, ServiceRunner
+from posthorn.runners.budget import CrashBudget
 
 __all__ = ["RunnerSpec", "Slot", "describe_exit", "master_settings", "runner_specs"]
 
 # A runner's name becomes a queue directory and a log file name.
 _NAME = re.compile(r"\A[a-z0-9][a-z0-9_-]*\Z")
-# master.log is the master's; shunt and bad are queues no runner reads.
-_RESERVED = frozenset({"master", "shunt", "bad"})
+# master.log is the master's; shunt, bad and dead are queues no runner reads.
+_RESERVED = frozenset({"master", "shunt", "bad", "dead"})
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def runner_specs(config: Config) -> list[RunnerSpec]:
 def master_settings(config: Config) -> dict[str, float]:
     """The ``[master]`` durations, checked: a zero pause would let a crash loop spin."""
     section = config["master"]
-    keys = ("restart_pause", "restart_pause_max", "stop_timeout", "lock_lifetime")
+    keys = ("restart_pause", "restart_pause_max", "stop_timeout", "lock_lifetime", "crash_window")
     settings = {key: section.get_float(key) for key in keys}
     for key, value in settings.items():
         if value <= 0:
@@ -142,7 +143,8 @@ class Slot:
     state: str = "starting"
     started: float | None = None  # wall clock, for status
     restarts: int = 0  # restarts after an abnormal exit, shown by status
-    crashes: int = 0  # the ones max_restarts limits (TEMPFAIL is not a crash)
+    # The crashes max_restarts limits (TEMPFAIL is not a crash), within crash_window.
+    budget: CrashBudget = field(default_factory=lambda: CrashBudget(0, 0.0))
     consecutive: int = 0  # abnormal exits in a row, for the back-off
     last_exit: str | None = None
     due: float | None = None  # monotonic time of a scheduled start
@@ -181,6 +183,7 @@ class Slot:
             "state": self.state,
             "started": self.started,
             "restarts": self.restarts,
+            "crashes": self.budget.count(),
             "last_exit": self.last_exit,
             "queue": self.spec.queue,
         }

@@ -3,6 +3,8 @@
 Notices (rejections, delivery failures, confirmations) arrive with ``recipients`` and
 usually ``sender`` in msgdata; the ``virgin`` pipeline adds the list headers a notice
 needs and queues it for ``outgoing``, which delivers to exactly those recipients.
+Everything here but a digest issue is marked as a notice (``delivery.notices``), also
+what was queued without a mark, so that a refused one never brings a notice about it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
+from posthorn.delivery.notices import mark_notice
 from posthorn.interfaces.lists import IMailingList
 from posthorn.runners.pipeline import PipelineRunner
 
@@ -21,6 +24,8 @@ class VirginRunner(PipelineRunner):
 
     def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
         msgdata["virgin"] = True
+        if not msgdata.get("digest"):
+            mark_notice(msg, msgdata)
         # A notice goes to whom it names, never to the whole roster.
         msgdata.setdefault("recipients", [])
         super().process(mlist, msg, msgdata)

@@ -19,6 +19,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,8 +45,10 @@ def member(n: int) -> str:
 class FaultHandler:
     """aiosmtpd hooks that misbehave as ``sink.mode`` says.
 
-    ``ok`` accepts; ``451`` / ``421`` answer that at MAIL FROM (421 also closes);
-    ``drop`` closes the connection after DATA has been sent, before any reply.
+    ``ok`` accepts; ``451`` / ``421`` / ``550`` answer that at MAIL FROM (421 also
+    closes); ``drop`` closes the connection after DATA has been sent, before any reply.
+    ``sink.refuse_data``, when set, is asked for every message: a reply it returns
+    refuses that message after DATA (a content filter, a line-length check).
     """
 
     def __init__(self, sink: FaultSink) -> None:
@@ -54,8 +57,12 @@ class FaultHandler:
     async def handle_MAIL(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        with self.sink.lock:
+            self.sink.mails += 1
         if self.sink.mode == "451":
             return "451 4.3.0 Try again later"
+        if self.sink.mode == "550":
+            return "550 5.7.1 Sender refused by policy"
         if self.sink.mode == "421":
             assert server.transport is not None
             server.transport.close()
@@ -70,6 +77,11 @@ class FaultHandler:
             server.transport.abort()  # type: ignore[attr-defined]
             return "451 4.3.0 dropped"
         content = envelope.original_content or b""
+        refusal = self.sink.refuse_data(content) if self.sink.refuse_data else None
+        if refusal:
+            with self.sink.lock:
+                self.sink.refused.append(content)
+            return refusal
         found = _MESSAGE_ID.search(content.split(b"\r\n\r\n", 1)[0].replace(b"\r\n", b"\n"))
         mid = found.group(1).decode(errors="replace") if found else "<none>"
         with self.sink.lock:
@@ -88,6 +100,9 @@ class FaultSink(SMTPSink):
         super().__init__(port)
         self.mode = "ok"
         self.copies: Counter[tuple[str, str]] = Counter()
+        self.refuse_data: Callable[[bytes], str | None] | None = None
+        self.refused: list[bytes] = []  # messages refused by refuse_data
+        self.mails = 0  # MAIL FROM commands seen: one per transaction tried
 
     def start(self) -> None:
         from aiosmtpd.controller import Controller

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import enum
+import fcntl
 import os
 import stat
-import time
 from email.message import EmailMessage, Message
 from pathlib import Path
 
@@ -20,7 +20,6 @@ from posthorn.queues import (
     EntryGone,
     Switchboard,
 )
-from posthorn.queues.switchboard import STALE_TEMP_AGE
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -208,13 +207,17 @@ def test_counts_cover_every_slice(queue_root: Path) -> None:
     assert 0 < len(half.files) < 20
 
 
-def test_recovery_removes_only_stale_temporary_files(incoming: Switchboard) -> None:
-    stale = incoming.queue_dir / "00000000000000000001+{}.pck.tmp".format("0" * 40)
-    fresh = incoming.queue_dir / "00000000000000000002+{}.pck.tmp".format("0" * 40)
-    stale.write_bytes(b"partial")
-    fresh.write_bytes(b"partial")
-    past = time.time() - STALE_TEMP_AGE - 10
-    os.utime(stale, (past, past))
-    incoming.recover_backup_files()
-    assert not stale.exists()
-    assert fresh.exists()
+def test_recovery_removes_dead_writers_temporary_files_at_once(incoming: Switchboard) -> None:
+    """An unlocked .tmp is a dead writer's, whatever its age; a locked one is a live one's."""
+    dead = incoming.queue_dir / "00000000000000000001+{}.pck.tmp".format("0" * 40)
+    live = incoming.queue_dir / "00000000000000000002+{}.pck.tmp".format("0" * 40)
+    dead.write_bytes(b"partial")
+    live.write_bytes(b"partial")
+    fd = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        incoming.recover_backup_files()
+        assert not dead.exists()
+        assert live.exists()
+    finally:
+        os.close(fd)

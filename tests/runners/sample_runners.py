@@ -93,6 +93,23 @@ class Idle(ServiceRunner):
         self.log.info("service stopping")
 
 
+class CrashOnCue(ServiceRunner):
+    """Crashes when ``NAME-crash`` appears in the var dir (once per file), or at once
+    while ``NAME-crash-always`` exists: crashes a test spreads over time, or a loop."""
+
+    async def serve(self, stopping: asyncio.Event) -> None:
+        _record_start(self)
+        var_dir = self.site.config.path("var_dir")
+        if (var_dir / f"{self.name}-crash-always").exists():
+            raise RuntimeError("crashing at start, as told")
+        cue = var_dir / f"{self.name}-crash"
+        while not stopping.is_set():
+            if cue.exists():
+                cue.unlink()
+                raise RuntimeError("crashing on cue")
+            await asyncio.sleep(0.02)
+
+
 class NotARunner:
     """A class that is not a runner, for the master's start-up check."""
 

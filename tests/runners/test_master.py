@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from collections.abc import Callable
 
 import pytest
@@ -126,7 +127,7 @@ def test_crash_loop_gives_up_and_the_rest_keeps_running(site: PosthornSite) -> N
     (crasher,) = site.runners("crasher")
     assert crasher["restarts"] == 2
     assert len(site.records("crasher", "started")) == 3
-    assert "max_restarts (2) reached" in site.log("master")
+    assert "max_restarts (2) reached within crash_window" in site.log("master")
     assert "RuntimeError: crashing at start" in site.log("crasher")
     (still,) = site.runners("alpha")
     assert still["pid"] == alpha["pid"] and alive(alpha["pid"])
@@ -141,6 +142,36 @@ def test_crash_loop_gives_up_and_the_rest_keeps_running(site: PosthornSite) -> N
 
     wait_for(alpha_replaced, "alpha restarted by SIGUSR1")
     assert site.runners("alpha")[0]["restarts"] == 0
+
+
+def test_crashes_spread_over_time_never_use_up_the_budget(site: PosthornSite) -> None:
+    """Only crashes within crash_window count: now and then is not a crash loop."""
+    site.configure(
+        {"flaky": {"class": sample("CrashOnCue"), "max_restarts": "2"}},
+        master={"crash_window": "2s"},
+    )
+    site.start()
+    for crash in range(1, 5):
+        (row,) = site.wait_running(1, "flaky")
+        wait_for(lambda n=crash: len(site.records("flaky", "started")) == n, "the start")  # type: ignore[misc]
+        # Each crash comes after the one before has left the window.
+        time.sleep(2.1)
+        (site.var / "flaky-crash").touch()
+        wait_for(lambda n=crash: len(site.records("flaky", "started")) == n + 1, "a restart")  # type: ignore[misc]
+    (row,) = site.wait_running(1, "flaky")
+    assert row["restarts"] == 4 and row["state"] == "running"
+    assert "GIVEN UP" not in site.log("master")
+
+    # Three crashes in a row, well within the window: a loop, given up, and shown.
+    (site.var / "flaky-crash-always").touch()
+    (site.var / "flaky-crash").touch()
+    wait_for(lambda: [r["state"] for r in site.runners("flaky")] == ["given-up"], "given up")
+    status = site.cli("status")
+    assert status.returncode == 0
+    (line,) = [line for line in status.stdout.splitlines() if line.startswith("flaky")]
+    assert "GIVEN UP" in line
+    assert "GIVEN UP: flaky 0/1 crashed 3 times within [master] crash_window" in status.stdout
+    assert "CRITICAL GIVEN UP: flaky 0/1" in site.log("master")
 
 
 def test_configuration_exit_is_not_restarted(site: PosthornSite) -> None:

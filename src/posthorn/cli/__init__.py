@@ -39,6 +39,8 @@ COMMAND_MODULES = [
     "lists",
     "settings",
     "members",
+    "bans",
+    "header_matches",
     "shell",
     "aliases",
     "held",
@@ -49,6 +51,7 @@ COMMAND_MODULES = [
     "digests",
     "delivery",
     "where",
+    "import_",
 ]
 
 

@@ -1,7 +1,8 @@
 """``posthorn queues``: how much is waiting where, and for how long.
 
-Every directory under ``[paths] queue_dir`` is a queue, including ``shunt`` and ``bad``
-which no runner reads; a growing count or an old oldest entry there is what an
+Every directory under ``[paths] queue_dir`` is a queue.  ``shunt``, ``bad`` and ``dead``
+(posts the MTA refused as a whole) are always listed, even before their first entry: no
+runner reads them, and a growing count or an old oldest entry there is what an
 administrator watches for.
 """
 
@@ -14,6 +15,9 @@ import click
 
 from posthorn.cli import CliContext, pass_cli
 from posthorn.queues import Switchboard
+
+# The queues no runner reads, where entries wait for a person.
+PARKED = ("bad", "dead", "shunt")
 
 
 def _age(seconds: float | None) -> str:
@@ -33,17 +37,18 @@ def command(cli: CliContext, as_json: bool) -> None:
     """Count the entries of every queue (waiting, being processed) and the oldest's age."""
     root = cli.config.path("queue_dir")
     names = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    names = sorted({*names, *PARKED})
     rows: list[dict[str, Any]] = []
     for name in names:
+        if not (root / name).is_dir():
+            rows.append({"queue": name, "queued": 0, "claimed": 0, "oldest": None})
+            continue
         with Switchboard(root / name) as board:
             claimed = sum(1 for entry in board.entries() if entry.state == "claimed")
             row: dict[str, Any] = {"queue": name, "queued": board.count(), "claimed": claimed}
             rows.append({**row, "oldest": board.oldest_age()})
     if as_json:
         click.echo(json.dumps(rows, indent=2))
-        return
-    if not rows:
-        click.echo(f"no queues under {root}")
         return
     click.echo(f"{'QUEUE':<12} {'QUEUED':>8} {'CLAIMED':>8} {'OLDEST':>8}")
     for row in rows:

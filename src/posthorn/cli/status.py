@@ -19,6 +19,7 @@ from posthorn.config import Config
 from posthorn.queues import Switchboard
 from posthorn.runstate import MasterFiles, NotRunning, ProcessId, read_state, running_master
 
+GIVEN_UP = "given-up"
 COLUMNS = ("RUNNER", "SLICE", "PID", "STATE", "UPTIME", "RESTARTS", "QUEUE", "LAST EXIT")
 
 
@@ -74,7 +75,7 @@ def _table(state: dict[str, Any]) -> str:
                 row["name"],
                 f"{row['slice']}/{row['count']}",
                 str(row["pid"] or "-"),
-                row["state"],
+                "GIVEN UP" if row["state"] == GIVEN_UP else row["state"],
                 _duration(row["uptime"]),
                 str(row["restarts"]),
                 "-" if depth is None else str(depth),
@@ -85,6 +86,14 @@ def _table(state: dict[str, Any]) -> str:
     lines += [
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         for row in rows
+    ]
+    # A given-up runner's queue fills up unseen: say so where nobody can miss it.
+    lines += [
+        f"GIVEN UP: {row['name']} {row['slice']}/{row['count']} crashed "
+        f"{row.get('crashes', '?')} times within [master] crash_window and is not "
+        "restarted; see its log, then 'posthorn restart'"
+        for row in state["runners"]
+        if row["state"] == GIVEN_UP
     ]
     return "\n".join(lines)
 

@@ -1,7 +1,8 @@
 """``posthorn unshunt``: send shunted entries back to the queue they failed in.
 
 Run it after fixing whatever made a runner fail on them; each entry returns with its
-attempt counter reset, and keeps its place in line.
+attempt counter reset, and keeps its place in line.  ``--queue dead`` re-queues the
+posts the MTA refused as a whole, to the recipients it refused them for.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from posthorn.queues import Switchboard
 
 @click.command()
 @click.option("--queue", "from_queue", default="shunt", show_default=True,
-              help="The queue to empty (shunt, or a copy of it).")  # fmt: skip
+              help="The queue to empty (shunt, dead, or a copy of one).")  # fmt: skip
 @pass_cli
 def command(cli: CliContext, from_queue: str) -> None:
     """Re-queue every shunted entry to its original queue."""

@@ -1,7 +1,7 @@
 """``posthorn where MESSAGE-ID``: where a message is now, for an administrator.
 
 Searches every queue (the entry's metadata and its Message-ID header, so a claimed
-``.bak`` and the ``shunt``/``bad`` queues count too) and the held messages of every
+``.bak`` and the ``shunt``/``bad``/``dead`` queues count too) and the held messages of every
 list, and ``smtp.log`` (each transaction's line names the Message-ID): a delivered
 message is reported as "delivered to N recipients (last at TIME)", N being the
 recipients the MTA accepted over every transaction for it.  A message found nowhere
@@ -42,6 +42,8 @@ def in_queues(queue_dir: Path, message_id: str) -> list[str]:
             continue
         state = "claimed" if path.suffix == ".bak" else "queued"
         reason = msgdata.get("shunt_reason") or msgdata.get("bad_reason") or ""
+        if path.parent.name == "dead":
+            reason = f"refused by the MTA: {msgdata.get('dead_reason', '')}"
         retry = msgdata.get("retry_reason")
         line = f"queue {path.parent.name} ({state}) {path.name}"
         if reason:

@@ -1,4 +1,12 @@
-"""Messages Posthorn writes itself (rejections, delivery failures) for queue ``virgin``."""
+"""Messages Posthorn writes itself (rejections, delivery failures) for queue ``virgin``.
+
+Every notice is marked twice: ``msgdata["notice"]`` (its kind) and the header
+``X-Posthorn-Notice``, so the outgoing runner can tell a notice from a post even when
+one of the marks was lost (an entry re-queued by hand, a notice re-sent through the
+MTA).  ``is_notice`` checks both; the outgoing runner never writes a notice about a
+notice, which is what keeps a refused notice from starting a storm of them.  The
+``cleanse`` handler removes the header from posts, so a poster cannot forge it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +19,21 @@ from typing import Any
 
 from posthorn.interfaces.lists import IMailingList
 
-__all__ = ["make_notice", "poster_of"]
+__all__ = ["NOTICE_HEADER", "is_notice", "make_notice", "mark_notice", "poster_of"]
+
+NOTICE_HEADER = "X-Posthorn-Notice"
+
+
+def mark_notice(msg: Message, msgdata: dict[str, Any], kind: str = "notice") -> None:
+    """Mark ``msg`` as a notice of ``kind`` in its metadata and in a header."""
+    msgdata["notice"] = msgdata.get("notice") or kind
+    del msg[NOTICE_HEADER]
+    msg[NOTICE_HEADER] = str(msgdata["notice"])
+
+
+def is_notice(msg: Message, msgdata: dict[str, Any]) -> bool:
+    """True for a message Posthorn wrote itself, by either mark."""
+    return bool(msgdata.get("notice")) or msg.get(NOTICE_HEADER) is not None
 
 
 def poster_of(msg: Message, msgdata: dict[str, Any]) -> str:
@@ -29,6 +51,8 @@ def make_notice(
     subject: str,
     text: str,
     original: Message | None = None,
+    *,
+    kind: str = "notice",
 ) -> tuple[Message, dict[str, Any]]:
     """A notice from the list to ``recipients``, and the msgdata to queue it with."""
     body = MIMEText(text if text.endswith("\n") else text + "\n", "plain", "utf-8")
@@ -44,9 +68,10 @@ def make_notice(
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=mlist.mail_host)
     msg["Auto-Submitted"] = "auto-generated"
-    data = {
+    data: dict[str, Any] = {
         "list_id": mlist.list_id,
         "recipients": list(recipients),
         "sender": mlist.bounces_address,
     }
+    mark_notice(msg, data, kind)
     return msg, data

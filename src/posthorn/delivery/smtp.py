@@ -14,14 +14,22 @@ RCPT TO go in one write and the replies are read afterwards: a batch of 500
 recipients costs one round trip instead of 501, which on loopback was most of the
 time a bulk delivery took.  DATA still waits for the RCPT replies, so a message is
 never sent when no recipient was accepted.
+
+A pooled connection may have been closed by the MTA while it sat idle (Postfix ends
+idle clients after ``smtpd_timeout``, 300 s, saying 421).  A reused connection that
+fails before the MTA accepted MAIL FROM has delivered nothing, so the transaction is
+tried again at once on a new connection instead of failing with 451 and waiting for
+a retry.  Connections idle longer than ``idle_timeout`` are closed (by a reaper thread,
+and never reused), so most of the time the MTA's own timeout is never reached.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import smtplib
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 __all__ = ["SMTPSettings", "Transaction", "Transport"]
@@ -36,6 +44,8 @@ class SMTPSettings:
     connect_timeout: float = 30.0
     command_timeout: float = 300.0
     max_sessions_per_connection: int = 0
+    #: A pooled connection idle this long is closed (below the MTA's own timeout).
+    idle_timeout: float = 60.0
     user: str = ""
     password: str = ""
 
@@ -50,6 +60,8 @@ class Transaction:
     permanent: dict[str, tuple[int, str]] = field(default_factory=dict)
     #: The message was refused as a whole (MAIL FROM or DATA): code and text.
     message_error: tuple[int, str] | None = None
+    #: The MTA accepted MAIL FROM: from here on, a failure is not retried at once.
+    mail_accepted: bool = False
 
     def fail_all(self, code: int, text: str) -> None:
         """Every recipient not yet refused is refused with ``code``."""
@@ -80,6 +92,7 @@ class _Connection:
             self.smtp.close()
             raise
         self.sessions = 0
+        self.idle_since = time.monotonic()
 
     def close(self) -> None:
         try:
@@ -93,28 +106,67 @@ class Transport:
 
     def __init__(self, settings: SMTPSettings) -> None:
         self.settings = settings
-        self._idle: queue.SimpleQueue[_Connection] = queue.SimpleQueue()
+        self._idle: deque[_Connection] = deque()
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._reaper: threading.Thread | None = None
 
-    def _acquire(self) -> _Connection:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            return _Connection(self.settings)
+    def _acquire(self) -> tuple[_Connection, bool]:
+        """A connection, and whether it was reused from the pool."""
+        stale = []
+        found = None
+        with self._lock:
+            limit = time.monotonic() - self.settings.idle_timeout
+            while self._idle:
+                connection = self._idle.pop()  # the most recently used first
+                if connection.idle_since > limit:
+                    found = connection
+                    break
+                stale.append(connection)
+        for connection in stale:
+            connection.close()
+        if found is not None:
+            return found, True
+        return _Connection(self.settings), False
 
     def _release(self, connection: _Connection) -> None:
         connection.sessions += 1
         limit = self.settings.max_sessions_per_connection
-        if limit and connection.sessions >= limit:
+        if (limit and connection.sessions >= limit) or self._closing.is_set():
             connection.close()
-        else:
-            self._idle.put(connection)
+            return
+        connection.idle_since = time.monotonic()
+        with self._lock:
+            self._idle.append(connection)
+            if self._reaper is None:
+                # Started on first use, in the process that uses it (runners fork).
+                self._reaper = threading.Thread(target=self._reap, name="smtp-reaper", daemon=True)
+                self._reaper.start()
+
+    def _reap(self) -> None:
+        """Close the connections idle longer than ``idle_timeout``, until ``close``."""
+        pause = min(max(self.settings.idle_timeout / 4, 0.05), 5.0)
+        while not self._closing.wait(pause):
+            limit = time.monotonic() - self.settings.idle_timeout
+            with self._lock:
+                stale = [c for c in self._idle if c.idle_since <= limit]
+                for connection in stale:
+                    self._idle.remove(connection)
+            for connection in stale:
+                log.debug(
+                    "closing a connection idle for %.0fs", time.monotonic() - connection.idle_since
+                )
+                connection.close()
 
     def close(self) -> None:
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
+        self._closing.set()
+        with self._lock:
+            idle = list(self._idle)
+            self._idle.clear()
+        for connection in idle:
+            connection.close()
+        if self._reaper is not None and self._reaper is not threading.current_thread():
+            self._reaper.join(timeout=5)
 
     def send(
         self,
@@ -130,23 +182,37 @@ class Transport:
         ``message_id`` and ``list_id`` only label the transaction's line in the log.
         """
         started = time.monotonic()
+        result, stale = self._try(sender, recipients, data)
+        if stale is not None:
+            log.info("message-id=%s a pooled connection was gone (%s); sending on a new one",
+                     _one_token(message_id), stale)  # fmt: skip
+            result, _ = self._try(sender, recipients, data, reuse=False)
+        _log_transaction(sender, result, time.monotonic() - started, message_id, list_id)
+        return result
+
+    def _try(
+        self, sender: str, recipients: list[str], data: bytes, *, reuse: bool = True
+    ) -> tuple[Transaction, str | None]:
+        """One attempt; the error when a reused connection failed before MAIL FROM."""
         result = Transaction(list(recipients))
         connection = None
         try:
-            connection = self._acquire()
+            connection, reused = self._acquire() if reuse else (_Connection(self.settings), False)
             self._exchange(connection.smtp, sender, result, data)
         except (smtplib.SMTPException, OSError) as error:
+            if connection is not None:
+                connection.smtp.close()
+                stale = reused and not result.mail_accepted
+                connection = None
+                if stale:
+                    return result, f"{type(error).__name__}: {error}"
             code = getattr(error, "smtp_code", 451)
             code = code if isinstance(code, int) and 400 <= code < 600 else 451
             result.fail_all(code if code < 500 else 451, f"{type(error).__name__}: {error}")
-            if connection is not None:
-                connection.smtp.close()
-            connection = None
         finally:
             if connection is not None:
                 self._release(connection)
-        _log_transaction(sender, result, time.monotonic() - started, message_id, list_id)
-        return result
+        return result, None
 
     def _exchange(self, smtp: smtplib.SMTP, sender: str, result: Transaction, data: bytes) -> None:
         if smtp.has_extn("pipelining"):
@@ -154,11 +220,16 @@ class Transport:
         else:
             replies = _envelope(smtp, sender, result.recipients)
         code, reply = replies[0]
+        if code == 421:
+            # The MTA is closing this session (its idle timeout, a shutdown): a
+            # connection problem, not a verdict on the message.
+            raise smtplib.SMTPResponseException(code, reply)
         if code != 250:
             result.message_error = (code, _text(reply))
             result.fail_all(code, _text(reply))
             smtp.rset()
             return
+        result.mail_accepted = True
         for address, (code, reply) in zip(result.recipients, replies[1:], strict=True):
             if code in (250, 251):
                 result.accepted.append(address)

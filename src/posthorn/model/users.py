@@ -1,7 +1,9 @@
 """The default user manager: users and addresses in the user slice's database.
 
 Everything handed out is a frozen snapshot, so a caller never holds a session or a row
-that a later commit could expire.  Passwords are stored as argon2 hashes only.
+that a later commit could expire.  New passwords are stored as argon2 hashes; a hash
+imported from another site is verified in its own format and replaced by Posthorn's at
+the first successful login or password change (see ``posthorn.passwords``).
 """
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import JSON, ForeignKey, String, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -27,14 +27,13 @@ from posthorn.errors import (
 )
 from posthorn.events import AddressVerifiedEvent, EventBus, PasswordChangeEvent
 from posthorn.model.base import SessionFactory, UserBase, UTCDateTime, new_id, page, utc_now
+from posthorn.passwords import hash_password, verify_password
 from posthorn.preferences import merged
 
 if TYPE_CHECKING:
     from posthorn.site import Site
 
 __all__ = ["Address", "AddressRow", "DatabaseUserManager", "User", "UserRow"]
-
-_hasher = PasswordHasher()
 
 
 class UserRow(UserBase):
@@ -189,7 +188,7 @@ class DatabaseUserManager:
             user = UserRow(
                 user_id=new_id(),
                 display_name=display_name,
-                password=_hasher.hash(password) if password is not None else None,
+                password=hash_password(password) if password is not None else None,
                 created_on=utc_now(),
                 is_server_owner=False,
             )
@@ -250,7 +249,7 @@ class DatabaseUserManager:
 
     def set_password(self, user_id: str, password: str) -> None:
         with self._session() as session:
-            self._user_row(session, user_id).password = _hasher.hash(password)
+            self._user_row(session, user_id).password = hash_password(password)
         self._events.notify(PasswordChangeEvent(user_id))
 
     def check_password(self, user_id: str, password: str) -> bool:
@@ -258,14 +257,11 @@ class DatabaseUserManager:
             row = self._user_row(session, user_id)
             if row.password is None:
                 return False
-            try:
-                _hasher.verify(row.password, password)
-            except (VerificationError, InvalidHashError):
-                return False
-            # Hashing parameters grow stronger over time; upgrade on a successful login.
-            if _hasher.check_needs_rehash(row.password):
-                row.password = _hasher.hash(password)
-            return True
+            matches, rehash = verify_password(row.password, password)
+            # Stronger parameters, or a hash brought from another site: store ours.
+            if matches and rehash:
+                row.password = hash_password(password)
+            return matches
 
     # Addresses.
 
