@@ -17,6 +17,7 @@ from urllib.parse import quote, urljoin
 
 from posthorn.archivers.base import Archiver, hash_of
 from posthorn.interfaces.lists import IMailingList
+from posthorn.queues.flatten import message_to_bytes
 
 __all__ = ["MailArchiveArchiver"]
 
@@ -45,6 +46,6 @@ class MailArchiveArchiver(Archiver):
             mta.get_str("smtp_host"), mta.get_int("smtp_port"), timeout=timeout
         ) as smtp:
             smtp.sendmail(
-                mlist.bounces_address, [self.section.get_str("recipient")], msg.as_bytes()
+                mlist.bounces_address, [self.section.get_str("recipient")], message_to_bytes(msg)
             )
         return self.permalink(mlist, msg)
