@@ -6,8 +6,7 @@ needs besides -- reading its slice of the queue, shunting what fails, stopping c
 on SIGTERM, reopening its log on SIGHUP, exiting when its master dies -- is here, once.
 The contract is written down in ``docs/runners.md``.
 
-``run_runner`` is the body of a runner process: the master forks, prepares the child
-(signals, parent-death signal) and calls it, then exits with the code it returns.
+The body of a runner process is ``posthorn.runners.process.run_runner``.
 """
 
 from __future__ import annotations
@@ -21,16 +20,21 @@ import signal
 import time
 from email.message import Message
 from functools import cached_property
-from types import FrameType
 from typing import Any, ClassVar
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
-from posthorn.config import Config, ConfigError
+from posthorn.config import Config
 from posthorn.delivery.folding import CACHED_COMPAT32
 from posthorn.interfaces.lists import IMailingList
-from posthorn.logs import reopen_logs, setup_logging
+from posthorn.logs import reopen_logs
 from posthorn.queues import BadEntry, EntryGone, Switchboard
+from posthorn.runners.retrying import (
+    DATABASE_UNAVAILABLE,
+    RETRY_QUEUE,
+    RetryLater,
+    database_retry,
+    retry_metadata,
+)
+from posthorn.runners.signals import SignalFlags
 from posthorn.site import Site
 
 __all__ = [
@@ -39,19 +43,7 @@ __all__ = [
     "RetryLater",
     "Runner",
     "ServiceRunner",
-    "run_runner",
 ]
-
-# The queue RetryLater sends entries to; the retry runner returns them when due.
-RETRY_QUEUE = "retry"
-# Without an explicit delay, the n-th retry of an entry waits RETRY_PAUSE * 2**(n-1),
-# at most RETRY_PAUSE_MAX: an entry that keeps failing must not cycle at full speed.
-RETRY_PAUSE = 60.0
-RETRY_PAUSE_MAX = 3600.0
-# Errors that say the database cannot be reached now, not that the entry is bad; the
-# first retry comes soon, since such outages are usually short.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
-DATABASE_RETRY_PAUSE = 2.0
 
 
 class ExitCode(enum.IntEnum):
@@ -61,20 +53,6 @@ class ExitCode(enum.IntEnum):
     TEMPFAIL = 75  # something it needs is unavailable for now: restarted after a pause
     CONFIG = 78  # its configuration is wrong: restarting cannot help
     RECYCLE = 79  # handled max_messages entries: restarted at once, not counted as a crash
-
-
-class RetryLater(Exception):
-    """Raised by ``process``: the entry cannot be handled now but may be later.
-
-    The entry moves to the ``retry`` queue, due back after ``delay`` seconds, or, if
-    none is given, after a pause that doubles with each retry of the same entry (one
-    minute, two, four, ... at most an hour).
-    """
-
-    def __init__(self, reason: str = "", *, delay: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.delay = delay
 
 
 class _ListGone(Exception):
@@ -150,7 +128,7 @@ class BaseRunner:
             switchboard.close()
 
 
-class Runner(BaseRunner):
+class Runner(SignalFlags, BaseRunner):
     """A queue runner: processes its slice of ``var/queue/NAME/``, one entry at a time."""
 
     #: The queue this runner reads; by default the runner's own name.
@@ -290,10 +268,13 @@ class Runner(BaseRunner):
         finally:
             self._deferring = False
         for filebase, shunt_reason in finishes:
-            if shunt_reason is None:
-                self.switchboard.finish(filebase)
-            else:
-                self.switchboard.finish(filebase, preserve=True, reason=shunt_reason)
+            try:
+                self.switchboard.finish(filebase, preserve=shunt_reason is not None,
+                                        reason=shunt_reason)  # fmt: skip
+            except EntryGone:
+                # Someone else recovered it (a second runner on this slice) or a person
+                # removed it: the work is done, and the next entry must not wait.
+                self.log.error("%s: gone before it was finished; going on", filebase)
 
     def _handle(self, filebase: str, msg: Message, msgdata: dict[str, Any]) -> str | None:
         """Process a dequeued entry; return why to shunt it, or None to finish it."""
@@ -304,14 +285,8 @@ class Runner(BaseRunner):
         except RetryLater as retry:
             self._send_to_retry(filebase, msg, msgdata, retry)
         except DATABASE_UNAVAILABLE as error:
-            # The database is down or unreachable for now (a restart, a failover, a
-            # lock held too long): the entry itself is fine, so it waits in retry
-            # rather than in shunt, where it would need a person to bring it back.
             self.log.warning("%s: database unavailable, will retry: %s", filebase, error)
-            retries = int(msgdata.get("retries", 0))
-            delay = min(DATABASE_RETRY_PAUSE * 2**retries, RETRY_PAUSE_MAX)
-            reason = f"database unavailable: {type(error).__name__}"
-            self._send_to_retry(filebase, msg, msgdata, RetryLater(reason, delay=delay))
+            self._send_to_retry(filebase, msg, msgdata, database_retry(msgdata, error))
         except Exception as error:
             self.log.exception("%s: processing failed; shunting it", filebase)
             return f"{self.name}: {type(error).__name__}: {error}"
@@ -343,46 +318,9 @@ class Runner(BaseRunner):
     def _send_to_retry(
         self, filebase: str, msg: Message, msgdata: dict[str, Any], retry: RetryLater
     ) -> None:
-        data = dict(msgdata)
-        data["retry_queue"] = self.queue_name or self.name
-        data["retries"] = int(data.get("retries", 0)) + 1
-        data["retry_reason"] = retry.reason
-        delay = retry.delay
-        if delay is None:
-            delay = min(RETRY_PAUSE * 2 ** (data["retries"] - 1), RETRY_PAUSE_MAX)
-        data["retry_after"] = time.time() + delay
-        self.enqueue(RETRY_QUEUE, msg, data)
+        queue = self.queue_name or self.name
+        self.enqueue(RETRY_QUEUE, msg, retry_metadata(msgdata, queue, retry))
         self.log.info("%s: will retry later: %s", filebase, retry.reason or "no reason given")
-
-    # Signal handlers only set flags; the loop acts on them between entries, so an
-    # entry in hand is always finished.  The wake-up pipe ends a wait at once.
-    def _install_signals(self) -> None:
-        read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        self._wake_fds = (read_fd, write_fd)
-        signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-        signal.signal(signal.SIGTERM, self._on_stop)
-        signal.signal(signal.SIGINT, self._on_stop)
-        signal.signal(signal.SIGHUP, self._on_reopen)
-        # The master forks runners with SIGHUP blocked; one sent while this runner was
-        # starting is delivered now, to the handler.
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP})
-
-    def _remove_signals(self) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        # A reopen request while exiting is moot, and must not kill the process.
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
-        signal.set_wakeup_fd(-1)
-        if self._wake_fds is not None:
-            for fd in self._wake_fds:
-                os.close(fd)
-            self._wake_fds = None
-
-    def _on_stop(self, signum: int, frame: FrameType | None) -> None:
-        self._stopping = True
-
-    def _on_reopen(self, signum: int, frame: FrameType | None) -> None:
-        self._reopen = True
 
 
 class ServiceRunner(BaseRunner):
@@ -423,41 +361,3 @@ class ServiceRunner(BaseRunner):
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), self.sleep_time)
-
-
-def run_runner(
-    config: Config,
-    name: str,
-    cls: type[BaseRunner],
-    *,
-    slice: int = 0,
-    count: int = 1,
-    master_pid: int | None = None,
-) -> int:
-    """Be runner ``name`` (instance ``slice`` of ``count``) until it stops; return its exit code.
-
-    Logging is set up afresh and the Site built anew in this process: nothing (database
-    connections, open files) is shared with the master or a sibling.
-    """
-    log = setup_logging(config, name)
-    site: Site | None = None
-    runner: BaseRunner | None = None
-    try:
-        site = Site(config)
-        runner = cls(site, name, slice=slice, count=count)
-        runner.master_pid = master_pid
-        log.info("started, slice %d/%d", slice, count)
-        code = runner.run()
-    except ConfigError as error:
-        log.error("configuration error: %s", error)
-        return ExitCode.CONFIG
-    except Exception:
-        log.exception("crashed")
-        return 1
-    finally:
-        if runner is not None:
-            runner.close()
-        if site is not None:
-            site.close()
-    log.info("exiting: %s", code.name)
-    return int(code)

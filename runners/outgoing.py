@@ -14,8 +14,10 @@ A 5xx at RCPT is a bounce: an entry on queue ``bounce`` and a ``DeliveryBounceEv
 A 5xx for the message (MAIL FROM, DATA, "500 line too long") parks it on queue
 ``dead`` with the reason (``dead_reason``), for the recipients of the refused batches;
 the owners get one notice naming it, unless it is itself a notice (``is_notice``).
-Finished batches of a large post are journalled (``delivery.progress``), so a crash
-re-sends at most the batch in flight.
+Every post's finished recipients are recorded (``delivery.progress``), by list,
+audience and Message-ID-Hash, for ``record_age``: a crash re-sends at most the batches
+in flight, and a second entry for the same post (an earlier stage redone after a kill)
+sends nothing to those already served.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 
 from posthorn.delivery.events import DeliveryBounceEvent
 from posthorn.delivery.notices import is_notice, make_notice
-from posthorn.delivery.progress import Progress, entry_key
+from posthorn.delivery.progress import DeliveryRecord, audience_of, prune
 from posthorn.delivery.recipients import batches, recipients_of, verp_sender
 from posthorn.delivery.smtp import SMTPSettings, Transaction, Transport
 from posthorn.delivery.wire import to_wire
@@ -40,6 +42,9 @@ from posthorn.runners.base import Runner
 from posthorn.site import Site
 
 __all__ = ["DeliveryGaveUp", "OutgoingRunner"]
+
+# How often old delivery records are looked for (``record_age`` says which are old).
+PRUNE_INTERVAL = 3600.0
 
 
 class DeliveryGaveUp(Exception):
@@ -70,7 +75,9 @@ class OutgoingRunner(Runner):
             )
         )
         self.pool = ThreadPoolExecutor(section.get_int("connections"), "smtp")
-        self.progress_dir = site.config.path("data_dir") / "outgoing"
+        self.record_dir = site.config.path("data_dir") / "outgoing"
+        self.record_age = section.get_float("record_age")
+        self._next_prune = 0.0
         _smtp_log(site)
 
     def close(self) -> None:
@@ -81,6 +88,7 @@ class OutgoingRunner(Runner):
     def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
         if mlist is None:
             raise ValueError("the entry names no list (msgdata list_id)")
+        self._prune()
         # avoid-duplicates names the members who get no copy (receive_list_copy off
         # and in To/Cc, or the poster with receive_own_postings off).
         skip = {str(address).lower() for address in msgdata.get("skip_recipients", ())}
@@ -89,18 +97,33 @@ class OutgoingRunner(Runner):
             # Said in the log, so `posthorn where` has an answer for such a post.
             self.log.info("%s: no recipients for %s", mlist.list_id, msg.get("message-id"))
             return
-        per_member = self.verp or mlist.personalize != "none"
-        size = 1 if per_member else self.max_recipients
-        chunks = list(batches(recipients, size))
-        progress = None
-        if len(chunks) > 1:
-            progress = Progress(self.progress_dir, entry_key(str(msg["message-id"]), msgdata))
-            chunks = [[a for a in chunk if a not in progress.done] for chunk in chunks]
-            chunks = [chunk for chunk in chunks if chunk]
-        results = self._deliver(mlist, msg, msgdata, chunks, per_member, progress)
-        self._settle(mlist, msg, msgdata, results)
-        if progress is not None:
-            progress.remove()
+        message_id = str(msg.get("message-id") or "")
+        audience = audience_of(msgdata)
+        with DeliveryRecord(self.record_dir, mlist.list_id, audience, message_id) as record:
+            # A second entry for the same post (an earlier stage redone after a kill)
+            # finds its recipients done; only an entry re-queued from dead sends to the
+            # recipients parked there.
+            passed = record.done if msgdata.get("dead_reason") else record.done | record.parked
+            todo = [address for address in recipients if address not in passed]
+            if len(todo) < len(recipients):
+                self.log.info("%s: %s already handled for %d of %d recipients; not sent again",
+                              mlist.list_id, message_id, len(recipients) - len(todo),
+                              len(recipients))  # fmt: skip
+            if not todo:
+                return
+            per_member = self.verp or mlist.personalize != "none"
+            chunks = list(batches(todo, 1 if per_member else self.max_recipients))
+            results = self._deliver(mlist, msg, msgdata, chunks, per_member, record)
+            self._settle(mlist, msg, {**msgdata, "audience": audience}, results, record)
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + PRUNE_INTERVAL
+        removed = prune(self.record_dir, self.record_age)
+        if removed:
+            self.log.info("removed %d delivery records older than record_age", removed)
 
     def _deliver(
         self,
@@ -109,22 +132,22 @@ class OutgoingRunner(Runner):
         msgdata: dict[str, Any],
         chunks: list[list[str]],
         per_member: bool,
-        progress: Progress | None,
+        record: DeliveryRecord,
     ) -> list[Transaction]:
         sender = str(msgdata.get("sender") or mlist.bounces_address)
         bulk = None if msgdata.get("decorate_per_recipient") else to_wire(msg)
         message_id = str(msg.get("message-id") or "").strip()
-        if len(chunks) == 1 and progress is None:
+        if len(chunks) == 1:
             # One transaction (most posts to a small list): sent from this thread, as
             # handing it to the pool and waiting for it costs more than it overlaps.
             chunk = chunks[0]
             envelope = verp_sender(sender, chunk[0]) if per_member else sender
             data = bulk if bulk is not None else self._personalize(mlist, msg, chunk[0])
-            return [
-                self.transport.send(
-                    envelope, chunk, data, message_id=message_id, list_id=mlist.list_id
-                )
-            ]
+            result = self.transport.send(
+                envelope, chunk, data, message_id=message_id, list_id=mlist.list_id
+            )
+            record.record(_finished(result))
+            return [result]
         futures = []
         for chunk in chunks:
             envelope = verp_sender(sender, chunk[0]) if per_member else sender
@@ -142,9 +165,8 @@ class OutgoingRunner(Runner):
         results = []
         for future in as_completed(futures):
             result = future.result()
-            if progress is not None:
-                # Temporary failures are not done: they go to retry, in this entry's place.
-                progress.record([*result.accepted, *result.permanent])
+            # Each batch as it ends: a kill mid-post re-sends at most those in flight.
+            record.record(_finished(result))
             results.append(result)
         return results
 
@@ -156,7 +178,12 @@ class OutgoingRunner(Runner):
         return to_wire(copied)
 
     def _settle(
-        self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any], results: list[Transaction]
+        self,
+        mlist: IMailingList,
+        msg: Message,
+        msgdata: dict[str, Any],
+        results: list[Transaction],
+        record: DeliveryRecord,
     ) -> None:
         temporary: dict[str, tuple[int, str]] = {}
         bounced: dict[str, tuple[int, str]] = {}
@@ -170,10 +197,9 @@ class OutgoingRunner(Runner):
         if bounced:
             self._bounce(mlist, msg, bounced)
         if refused:
-            self._dead(mlist, msg, msgdata, refused)
+            self._dead(mlist, msg, msgdata, refused, record)
         if temporary:
-            done = [a for r in results for a in (*r.accepted, *r.permanent)]
-            self._retry(mlist, msg, msgdata, temporary, done)
+            self._retry(mlist, msg, msgdata, temporary, record)
 
     def _bounce(
         self, mlist: IMailingList, msg: Message, bounced: dict[str, tuple[int, str]]
@@ -192,7 +218,12 @@ class OutgoingRunner(Runner):
         self.log.info("%s: %d permanent refusals recorded", mlist.list_id, len(bounced))
 
     def _dead(
-        self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any], refused: list[Transaction]
+        self,
+        mlist: IMailingList,
+        msg: Message,
+        msgdata: dict[str, Any],
+        refused: list[Transaction],
+        record: DeliveryRecord,
     ) -> None:
         """The MTA refused the message itself: park it on ``dead`` and tell the owners once.
 
@@ -210,8 +241,13 @@ class OutgoingRunner(Runner):
         for key in ("pipeline", "retry_after", "retry_queue", "retry_reason"):
             data.pop(key, None)
         data.update(recipients=addresses, dead_reason=reason)
-        notify = not is_notice(msg, msgdata) and not msgdata.get("owners_told")
-        data["owners_told"] = bool(msgdata.get("owners_told")) or notify
+        told = bool(msgdata.get("owners_told")) or record.told
+        notify = not told and not is_notice(msg, msgdata)
+        data["owners_told"] = told or notify
+        record.park(addresses)
+        if notify:
+            record.mark_told()
+        record.sync()
         self.enqueue("dead", msg, data, whichq=self.name)
         if notify:
             self._notify_owners(
@@ -251,7 +287,7 @@ class OutgoingRunner(Runner):
         msg: Message,
         msgdata: dict[str, Any],
         temporary: dict[str, tuple[int, str]],
-        done: list[str],
+        record: DeliveryRecord,
     ) -> None:
         now = time.time()
         first = float(msgdata.get("first_failure") or now)
@@ -264,10 +300,9 @@ class OutgoingRunner(Runner):
             )
             if not is_notice(msg, msgdata):
                 self._notify_owners(mlist, msg, f"Delivery to {mlist.fqdn_listname} failed", text)
-            # The shunted entry names every recipient; the journal keeps those already
+            # The shunted entry names every recipient; the record keeps those already
             # served from getting a second copy when a person re-queues it.
-            key = entry_key(str(msg["message-id"]), msgdata)
-            Progress(self.progress_dir, key).record(done)
+            record.sync()
             raise DeliveryGaveUp(f"gave up after {int(now - first)}s: {sample[0]} {sample[1]}")
         retries = int(msgdata.get("retries", 0))
         data = dict(msgdata)
@@ -278,10 +313,18 @@ class OutgoingRunner(Runner):
             retry_reason=f"{sample[0]} {sample[1]}",
             retry_after=now + self.retry_base * 2**retries,
             first_failure=first,
+            audience=msgdata["audience"],
         )
         data.pop("pipeline", None)
         self.enqueue("retry", msg, data)
         self.log.info("%s: %d recipients to retry (%d %s)", mlist.list_id, len(temporary), *sample)
+
+
+def _finished(result: Transaction) -> list[str]:
+    """The recipients no later entry must send to: accepted, or refused for good at RCPT."""
+    if result.message_error:
+        return []  # refused with the whole message: parked on dead, not done
+    return [*result.accepted, *result.permanent]
 
 
 def _one_line(text: str, limit: int = 200) -> str:

@@ -48,8 +48,13 @@ def make_notice(
     *,
     attach: Message | None = None,
     kind: str = "notice",
+    message_id: str | None = None,
 ) -> tuple[Message, dict[str, Any]]:
-    """A message from the list to ``recipients``, and the msgdata queue virgin expects."""
+    """A message from the list to ``recipients``, and the msgdata queue virgin expects.
+
+    ``message_id`` makes a notice written again for the same cause (a redone entry)
+    the same message, which the outgoing runner's delivery record sends only once.
+    """
     body = MIMEText(text, "plain", "utf-8")
     msg: Message = body
     if attach is not None:
@@ -60,7 +65,7 @@ def make_notice(
     msg["To"] = ", ".join(recipients)
     msg["Subject"] = subject
     msg["Date"] = email.utils.formatdate(localtime=False)
-    msg["Message-ID"] = email.utils.make_msgid(domain=mlist.mail_host)
+    msg["Message-ID"] = message_id or email.utils.make_msgid(domain=mlist.mail_host)
     msg["Auto-Submitted"] = "auto-generated"
     msgdata = {
         "list_id": mlist.list_id,

@@ -2,7 +2,8 @@
 
 Named by dotted path in the configuration: ``HoldThenCrash`` as a list's
 ``posting_chain`` (it holds every post, and kills the incoming runner right after the
-first hold, before the entry is finished); ``CrashOnce`` subclasses as pipeline
+first hold, before the entry is finished); ``AcceptThenCrash`` likewise right after
+the first hand-over to the pipeline; ``CrashOnce`` subclasses as pipeline
 handlers, placed between the database change and the enqueue that goes with it.  Each
 kills only once: a flag file ``var/crashed-NAME`` records that it did.
 """
@@ -14,6 +15,7 @@ import signal
 from email.message import Message
 from typing import Any
 
+from posthorn.chains.accept import AcceptChain
 from posthorn.chains.hold import HoldChain
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.lists import IMailingList
@@ -51,6 +53,25 @@ class CrashAfterCount(Handler):
 class CrashAfterEnqueue(Handler):
     name = "crash-after-enqueue"
     description = "SIGKILL the pipeline once, after to-outgoing queued the post."
+
+    def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
+        crash_once(self.site, self.name)
+
+
+class AcceptThenCrash(AcceptChain):
+    name = "accept-then-crash"
+    description = "Accept every post; SIGKILL the runner after the first hand-over."
+
+    def process(
+        self, context: ChainContext, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]
+    ) -> None:
+        super().process(context, mlist, msg, msgdata)
+        crash_once(self.site, self.name)
+
+
+class CrashAfterNoticeEnqueue(Handler):
+    name = "crash-after-notice-enqueue"
+    description = "SIGKILL the virgin runner once, after to-outgoing queued a notice."
 
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
         crash_once(self.site, self.name)

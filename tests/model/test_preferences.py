@@ -60,22 +60,26 @@ def test_bad_preferences_change_nothing(site: Site, bad: dict[str, object]) -> N
 
 def test_member_preferences_keep_delivery_in_columns(site: Site, member: IMember) -> None:
     lists = site.lists
-    assert lists.member_preferences(member.member_id) == {
-        "delivery_mode": "regular",
-        "delivery_status": "enabled",
-    }
+    # Nothing set: nothing reads back, so clients show what the member inherits.
+    assert lists.member_preferences(member.member_id) == {}
     lists.set_member_preferences(
         member.member_id, {"delivery_mode": "mime_digests", "receive_own_postings": False}
     )
     found = lists.get_member(member.member_id)
     assert found is not None and found.delivery_mode == "mime_digests"
-    assert lists.member_preferences(member.member_id)["receive_own_postings"] is False
-    lists.set_member_preferences(member.member_id, {"acknowledge_posts": True}, replace=True)
     assert lists.member_preferences(member.member_id) == {
-        "acknowledge_posts": True,
-        "delivery_mode": "regular",
-        "delivery_status": "enabled",
+        "delivery_mode": "mime_digests",
+        "receive_own_postings": False,
     }
+    # Set to the default value, it still reads as set.
+    lists.set_member_preferences(member.member_id, {"delivery_status": "enabled"})
+    assert lists.member_preferences(member.member_id)["delivery_status"] == "enabled"
+    lists.set_member_preferences(member.member_id, {"acknowledge_posts": True}, replace=True)
+    assert lists.member_preferences(member.member_id) == {"acknowledge_posts": True}
+    found = lists.get_member(member.member_id)
+    assert found is not None and found.delivery_mode == "regular"
+    lists.set_member_preferences(member.member_id, {"acknowledge_posts": None})
+    assert lists.member_preferences(member.member_id) == {}
     with pytest.raises(NoSuchMemberError):
         lists.member_preferences("0" * 32)
 

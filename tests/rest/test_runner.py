@@ -12,7 +12,8 @@ import pytest
 
 from posthorn.config import ConfigError
 from posthorn.rest.app import Api
-from posthorn.runners.base import ExitCode, run_runner
+from posthorn.runners.base import ExitCode
+from posthorn.runners.process import run_runner
 from posthorn.runners.rest import RestRunner
 from tests.conftest import ConfigFactory, SiteFactory
 

@@ -17,8 +17,8 @@ from email.message import Message
 
 from posthorn.archivers.base import Archiver, hash_of
 from posthorn.archivers.store import candidates
+from posthorn.delivery.wire import to_wire
 from posthorn.interfaces.lists import IMailingList
-from posthorn.queues.flatten import message_to_bytes
 
 __all__ = ["LMTPArchiver", "PermalinksExhausted"]
 
@@ -44,7 +44,7 @@ class LMTPArchiver(Archiver):
             if code != 250:
                 raise smtplib.SMTPSenderRefused(code, reply, mlist.bounces_address)
             key = self._offer(lmtp, mlist, hashed, limit)
-            code, reply = lmtp.data(message_to_bytes(msg))
+            code, reply = lmtp.data(to_wire(msg))
             if code != 250:
                 raise smtplib.SMTPDataError(code, reply)
         # The server names the key it used, which differs from ours if it already held

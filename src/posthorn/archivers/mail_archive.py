@@ -16,8 +16,8 @@ from email.message import Message
 from urllib.parse import quote, urljoin
 
 from posthorn.archivers.base import Archiver, hash_of
+from posthorn.delivery.wire import to_wire
 from posthorn.interfaces.lists import IMailingList
-from posthorn.queues.flatten import message_to_bytes
 
 __all__ = ["MailArchiveArchiver"]
 
@@ -45,7 +45,5 @@ class MailArchiveArchiver(Archiver):
         with smtplib.SMTP(
             mta.get_str("smtp_host"), mta.get_int("smtp_port"), timeout=timeout
         ) as smtp:
-            smtp.sendmail(
-                mlist.bounces_address, [self.section.get_str("recipient")], message_to_bytes(msg)
-            )
+            smtp.sendmail(mlist.bounces_address, [self.section.get_str("recipient")], to_wire(msg))
         return self.permalink(mlist, msg)

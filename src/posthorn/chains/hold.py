@@ -4,25 +4,37 @@ The held record keeps the post, the reasons and the metadata (so accepting it la
 resumes where it stopped).  The list's owners and moderators get a notice (when
 ``admin_immed_notify`` is on); the poster gets one too when the list's
 ``respond_to_post_requests`` is on and the poster can be identified.  Both texts are
-the templates ``held`` and ``held-poster`` (``posthorn.templates``).
+the templates ``held`` and ``held-poster`` (``posthorn.templates``).  A redone hold
+(the runner killed before finishing the entry) finds the post's request and writes the
+notices again with the same Message-IDs, which the outgoing runner sends only once.
 """
 
 from __future__ import annotations
 
 from email.message import Message
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from posthorn.chains import Chain
 from posthorn.interfaces.lists import IMailingList
+from posthorn.interfaces.messages import message_id_hash
 from posthorn.interfaces.rules import ChainContext
 from posthorn.moderation import make_notice
+from posthorn.remote_templates import RemoteTemplates
 from posthorn.sender import sender_address
 from posthorn.templates import render
+
+if TYPE_CHECKING:
+    from posthorn.site import Site
 
 
 class HoldChain(Chain):
     name = "hold"
     description = "Keep the post for a moderator and tell the moderators."
+
+    def __init__(self, site: Site) -> None:
+        super().__init__(site)
+        # The front end's texts for the two notices, if it stored their URIs.
+        self.remote = RemoteTemplates.from_site(site)
 
     def process(
         self, context: ChainContext, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]
@@ -36,19 +48,23 @@ class HoldChain(Chain):
             mlist.list_id, msg, "; ".join(reasons), shown_sender, subject, data
         )
         context.log.info("%s: held %s as request %d", mlist.list_id, subject, request_id)
-        self._notify_moderators(context, mlist, request_id, shown_sender, subject, reasons)
+        self._notify_moderators(context, mlist, msg, request_id, shown_sender, subject, reasons)
         if poster and mlist.respond_to_post_requests:
             subject_line, text = render(
                 context.site.config, "held-poster", mlist, subject=subject,
-                reasons="; ".join(reasons),
+                reasons="; ".join(reasons), remote=self.remote,
             )  # fmt: skip
-            notice, ndata = make_notice(mlist, [poster], subject_line, text, kind="held-poster")
+            notice, ndata = make_notice(
+                mlist, [poster], subject_line, text, kind="held-poster",
+                message_id=_notice_id(mlist, "held-poster", request_id, msg),
+            )  # fmt: skip
             context.enqueue("virgin", notice, ndata)
 
     def _notify_moderators(
         self,
         context: ChainContext,
         mlist: IMailingList,
+        msg: Message,
         request_id: int,
         sender: str,
         subject: str,
@@ -65,8 +81,17 @@ class HoldChain(Chain):
             return
         title, text = render(
             context.site.config, "held", mlist, request_id=request_id, sender=sender,
-            subject=subject, reasons="; ".join(reasons),
+            subject=subject, reasons="; ".join(reasons), remote=self.remote,
         )  # fmt: skip
-        notice, data = make_notice(mlist, admins, title, text, kind="held")
+        notice, data = make_notice(
+            mlist, admins, title, text, kind="held",
+            message_id=_notice_id(mlist, "held", request_id, msg),
+        )  # fmt: skip
         data["held_request_id"] = request_id
         context.enqueue("virgin", notice, data)
+
+
+def _notice_id(mlist: IMailingList, kind: str, request_id: int, msg: Message) -> str:
+    """The same Message-ID each time this post's hold is notified: a redo sends none."""
+    post = message_id_hash(str(msg.get("message-id") or f"request-{request_id}"))
+    return f"<posthorn.{kind}.{request_id}.{post.lower()}@{mlist.mail_host}>"

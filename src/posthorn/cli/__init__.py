@@ -39,6 +39,8 @@ COMMAND_MODULES = [
     "lists",
     "settings",
     "members",
+    "bans",
+    "header_matches",
     "shell",
     "aliases",
     "held",

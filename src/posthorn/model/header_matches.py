@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
-from sqlalchemy import Index, String, Text, delete, func, select
+from sqlalchemy import Engine, Index, String, Table, Text, bindparam, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from posthorn.errors import (
@@ -58,6 +58,14 @@ class HeaderMatch:
         return cls(row.list_id, row.position, row.header, row.pattern, row.chain, row.tag)
 
 
+_TABLE = cast(Table, HeaderMatchRow.__table__)
+_OF = (
+    select(_TABLE.c.position, _TABLE.c.header, _TABLE.c.pattern, _TABLE.c.chain, _TABLE.c.tag)
+    .where(_TABLE.c.list_id == bindparam("list_id"))
+    .order_by(_TABLE.c.position)
+)
+
+
 def _checked(fields: dict[str, Any]) -> dict[str, Any]:
     """The fields as stored; InvalidHeaderMatchError naming the bad one."""
     out: dict[str, Any] = {}
@@ -87,12 +95,16 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
 class DatabaseHeaderMatches:
     """IHeaderMatches over the list slice (posthorn.interfaces.header_matches)."""
 
-    def __init__(self, session: SessionFactory) -> None:
+    def __init__(self, session: SessionFactory, engine: Engine) -> None:
         self._session = session
+        # The per-post read goes to a pooled connection, not through a Session: a
+        # session's set-up and commit cost more than the query itself.
+        self._engine = engine
 
     @classmethod
     def from_site(cls, site: Site) -> Self:
-        return cls(site.databases.session_factory("list"))
+        databases = site.databases
+        return cls(databases.session_factory("list"), databases.engine("list"))
 
     @staticmethod
     def _rows(session: Session, list_id: str) -> list[HeaderMatchRow]:
@@ -100,8 +112,10 @@ class DatabaseHeaderMatches:
         return list(session.scalars(query.order_by(HeaderMatchRow.position)))
 
     def of(self, list_id: str) -> Sequence[HeaderMatch]:
-        with self._session() as session:
-            return [HeaderMatch.of(row) for row in self._rows(session, list_id)]
+        # Plain rows, not ORM objects: the header-match rule reads these for every post.
+        with self._engine.connect() as connection:
+            rows = connection.execute(_OF, {"list_id": list_id}).all()
+        return [HeaderMatch(list_id, *row) for row in rows]
 
     def _row(self, session: Session, list_id: str, position: int) -> HeaderMatchRow:
         row = session.scalar(

@@ -30,6 +30,7 @@ from posthorn.errors import (
 from posthorn.events import EventBus, SubscriptionEvent, UnsubscriptionEvent
 from posthorn.interfaces.lists import Action, DeliveryMode, DeliveryStatus, ListRef, Role
 from posthorn.model.base import ListBase, SessionFactory, UTCDateTime, new_id, page, utc_now
+from posthorn.model.registration import address_with_user
 from posthorn.preferences import MEMBER_COLUMNS, check_preferences, merged
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 __all__ = ["DatabaseRoster", "Member", "MemberRow", "MembershipMixin"]
 
 _DIGEST_MODES = ("plaintext_digests", "mime_digests", "summary_digests")
+# The preferences kept as membership columns, and what each reads when never set.
+_COLUMN_DEFAULTS = {"delivery_mode": "regular", "delivery_status": "enabled"}
 
 
 class MemberRow(ListBase):
@@ -240,7 +243,7 @@ class MembershipMixin:
         if moderation_action is not None:
             _choice("moderation_action", moderation_action, Action)
         key = normalize_email(email)
-        address = self._users.get_or_create_address(email, display_name)
+        address = address_with_user(self._users, email, display_name)
         with self._session() as session:
             if self._member_row(session, list_id, key, role) is not None:
                 raise AlreadyMemberError(f"{key} is already a {role} of {list_id}")
@@ -381,7 +384,11 @@ class MembershipMixin:
         with self._session() as session:
             row = self._existing_member(session, member_id)
             found = dict(row.preferences or {})
-            found.update(delivery_mode=row.delivery_mode, delivery_status=row.delivery_status)
+            # A column reads as set when it was set (its name is kept among the stored
+            # preferences) or differs from its default (bounces disabled the member).
+            for name, default in _COLUMN_DEFAULTS.items():
+                if name in found or getattr(row, name) != default:
+                    found[name] = getattr(row, name)
             return found
 
     def set_member_preferences(
@@ -391,12 +398,15 @@ class MembershipMixin:
         columns = {name: checked.pop(name) for name in MEMBER_COLUMNS if name in checked}
         with self._session() as session:
             row = self._existing_member(session, member_id)
+            stored = merged(None if replace else row.preferences, checked)
             # Unset (None, or left out of a replacement), a column takes its default.
-            if replace or "delivery_mode" in columns:
-                row.delivery_mode = columns.get("delivery_mode") or "regular"
-            if replace or "delivery_status" in columns:
-                row.delivery_status = columns.get("delivery_status") or "enabled"
-            row.preferences = merged(None if replace else row.preferences, checked) or None
+            for name, default in _COLUMN_DEFAULTS.items():
+                if replace or name in columns:
+                    setattr(row, name, columns.get(name) or default)
+                    stored.pop(name, None)
+                    if columns.get(name):
+                        stored[name] = columns[name]
+            row.preferences = stored or None
         return self.member_preferences(member_id)
 
     def _delete_members(self, session: Session, list_id: str) -> None:

@@ -230,13 +230,17 @@ def create_app(site: Site) -> RestApp:
     """The WSGI application for one site."""
     from posthorn.rest import (
         addresses,
+        bans,
         domains,
+        header_matches,
         held,
         lists,
         members,
         preferences,
+        queues,
         requests,
         system,
+        uris,
         users,
     )
 
@@ -249,5 +253,7 @@ def create_app(site: Site) -> RestApp:
         prefix = f"/{version}"
         modules = (system, domains, lists, members, users, addresses, held, requests, preferences)
         for module in modules:
+            module.add_routes(app, api, prefix)
+        for module in (bans, header_matches, uris, queues):
             module.add_routes(app, api, prefix)
     return app

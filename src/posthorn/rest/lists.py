@@ -31,6 +31,7 @@ from posthorn.rest.fields import (
     read_fields,
 )
 from posthorn.rest.shapes import list_json
+from posthorn.rest.system import pipeline_descriptions
 
 __all__ = ["add_routes", "require_list"]
 
@@ -206,6 +207,7 @@ class Config:
             raise bad_request(f"Read-only attribute: {', '.join(read_only)}")
         spec = settings_spec()
         args = read_fields(body, spec, required=spec if complete else ())
+        check_pipelines(self.api, args)
         self.api.site.lists.update(mlist, **args)
         resp.status = falcon.HTTP_204
 
@@ -221,6 +223,30 @@ class ConfigAttribute:
                 title="404 Not Found", description=f"Unknown attribute: {attr}"
             )
         respond(resp, {attr: data[attr]})
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, name: str, attr: str) -> None:
+        """``{attr: value}``: one setting, checked as in a PATCH of the whole config."""
+        mlist = require_list(self.api, name)
+        if attr in READ_ONLY:
+            raise bad_request(f"Read-only attribute: {attr}")
+        spec = settings_spec()
+        if attr not in spec:
+            raise falcon.HTTPNotFound(
+                title="404 Not Found", description=f"Unknown attribute: {attr}"
+            )
+        args = read_fields(self.api.body(req), {attr: spec[attr]}, required=[attr])
+        check_pipelines(self.api, args)
+        self.api.site.lists.update(mlist, **args)
+        resp.status = falcon.HTTP_204
+
+    on_put = on_patch
+
+
+def check_pipelines(api: Api, args: dict[str, Any]) -> None:
+    """A list may only name a pipeline that exists (Mailman checks it too)."""
+    for key in ("posting_pipeline", "owner_pipeline"):
+        if key in args and args[key] not in pipeline_descriptions(api.site):
+            raise bad_request(f'Invalid Parameter "{key}": Unknown pipeline: {args[key]}')
 
 
 class Archivers:

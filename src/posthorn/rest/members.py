@@ -16,6 +16,7 @@ from typing import Any
 import falcon
 
 from posthorn.interfaces.lists import IMailingList, IMember
+from posthorn.model.registration import address_with_user
 from posthorn.rest.app import Api, RestApp, collection, fields_from_query, page_of, respond, tagged
 from posthorn.rest.fields import (
     Body,
@@ -127,7 +128,7 @@ class Members:
     ) -> IMember:
         site = self.api.site
         if args.get("pre_verified"):
-            site.users.get_or_create_address(email, args.get("display_name"))
+            address_with_user(site.users, email, args.get("display_name"))
             site.users.verify_address(email)
         return site.lists.subscribe(
             mlist,

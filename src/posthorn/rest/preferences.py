@@ -3,7 +3,8 @@
 One resource class serves the three levels that store preferences; each level only
 says how to find its key and which manager methods read and write it.  GET returns
 only what is set at that level (clients treat a missing key as "not set"), PATCH
-changes what is given, PUT replaces the whole set (whatever it leaves out is unset).
+changes what is given, PUT replaces the whole set (whatever it leaves out is unset),
+DELETE unsets them all.
 ``members/{id}/all/preferences`` and ``system/preferences`` are read-only and return
 every preference: what applies to the member after falling through, and the site's
 defaults.  Names, values and precedence live in ``posthorn.preferences``.
@@ -100,6 +101,11 @@ class Preferences:
 
     def on_put(self, req: falcon.Request, resp: falcon.Response, **path: str) -> None:
         self._write(req, resp, path[self.level.param], True)
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, **path: str) -> None:
+        """Unset every preference at this level: each reads as inherited again."""
+        self.level.write(self.api, self.level.key(self.api, path[self.level.param]), {}, True)
+        resp.status = falcon.HTTP_204
 
 
 class AllMemberPreferences:

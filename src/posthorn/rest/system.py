@@ -1,7 +1,10 @@
-"""``system/``: versions and the effective configuration (preferences: ``preferences.py``).
+"""``system/``: versions, the effective configuration, pipelines and chains.
 
-The configuration dump is read-only and leaves secrets out: a front end showing the
-system page has no business seeing the REST or SMTP password.
+(Preferences: ``preferences.py``.)  The configuration dump is read-only and leaves
+secrets out: a front end showing the system page has no business seeing the REST or
+SMTP password.  ``pipelines`` and ``chains`` carry Mailman's sorted ``pipelines`` /
+``chains`` name lists (Postorius offers them as a list's choices), plus a
+``descriptions`` mapping of each name to one line.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import platform
 import falcon
 
 import posthorn
+from posthorn.handlers.pipelines import ALIASES
 from posthorn.rest.app import Api, RestApp, respond
+from posthorn.site import Site
 
 __all__ = ["add_routes"]
 
@@ -59,7 +64,57 @@ class ConfigurationSection:
         respond(resp, data)
 
 
+def pipeline_descriptions(site: Site) -> dict[str, str]:
+    """Every pipeline a list may name (Mailman's names too) and its handlers."""
+    config = site.config
+    names = {
+        name: "Handlers: " + ", ".join(config[f"pipeline.{name}"].get_list("handlers"))
+        for name in config.named("pipeline")
+    }
+    for alias, target in ALIASES.items():
+        if target in names:
+            names[alias] = f"Mailman's name for the {target} pipeline. {names[target]}"
+    return names
+
+
+def chain_descriptions(site: Site) -> dict[str, str]:
+    """Every chain a list or a header match may name, and what it does."""
+    described: dict[str, str] = {}
+    for name in site.registry.names("chain"):
+        try:
+            described[name] = str(getattr(site.registry.load("chain", name), "description", ""))
+        except Exception:  # an entry point that fails to import still has a name
+            described[name] = ""
+    described.setdefault("defer", "Go on to the next rule, as if nothing had matched.")
+    return described
+
+
+class Pipelines:
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        described = pipeline_descriptions(self.api.site)
+        link = self.api.link(req, "system", "pipelines")
+        respond(
+            resp, {"pipelines": sorted(described), "descriptions": described, "self_link": link}
+        )
+
+
+class Chains:
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        described = chain_descriptions(self.api.site)
+        link = self.api.link(req, "system", "chains")
+        data = {"chains": sorted(described), "descriptions": described, "self_link": link}
+        respond(resp, data)
+
+
 def add_routes(app: RestApp, api: Api, prefix: str) -> None:
+    app.add_route(f"{prefix}/system/pipelines", Pipelines(api))
+    app.add_route(f"{prefix}/system/chains", Chains(api))
     app.add_route(f"{prefix}/system/versions", Versions(api))
     app.add_route(f"{prefix}/system/configuration", Configuration(api))
     app.add_route(f"{prefix}/system/configuration/{{section}}", ConfigurationSection(api))

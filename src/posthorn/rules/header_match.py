@@ -11,16 +11,25 @@ skips it.  A pattern that no longer compiles never matches.
 
 from __future__ import annotations
 
+import re
 from email.message import Message
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from posthorn.interfaces.lists import IMailingList
 from posthorn.model.header_matches import DatabaseHeaderMatches
 from posthorn.rules import Rule, add_reason, set_action
-from posthorn.rules.suspicious_header import header_matches
 
 if TYPE_CHECKING:
     from posthorn.site import Site
+
+
+@lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern, re.IGNORECASE)
+    except re.error:
+        return None
 
 
 class HeaderMatch(Rule):
@@ -33,8 +42,17 @@ class HeaderMatch(Rule):
         self.matches = DatabaseHeaderMatches.from_site(site)
 
     def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
-        for match in self.matches.of(mlist.list_id):
-            if header_matches(msg, match.header, match.pattern):
+        matches = self.matches.of(mlist.list_id)
+        if not matches:
+            return False
+        # The headers indexed once, not scanned once per match.
+        values: dict[str, list[str]] = {}
+        for name, value in msg.items():
+            values.setdefault(name.lower(), []).append(str(value))
+        for match in matches:
+            found = values.get(match.header)
+            compiled = _compiled(match.pattern) if found else None
+            if compiled is not None and any(compiled.search(value) for value in found or ()):
                 if match.chain is not None:
                     set_action(msgdata, match.chain)
                 add_reason(msgdata, f"Header {match.header!r} matched {match.pattern!r}")

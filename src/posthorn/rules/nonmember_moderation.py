@@ -4,13 +4,19 @@ A sender that cannot be identified unambiguously (``sender.py``) is a non-member
 action is, in order: the address's own nonmember entry on the roster, the list's
 ``accept/hold/reject/discard_these_nonmembers`` (exact or ``^regex``), then the
 list's ``default_nonmember_action`` (hold by default).  ``defer`` is a miss.
+
+A sender the list has never seen is recorded as a non-member first (with a user of
+its own, as every new address gets), as Mailman does: the list's moderators then find
+the poster on the ``nonmember`` roster and can set the address's own action.
 """
 
 from __future__ import annotations
 
+import contextlib
 from email.message import Message
 from typing import Any
 
+from posthorn.errors import AlreadyMemberError, InvalidAddressError
 from posthorn.interfaces.lists import IMailingList
 from posthorn.rules import (
     Rule,
@@ -43,6 +49,8 @@ class NonmemberModeration(Rule):
         address = sender_of(msg)
         if posting_memberships(self.site, mlist, address):
             return False
+        if address is not None and not sender_memberships(self.site, mlist, address):
+            self._record(mlist, address)
         action = nonmember_action(self.site, mlist, address)
         if action == "defer":
             return False
@@ -52,3 +60,9 @@ class NonmemberModeration(Rule):
         elif action in ("hold", "reject"):
             add_reason(msgdata, f"The message is not from a list member: {address}")
         return True
+
+    def _record(self, mlist: IMailingList, address: str) -> None:
+        # Recorded by another runner meanwhile, or not an address one can store
+        # (a list's own address in From): either way there is nothing to record.
+        with contextlib.suppress(AlreadyMemberError, InvalidAddressError):
+            self.site.lists.subscribe(mlist, address, role="nonmember")

@@ -16,6 +16,7 @@ from typing import Any
 from posthorn.address import normalize_email
 from posthorn.errors import AlreadyMemberError, InvalidAddressError
 from posthorn.model.bans import DatabaseBanManager
+from posthorn.model.registration import address_with_user
 from posthorn.workflows import (
     CONFIRM_POLICIES,
     MODERATE_POLICIES,
@@ -70,7 +71,7 @@ class SubscriptionWorkflow(Workflow):
         refusal = self._refusal(email)
         if refusal is not None:
             return refusal
-        address = self.site.users.get_or_create_address(email, display_name)
+        address = address_with_user(self.site.users, email, display_name)
         if pre_verified and not address.verified:
             self.site.users.verify_address(email)
         policy = self.policy
@@ -95,7 +96,7 @@ class SubscriptionWorkflow(Workflow):
 
     def _confirmed(self, email: str, data: Mapping[str, Any]) -> None:
         # The confirmation came back from the address, which verifies it.
-        self.site.users.get_or_create_address(email, data.get("display_name"))
+        address_with_user(self.site.users, email, data.get("display_name"))
         self.site.users.verify_address(email)
 
     def _finish(self, data: Mapping[str, Any]) -> Outcome:

@@ -1,0 +1,63 @@
+"""The body of a runner process: the master forks, prepares the child (signals,
+parent-death signal) and calls ``run_runner``, then exits with the code it returns."""
+
+from __future__ import annotations
+
+import ctypes
+
+from posthorn.config import Config, ConfigError
+from posthorn.logs import setup_logging
+from posthorn.runners.base import BaseRunner, ExitCode
+from posthorn.site import Site
+
+__all__ = ["run_runner", "set_parent_death_signal"]
+
+PR_SET_PDEATHSIG = 1
+
+
+def set_parent_death_signal(signum: int) -> None:
+    """Have the kernel send ``signum`` to this process when its parent dies (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+    except (OSError, AttributeError):
+        # Not Linux: the runner's getppid() check between entries is the backstop.
+        pass
+
+
+def run_runner(
+    config: Config,
+    name: str,
+    cls: type[BaseRunner],
+    *,
+    slice: int = 0,
+    count: int = 1,
+    master_pid: int | None = None,
+) -> int:
+    """Be runner ``name`` (instance ``slice`` of ``count``) until it stops; return its exit code.
+
+    Logging is set up afresh and the Site built anew in this process: nothing (database
+    connections, open files) is shared with the master or a sibling.
+    """
+    log = setup_logging(config, name)
+    site: Site | None = None
+    runner: BaseRunner | None = None
+    try:
+        site = Site(config)
+        runner = cls(site, name, slice=slice, count=count)
+        runner.master_pid = master_pid
+        log.info("started, slice %d/%d", slice, count)
+        code = runner.run()
+    except ConfigError as error:
+        log.error("configuration error: %s", error)
+        return ExitCode.CONFIG
+    except Exception:
+        log.exception("crashed")
+        return 1
+    finally:
+        if runner is not None:
+            runner.close()
+        if site is not None:
+            site.close()
+    log.info("exiting: %s", code.name)
+    return int(code)

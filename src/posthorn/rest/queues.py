@@ -1,0 +1,130 @@
+"""``queues``: what waits in each queue, and injecting a message into one.
+
+Every queue a runner reads, plus ``shunt`` and ``bad`` (which no runner reads), plus
+any other directory under ``[paths] queue_dir``, is listed by name with its ``count``
+and its entries' ``files`` (file bases, oldest first), as Mailman shows them on the
+Postorius system page.  A queue whose directory does not exist yet reads as empty and
+is not created by looking.  Mailman's queue names (``in``, ``out``, ``bounces``) reach
+ours.  ``POST queues/{name} {list_id, text}`` injects a message for a list (201 with
+the entry's location); ``DELETE queues/{name}/{file}`` removes one waiting entry.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import time
+from pathlib import Path
+from typing import Any
+
+import falcon
+
+from posthorn.queues import EntryGone, Switchboard
+from posthorn.rest.app import Api, RestApp, collection, page_of, respond
+from posthorn.rest.fields import as_str, bad_request, read_fields
+
+__all__ = ["MAILMAN_NAMES", "add_routes", "queue_names"]
+
+# Mailman's queue names for ours; clients written for Mailman use them.
+MAILMAN_NAMES = {"in": "incoming", "out": "outgoing", "bounces": "bounce"}
+# Runners that serve a socket and read no queue.
+_SERVICES = frozenset({"lmtp", "rest"})
+
+
+def queue_names(api: Api) -> list[str]:
+    config = api.site.config
+    names = {name for name in config.named("runner") if name not in _SERVICES} - {"*"}
+    names |= {"shunt", "bad"}
+    root = config.path("queue_dir")
+    if root.is_dir():
+        names |= {path.name for path in root.iterdir() if path.is_dir()}
+    return sorted(names)
+
+
+def _files(directory: Path) -> list[str]:
+    """The waiting entries' file bases, oldest first, without creating the directory."""
+    if not directory.is_dir():
+        return []
+    with Switchboard(directory) as board:
+        return board.files
+
+
+class _Queues:
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    def _name(self, name: str) -> str:
+        name = MAILMAN_NAMES.get(name, name)
+        if name not in queue_names(self.api):
+            raise falcon.HTTPNotFound(title="404 Not Found", description=f"No such queue: {name}")
+        return name
+
+    def _json(self, req: falcon.Request, name: str) -> dict[str, Any]:
+        directory = self.api.site.config.path("queue_dir") / name
+        files = _files(directory)
+        return {
+            "name": name,
+            "directory": str(directory),
+            "count": len(files),
+            "files": files,
+            "self_link": self.api.link(req, "queues", name),
+        }
+
+
+class Queues(_Queues):
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        names = queue_names(self.api)
+        page, offset = page_of(req, names)
+        collection(resp, [self._json(req, name) for name in page], len(names), offset)
+
+
+class Queue(_Queues):
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        respond(resp, self._json(req, self._name(name)))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        name = self._name(name)
+        spec = {"list_id": as_str, "text": as_str}
+        args = read_fields(self.api.body(req), spec, required=["list_id", "text"])
+        mlist = self.api.site.lists.get(args["list_id"])
+        if mlist is None:
+            raise bad_request(f"No such list: {args['list_id']}")
+        raw = args["text"].encode("utf-8", "surrogateescape")
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        if not msg.keys():
+            raise bad_request("The text is not a message: it has no headers.")
+        msgdata: dict[str, Any] = {
+            "list_id": mlist.list_id,
+            "original_size": len(raw),
+            "received_time": time.time(),
+        }
+        if name == "incoming":
+            msgdata["to_list"] = True
+        root = self.api.site.config.path("queue_dir")
+        with Switchboard(root / name, name=name) as board:
+            filebase = board.enqueue(raw, msgdata)
+        resp.status = falcon.HTTP_201
+        resp.location = self.api.link(req, "queues", name, filebase)
+
+
+class QueueFile(_Queues):
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str, file: str) -> None:
+        name = self._name(name)
+        if file not in _files(self.api.site.config.path("queue_dir") / name):
+            raise falcon.HTTPNotFound(title="404 Not Found", description=f"No such file: {file}")
+        root = self.api.site.config.path("queue_dir")
+        with Switchboard(root / name, name=name) as board:
+            try:
+                board.dequeue_raw(file)
+                board.finish(file)
+            except EntryGone:
+                raise falcon.HTTPNotFound(
+                    title="404 Not Found", description=f"No such file: {file}"
+                ) from None
+        resp.status = falcon.HTTP_204
+
+
+def add_routes(app: RestApp, api: Api, prefix: str) -> None:
+    app.add_route(f"{prefix}/queues", Queues(api))
+    app.add_route(f"{prefix}/queues/{{name}}", Queue(api))
+    app.add_route(f"{prefix}/queues/{{name}}/{{file}}", QueueFile(api))

@@ -1,0 +1,99 @@
+"""The per-post delivery record: done marks outlive the entry, two readers take turns."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from posthorn.delivery.progress import DeliveryRecord, audience_of, prune
+from tests.processes import REPO
+
+LIST_ID = "dev.example.org"
+MID = "<post-1@example.net>"
+
+
+def test_done_parked_and_told_survive_the_record(tmp_path: Path) -> None:
+    with DeliveryRecord(tmp_path, LIST_ID, "list", MID) as record:
+        assert not record.done and not record.parked and not record.told
+        record.record(["a@example.com", "b@example.com"])
+        record.park(["c@example.com"])
+        record.mark_told()
+    again = DeliveryRecord(tmp_path, LIST_ID, "list", MID)
+    try:
+        assert again.done == {"a@example.com", "b@example.com"}
+        assert again.parked == {"c@example.com"}
+        assert again.told
+    finally:
+        again.close()
+
+
+def test_list_audience_and_message_id_each_name_their_own_record(tmp_path: Path) -> None:
+    with DeliveryRecord(tmp_path, LIST_ID, "list", MID) as record:
+        record.record(["a@example.com"])
+    for other in (
+        ("other.example.org", "list", MID),
+        (LIST_ID, "to:owners", MID),
+        (LIST_ID, "list", "<post-2@example.net>"),
+    ):
+        with DeliveryRecord(tmp_path, *other) as record:
+            assert record.done == set(), other
+    # The Message-ID is compared as its hash: brackets and spaces do not matter.
+    with DeliveryRecord(tmp_path, LIST_ID, "list", " post-1@example.net ") as record:
+        assert record.done == {"a@example.com"}
+
+
+def test_a_post_without_message_id_keeps_no_file(tmp_path: Path) -> None:
+    with DeliveryRecord(tmp_path, LIST_ID, "list", "") as record:
+        record.record(["a@example.com"])
+        assert record.path is None
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_audience_is_the_roster_or_the_explicit_recipients() -> None:
+    assert audience_of({}) == "list"
+    owners = audience_of({"recipients": ["B@example.org", "a@example.org"]})
+    assert owners.startswith("to:")
+    assert owners == audience_of({"recipients": ["a@example.org", "b@example.org"]})
+    # A retry entry names fewer recipients but keeps the audience of its post.
+    assert audience_of({"recipients": ["a@example.org"], "audience": "list"}) == "list"
+
+
+def test_a_second_process_waits_until_the_first_is_done(tmp_path: Path) -> None:
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from posthorn.delivery.progress import DeliveryRecord\n"
+        f"with DeliveryRecord(Path({str(tmp_path)!r}), {LIST_ID!r}, 'list', {MID!r}) as r:\n"
+        "    print(time.monotonic(), sorted(r.done), flush=True)\n"
+    )
+    record = DeliveryRecord(tmp_path, LIST_ID, "list", MID)
+    try:
+        other = subprocess.Popen(
+            [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO
+        )
+        time.sleep(1.0)
+        assert other.poll() is None, "the second reader did not wait for the lock"
+        record.record(["a@example.com"])
+        released = time.monotonic()
+    finally:
+        record.close()
+    output, _ = other.communicate(timeout=30)
+    acquired, done = output.split(" ", 1)
+    assert float(acquired) >= released
+    assert done.strip() == "['a@example.com']"
+
+
+def test_old_records_are_pruned(tmp_path: Path) -> None:
+    with DeliveryRecord(tmp_path, LIST_ID, "list", MID) as old:
+        old.record(["a@example.com"])
+    with DeliveryRecord(tmp_path, LIST_ID, "list", "<new@example.net>") as new:
+        new.record(["a@example.com"])
+    assert old.path is not None and new.path is not None
+    eleven_days = time.time() - 11 * 86400
+    os.utime(old.path, (eleven_days, eleven_days))
+    assert prune(tmp_path, 10 * 86400) == 1
+    assert not old.path.exists() and new.path.exists()
+    assert prune(tmp_path / "missing", 10 * 86400) == 0
