@@ -175,7 +175,8 @@ def move_file(source: Path, target_dir: Path, name: str) -> Path:
     try:
         os.rename(source, target)
     except OSError as error:
-        if error.errno != errno.EXDEV:
+        # Across file systems only a regular file is copied: reading a FIFO would block.
+        if error.errno != errno.EXDEV or not stat.S_ISREG(source.lstat().st_mode):
             raise
         with open(source, "rb") as fp:
             write_durable(target_dir, target.name, fp.read())
