@@ -24,6 +24,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ def earlier_processes(files: MasterFiles) -> list[ProcessId]:
     """The live processes of the master that wrote ``files`` (itself included)."""
     state = read_state(files.state) or {}
     master_info: dict[str, Any] = state.get("master") or {}
+    if master_info.get("host") not in (None, socket.gethostname()):
+        return []  # a var/ shared with another host: its pids mean nothing here
     recorded = read_pid_file(files.pid)
     if master_info.get("pid"):
         master: ProcessId | None = ProcessId(int(master_info["pid"]), master_info.get("start"))
