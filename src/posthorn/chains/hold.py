@@ -12,20 +12,29 @@ notices again with the same Message-IDs, which the outgoing runner sends only on
 from __future__ import annotations
 
 from email.message import Message
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from posthorn.chains import Chain
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import message_id_hash
 from posthorn.interfaces.rules import ChainContext
 from posthorn.moderation import make_notice
+from posthorn.remote_templates import RemoteTemplates
 from posthorn.sender import sender_address
 from posthorn.templates import render
+
+if TYPE_CHECKING:
+    from posthorn.site import Site
 
 
 class HoldChain(Chain):
     name = "hold"
     description = "Keep the post for a moderator and tell the moderators."
+
+    def __init__(self, site: Site) -> None:
+        super().__init__(site)
+        # The front end's texts for the two notices, if it stored their URIs.
+        self.remote = RemoteTemplates.from_site(site)
 
     def process(
         self, context: ChainContext, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]
@@ -43,7 +52,7 @@ class HoldChain(Chain):
         if poster and mlist.respond_to_post_requests:
             subject_line, text = render(
                 context.site.config, "held-poster", mlist, subject=subject,
-                reasons="; ".join(reasons),
+                reasons="; ".join(reasons), remote=self.remote,
             )  # fmt: skip
             notice, ndata = make_notice(
                 mlist, [poster], subject_line, text, kind="held-poster",
@@ -72,7 +81,7 @@ class HoldChain(Chain):
             return
         title, text = render(
             context.site.config, "held", mlist, request_id=request_id, sender=sender,
-            subject=subject, reasons="; ".join(reasons),
+            subject=subject, reasons="; ".join(reasons), remote=self.remote,
         )  # fmt: skip
         notice, data = make_notice(
             mlist, admins, title, text, kind="held",
