@@ -7,8 +7,9 @@ personalized lists also ``$user_address`` and ``$member_id`` (unknown names stay
 written).  A single-part text/plain message gets the texts joined to its body in its
 own charset (UTF-8 when the text does not fit it); multipart/mixed gets them as inline
 parts; anything else becomes the first part of a new multipart/mixed, so no client ever
-sees a broken message.  Personalized lists are decorated per recipient by the outgoing
-runner (``decorate``); this handler then only leaves ``msgdata["decorate_per_recipient"]``.
+sees a broken message; a text with lines over 998 octets is made quoted-printable.
+Personalized lists are decorated per recipient by the outgoing runner (``decorate``);
+this handler then only leaves ``msgdata["decorate_per_recipient"]``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from email.mime.text import MIMEText
 from string import Template
 from typing import Any
 
+from posthorn.delivery.wire import requote
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.lists import IMailingList
 
@@ -69,12 +71,12 @@ def _join_plain(msg: Message, header: str, footer: str) -> bool:
         text.encode(charset)
     except UnicodeEncodeError:
         charset = "utf-8"
-    params = msg.get_params() or []
     del msg["content-transfer-encoding"]
+    # set_payload keeps the Content-Type field and its other parameters (format=,
+    # delsp=), changing only charset: setting each parameter again would parse them
+    # all once per parameter, quadratic in a hostile header.
     msg.set_payload(text, Charset(charset))
-    for key, value in params[1:]:
-        if key.lower() not in ("charset",):
-            msg.set_param(key, value)
+    requote(msg)
     return True
 
 
@@ -83,6 +85,7 @@ def _text_part(text: str) -> Message:
     part = MIMEText(text if text.endswith("\n") else text + "\n", "plain", charset)
     del part["mime-version"]
     part["Content-Disposition"] = "inline"
+    requote(part)
     return part
 
 

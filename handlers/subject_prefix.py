@@ -23,6 +23,8 @@ from posthorn.oneline import decoded_header, one_line
 
 __all__ = ["SubjectPrefix", "add_prefix", "decoded_subject"]
 
+# The longest word written as is: with "Subject: " it stays well under 998 octets.
+FOLDABLE_WORD = 900
 REPLY = re.compile(r"^((re|aw|sv|fwd?|tr)\s*:\s*)+", re.IGNORECASE)
 
 
@@ -73,7 +75,9 @@ class SubjectPrefix(Handler):
         post_id = self._number(mlist, msg) if "%d" in prefix else mlist.post_id
         new = add_prefix(subject, prefix, post_id)
         del msg["subject"]
-        if new.isascii():
+        # A word too long to fold (encoded words decoded into one) is written as
+        # encoded words again, which fold at any length.
+        if new.isascii() and max(len(word) for word in new.split()) <= FOLDABLE_WORD:
             msg["Subject"] = new
         else:
             msg["Subject"] = Header(new, "utf-8", header_name="Subject")  # type: ignore[assignment]

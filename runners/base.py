@@ -268,10 +268,13 @@ class Runner(SignalFlags, BaseRunner):
         finally:
             self._deferring = False
         for filebase, shunt_reason in finishes:
-            if shunt_reason is None:
-                self.switchboard.finish(filebase)
-            else:
-                self.switchboard.finish(filebase, preserve=True, reason=shunt_reason)
+            try:
+                self.switchboard.finish(filebase, preserve=shunt_reason is not None,
+                                        reason=shunt_reason)  # fmt: skip
+            except EntryGone:
+                # Someone else recovered it (a second runner on this slice) or a person
+                # removed it: the work is done, and the next entry must not wait.
+                self.log.error("%s: gone before it was finished; going on", filebase)
 
     def _handle(self, filebase: str, msg: Message, msgdata: dict[str, Any]) -> str | None:
         """Process a dequeued entry; return why to shunt it, or None to finish it."""

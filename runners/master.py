@@ -15,7 +15,6 @@ with ``runner_specs``, then calls ``Master.prepare`` and ``Master.run``.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import os
 import select
@@ -32,7 +31,8 @@ from posthorn.errors import PosthornError
 from posthorn.logs import reopen_logs
 from posthorn.runners.base import ExitCode
 from posthorn.runners.budget import CrashBudget
-from posthorn.runners.process import run_runner
+from posthorn.runners.orphans import end_earlier_processes, lead_process_group
+from posthorn.runners.process import run_runner, set_parent_death_signal
 from posthorn.runners.slots import RunnerSpec, Slot, describe_exit, master_settings, runner_specs
 from posthorn.runners.watchdog import Watchdog
 from posthorn.runstate import (
@@ -47,18 +47,7 @@ from posthorn.vardir import make_private
 
 __all__ = ["Master", "MasterError", "master_settings", "runner_specs"]
 
-PR_SET_PDEATHSIG = 1
 _HANDLED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGCHLD)
-
-
-def _set_parent_death_signal(signum: int) -> None:
-    """Have the kernel send ``signum`` to this process when its parent dies (Linux)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
-    except (OSError, AttributeError):
-        # Not Linux: the runner's getppid() check between entries is the backstop.
-        pass
 
 
 class MasterError(PosthornError):
@@ -101,6 +90,9 @@ class Master:
             self.files, lifetime=self.lock_lifetime, force=force, log=self.log
         )
         try:
+            lead_process_group()
+            # Before our own state replaces the earlier master's: it names its runners.
+            end_earlier_processes(self.files, timeout=self.stop_timeout, log=self.log)
             write_pid_file(self.files.pid, ProcessId.current())
             self._write_state()
             # The whole of var/ exists, private, once the site has started.
@@ -240,7 +232,7 @@ class Master:
         if self._wake is not None:
             for fd in self._wake:
                 os.close(fd)
-        _set_parent_death_signal(signal.SIGTERM)
+        set_parent_death_signal(signal.SIGTERM)
         # SIGTERM may end a runner that is still starting (it has no entry in hand yet),
         # but SIGHUP must not: it stays blocked, and so pending, until the runner has
         # a handler for it (see posthorn.runners.base).
@@ -377,6 +369,7 @@ class Master:
             "master": {
                 "pid": os.getpid(),
                 "start": ProcessId.current().start,
+                "pgid": os.getpgrp(),
                 "started": self.started,
                 "host": socket.gethostname(),
                 "config": str(self.config.site_file) if self.config.site_file else None,

@@ -1,5 +1,8 @@
 """A real site for the intake tests: LMTP in, the pipeline, SMTP out to a sink, REST.
 
+The list is archived by ``mail-archive``, whose copies go to the sink as well (to
+``ARCHIVE``), so every path that hands a post to an MTA ends at the sink.
+
 One master per module.  ``Site.post`` hands a message to the LMTP runner as the MTA
 would and returns the replies; ``Site.rest`` is one raw REST request.
 """
@@ -30,7 +33,8 @@ LIST = "dev@example.org"
 POSTER = "poster@example.com"
 MEMBER = "member@example.com"
 PASSWORD = "intake-test-password"
-RUNNING = ("lmtp", "incoming", "pipeline", "outgoing", "retry", "virgin", "rest")
+ARCHIVE = "archive@example.net"
+RUNNING = ("lmtp", "incoming", "pipeline", "outgoing", "retry", "virgin", "rest", "archive")
 
 
 @dataclass
@@ -81,7 +85,10 @@ def arrange(site: Site) -> None:
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     rest_port = free_port()
-    sections = {"webservice": {"port": rest_port, "admin_pass": PASSWORD}}
+    sections = {
+        "webservice": {"port": rest_port, "admin_pass": PASSWORD},
+        "archiver.mail-archive": {"enable": "yes", "recipient": ARCHIVE},
+    }
     tmp = tmp_path_factory.mktemp("intake")
     with master_with_sink(
         tmp, running=RUNNING, arrange=arrange, extra_sections=sections,

@@ -17,6 +17,7 @@ from email.message import Message
 
 from posthorn.archivers.base import Archiver, hash_of
 from posthorn.archivers.store import candidates
+from posthorn.delivery.wire import to_wire
 from posthorn.interfaces.lists import IMailingList
 
 __all__ = ["LMTPArchiver", "PermalinksExhausted"]
@@ -43,7 +44,7 @@ class LMTPArchiver(Archiver):
             if code != 250:
                 raise smtplib.SMTPSenderRefused(code, reply, mlist.bounces_address)
             key = self._offer(lmtp, mlist, hashed, limit)
-            code, reply = lmtp.data(msg.as_bytes())
+            code, reply = lmtp.data(to_wire(msg))
             if code != 250:
                 raise smtplib.SMTPDataError(code, reply)
         # The server names the key it used, which differs from ours if it already held

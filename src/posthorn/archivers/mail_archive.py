@@ -16,6 +16,7 @@ from email.message import Message
 from urllib.parse import quote, urljoin
 
 from posthorn.archivers.base import Archiver, hash_of
+from posthorn.delivery.wire import to_wire
 from posthorn.interfaces.lists import IMailingList
 
 __all__ = ["MailArchiveArchiver"]
@@ -44,7 +45,5 @@ class MailArchiveArchiver(Archiver):
         with smtplib.SMTP(
             mta.get_str("smtp_host"), mta.get_int("smtp_port"), timeout=timeout
         ) as smtp:
-            smtp.sendmail(
-                mlist.bounces_address, [self.section.get_str("recipient")], msg.as_bytes()
-            )
+            smtp.sendmail(mlist.bounces_address, [self.section.get_str("recipient")], to_wire(msg))
         return self.permalink(mlist, msg)

@@ -1,25 +1,56 @@
-"""A message as it goes over SMTP: CRLF line ends, no line over 998 octets.
+"""A message as it goes out (SMTP, LMTP): CRLF line ends, no line over 998 octets.
 
 Dot-stuffing is left to the SMTP client (``smtplib`` quotes leading periods).  RFC 5321
-caps a line at 998 octets plus CRLF; a body with longer lines is re-encoded as
-quoted-printable, part by part, which changes no content a reader sees.
+caps a line at 998 octets plus CRLF, and an MTA refuses the whole message otherwise
+("500 line too long"), so every path that hands bytes to an MTA (outgoing delivery,
+notices and digests through it, the archivers that mail a copy) calls ``to_wire``.
+When the plain serialisation has a longer line, a copy of the message is mended and
+serialised again; the caller's message is left as it was:
+
+- a header whose words are too long to fold (an encoded Subject decoded, prefixed and
+  made one long word) is written again as RFC 2047 encoded words, which fold at any
+  length -- unless it is structured (addresses, message-ids, MIME parameters), whose
+  words intake already keeps short (``[mta] max_header_word``);
+- a body part with longer lines is re-encoded as quoted-printable (text) or base64,
+  part by part, which changes no content a reader sees;
+- a preamble, an epilogue or a multipart that never parsed into parts has its long
+  lines broken, since no reader shows them.
+
+What still cannot be sent raises ``LineTooLong`` naming the header, rather than
+reaching the MTA.
 """
 
 from __future__ import annotations
 
+import copy
 import re
-from email.encoders import encode_quopri
+from email.encoders import encode_base64, encode_quopri
 from email.generator import BytesGenerator
+from email.header import Header
 from email.message import Message
 from io import BytesIO
+from typing import Any
 
 from posthorn.delivery.folding import CACHED_COMPAT32
+from posthorn.errors import PosthornError
+from posthorn.oneline import decoded_header
 
-__all__ = ["MAX_LINE", "to_wire"]
+__all__ = ["MAX_LINE", "LineTooLong", "requote", "to_wire"]
 
 MAX_LINE = 998
 _WIRE = CACHED_COMPAT32.clone(linesep="\r\n")
 _BARE_LF = re.compile(rb"(?<!\r)\n")
+_LONG = re.compile(rb"[^\r\n]{%d}" % (MAX_LINE + 1))
+# Fields whose syntax encoded words would break; only these keep their words as written.
+_STRUCTURED = re.compile(
+    r"(resent-)?(from|sender|reply-to|to|cc|bcc|message-id|in-reply-to|references|date)$"
+    r"|return-path$|received$|content-(?!description$)|mime-version$|list-|dkim-|arc-",
+    re.IGNORECASE,
+)
+
+
+class LineTooLong(PosthornError):
+    """A message that would put a line over 998 octets on the wire even when mended."""
 
 
 def _flatten(msg: Message) -> bytes:
@@ -28,31 +59,83 @@ def _flatten(msg: Message) -> bytes:
     return _BARE_LF.sub(b"\r\n", buffer.getvalue())
 
 
-def _too_long(data: bytes) -> bool:
-    return any(len(line) > MAX_LINE for line in data.split(b"\r\n"))
+def _too_long(text: str | bytes) -> bool:
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
+    return _LONG.search(data) is not None
 
 
-def _requote(msg: Message) -> None:
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
-        payload = part.get_payload(decode=True)
-        if not isinstance(payload, bytes):
-            continue
-        if not any(len(line) > MAX_LINE for line in payload.splitlines()):
-            continue
-        cte = str(part.get("content-transfer-encoding", "7bit")).lower()
-        if cte in ("base64", "quoted-printable"):
-            continue
-        del part["content-transfer-encoding"]
-        part.set_payload(payload)
+def _break_lines(text: str) -> str:
+    """Long lines of text no reader sees, broken at MAX_LINE characters."""
+    lines = []
+    for line in text.split("\n"):
+        while len(line.encode("utf-8", "surrogateescape")) > MAX_LINE:
+            cut = MAX_LINE // 4 if not line[: MAX_LINE // 4].isascii() else MAX_LINE - 1
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def requote(part: Message) -> None:
+    """Re-encode a leaf part whose encoded body has lines over MAX_LINE octets."""
+    raw = part.get_payload()
+    if not isinstance(raw, str) or not _too_long(raw):
+        return
+    if part.get_content_maintype() in ("multipart", "message"):
+        part.set_payload(_break_lines(raw))
+        return
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return
+    del part["content-transfer-encoding"]
+    part.set_payload(payload)
+    if part.get_content_maintype() == "text":
         encode_quopri(part)
+    else:
+        encode_base64(part)
+
+
+def _refold(part: Message) -> None:
+    """Write again, as encoded words, each unstructured header that folds too long."""
+    headers: list[tuple[str, Any]] = vars(part)["_headers"]
+    for index, (name, value) in enumerate(headers):
+        if not _too_long(_WIRE.fold(name, value)) or _STRUCTURED.match(name):
+            continue
+        text = decoded_header(value).encode("utf-8", "surrogateescape")
+        headers[index] = (name, Header(text.decode("utf-8", "replace"), "utf-8", header_name=name))
+
+
+def _mend(msg: Message) -> None:
+    for part in msg.walk():
+        _refold(part)
+        if part.is_multipart():
+            for name in ("preamble", "epilogue"):
+                text = getattr(part, name)
+                if text and _too_long(text):
+                    setattr(part, name, _break_lines(text))
+        else:
+            requote(part)
+
+
+def _culprit(data: bytes) -> str:
+    """Which header (of the message's own) has the long line, else "a body line"."""
+    name = b""
+    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        if line[:1] not in (b" ", b"\t"):
+            name = line.split(b":", 1)[0]
+        if len(line) > MAX_LINE:
+            return name.decode("ascii", "replace") + " header"
+    return "a body line"
 
 
 def to_wire(msg: Message) -> bytes:
-    """The bytes to send after DATA (before dot-stuffing)."""
+    """The bytes to send after DATA (before dot-stuffing); LineTooLong if none can be."""
     data = _flatten(msg)
+    if not _too_long(data):
+        return data
+    mended = copy.deepcopy(msg)
+    _mend(mended)
+    data = _flatten(mended)
     if _too_long(data):
-        _requote(msg)
-        data = _flatten(msg)
+        raise LineTooLong(f"cannot send: {_culprit(data)} over {MAX_LINE} octets")
     return data

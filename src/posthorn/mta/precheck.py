@@ -19,7 +19,10 @@ parser reads them anyway, so what is stored is what every later reader sees as l
 
 The limits (``[mta] max_header_count``, ``max_header_size``, ``max_mime_depth``,
 ``max_mime_parts``) are chosen well inside what the parser survives: nesting 50 deep
-leaves pickle, the deepest recurser, room for four times that.
+leaves pickle, the deepest recurser, room for four times that.  Each header field is
+also checked on its own (``fields``: comment depth, encoded words, MIME parameters,
+addresses, words too long to fold), and ``max_headers_size`` caps all header blocks
+of the message together.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from email.policy import compat32
 
 from posthorn.config import Section
 from posthorn.errors import PosthornError
+from posthorn.mta.fields import field_problem
 
 __all__ = [
     "Limits",
@@ -65,18 +69,25 @@ class Limits:
     max_header_size: int = 100 * 1024
     max_mime_depth: int = 50
     max_mime_parts: int = 1000
+    max_headers_size: int = 1024 * 1024
+    max_comment_depth: int = 20
+    max_encoded_words: int = 200
+    max_mime_params: int = 100
+    max_addresses: int = 200
+    max_address_size: int = 1000
+    max_header_word: int = 900
 
     @classmethod
     def from_section(cls, mta: Section) -> Limits:
-        return cls(
-            max_header_count=mta.get_int("max_header_count"),
-            max_header_size=mta.get_int("max_header_size"),
-            max_mime_depth=mta.get_int("max_mime_depth"),
-            max_mime_parts=mta.get_int("max_mime_parts"),
-        )
+        names = (
+            "max_header_count", "max_header_size", "max_mime_depth", "max_mime_parts",
+            "max_headers_size", "max_comment_depth", "max_encoded_words", "max_mime_params",
+            "max_addresses", "max_address_size", "max_header_word",
+        )  # fmt: skip
+        return cls(**{name: mta.get_int(name) for name in names})
 
 
-def normalize_line_endings(data: bytes) -> bytes:
+def normalize_line_endings(data: bytes | bytearray) -> bytes | bytearray:
     """Every line ending as CRLF: no bare CR or LF can end a line for one reader only."""
     pairs = data.count(CRLF)
     if data.count(b"\r") == pairs and data.count(b"\n") == pairs:
@@ -84,7 +95,7 @@ def normalize_line_endings(data: bytes) -> bytes:
     return _BARE_EOL.sub(CRLF, data)
 
 
-def check_structure(data: bytes, limits: Limits) -> None:
+def check_structure(data: bytes | bytearray, limits: Limits) -> None:
     """Raise StructureError naming the first limit that ``data`` (CRLF lines) exceeds."""
     _Scan(data, limits).entity(0, 0, "text/plain")
 
@@ -92,10 +103,12 @@ def check_structure(data: bytes, limits: Limits) -> None:
 class _Scan:
     """One pass over one message; the recursion is bounded by ``max_mime_depth``."""
 
-    def __init__(self, data: bytes, limits: Limits) -> None:
+    def __init__(self, data: bytes | bytearray, limits: Limits) -> None:
         self.data = data
         self.limits = limits
         self.parts = 0
+        # Bytes of every header block so far, against max_headers_size.
+        self.header_bytes = 0
         # Delimiters ("--" + boundary) of the multiparts enclosing the current position.
         self.open: list[bytes] = []
         self._delimiter: re.Pattern[bytes] | None = None
@@ -164,7 +177,7 @@ class _Scan:
         while position < stop:
             line_end = self.data.find(CRLF, position, stop)
             next_line = stop if line_end < 0 else line_end + len(CRLF)
-            line = self.data[position:next_line]
+            line = bytes(self.data[position:next_line])
             if not fields.add(line):
                 # A blank line is the separator and belongs to neither; any other line
                 # that is no header field is already the body, as the parser reads it.
@@ -172,6 +185,11 @@ class _Scan:
                     position = next_line
                 break
             position = next_line
+        fields.finish()
+        self.header_bytes += position - start
+        if self.header_bytes > self.limits.max_headers_size:
+            limit = self.limits.max_headers_size
+            raise StructureError(f"554 5.6.0 Headers too large (limit {limit} bytes in all)")
         return (*_content_type(fields.content_type, default_type), position)
 
     def next_delimiter(self, start: int) -> tuple[int, bytes | None, bool]:
@@ -223,14 +241,19 @@ class _HeaderCounter:
         self.size = 0
         self.content_type: bytes | None = None
         self._in_content_type = False
+        # The lines of the field being read, checked as one when it is complete.
+        self._field: list[bytes] = []
 
     def add(self, line: bytes) -> bool:
         """Take one line; False if it is not part of the header block (the body starts)."""
         if line[:1] in (b" ", b"\t") and self.count:
             self.size += len(line)
+            self._field.append(line)
             if self._in_content_type:
                 self.content_type = (self.content_type or b"") + line
         elif _FIELD.match(line):
+            self.finish()
+            self._field.append(line)
             self.count += 1
             self.size = len(line)
             if self.count > self.limits.max_header_count:
@@ -248,6 +271,16 @@ class _HeaderCounter:
             raise StructureError(f"554 5.6.0 Header field too long (limit {limit} bytes)")
         return True
 
+    def finish(self) -> None:
+        """Check the field read so far (called when the next one or the body starts)."""
+        if not self._field:
+            return
+        field = b"".join(self._field)
+        self._field.clear()
+        problem = field_problem(field, self.limits)
+        if problem is not None:
+            raise StructureError(problem)
+
 
 def _content_type(field: bytes | None, default_type: str) -> tuple[str, str | None]:
     """Read a Content-Type field with the email package itself, as the parser will."""
@@ -256,13 +289,13 @@ def _content_type(field: bytes | None, default_type: str) -> tuple[str, str | No
     return probe.get_content_type(), probe.get_boundary()
 
 
-def header_names(data: bytes) -> set[bytes]:
+def header_names(data: bytes | bytearray) -> set[bytes]:
     """The lower-cased field names of the message's own (top-level) header block."""
     names: set[bytes] = set()
     position = 0
     while position < len(data):
         line_end = data.find(CRLF, position)
-        line = data[position : len(data) if line_end < 0 else line_end]
+        line = bytes(data[position : len(data) if line_end < 0 else line_end])
         if line[:1] not in (b" ", b"\t"):
             if not _FIELD.match(line):
                 break

@@ -1,12 +1,14 @@
 """``queues``: what waits in each queue, and injecting a message into one.
 
 Every queue a runner reads, plus ``shunt`` and ``bad`` (which no runner reads), plus
-any other directory under ``[paths] queue_dir``, is listed by name with its ``count``
-and its entries' ``files`` (file bases, oldest first), as Mailman shows them on the
-Postorius system page.  A queue whose directory does not exist yet reads as empty and
-is not created by looking.  Mailman's queue names (``in``, ``out``, ``bounces``) reach
-ours.  ``POST queues/{name} {list_id, text}`` injects a message for a list (201 with
-the entry's location); ``DELETE queues/{name}/{file}`` removes one waiting entry.
+any other directory under ``[paths] queue_dir``, is listed with its ``count``, its
+entries' ``files`` (file bases, oldest first) and its ``directory``, as Mailman shows
+them on the Postorius system page.  Three queues are named as Mailman names them
+(``in``, ``out``, ``bounces`` for our ``incoming``, ``outgoing``, ``bounce``), so that
+clients written for Mailman find them; our names work in paths too.  A queue whose
+directory does not exist yet reads as empty and is not created by looking.
+``POST queues/{name} {list_id, text}`` injects a message for a list (201 with the
+entry's location); ``DELETE queues/{name}/{file}`` removes one waiting entry.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = ["MAILMAN_NAMES", "add_routes", "queue_names"]
 
 # Mailman's queue names for ours; clients written for Mailman use them.
 MAILMAN_NAMES = {"in": "incoming", "out": "outgoing", "bounces": "bounce"}
+_SHOWN = {ours: theirs for theirs, ours in MAILMAN_NAMES.items()}
 # Runners that serve a socket and read no queue.
 _SERVICES = frozenset({"lmtp", "rest"})
 
@@ -62,18 +65,19 @@ class _Queues:
     def _json(self, req: falcon.Request, name: str) -> dict[str, Any]:
         directory = self.api.site.config.path("queue_dir") / name
         files = _files(directory)
+        shown = _SHOWN.get(name, name)
         return {
-            "name": name,
+            "name": shown,
             "directory": str(directory),
             "count": len(files),
             "files": files,
-            "self_link": self.api.link(req, "queues", name),
+            "self_link": self.api.link(req, "queues", shown),
         }
 
 
 class Queues(_Queues):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        names = queue_names(self.api)
+        names = sorted(queue_names(self.api), key=lambda name: _SHOWN.get(name, name))
         page, offset = page_of(req, names)
         collection(resp, [self._json(req, name) for name in page], len(names), offset)
 
@@ -104,7 +108,7 @@ class Queue(_Queues):
         with Switchboard(root / name, name=name) as board:
             filebase = board.enqueue(raw, msgdata)
         resp.status = falcon.HTTP_201
-        resp.location = self.api.link(req, "queues", name, filebase)
+        resp.location = self.api.link(req, "queues", _SHOWN.get(name, name), filebase)
 
 
 class QueueFile(_Queues):
