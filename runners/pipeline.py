@@ -12,7 +12,7 @@ from email.message import Message
 from typing import Any, ClassVar
 
 from posthorn.delivery.flattening import Flattener
-from posthorn.delivery.notices import make_notice, poster_of
+from posthorn.delivery.notices import make_notice, notice_id, poster_of
 from posthorn.handlers.pipelines import PipelineSet
 from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, RejectMessage
 from posthorn.interfaces.lists import IMailingList
@@ -70,5 +70,6 @@ class PipelineRunner(Runner):
         if not poster:
             return
         subject = f"Your message to {mlist.fqdn_listname} was rejected"
-        notice, data = make_notice(mlist, [poster], subject, reject.notice, msg)
+        mid = notice_id(mlist, "reject", msg)  # a redone entry rejects once
+        notice, data = make_notice(mlist, [poster], subject, reject.notice, msg, message_id=mid)
         self.enqueue("virgin", notice, data)

@@ -126,7 +126,8 @@ class DatabaseBanManager:
         with self._engine.connect() as connection:
             rows = connection.execute(_CHECK, params).all()
         for stored, is_pattern in rows:
-            if not is_pattern:
+            # A pattern asked about as itself is banned too (REST checks a ban that way).
+            if not is_pattern or stored == email.strip():
                 return True
             compiled = _compiled(stored)
             if compiled is not None and compiled.match(address):
