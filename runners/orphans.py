@@ -77,24 +77,25 @@ def earlier_processes(files: MasterFiles) -> list[ProcessId]:
 
 
 def _add(found: dict[int, ProcessId], process: ProcessId) -> None:
-    mine = (os.getpid(), os.getppid())
-    if process.pid not in mine and process.start is not None and process.alive():
+    """Keep ``process`` if it is that very process, still alive, ours, and Posthorn."""
+    if process.pid in (os.getpid(), os.getppid()) or process.start is None:
+        return
+    entry = Path(f"/proc/{process.pid}")
+    if process.alive() and _owner(entry) == os.geteuid() and b"posthorn" in _command_line(entry):
         found[process.pid] = process
 
 
 def _group(master: ProcessId) -> list[ProcessId]:
-    """Members of the process group ``master`` led that started after it, as us."""
+    """Members of the process group ``master`` led that started after it."""
     members = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         fields = _stat(entry)
-        if fields is None or int(fields[2]) != master.pid or _owner(entry) != os.geteuid():
+        if fields is None or int(fields[2]) != master.pid:
             continue
         start = int(fields[19])
-        if master.start is not None and start < master.start:
-            continue
-        if b"posthorn" in _command_line(entry):
+        if master.start is None or start >= master.start:
             members.append(ProcessId(int(entry.name), start))
     return members
 

@@ -244,11 +244,10 @@ class OutgoingRunner(Runner):
         told = bool(msgdata.get("owners_told")) or record.told
         notify = not told and not is_notice(msg, msgdata)
         data["owners_told"] = told or notify
-        record.park(addresses)
-        if notify:
-            record.mark_told()
-        record.sync()
+        # In this order: a kill in between leaves the post parked twice (a redo finds
+        # it not parked yet), never not at all.
         self.enqueue("dead", msg, data, whichq=self.name)
+        record.park(addresses)
         if notify:
             self._notify_owners(
                 mlist,
@@ -259,6 +258,8 @@ class OutgoingRunner(Runner):
                 "It is kept on the dead queue; `posthorn unshunt --queue dead` sends it "
                 "again once the cause is fixed.\n",
             )
+            record.mark_told()
+        record.sync()
 
     def _notify_owners(self, mlist: IMailingList, msg: Message, subject: str, text: str) -> None:
         """Tell the owners about ``msg``; never about a notice (that is how storms start).
@@ -298,7 +299,9 @@ class OutgoingRunner(Runner):
                 f"{int(now - first)}s; the last answer was {sample[0]} {sample[1]}.\n"
                 "The message is kept on the shunt queue; `posthorn unshunt` retries it.\n"
             )
-            if not is_notice(msg, msgdata):
+            # At most one notice per post: none if they heard of a refusal already.
+            if not is_notice(msg, msgdata) and not record.told:
+                record.mark_told()
                 self._notify_owners(mlist, msg, f"Delivery to {mlist.fqdn_listname} failed", text)
             # The shunted entry names every recipient; the record keeps those already
             # served from getting a second copy when a person re-queues it.

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from posthorn.queues import Switchboard
+from posthorn.runners.orphans import earlier_processes
+from posthorn.runstate import MasterFiles, ProcessId, write_state
 from tests.runners.harness import PosthornSite, alive, sample, wait_for
 
 pytestmark = pytest.mark.slow
@@ -60,3 +65,28 @@ def test_an_entry_gone_before_it_is_finished_is_logged_not_a_crash(site: Posthor
     assert f"{claimed.stem}: gone before it was finished; going on" in site.log("alpha")
     (still,) = site.runners("alpha")
     assert still["pid"] == row["pid"] and still["restarts"] == 0
+
+
+def test_a_reused_pid_is_never_taken_for_an_earlier_runner(tmp_path: Path) -> None:
+    """Only the very process recorded counts: same pid and start time, ours, Posthorn."""
+    files = MasterFiles(tmp_path / "master.lck", tmp_path / "master.pid", tmp_path / "master.json")
+    command = [sys.executable, "-c", "import time; time.sleep(30)"]
+    runner = subprocess.Popen([*command, "posthorn-like"])
+    stranger = subprocess.Popen(command)
+    try:
+        start = ProcessId.of(runner.pid).start
+        assert start is not None
+        rows = [
+            {"pid": runner.pid, "start": start},
+            {"pid": stranger.pid, "start": ProcessId.of(stranger.pid).start},  # not Posthorn
+        ]
+        write_state(files.state, {"runners": rows})
+        assert [p.pid for p in earlier_processes(files)] == [runner.pid]
+        # The same pid with another start time is another process: left alone.
+        rows[0]["start"] = start - 1
+        write_state(files.state, {"runners": rows})
+        assert earlier_processes(files) == []
+    finally:
+        for process in (runner, stranger):
+            process.kill()
+            process.wait()

@@ -15,8 +15,8 @@ from email.message import Message
 from typing import TYPE_CHECKING, Any
 
 from posthorn.chains import Chain
+from posthorn.delivery.notices import notice_id
 from posthorn.interfaces.lists import IMailingList
-from posthorn.interfaces.messages import message_id_hash
 from posthorn.interfaces.rules import ChainContext
 from posthorn.moderation import make_notice
 from posthorn.remote_templates import RemoteTemplates
@@ -56,7 +56,7 @@ class HoldChain(Chain):
             )  # fmt: skip
             notice, ndata = make_notice(
                 mlist, [poster], subject_line, text, kind="held-poster",
-                message_id=_notice_id(mlist, "held-poster", request_id, msg),
+                message_id=notice_id(mlist, "held-poster", msg),
             )  # fmt: skip
             context.enqueue("virgin", notice, ndata)
 
@@ -85,13 +85,7 @@ class HoldChain(Chain):
         )  # fmt: skip
         notice, data = make_notice(
             mlist, admins, title, text, kind="held",
-            message_id=_notice_id(mlist, "held", request_id, msg),
+            message_id=notice_id(mlist, "held", msg),
         )  # fmt: skip
         data["held_request_id"] = request_id
         context.enqueue("virgin", notice, data)
-
-
-def _notice_id(mlist: IMailingList, kind: str, request_id: int, msg: Message) -> str:
-    """The same Message-ID each time this post's hold is notified: a redo sends none."""
-    post = message_id_hash(str(msg.get("message-id") or f"request-{request_id}"))
-    return f"<posthorn.{kind}.{request_id}.{post.lower()}@{mlist.mail_host}>"
