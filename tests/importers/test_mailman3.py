@@ -54,6 +54,13 @@ def test_a_dry_run_writes_nothing(invoke: Invoke, cli_site: Site, mailman: Mailm
     assert "would create held message: <held-1@example.net>" in result.output
     assert cli_site.lists.get(LIST) is None
     assert cli_site.users.user_count() == 0
+    # --list names lists of the old site; one it does not have is an error.
+    url = mailman.database_url
+    result = invoke("import", "mailman3", "--database", url, "--list", "nosuch@example.org")
+    assert result.exit_code == 1
+    assert "no such list on the old site: nosuch@example.org" in result.output
+    only = imported(invoke, mailman, "--list", "dev.example.org", "--dry-run")
+    assert "would create list: dev@example.org" in only.output
 
 
 def test_other_databases_are_refused(
