@@ -89,9 +89,13 @@ def apply_users(site: Site, users: Sequence[UserData], tally: Tally) -> dict[str
         else:
             tally.unchanged("users")
     if not tally.dry_run:
-        hashes = hash_imported_passwords([password for _, password in to_hash])
-        for (row, _), hashed in zip(to_hash, hashes, strict=True):
-            row["password"] = hashed
+        # In slices, so the progress bar moves while the (slow, on purpose) hashing runs.
+        for start in range(0, len(to_hash), BATCH):
+            part = to_hash[start : start + BATCH]
+            hashes = hash_imported_passwords([password for _, password in part])
+            for (row, _), hashed in zip(part, hashes, strict=True):
+                row["password"] = hashed
+            tally.progress(len(part))
         _insert(factory, _USERS, new)
         _update(factory, _USERS, "user_id", changed)
     return remap
@@ -202,8 +206,9 @@ def apply_members(site: Site, mlist: ListData, exists: bool, tally: Tally) -> No
         current = by_id.get(member.member_id) or by_key.get((member.email, member.role))
         if current is None:
             tally.created("members", what)
-            member_id = member.member_id if member.member_id not in (None, *by_id) else None
-            new.append({"member_id": member_id or new_id(), "list_id": mlist.list_id, **wanted})
+            # Mailman's member ids are unique site-wide, as Posthorn's are.
+            member_id = member.member_id or new_id()
+            new.append({"member_id": member_id, "list_id": mlist.list_id, **wanted})
             new[-1]["subscribed_on"] = utc_now()
         elif differences := _differences(current, wanted):
             tally.changed("members", what, ", ".join(differences))
