@@ -36,15 +36,14 @@ class StreamingGenerator(BytesGenerator):
         policy: Any = self.policy
         return bool(policy.cte_type == "7bit")
 
-    def _streams(self, msg: Message) -> bool:
-        if self._seven_bit():
-            return False
-        return not (msg.is_multipart() and msg.get_boundary() is None)
-
     def _write(self, msg: Message) -> None:
-        if not self._streams(msg):
+        if self._seven_bit():
             super()._write(msg)  # type: ignore[misc]
             return
+        # As the base class decides in _handle_multipart, but before the headers.
+        multipart = msg.get_content_maintype() == "multipart"
+        if multipart and not isinstance(msg.get_payload(), str) and not msg.get_boundary():
+            msg.set_boundary(self._make_boundary())  # type: ignore[attr-defined]
         write_headers = getattr(msg, "_write_headers", None)
         if write_headers is None:
             self._write_headers(msg)  # type: ignore[attr-defined]
@@ -80,7 +79,11 @@ class StreamingGenerator(BytesGenerator):
 
     def _handle_multipart(self, msg: Message) -> None:
         parts: Any = msg.get_payload()
-        if not isinstance(parts, list) or msg.get_boundary() is None:
+        if parts is None:
+            parts = []
+        elif not isinstance(parts, list | str):
+            parts = [parts]
+        if isinstance(parts, str) or not msg.get_boundary() or self._seven_bit():
             super()._handle_multipart(msg)  # type: ignore[misc]
             return
         boundary = msg.get_boundary()

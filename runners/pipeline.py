@@ -38,7 +38,7 @@ class PipelineRunner(Runner):
     def _enqueue(self, queue: str, msg: Message, msgdata: dict[str, Any]) -> str:
         # A post that no handler changed between two of its copies (archive, then
         # outgoing) is written to bytes once.
-        return self.enqueue(queue, self._flattener.bytes_of(msg), msgdata)
+        return self.enqueue(queue, self._flattener.entry_of(msg, msgdata), msgdata)
 
     def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
         if mlist is None:

@@ -14,11 +14,14 @@ import fcntl
 import mailbox
 import os
 from collections.abc import Callable
-from email import message_from_bytes
+from email.feedparser import BytesFeedParser
 from email.message import Message
 from pathlib import Path
+from typing import IO
 
 __all__ = ["append", "digest_mailbox", "pending_dir", "read_messages", "rotate", "size"]
+
+READ_SLICE = 256 * 1024
 
 
 def digest_mailbox(data_dir: Path, list_id: str) -> Path:
@@ -36,8 +39,12 @@ def _is_current(fd: int, path: Path) -> bool:
         return False
 
 
-def append(path: Path, entry: bytes) -> int:
-    """Append one mbox entry under the lock; the mailbox's size afterwards."""
+def append(path: Path, entry: bytes | Callable[[IO[bytes]], None]) -> int:
+    """Append one mbox entry under the lock; the mailbox's size afterwards.
+
+    ``entry`` may be a function that writes it to the file, so that a large post is not
+    first made into bytes; if it fails, the mailbox is cut back to where it was.
+    """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     while True:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -46,10 +53,23 @@ def append(path: Path, entry: bytes) -> int:
             if not _is_current(fd, path):
                 # Rotated while we waited: this file is somebody's digest already.
                 continue
-            os.write(fd, entry)
+            if callable(entry):
+                _write_entry(fd, entry)
+            else:
+                os.write(fd, entry)
             return os.fstat(fd).st_size
         finally:
             os.close(fd)
+
+
+def _write_entry(fd: int, write: Callable[[IO[bytes]], None]) -> None:
+    before = os.fstat(fd).st_size
+    try:
+        with os.fdopen(fd, "ab", closefd=False) as fp:
+            write(fp)
+    except BaseException:
+        os.ftruncate(fd, before)
+        raise
 
 
 def _fsync_dir(path: Path) -> None:
@@ -92,6 +112,15 @@ def read_messages(path: Path) -> list[Message]:
     """The posts in a rotated mailbox, in the order they were accepted."""
     box = mailbox.mbox(path, create=False)
     try:
-        return [message_from_bytes(box.get_bytes(key)) for key in box.iterkeys()]
+        return [_parse(box.get_file(key)) for key in box.iterkeys()]
     finally:
         box.close()
+
+
+def _parse(fp: mailbox._PartialFile) -> Message:
+    # Parsed as read, a slice at a time: a large post is not in memory twice.
+    parser = BytesFeedParser()
+    with fp:
+        while piece := fp.read(READ_SLICE):
+            parser.feed(piece)
+    return parser.close()
