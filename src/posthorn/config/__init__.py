@@ -18,7 +18,15 @@ from typing import Any
 
 from posthorn.config.types import PARSERS
 
-__all__ = ["BUILTIN", "Config", "ConfigError", "Section", "find_site_file", "load_config"]
+__all__ = [
+    "BUILTIN",
+    "DEFAULT_SITE_FILE",
+    "Config",
+    "ConfigError",
+    "Section",
+    "find_site_file",
+    "load_config",
+]
 
 BUILTIN = "<built-in>"
 TEMPLATE_PREFIXES = ("runner", "archiver")
@@ -218,15 +226,22 @@ def _overlay(
             target[key] = _Value(target[key].type, str(raw).strip(), source)
 
 
-def _base_dir(source: str) -> Path:
-    return Path(source).resolve().parent if source != BUILTIN and Path(source).exists() else Path()
+def _base_dir(source: str, site: Path | None) -> Path:
+    """Where a relative path of ``source`` starts: its own file's folder, else the site file's.
+
+    Never the working directory when there is a site file: cron and systemd run
+    commands elsewhere, and a path that followed them would quietly open another site.
+    """
+    if source != BUILTIN and Path(source).exists():
+        return Path(source).resolve().parent
+    return site.parent if site is not None else Path()
 
 
-def _resolve(sections: dict[str, dict[str, _Value]]) -> None:
+def _resolve(sections: dict[str, dict[str, _Value]], site: Path | None) -> None:
     """Substitute $references to [paths] keys and parse every value to its type."""
     paths = sections["paths"]
     var = paths["var_dir"]
-    var.raw = str((_base_dir(var.source) / var.raw).resolve())
+    var.raw = str((_base_dir(var.source, site) / var.raw).resolve())
     known = {"var_dir": var.raw}
 
     def substitute(value: _Value, section: str, key: str) -> str:
@@ -241,7 +256,7 @@ def _resolve(sections: dict[str, dict[str, _Value]]) -> None:
 
         text = _REFERENCE.sub(replace, value.raw)
         if value.type == "path" and text:
-            text = str((_base_dir(value.source) / text).resolve())
+            text = str((_base_dir(value.source, site) / text).resolve())
         return text
 
     for section, entries in sections.items():
@@ -287,5 +302,5 @@ def load_config(
         _overlay(sections, schema, site_values, str(site))
     if overrides:
         _overlay(sections, schema, overrides, "<overrides>")
-    _resolve(sections)
+    _resolve(sections, site)
     return Config({name: Section(name, values) for name, values in sections.items()}, site)
