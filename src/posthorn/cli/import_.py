@@ -71,7 +71,8 @@ def mailman21(cli: CliContext, fqdn_listname: str, config_pck: Path, dry_run: bo
 def run(site: Site, data: SiteData, dry_run: bool) -> None:
     """Apply ``data`` with a progress bar on a terminal, then print the report."""
     tally = Tally(dry_run=dry_run, echo=click.echo)
-    total = len(data.addresses) + sum(len(mlist.members) for mlist in data.lists)
+    hashed = sum(1 for user in data.users if user.plain_password and not user.password)
+    total = hashed + len(data.addresses) + sum(len(mlist.members) for mlist in data.lists)
     with ExitStack() as stack:
         # A bar only where someone watches: on a pipe or in a log it is noise.
         if sys.stdout.isatty() and not dry_run:
