@@ -52,6 +52,12 @@ COMMAND_MODULES = [
     "delivery",
     "where",
     "import_",
+    # The operator's tools, as Mailman and Postfix have them.
+    "inject",
+    "findmember",
+    "syncmembers",
+    "version",
+    "queue",
 ]
 
 

@@ -17,7 +17,7 @@ from posthorn.cli import CliContext, pass_cli
 from posthorn.queues import Switchboard
 
 # The queues no runner reads, where entries wait for a person.
-PARKED = ("bad", "dead", "shunt")
+PARKED = ("bad", "dead", "hold", "shunt")
 
 
 def _age(seconds: float | None) -> str:

@@ -58,6 +58,9 @@ class _Value:
     raw: str
     source: str = BUILTIN
     value: Any = None
+    # The built-in default as written, when a file set this value (for ``conf -n``).
+    default: str | None = None
+    written: str | None = None
 
 
 @dataclass
@@ -108,6 +111,11 @@ class Section(Mapping[str, Any]):
     def source(self, key: str) -> str:
         return self._values[key].source
 
+    def changed(self, key: str) -> bool:
+        """Set by a file or an override to something other than the built-in default."""
+        value = self._values[key]
+        return value.source != BUILTIN and value.default != value.written
+
     def type_of(self, key: str) -> str:
         return self._values[key].type
 
@@ -146,7 +154,9 @@ class Config:
             raise ConfigError("is not set", section="paths", key=key)
         return value
 
-    def dump(self, section: str | None = None, key: str | None = None) -> str:
+    def dump(
+        self, section: str | None = None, key: str | None = None, *, changed_only: bool = False
+    ) -> str:
         names = [section] if section is not None else self.section_names
         out: list[str] = []
         for name in names:
@@ -155,8 +165,11 @@ class Config:
                 raise ConfigError("no such key", section=name, key=key)
             if key is not None:
                 return body.raw(key)
+            keys = [k for k in body if body.changed(k)] if changed_only else list(body)
+            if changed_only and not keys:
+                continue
             out.append(f"[{name}]")
-            out.extend(f"{k}: {body.raw(k)}".rstrip() for k in body)
+            out.extend(f"{k}: {body.raw(k)}".rstrip() for k in keys)
             out.append("")
         return "\n".join(out).rstrip() + "\n"
 
@@ -223,7 +236,10 @@ def _overlay(
         for key, raw in entries.items():
             if key not in target:
                 raise ConfigError("unknown key", source, name, key)
-            target[key] = _Value(target[key].type, str(raw).strip(), source)
+            old = target[key]
+            default = old.default if old.source != BUILTIN else old.raw
+            text = str(raw).strip()
+            target[key] = _Value(old.type, text, source, default=default, written=text)
 
 
 def _base_dir(source: str, site: Path | None) -> Path:
