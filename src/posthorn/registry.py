@@ -30,6 +30,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "bounce": "posthorn.runners.bounce:BounceRunner",
         "digest": "posthorn.runners.digest:DigestRunner",
         "command": "posthorn.runners.command:CommandRunner",
+        "task": "posthorn.runners.task:TaskRunner",
     },
     "handler": {
         "acknowledge": "posthorn.handlers.acknowledge:Acknowledge",
