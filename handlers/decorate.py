@@ -105,7 +105,7 @@ def _body_charset(name: str, was: str, encoded: bytes) -> Charset:
     if was == "base64":
         charset.body_encoding = BASE64
     elif encoded.isascii() or (was == "8bit" and name.lower() not in ("us-ascii", "ascii")):
-        charset.body_encoding = None
+        charset.body_encoding = None  # type: ignore[assignment]  # None: no encoding, as documented
     else:
         charset.body_encoding = QP
     return charset
