@@ -10,7 +10,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
-from posthorn.delivery.notices import make_notice
+from posthorn.delivery.notices import make_notice, notice_id
 from posthorn.delivery.preferences import poster_preferences
 from posthorn.handlers.base import Handler
 from posthorn.handlers.subject_prefix import decoded_subject
@@ -35,7 +35,7 @@ class Acknowledge(Handler):
             f"was successfully received by the {mlist.display_name} mailing list "
             f"({mlist.posting_address}).\n"
         )
-        notice, data = make_notice(
-            mlist, [poster], f"{mlist.display_name} post acknowledgement", text
-        )
+        title = f"{mlist.display_name} post acknowledgement"
+        mid = notice_id(mlist, "acknowledge", msg)  # a redone pipeline acknowledges once
+        notice, data = make_notice(mlist, [poster], title, text, message_id=mid)
         self.context.enqueue("virgin", notice, data)

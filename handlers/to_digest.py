@@ -2,7 +2,8 @@
 
 The mailbox is ``var/data/digests/LIST-ID.mbox`` under the data directory, one file
 per list, appended under an exclusive lock (``posthorn.digests.mailbox``, which also
-rotates it atomically when a digest is sent).  Skipped when digests are off.  When
+rotates it atomically when a digest is sent; a post already appended, as by a redone
+pipeline entry, is not appended again).  Skipped when digests are off.  When
 the mailbox reaches the list's ``digest_size_threshold`` (KiB; 0: never by size), a
 trigger entry goes to queue ``digest`` with ``digest_trigger: size``; the digest
 runner re-checks the size, so a trigger too many sends nothing twice.  The post whose
@@ -14,15 +15,15 @@ digest runner is busy or stopped), a further one goes at most every
 from __future__ import annotations
 
 import time
-from email.generator import BytesGenerator
 from email.message import Message
-from io import BytesIO
-from typing import Any
+from typing import IO, Any
 
 from posthorn.digests.mailbox import append, digest_mailbox
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.handlers import HandlerContext
 from posthorn.interfaces.lists import IMailingList
+from posthorn.interfaces.messages import message_id_hash
+from posthorn.queues.flatten import flatten_to
 
 __all__ = ["ToDigest", "digest_mailbox"]
 
@@ -33,13 +34,24 @@ __all__ = ["ToDigest", "digest_mailbox"]
 TRIGGER_REPEAT = 60.0
 
 
-def _mbox_entry(msg: Message) -> bytes:
-    buffer = BytesIO()
-    stamp = time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime())
-    buffer.write(f"From posthorn {stamp}\n".encode())
-    BytesGenerator(buffer, mangle_from_=True).flatten(msg)
-    buffer.write(b"\n\n")
-    return buffer.getvalue()
+class _MboxEntry:
+    """Writes the post to the mailbox as one mbox entry, and keeps how long it was.
+
+    Written straight to the file, never made into bytes: a large post would be in
+    memory twice.
+    """
+
+    def __init__(self, msg: Message) -> None:
+        self.msg = msg
+        self.size = 0
+
+    def __call__(self, fp: IO[bytes]) -> None:
+        start = fp.tell()
+        stamp = time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime())
+        fp.write(f"From posthorn {stamp}\n".encode())
+        flatten_to(fp, self.msg, mangle_from=True)
+        fp.write(b"\n\n")
+        self.size = fp.tell() - start
 
 
 def _trigger(mlist: IMailingList) -> Message:
@@ -62,10 +74,13 @@ class ToDigest(Handler):
         if not mlist.digests_enabled:
             return
         path = digest_mailbox(self.site.config.path("data_dir"), mlist.list_id)
-        entry = _mbox_entry(msg)
-        size = append(path, entry)
+        entry = _MboxEntry(msg)
+        # Named by its Message-ID-Hash, a redone pipeline entry appends the post once.
+        message_id = str(msg.get("message-id", "")).strip()
+        key = message_id_hash(message_id) if message_id else ""
+        size = append(path, entry, key=key)
         threshold = mlist.digest_size_threshold * 1024
-        if threshold > 0 and size >= threshold and self._due(mlist, size - len(entry) < threshold):
+        if threshold > 0 and size >= threshold and self._due(mlist, size - entry.size < threshold):
             data = {"list_id": mlist.list_id, "digest_trigger": "size"}
             self.context.enqueue("digest", _trigger(mlist), data)
 

@@ -34,6 +34,12 @@ under any version with an unpickler that imports nothing, and the entry is exact
 message as received.  A runner that passes a message on untouched can take it with
 ``Switchboard.dequeue_raw`` and enqueue the same bytes, skipping both costs.
 
+A large message is never held twice for its entry: it is written to the file as it is
+generated (``write_entry``), its pickle's length filled in afterwards, and read back a
+slice at a time (``message_length`` then ``read_message``), so a reader can parse it
+while reading.  The message pickle is one bytes object in any of the forms
+``pickle.dumps(data, protocol=5)`` gives, which are the only forms a reader accepts.
+
 Loading uses an unpickler that refuses every global name.  Built-in containers and
 scalars need none, so a valid entry loads unchanged, while a file that tries to import
 anything -- the usual way a pickle executes code -- is rejected as bad.
@@ -43,13 +49,24 @@ from __future__ import annotations
 
 import io
 import pickle
+import struct
+from collections.abc import Iterator
 from email.message import Message
 from typing import IO, Any, NoReturn
+
+from posthorn.queues.flatten import flatten_to, message_to_bytes
 
 FORMAT_VERSION = 1
 MAGIC = b"posthorn-queue"
 HEADER = b"%s %d\n" % (MAGIC, FORMAT_VERSION)
 PICKLE_PROTOCOL = 5
+# The opcodes around a pickled bytes object (protocol 5): PROTO 5, an optional FRAME,
+# then SHORT_BINBYTES, BINBYTES or BINBYTES8 and the data, then MEMOIZE and STOP.
+_PROTO = b"\x80\x05"
+_FRAME = b"\x95"
+_BYTES_OPS = {b"C": "<B", b"B": "<I", b"\x8e": "<Q"}
+_ENDS = (b".", b"\x94.")
+READ_SLICE = 256 * 1024
 
 # Exact types only: a subclass of str or int (an enum, say) pickles as a reference to
 # its class, which is exactly the kind of thing that stops loading after an upgrade.
@@ -73,10 +90,14 @@ def message_bytes(msg: bytes | bytearray | Message) -> bytes:
     if isinstance(msg, bytes | bytearray):
         return bytes(msg)
     if isinstance(msg, Message):
-        # Generate with the message's own policy but without re-folding long headers,
-        # so a message that goes through several queues keeps its header lines intact.
-        return msg.as_bytes(policy=msg.policy.clone(max_line_length=0))
+        return message_to_bytes(msg, _queue_policy(msg))
     raise TypeError(f"message must be bytes or email.message.Message, not {type(msg).__name__}")
+
+
+def _queue_policy(msg: Message) -> Any:
+    # The message's own policy but without re-folding long headers, so a message that
+    # goes through several queues keeps its header lines intact.
+    return msg.policy.clone(max_line_length=0)
 
 
 def check_metadata(value: object, where: str = "msgdata") -> None:
@@ -119,6 +140,68 @@ def encode(data: bytes, msgdata: dict[str, Any]) -> bytes:
     )
 
 
+def write_entry(fp: IO[bytes], msg: bytes | bytearray | Message, msgdata: dict[str, Any]) -> None:
+    """Write an entry to ``fp`` (a seekable file); a Message is generated straight into it.
+
+    Gives the same bytes as ``encode``, but neither the message nor the entry is ever
+    a second time in memory.
+    """
+    fp.write(HEADER)
+    pickle.dump(msgdata, fp, protocol=PICKLE_PROTOCOL)
+    if isinstance(msg, bytes | bytearray):
+        # The pickle of a bytes object, written around the data rather than made by
+        # pickle.dump, which would first copy a bytearray into bytes.
+        fp.write(_PROTO + b"\x8e" + struct.pack("<Q", len(msg)))
+        fp.write(msg)
+        fp.write(b".")
+        return
+    fp.write(_PROTO + b"\x8e")
+    length_at = fp.tell()
+    fp.write(bytes(8))
+    flatten_to(fp, msg, policy=_queue_policy(msg))
+    end = fp.tell()
+    fp.seek(length_at)
+    fp.write(struct.pack("<Q", end - length_at - 8))
+    fp.seek(end)
+    fp.write(b".")
+
+
+def message_length(fp: IO[bytes]) -> int:
+    """Read the start of the message pickle from ``fp``; return the message's length."""
+    start = fp.tell()
+    head = fp.read(3)
+    op = head[2:]
+    if op == _FRAME:
+        fp.read(8)
+        op = fp.read(1)
+    form = _BYTES_OPS.get(op)
+    if head[:2] != _PROTO or form is None:
+        fp.seek(start)
+        found = _load(fp, "message")
+        raise FormatError(f"message is a {type(found).__name__}, not bytes")
+    size = struct.calcsize(form)
+    field = fp.read(size)
+    if len(field) != size:
+        raise FormatError("message is truncated")
+    return int(struct.unpack(form, field)[0])
+
+
+def read_message(fp: IO[bytes], length: int) -> Iterator[bytes]:
+    """The message's ``length`` bytes from ``fp``, a slice at a time; then check the end."""
+    remaining = length
+    while remaining:
+        piece = fp.read(min(READ_SLICE, remaining))
+        if not piece:
+            raise FormatError("message is truncated")
+        remaining -= len(piece)
+        yield piece
+    end = fp.read(11)
+    if end[:1] == _FRAME:
+        end = end[9:]
+    if end not in _ENDS:
+        raise FormatError("message is truncated" if not end else "trailing data after the message")
+
+
 def read_metadata(fp: IO[bytes]) -> dict[str, Any]:
     """Read the header and the metadata from ``fp``; raise FormatError if unusable."""
     header = fp.readline(64)
@@ -136,12 +219,14 @@ def read_metadata(fp: IO[bytes]) -> dict[str, Any]:
 def read_entry(fp: IO[bytes]) -> tuple[bytes, dict[str, Any]]:
     """Read a whole entry from ``fp``; raise FormatError if any part is unusable."""
     msgdata = read_metadata(fp)
-    data = _load(fp, "message")
-    if not isinstance(data, bytes):
-        raise FormatError(f"message is a {type(data).__name__}, not bytes")
-    # Anything after the second pickle means the file is not what we wrote.
-    if fp.read(1):
-        raise FormatError("trailing data after the message")
+    length = message_length(fp)
+    # Read in one piece: a list of slices joined would be a second copy.
+    data = fp.read(length)
+    if len(data) != length:
+        raise FormatError("message is truncated")
+    # Anything after the pickle's end means the file is not what we wrote.
+    for _ in read_message(fp, 0):
+        pass
     return data, msgdata
 
 

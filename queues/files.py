@@ -11,7 +11,9 @@ import errno
 import fcntl
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
@@ -49,21 +51,33 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_durable(directory: Path, name: str, content: bytes, *, sync_dir: bool = True) -> None:
+def write_durable(
+    directory: Path,
+    name: str,
+    content: bytes | Callable[[IO[bytes]], None],
+    *,
+    sync_dir: bool = True,
+) -> None:
     """Give ``directory/name`` the ``content``, atomically: readers see all of it or nothing.
 
     The bytes go to a temporary name that readers ignore, are fsynced, and only then
     renamed to ``name`` (replacing any file of that name).  With ``sync_dir`` false the
     caller promises to call ``fsync_dir(directory)`` before relying on the entry.
+    ``content`` may be a function that writes to the (seekable) file instead, so that a
+    large entry is never whole in memory.
     """
     final = directory / name
     temp = directory / (name + TEMP_SUFFIX)
     fd = _create_locked(temp)
     try:
         os.fchmod(fd, PRIVATE_FILE)
-        view = memoryview(content)
-        while view:
-            view = view[os.write(fd, view) :]
+        if callable(content):
+            with os.fdopen(fd, "wb", closefd=False) as fp:
+                content(fp)
+        else:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view) :]
         os.fsync(fd)
     except BaseException:
         os.close(fd)
@@ -116,7 +130,13 @@ def describe_kind(mode: int) -> str:
 
 
 def read_private(path: Path) -> bytes:
-    """Read a whole file, refusing it unless only this user could have written it.
+    """Read a whole file, refusing it unless only this user could have written it."""
+    with open_private(path) as fp:
+        return fp.read()
+
+
+def open_private(path: Path) -> IO[bytes]:
+    """Open a file for reading, refusing it unless only this user could have written it.
 
     The checks run on the opened descriptor, so the file cannot be swapped between
     the check and the read.  Raises UnsafeFile with the reason.
@@ -129,16 +149,18 @@ def read_private(path: Path) -> bytes:
         if error.errno == errno.ELOOP:
             raise UnsafeFile("is a symbolic link") from None
         raise
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        raise UnsafeFile(f"is {describe_kind(info.st_mode)}, not a regular file")
-    with os.fdopen(fd, "rb") as fp:
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnsafeFile(f"is {describe_kind(info.st_mode)}, not a regular file")
         if info.st_uid != os.geteuid():
             raise UnsafeFile(f"is owned by uid {info.st_uid}, not {os.geteuid()}")
         if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
             raise UnsafeFile(f"is writable by others (mode {stat.S_IMODE(info.st_mode):04o})")
-        return fp.read()
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
 
 
 def move_file(source: Path, target_dir: Path, name: str) -> Path:
@@ -153,7 +175,8 @@ def move_file(source: Path, target_dir: Path, name: str) -> Path:
     try:
         os.rename(source, target)
     except OSError as error:
-        if error.errno != errno.EXDEV:
+        # Across file systems only a regular file is copied: reading a FIFO would block.
+        if error.errno != errno.EXDEV or not stat.S_ISREG(source.lstat().st_mode):
             raise
         with open(source, "rb") as fp:
             write_durable(target_dir, target.name, fp.read())

@@ -30,7 +30,7 @@ _HOST = socket.gethostname().encode("utf-8", "surrogateescape")
 _counter = itertools.count()
 
 
-def make_filebase(data: bytes, now_ns: int) -> str:
+def make_filebase(data: bytes | bytearray, now_ns: int) -> str:
     """Return a fresh, unique name for an entry holding ``data`` written at ``now_ns``."""
     digest = hashlib.sha1(data, usedforsecurity=False)
     digest.update(b"\0%d\0%s\0%d\0%d" % (now_ns, _HOST, os.getpid(), next(_counter)))

@@ -27,25 +27,29 @@ hands back the bytes.
 
 from __future__ import annotations
 
-import email
 import logging
 import os
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from email.feedparser import BytesFeedParser
 from email.message import Message
 from email.policy import Policy, compat32
+from functools import partial
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NoReturn, Self
+from typing import IO, Any, NoReturn, Self
 
 from posthorn.queues.entry import (
     FORMAT_VERSION,
     FormatError,
     check_metadata,
-    decode,
     encode,
-    message_bytes,
+    message_length,
+    read_entry,
+    read_message,
+    read_metadata,
+    write_entry,
 )
 from posthorn.queues.errors import BadEntry, EntryGone
 from posthorn.queues.files import (
@@ -53,7 +57,7 @@ from posthorn.queues.files import (
     ensure_private_dir,
     fsync_dir,
     move_file,
-    read_private,
+    open_private,
     write_durable,
 )
 from posthorn.queues.listing import CLAIMED, QUEUED, QueueListing
@@ -145,8 +149,12 @@ class Switchboard(QueueListing):
 
     def _prepare(
         self, msg: MessageInput, msgdata: Mapping[str, Any] | None, extra: Mapping[str, Any]
-    ) -> tuple[str, bytes]:
-        data = message_bytes(msg)
+    ) -> tuple[str, Callable[[IO[bytes]], None]]:
+        """The entry's name, and a function that writes it (``write_entry``)."""
+        if not isinstance(msg, bytes | bytearray | Message):
+            raise TypeError(
+                f"message must be bytes or email.message.Message, not {type(msg).__name__}"
+            )
         metadata = dict(msgdata or {})
         metadata.update(extra)
         metadata.pop(ATTEMPTS_KEY, None)
@@ -156,7 +164,10 @@ class Switchboard(QueueListing):
         metadata[WHICHQ_KEY] = extra.get(WHICHQ_KEY, self.name)
         metadata.setdefault(RECEIVED_KEY, time.time())
         check_metadata(metadata)
-        return make_filebase(data, time.time_ns()), encode(data, metadata)
+        # A parsed message is generated straight into its file, so it has no bytes to
+        # hash yet; the time, host, process and counter keep its name unique anyway.
+        data = msg if isinstance(msg, bytes | bytearray) else b""
+        return make_filebase(data, time.time_ns()), partial(write_entry, msg=msg, msgdata=metadata)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -172,14 +183,31 @@ class Switchboard(QueueListing):
         return slice_of(filebase, self.slice_count) == self.slice
 
     def dequeue(self, filebase: str) -> tuple[Message, dict[str, Any]]:
-        data, msgdata = self.dequeue_raw(filebase)
+        # Parsed as it is read, a slice at a time: the message's bytes are never all
+        # in memory beside the parsed message.
+        path = self._claim(filebase)
         try:
-            msg = email.message_from_bytes(data, policy=self.policy)
+            with open_private(path) as fp:
+                msgdata = read_metadata(fp)
+                parser = BytesFeedParser(policy=self.policy)
+                for piece in read_message(fp, message_length(fp)):
+                    parser.feed(piece)
+                msg = parser.close()
+        except FileNotFoundError:
+            raise EntryGone(filebase) from None
+        except (UnsafeFile, FormatError) as error:
+            self._reject(path, filebase, str(error))
+        except OSError:
+            raise
         except Exception as error:
-            self._reject(self._path(filebase, CLAIMED), filebase, f"unparsable message: {error}")
+            self._reject(path, filebase, f"unparsable message: {error}")
         return msg, msgdata
 
     def dequeue_raw(self, filebase: str) -> tuple[bytes, dict[str, Any]]:
+        return self._load(self._claim(filebase), filebase)
+
+    def _claim(self, filebase: str) -> Path:
+        """Rename the entry to ``.bak`` (see the module docstring); return its new path."""
         try:
             os.rename(self._path(filebase, QUEUED), self._path(filebase, CLAIMED))
         except FileNotFoundError:
@@ -188,7 +216,7 @@ class Switchboard(QueueListing):
             # A directory cannot replace a file of the claimed name, nor a file a
             # directory: whatever it is, it is no entry.
             self._reject(self._path(filebase, QUEUED), filebase, f"cannot claim it: {error}")
-        return self._load(self._path(filebase, CLAIMED), filebase)
+        return self._path(filebase, CLAIMED)
 
     def finish(self, filebase: str, *, preserve: bool = False, reason: str | None = None) -> None:
         claimed = self._path(filebase, CLAIMED)
@@ -331,7 +359,8 @@ class Switchboard(QueueListing):
 
     def _load(self, path: Path, filebase: str) -> tuple[bytes, dict[str, Any]]:
         try:
-            return decode(read_private(path))
+            with open_private(path) as fp:
+                return read_entry(fp)
         except FileNotFoundError:
             raise EntryGone(filebase) from None
         except (UnsafeFile, FormatError) as error:

@@ -153,6 +153,13 @@ class Runner(SignalFlags, BaseRunner):
         """Handle one entry.  Return to finish it; raise to shunt it (or RetryLater)."""
         raise NotImplementedError
 
+    def periodic(self) -> float | None:
+        """Work due by the clock, run between entries; seconds until it is due again.
+
+        None (the default): nothing periodic, the runner waits ``sleep_time``.
+        """
+        return None
+
     @cached_property
     def switchboard(self) -> Switchboard:
         """This runner's own queue, restricted to its slice."""
@@ -197,6 +204,7 @@ class Runner(SignalFlags, BaseRunner):
     def _loop(self) -> ExitCode:
         handled = 0
         while not self._should_stop():
+            pause = self.periodic()
             files = self.switchboard.get_files()
             start = 0
             while start < len(files) and not self._should_stop():
@@ -211,7 +219,7 @@ class Runner(SignalFlags, BaseRunner):
                     self.log.info("handled %d entries; exiting to be recycled", handled)
                     return ExitCode.RECYCLE
             if not files:
-                self._wait()
+                self._wait(None if pause is None else max(0.01, min(self.sleep_time, pause)))
         return ExitCode.OK
 
     def _should_stop(self) -> bool:
@@ -268,10 +276,13 @@ class Runner(SignalFlags, BaseRunner):
         finally:
             self._deferring = False
         for filebase, shunt_reason in finishes:
-            if shunt_reason is None:
-                self.switchboard.finish(filebase)
-            else:
-                self.switchboard.finish(filebase, preserve=True, reason=shunt_reason)
+            try:
+                self.switchboard.finish(filebase, preserve=shunt_reason is not None,
+                                        reason=shunt_reason)  # fmt: skip
+            except EntryGone:
+                # Someone else recovered it (a second runner on this slice) or a person
+                # removed it: the work is done, and the next entry must not wait.
+                self.log.error("%s: gone before it was finished; going on", filebase)
 
     def _handle(self, filebase: str, msg: Message, msgdata: dict[str, Any]) -> str | None:
         """Process a dequeued entry; return why to shunt it, or None to finish it."""

@@ -25,7 +25,6 @@ the traceback in ``incoming.log``; ``posthorn unshunt`` re-runs it once fixed.
 
 from __future__ import annotations
 
-import hashlib
 from email.message import Message
 from typing import Any
 
@@ -33,6 +32,7 @@ from posthorn.chains.posting import HITS_HEADER, MISSES_HEADER, load_chain
 from posthorn.config import ConfigError
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.rules import IChain
+from posthorn.queues.flatten import message_sha1, message_size
 from posthorn.registry import RegistryError
 from posthorn.runners.base import Runner
 from posthorn.site import Site
@@ -94,7 +94,7 @@ def _unusable(msg: Message) -> str | None:
     if not msg.keys():
         return "the message has no headers"
     try:
-        msg.as_bytes()
+        message_size(msg)
     except Exception as error:
         return f"the message cannot be serialised: {type(error).__name__}: {error}"
     return None
@@ -108,7 +108,7 @@ def _prepare(msg: Message, mlist: IMailingList) -> None:
         # Derived from the content, so an entry redone after a crash gets the same
         # Message-ID and the held table and message store recognise it.
         del msg["Message-ID"]
-        digest = hashlib.sha1(msg.as_bytes(), usedforsecurity=False).hexdigest()
+        digest = message_sha1(msg)
         msg["Message-ID"] = f"<{digest}@{mlist.mail_host}>"
     elif len(ids) > 1:
         first = str(ids[0])

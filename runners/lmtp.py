@@ -18,9 +18,10 @@ Limits, so that a slow or hostile client cannot starve the MTA's real deliveries
   MTA in front has already accepted the message and a list server is no place to
   enforce RFC 5321 line lengths.
 
-aiosmtpd answers a message that is too big (or has a line too long) with a single
-reply; LMTP needs one per recipient, or the MTA waits for the rest and times out.  The
-session class below sends one ``552 5.3.4`` per recipient instead, naming the limit.
+DATA is read by ``posthorn.mta.data`` into one buffer rather than by aiosmtpd, which
+holds a large message about three times over.  A message that is too big (or has a
+line too long) gets one ``552 5.3.4`` per recipient, naming the limit: LMTP needs one
+reply per recipient, or the MTA waits for the rest and times out.
 
 With ``[runner.lmtp] instances`` above 1 every instance binds the same port with
 SO_REUSEPORT and the kernel spreads connections across them.  On SIGTERM the runner
@@ -38,12 +39,14 @@ import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, AnyStr
+from typing import Any
 
 from aiosmtpd.lmtp import LMTP
+from aiosmtpd.smtp import MISSING, syntax
 
 from posthorn import __version__
 from posthorn.config import ConfigError
+from posthorn.mta.data import TooBig, read_data
 from posthorn.mta.delivery import LMTPDelivery
 from posthorn.mta.precheck import Limits
 from posthorn.mta.slots import Slots
@@ -60,9 +63,6 @@ TOO_MANY_CONNECTIONS = b"421 4.3.2 Too many connections, try again later\r\n"
 SHUTTING_DOWN = b"421 4.3.2 Service shutting down, try again later\r\n"
 EVICTED = b"421 4.3.2 All connection slots in use, closing an idle one\r\n"
 AIOSMTPD_LOGGER = "mail.log"
-# aiosmtpd's own replies for data it refused while reading it (aiosmtpd 1.4).
-_AIOSMTPD_TOO_MUCH = "552 Error: Too much mail data"
-_AIOSMTPD_TOO_LONG = "500 Line too long"
 
 
 class _Session(LMTP):
@@ -79,7 +79,6 @@ class _Session(LMTP):
         # Set before SMTP.__init__, which sizes its stream buffer by it.
         self.line_length_limit = line_length_limit
         super().__init__(handler, **options)
-        self._in_data = False
         self._slots = slots
         # None while a command is being handled (DATA included) or before the greeting.
         self.idle_since: float | None = None
@@ -128,30 +127,38 @@ class _Session(LMTP):
     def evict(self) -> None:
         self.hang_up(EVICTED)
 
+    @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:
-        self._in_data = True
+        # Not aiosmtpd's: that one holds a large message about three times over (see
+        # posthorn.mta.data).  The checks before the 354 are the same as its.
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
         # The whole DATA phase runs on the normal timeout, pressure or not: a large
         # message on a slow link is never cut short because others are waiting.
         self._reset_timeout(self._slots.idle_timeout)
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
         try:
-            await super().smtp_DATA(arg)
-        finally:
-            self._in_data = False
-
-    async def push(self, status: AnyStr) -> None:
-        if self._in_data and isinstance(status, str) and self.envelope is not None:
-            await super().push(self._per_recipient(status))
-        else:
-            await super().push(status)
-
-    def _per_recipient(self, status: str) -> str:
-        """Turn aiosmtpd's single refusal of oversized data into one per recipient."""
-        # The line limit is the size limit, so a line too long is a message too big.
-        if status != _AIOSMTPD_TOO_MUCH and not status.startswith(_AIOSMTPD_TOO_LONG):
-            return status
-        reply = f"552 5.3.4 Message too big (limit {self.data_size_limit} bytes)"
-        assert self.envelope is not None
-        return "\r\n".join([reply] * max(len(self.envelope.rcpt_tos), 1))
+            content = await read_data(self._reader, self.data_size_limit or 0)
+        except TooBig:
+            # LMTP owes one reply per recipient, refusals included.
+            reply = f"552 5.3.4 Message too big (limit {self.data_size_limit} bytes)"
+            replies = "\r\n".join([reply] * len(self.envelope.rcpt_tos))
+            self._set_post_data_state()  # type: ignore[no-untyped-call]
+            await self.push(replies)
+            return
+        # A bytearray, not the bytes aiosmtpd would give: LMTPDelivery takes either.
+        self.envelope.original_content = content  # type: ignore[assignment]
+        self.envelope.content = content  # type: ignore[assignment]
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()  # type: ignore[no-untyped-call]
+        await self.push("250 OK" if status is MISSING else status)
 
     def hang_up(self, farewell: bytes) -> None:
         if self.transport is not None:

@@ -12,7 +12,7 @@ from email.message import Message
 from typing import Any, ClassVar
 
 from posthorn.delivery.flattening import Flattener
-from posthorn.delivery.notices import make_notice, poster_of
+from posthorn.delivery.notices import make_notice, notice_id, poster_of
 from posthorn.handlers.pipelines import PipelineSet
 from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, RejectMessage
 from posthorn.interfaces.lists import IMailingList
@@ -38,7 +38,7 @@ class PipelineRunner(Runner):
     def _enqueue(self, queue: str, msg: Message, msgdata: dict[str, Any]) -> str:
         # A post that no handler changed between two of its copies (archive, then
         # outgoing) is written to bytes once.
-        return self.enqueue(queue, self._flattener.bytes_of(msg), msgdata)
+        return self.enqueue(queue, self._flattener.entry_of(msg, msgdata), msgdata)
 
     def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
         if mlist is None:
@@ -70,5 +70,6 @@ class PipelineRunner(Runner):
         if not poster:
             return
         subject = f"Your message to {mlist.fqdn_listname} was rejected"
-        notice, data = make_notice(mlist, [poster], subject, reject.notice, msg)
+        mid = notice_id(mlist, "reject", msg)  # a redone entry rejects once
+        notice, data = make_notice(mlist, [poster], subject, reject.notice, msg, message_id=mid)
         self.enqueue("virgin", notice, data)

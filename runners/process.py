@@ -3,12 +3,26 @@ parent-death signal) and calls ``run_runner``, then exits with the code it retur
 
 from __future__ import annotations
 
+import ctypes
+
 from posthorn.config import Config, ConfigError
 from posthorn.logs import setup_logging
 from posthorn.runners.base import BaseRunner, ExitCode
 from posthorn.site import Site
 
-__all__ = ["run_runner"]
+__all__ = ["run_runner", "set_parent_death_signal"]
+
+PR_SET_PDEATHSIG = 1
+
+
+def set_parent_death_signal(signum: int) -> None:
+    """Have the kernel send ``signum`` to this process when its parent dies (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+    except (OSError, AttributeError):
+        # Not Linux: the runner's getppid() check between entries is the backstop.
+        pass
 
 
 def run_runner(

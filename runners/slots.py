@@ -19,13 +19,14 @@ from posthorn.config import Config, ConfigError, Section
 from posthorn.registry import Registry
 from posthorn.runners.base import BaseRunner, ExitCode, Runner, ServiceRunner
 from posthorn.runners.budget import CrashBudget
+from posthorn.runstate import start_ticks
 
 __all__ = ["RunnerSpec", "Slot", "describe_exit", "master_settings", "runner_specs"]
 
 # A runner's name becomes a queue directory and a log file name.
 _NAME = re.compile(r"\A[a-z0-9][a-z0-9_-]*\Z")
-# master.log is the master's; shunt, bad and dead are queues no runner reads.
-_RESERVED = frozenset({"master", "shunt", "bad", "dead"})
+# master.log is the master's; shunt, bad, dead and hold are queues no runner reads.
+_RESERVED = frozenset({"master", "shunt", "bad", "dead", "hold"})
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class Slot:
     spec: RunnerSpec
     slice: int
     pid: int | None = None
+    start: int | None = None  # the pid's start time (/proc/PID/stat), to tell it from reuse
     state: str = "starting"
     started: float | None = None  # wall clock, for status
     restarts: int = 0  # restarts after an abnormal exit, shown by status
@@ -157,6 +159,7 @@ class Slot:
 
     def running(self, pid: int) -> None:
         self.pid = pid
+        self.start = start_ticks(pid)
         self.state = "running"
         self.started = time.time()
         self._since = time.monotonic()
@@ -180,6 +183,7 @@ class Slot:
             "slice": self.slice,
             "count": self.spec.instances,
             "pid": self.pid,
+            "start": self.start if self.pid is not None else None,
             "state": self.state,
             "started": self.started,
             "restarts": self.restarts,

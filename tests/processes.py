@@ -35,14 +35,18 @@ def posthorn_command() -> list[str]:
 
 
 def start_master(
-    site_file: Path, cwd: Path, output: int | IO[bytes] | None = subprocess.PIPE
+    site_file: Path,
+    cwd: Path,
+    output: int | IO[bytes] | None = subprocess.PIPE,
+    *options: str,
 ) -> subprocess.Popen[bytes]:
-    """A foreground master for ``site_file``; $POSTHORN_CONFIG must not override it."""
+    """A foreground master for ``site_file`` (``options`` to ``start``, e.g. --force);
+    $POSTHORN_CONFIG must not override it."""
     env = {key: value for key, value in os.environ.items() if key != "POSTHORN_CONFIG"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     stderr = subprocess.STDOUT if output == subprocess.PIPE else output
     return subprocess.Popen(
-        [*posthorn_command(), "-C", str(site_file), "start", "--foreground"],
+        [*posthorn_command(), "-C", str(site_file), "start", "--foreground", *options],
         cwd=cwd,
         env=env,
         stdout=output,

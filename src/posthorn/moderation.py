@@ -21,7 +21,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from typing import TYPE_CHECKING, Any, Literal
 
-from posthorn.delivery.notices import mark_notice
+from posthorn.delivery.notices import mark_notice, notice_id
 from posthorn.errors import PosthornError
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import IHeldMessage
@@ -85,7 +85,10 @@ def reject_notice(
     lines += [f"    {reason}" for reason in reasons or ["No reason given"]]
     lines += ["", f"Questions go to {mlist.owner_address}."]
     subject = f"Your message to {mlist.posting_address} was rejected"
-    return make_notice(mlist, [poster], subject, "\n".join(lines), attach=original, kind="reject")
+    mid = notice_id(mlist, "reject", original) if original is not None else None
+    return make_notice(
+        mlist, [poster], subject, "\n".join(lines), attach=original, kind="reject", message_id=mid
+    )
 
 
 def queue_enqueuer(site: Site) -> Enqueue:

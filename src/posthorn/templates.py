@@ -13,7 +13,10 @@ Look-up order, first found wins, so a site changes one notice without copying al
    package and a checkout find the same files);
 
 each tried in the list's ``preferred_language``, then ``[posthorn] default_language``,
-then ``en``.
+then ``en``.  Before all of these, a front end's text stored by URI for the list, its
+domain or the site (``remote_templates.py``) gives the body of the notices it names.
+Placeholders also answer to Mailman's names (``$listname``, ``$request_email``,
+``$owner_email``, ``$domain_name``, ``$user_email``), so such texts fill in.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from posthorn.errors import PosthornError
 if TYPE_CHECKING:
     from posthorn.config import Config
     from posthorn.interfaces.lists import IMailingList
+    from posthorn.remote_templates import RemoteTemplates
 
 __all__ = ["NoSuchTemplateError", "list_variables", "load_template", "render"]
 
@@ -90,16 +94,31 @@ def list_variables(config: Config, mlist: IMailingList) -> dict[str, str]:
         "leave_address": mlist.leave_address,
         "language": mlist.preferred_language,
         "site_name": config["posthorn"].get_str("site_name"),
+        # Mailman's names for the same, as front ends' templates use them.
+        "listname": mlist.fqdn_listname,
+        "request_email": mlist.request_address,
+        "owner_email": mlist.owner_address,
+        "domain_name": mlist.mail_host,
     }
 
 
 def render(
-    config: Config, name: str, mlist: IMailingList | None = None, **values: object
+    config: Config,
+    name: str,
+    mlist: IMailingList | None = None,
+    *,
+    remote: RemoteTemplates | None = None,
+    **values: object,
 ) -> tuple[str, str]:
-    """(subject, body) of template ``name`` with the list's and ``values``' placeholders."""
+    """(subject, body) of template ``name`` with the list's and ``values``' placeholders.
+
+    With ``remote``, a front end's text for the notice, if it has one, is the body.
+    """
     mapping: dict[str, object] = {}
     if mlist is not None:
         mapping.update(list_variables(config, mlist))
+    if "address" in values:
+        mapping["user_email"] = values["address"]
     mapping.update(values)
     text = Template(load_template(config, name, mlist)).safe_substitute(mapping)
     first, _, rest = text.partition("\n")
@@ -107,4 +126,7 @@ def render(
         subject, body = first.split(":", 1)[1].strip(), rest.lstrip("\n")
     else:
         subject, body = "", text
+    fetched = remote.body(name, mlist) if remote is not None else None
+    if fetched is not None:
+        body = Template(fetched).safe_substitute(mapping)
     return subject, body if body.endswith("\n") else body + "\n"

@@ -2,10 +2,11 @@
 
 Named by dotted path in the configuration: ``HoldThenCrash`` as a list's
 ``posting_chain`` (it holds every post, and kills the incoming runner right after the
-first hold, before the entry is finished); ``AcceptThenCrash`` likewise right after
-the first hand-over to the pipeline; ``CrashOnce`` subclasses as pipeline
-handlers, placed between the database change and the enqueue that goes with it.  Each
-kills only once: a flag file ``var/crashed-NAME`` records that it did.
+first hold, before the entry is finished); ``AcceptThenCrash`` and ``RejectThenCrash``
+likewise right after the first hand-over to the pipeline or the first reject notice;
+``CrashOnce`` subclasses as pipeline handlers, placed between the database change and
+the enqueue that goes with it.  Each kills only once: a flag file
+``var/crashed-NAME`` records that it did.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from posthorn.chains.accept import AcceptChain
 from posthorn.chains.hold import HoldChain
+from posthorn.chains.reject import RejectChain
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.rules import ChainContext
@@ -74,4 +76,16 @@ class CrashAfterNoticeEnqueue(Handler):
     description = "SIGKILL the virgin runner once, after to-outgoing queued a notice."
 
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
+        crash_once(self.site, self.name)
+
+
+class RejectThenCrash(RejectChain):
+    name = "reject-then-crash"
+    description = "Reject every post; SIGKILL the runner after the first notice is queued."
+
+    def process(
+        self, context: ChainContext, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]
+    ) -> None:
+        msgdata.setdefault("moderation_reasons", ["rejected by the crash test"])
+        super().process(context, mlist, msg, msgdata)
         crash_once(self.site, self.name)

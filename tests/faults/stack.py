@@ -8,6 +8,7 @@ at least once is the contract).  The sink records which member got which Message
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -76,6 +77,13 @@ class FaultHandler:
             assert server.transport is not None
             server.transport.abort()  # type: ignore[attr-defined]
             return "451 4.3.0 dropped"
+        if self.sink.stall:
+            # A slow MTA: the transaction stays open (no reply to DATA) this long.
+            self.sink.in_data += 1
+            try:
+                await asyncio.sleep(self.sink.stall)
+            finally:
+                self.sink.in_data -= 1
         content = envelope.original_content or b""
         refusal = self.sink.refuse_data(content) if self.sink.refuse_data else None
         if refusal:
@@ -100,6 +108,8 @@ class FaultSink(SMTPSink):
         super().__init__(port)
         self.mode = "ok"
         self.copies: Counter[tuple[str, str]] = Counter()
+        self.stall = 0.0  # seconds each reply to DATA comes late
+        self.in_data = 0  # transactions waiting for that reply now
         self.refuse_data: Callable[[bytes], str | None] | None = None
         self.refused: list[bytes] = []  # messages refused by refuse_data
         self.mails = 0  # MAIL FROM commands seen: one per transaction tried
@@ -173,8 +183,9 @@ class Stack:
     def var_dir(self) -> Path:
         return self.tmp / "var"
 
-    def start(self) -> None:
-        self.process = start_master(self.site_file, self.tmp, subprocess.DEVNULL)
+    def start(self, *, force: bool = False) -> None:
+        options = ["--force"] if force else []
+        self.process = start_master(self.site_file, self.tmp, subprocess.DEVNULL, *options)
         wait_until(self._greets, START_DEADLINE, "the LMTP greeting")
 
     def stop(self) -> None:

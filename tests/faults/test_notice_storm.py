@@ -18,6 +18,7 @@ import pytest
 
 from posthorn.queues.entry import decode
 from tests.faults.stack import Poster, Stack, build, make_post, wait_until
+from tests.faults.test_handlers import POSTING
 
 POSTS = 3
 MARKER = b"FORBIDDEN-CONTENT"
@@ -120,6 +121,29 @@ def test_a_forged_notice_mark_does_not_silence_the_owners(tmp_path: Path) -> Non
         _settled(stack, 1)
         wait_until(lambda: _owner_notices(stack) >= 1, 20, "the owners' notice")
         assert _owner_notices(stack) == 1
+    finally:
+        stack.stop()
+        stack.sink.stop()
+
+
+def test_a_refused_post_redone_upstream_is_parked_and_notified_once(tmp_path: Path) -> None:
+    handlers = POSTING.format("dmarc").replace("dmarc, dmarc,", "dmarc,")
+    handlers += ", tests.faults.crash:CrashAfterEnqueue"
+    stack = build(tmp_path, 3, extra={"pipeline.posting": {"handlers": handlers}})
+    stack.sink.refuse_data = lambda content: (
+        "554 5.7.1 Message content refused" if MARKER in content else None
+    )
+    try:
+        stack.start()
+        _post_all(stack)
+        _settled(stack, POSTS)
+        assert (stack.var_dir / "crashed-crash-after-enqueue").exists()
+        wait_until(lambda: _owner_notices(stack) >= POSTS, 20, "the owners' notices")
+        time.sleep(1)
+        print(f"refused, pipeline killed after its hand-over: {POSTS} posts, "
+              f"{len(_dead(stack))} dead, {_owner_notices(stack)} owner notices")  # fmt: skip
+        assert len(_dead(stack)) == POSTS
+        assert _owner_notices(stack) == POSTS
     finally:
         stack.stop()
         stack.sink.stop()

@@ -3,10 +3,12 @@
 Each runner is SIGKILLed once right after it handed its entry to the next queue and
 before it finished its own (``tests.faults.crash``): incoming after the accept chain
 queued the post for the pipeline, the pipeline after to-outgoing, the virgin runner
-after to-outgoing queued a moderators' notice.  The restarted runner redoes the entry,
+after to-outgoing queued a moderators' notice, incoming after the reject chain queued
+its notice to the poster.  The restarted runner redoes the entry,
 so the outgoing runner gets the same post twice; its delivery record (list, audience,
 Message-ID-Hash, per-recipient done marks) makes the second one send nothing.  Before,
-every member got a second copy of the redone post, the moderators a second notice.
+every member got a second copy of the redone post, the moderators a second notice,
+the poster a second rejection, and digest members the post twice in their digest.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from posthorn.config import load_config
 from posthorn.site import Site
-from tests.faults.stack import LIST, Poster, Stack, build, wait_until
+from tests.faults.stack import LIST, POSTER, Poster, Stack, build, wait_until
 from tests.faults.test_handlers import POSTING
 
 POSTS = 6
@@ -58,6 +60,12 @@ def test_posts_redone_by_incoming_and_pipeline_go_out_once(tmp_path: Path) -> No
         assert outcome.missing == []
         assert outcome.duplicates == 0
         assert "not sent again" in stack.log("outgoing")
+        # The redone pipeline entry passed to-digest twice; the digest holds it once.
+        mailbox = stack.var_dir / "data" / "digests" / f"{LIST_ID}.mbox"
+        subjects = [
+            line for line in mailbox.read_bytes().splitlines() if line.startswith(b"Subject:")
+        ]
+        assert len(subjects) == len(poster.accepted), subjects
     finally:
         stack.stop()
         stack.sink.stop()
@@ -85,6 +93,31 @@ def test_a_notice_redone_by_the_virgin_runner_goes_out_once(tmp_path: Path) -> N
         time.sleep(SETTLE)
         print(f"incoming killed after a hold, virgin after a notice: {POSTS} posts, "
               f"{notices()} moderator notices")  # fmt: skip
+        assert notices() == POSTS
+    finally:
+        stack.stop()
+        stack.sink.stop()
+
+
+def test_a_reject_notice_redone_by_incoming_goes_out_once(tmp_path: Path) -> None:
+    stack = build(tmp_path, 2)
+    _chain(stack, "tests.faults.crash:RejectThenCrash")
+    try:
+        stack.start()
+        poster = Poster(stack.lmtp_port)
+        for n in range(POSTS):
+            poster.post(n)
+
+        def notices() -> int:
+            with stack.sink.lock:
+                return sum(POSTER in rcpts for _, rcpts, _ in stack.sink.received)
+
+        wait_until(lambda: notices() >= POSTS, 30, "the reject notices")
+        assert (stack.var_dir / "crashed-reject-then-crash").exists()
+        wait_until(lambda: not stack.queue_files("incoming"), 10, "an empty incoming queue")
+        wait_until(lambda: not stack.queue_files("outgoing"), 10, "an empty outgoing queue")
+        time.sleep(SETTLE)
+        print(f"incoming killed after a reject: {POSTS} posts, {notices()} reject notices")
         assert notices() == POSTS
     finally:
         stack.stop()

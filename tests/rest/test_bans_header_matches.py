@@ -40,6 +40,7 @@ def test_list_bans_add_check_page_and_remove(client: Client, mlist: object) -> N
     unread = client.get_list(f"dev@{DOMAIN}").bans
     assert "spammer@example.net" in unread and "anyone@junk.example" in unread
     assert "friend@example.net" not in unread
+    assert r"^.*@junk\.example$" in client.get_list(f"dev@{DOMAIN}").bans
     assert "spammer@example.net" not in client.bans
     with pytest.raises(HTTPError) as duplicate:
         bans.add("spammer@example.net")

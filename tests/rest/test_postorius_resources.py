@@ -14,6 +14,7 @@ import pytest
 from mailmanclient import Client
 
 from posthorn.queues import Switchboard
+from tests.sites import wait_for
 
 from .conftest import PASSWORD, USER, Server
 
@@ -68,7 +69,8 @@ def test_config_attribute_read_and_write(
 
 def test_queues_list_inject_and_delete(client: Client, mlist: object, rest_server: Server) -> None:
     queues = client.queues
-    assert {"incoming", "pipeline", "outgoing", "shunt", "bad"} <= set(queues)
+    # Named as Mailman names them, so clients written for Mailman find them.
+    assert {"in", "pipeline", "out", "bounces", "shunt", "bad"} <= set(queues)
     assert all(len(queue.files) == 0 for queue in queues.values())
     text = f"From: anne@example.org\nTo: dev@{DOMAIN}\nSubject: injected\n\nHello.\n"
     queues["pipeline"].inject(LIST_ID, text)
@@ -78,9 +80,9 @@ def test_queues_list_inject_and_delete(client: Client, mlist: object, rest_serve
     msg, msgdata = board.dequeue(board.get_files()[0])
     assert msg["Subject"] == "injected" and msgdata["list_id"] == LIST_ID
     board.finish(filebase)
-    # Mailman's queue names reach ours.
-    status, _, body = rest_server.request("GET", "/queues/out")
-    assert status == 200 and body["name"] == "outgoing"
+    # Our own names reach the same queues.
+    status, _, body = rest_server.request("GET", "/queues/outgoing")
+    assert status == 200 and body["name"] == "out" and body["directory"].endswith("outgoing")
     status, headers, _ = rest_server.request(
         "POST", "/queues/outgoing", f"list_id={LIST_ID}&text=Subject:%20x%0A%0Ax".encode()
     )
@@ -88,10 +90,19 @@ def test_queues_list_inject_and_delete(client: Client, mlist: object, rest_serve
     status, _, _ = rest_server.request(
         "DELETE", "/queues/outgoing/" + headers["location"].split("/")[-1]
     )
-    assert status == 204 and client.queues["outgoing"].files == []
+    assert status == 204 and client.queues["out"].files == []
     status, _, _ = rest_server.request("POST", "/queues/pipeline", b"list_id=nope.example&text=x")
     assert status == 400
     assert rest_server.request("GET", "/queues/nothing")[0] == 404
+
+
+def test_a_post_injected_into_in_goes_through_the_rules(client: Client, mlist: object) -> None:
+    text = f"From: outsider@example.net\nTo: dev@{DOMAIN}\nSubject: via REST\n\nHi.\n"
+    client.queues["in"].inject(LIST_ID, text)
+    # The incoming runner holds the non-member's post and records the poster.
+    wait_for(lambda: client.get_list(LIST_ID).get_held_count() == 1, "the held post", 15)
+    assert [m.email for m in client.get_list(LIST_ID).nonmembers] == ["outsider@example.net"]
+    assert client.get_user("outsider@example.net").user_id
 
 
 def test_template_uris_at_each_level(client: Client, mlist: object, rest_server: Server) -> None:

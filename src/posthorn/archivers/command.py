@@ -15,6 +15,7 @@ from email.message import Message
 
 from posthorn.archivers.base import Archiver, hash_of
 from posthorn.interfaces.lists import IMailingList
+from posthorn.queues.flatten import message_to_bytes
 
 __all__ = ["CommandArchiver", "CommandFailed"]
 
@@ -41,7 +42,7 @@ class CommandArchiver(Archiver):
     def archive_message(self, mlist: IMailingList, msg: Message) -> str | None:
         result = subprocess.run(
             self.argv(mlist, msg),
-            input=msg.as_bytes(),
+            input=message_to_bytes(msg),
             capture_output=True,
             timeout=self.section.get_float("timeout"),
             check=False,

@@ -25,6 +25,7 @@ from urllib.parse import quote
 
 from posthorn.archivers.base import Archiver, hash_of
 from posthorn.interfaces.lists import IMailingList
+from posthorn.queues.flatten import message_to_bytes
 
 __all__ = ["HyperKittyArchiver", "HyperKittyRefused", "multipart_form"]
 
@@ -80,7 +81,7 @@ class HyperKittyArchiver(Archiver):
         if msg.get("message-id") is None:
             raise ValueError("the message has no Message-ID")
         content_type, body = multipart_form(
-            {"mlist": mlist.posting_address}, {"message": msg.as_bytes()}
+            {"mlist": mlist.posting_address}, {"message": message_to_bytes(msg)}
         )
         request = urllib.request.Request(
             self.endpoint(),

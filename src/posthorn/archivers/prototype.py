@@ -14,6 +14,7 @@ from pathlib import Path
 from posthorn.archivers.base import Archiver, hash_of
 from posthorn.archivers.store import MaildirStore
 from posthorn.interfaces.lists import IMailingList
+from posthorn.queues.flatten import message_to_bytes
 
 __all__ = ["PrototypeArchiver"]
 
@@ -42,7 +43,7 @@ class PrototypeArchiver(Archiver):
         hashed = hash_of(msg)
         if hashed is None:
             raise ValueError("the message has no Message-ID")
-        key = self.store(mlist).add(hashed, msg.as_bytes())
+        key = self.store(mlist).add(hashed, message_to_bytes(msg))
         return f"{self._prefix(mlist)}/{key}"
 
     def lookup(self, mlist: IMailingList, url: str) -> bytes | None:

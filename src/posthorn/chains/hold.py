@@ -12,20 +12,29 @@ notices again with the same Message-IDs, which the outgoing runner sends only on
 from __future__ import annotations
 
 from email.message import Message
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from posthorn.chains import Chain
+from posthorn.delivery.notices import notice_id
 from posthorn.interfaces.lists import IMailingList
-from posthorn.interfaces.messages import message_id_hash
 from posthorn.interfaces.rules import ChainContext
 from posthorn.moderation import make_notice
+from posthorn.remote_templates import RemoteTemplates
 from posthorn.sender import sender_address
 from posthorn.templates import render
+
+if TYPE_CHECKING:
+    from posthorn.site import Site
 
 
 class HoldChain(Chain):
     name = "hold"
     description = "Keep the post for a moderator and tell the moderators."
+
+    def __init__(self, site: Site) -> None:
+        super().__init__(site)
+        # The front end's texts for the two notices, if it stored their URIs.
+        self.remote = RemoteTemplates.from_site(site)
 
     def process(
         self, context: ChainContext, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]
@@ -43,11 +52,11 @@ class HoldChain(Chain):
         if poster and mlist.respond_to_post_requests:
             subject_line, text = render(
                 context.site.config, "held-poster", mlist, subject=subject,
-                reasons="; ".join(reasons),
+                reasons="; ".join(reasons), remote=self.remote,
             )  # fmt: skip
             notice, ndata = make_notice(
                 mlist, [poster], subject_line, text, kind="held-poster",
-                message_id=_notice_id(mlist, "held-poster", request_id, msg),
+                message_id=notice_id(mlist, "held-poster", msg),
             )  # fmt: skip
             context.enqueue("virgin", notice, ndata)
 
@@ -72,17 +81,11 @@ class HoldChain(Chain):
             return
         title, text = render(
             context.site.config, "held", mlist, request_id=request_id, sender=sender,
-            subject=subject, reasons="; ".join(reasons),
+            subject=subject, reasons="; ".join(reasons), remote=self.remote,
         )  # fmt: skip
         notice, data = make_notice(
             mlist, admins, title, text, kind="held",
-            message_id=_notice_id(mlist, "held", request_id, msg),
+            message_id=notice_id(mlist, "held", msg),
         )  # fmt: skip
         data["held_request_id"] = request_id
         context.enqueue("virgin", notice, data)
-
-
-def _notice_id(mlist: IMailingList, kind: str, request_id: int, msg: Message) -> str:
-    """The same Message-ID each time this post's hold is notified: a redo sends none."""
-    post = message_id_hash(str(msg.get("message-id") or f"request-{request_id}"))
-    return f"<posthorn.{kind}.{request_id}.{post.lower()}@{mlist.mail_host}>"

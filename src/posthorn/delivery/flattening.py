@@ -9,17 +9,23 @@ recursively), preamble, epilogue, policy and default type are all that
 ``Message.as_bytes`` reads, and headers are (name, value) tuples and payloads strings,
 none of which can change in place.  A message holding anything else (a ``Header``
 object, which can be appended to, or a payload of bytes) is written afresh each time.
+
+A large post (``LARGE`` bytes or more as received) is not kept as bytes at all: the
+queue generates it straight into each file, since its bytes kept between two enqueues
+would hold it in memory twice.
 """
 
 from __future__ import annotations
 
 from email.message import Message
+from typing import Any
 
 from posthorn.queues.entry import message_bytes
 
 __all__ = ["Flattener", "message_state"]
 
 State = tuple[object, ...]
+LARGE = 1024 * 1024
 
 
 def message_state(msg: Message) -> State | None:
@@ -62,6 +68,14 @@ class Flattener:
 
     def __init__(self) -> None:
         self._last: tuple[Message, State, bytes] | None = None
+
+    def entry_of(self, msg: Message, msgdata: dict[str, Any]) -> bytes | Message:
+        """What to enqueue for ``msg``: its bytes (see ``bytes_of``), or a large post itself."""
+        size = msgdata.get("original_size")
+        if isinstance(size, int) and size >= LARGE:
+            self._last = None
+            return msg
+        return self.bytes_of(msg)
 
     def bytes_of(self, msg: Message) -> bytes:
         """``message_bytes(msg)``, reused while ``msg`` is unchanged since last time."""

@@ -18,10 +18,24 @@ from email.utils import formatdate, getaddresses, make_msgid
 from typing import Any
 
 from posthorn.interfaces.lists import IMailingList
+from posthorn.interfaces.messages import message_id_hash
 
-__all__ = ["NOTICE_HEADER", "is_notice", "make_notice", "mark_notice", "poster_of"]
+__all__ = ["NOTICE_HEADER", "is_notice", "make_notice", "mark_notice", "notice_id", "poster_of"]
 
 NOTICE_HEADER = "X-Posthorn-Notice"
+
+
+def notice_id(mlist: IMailingList, kind: str, about: Message) -> str | None:
+    """The same Message-ID whenever the notice of ``kind`` about a post is written again.
+
+    A stage redone after a kill writes its notices again; with the same Message-ID the
+    outgoing runner's delivery record sends them once.  None if the post has no
+    Message-ID (the notice then gets a fresh one).
+    """
+    post = str(about.get("message-id") or "").strip()
+    if not post:
+        return None
+    return f"<posthorn.{kind}.{message_id_hash(post).lower()}@{mlist.mail_host}>"
 
 
 def mark_notice(msg: Message, msgdata: dict[str, Any], kind: str = "notice") -> None:
@@ -53,6 +67,7 @@ def make_notice(
     original: Message | None = None,
     *,
     kind: str = "notice",
+    message_id: str | None = None,
 ) -> tuple[Message, dict[str, Any]]:
     """A notice from the list to ``recipients``, and the msgdata to queue it with."""
     body = MIMEText(text if text.endswith("\n") else text + "\n", "plain", "utf-8")
@@ -66,7 +81,7 @@ def make_notice(
     msg["From"] = mlist.owner_address
     msg["To"] = ", ".join(recipients)
     msg["Date"] = formatdate(localtime=False)
-    msg["Message-ID"] = make_msgid(domain=mlist.mail_host)
+    msg["Message-ID"] = message_id or make_msgid(domain=mlist.mail_host)
     msg["Auto-Submitted"] = "auto-generated"
     data: dict[str, Any] = {
         "list_id": mlist.list_id,

@@ -26,6 +26,7 @@ and never reused), so most of the time the MTA's own timeout is never reached.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import threading
 import time
@@ -35,6 +36,11 @@ from dataclasses import dataclass, field
 __all__ = ["SMTPSettings", "Transaction", "Transport"]
 
 log = logging.getLogger("posthorn.smtp")
+
+# Bytes of a message mended and sent at a time (see ``_data``).
+DATA_SLICE = 256 * 1024
+_EOL = re.compile(rb"\r\n|\r|\n")
+_PERIOD = re.compile(rb"^\.", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -242,13 +248,34 @@ class Transport:
             return
         reply_text: bytes | str
         try:
-            code, reply_text = smtp.data(data)
+            code, reply_text = _data(smtp, data)
         except smtplib.SMTPDataError as error:
             code, reply_text = error.smtp_code, error.smtp_error
         reply = reply_text if isinstance(reply_text, bytes) else reply_text.encode()
         if code != 250:
             result.message_error = (code, _text(reply))
             result.fail_all(code, _text(reply))
+
+
+def _data(smtp: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
+    """``smtp.data(data)``, sent a slice at a time.
+
+    smtplib makes three whole copies of the message on the way (line ends, quoted
+    periods, the final dot); here each slice is mended and sent on its own.  A slice
+    ends just after a line end, so the next one starts a line and no CRLF is cut.
+    """
+    code, reply = smtp.docmd("DATA")
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    start, end = 0, len(data)
+    while start < end:
+        stop = data.find(b"\n", start + DATA_SLICE)
+        stop = end if stop < 0 else stop + 1
+        piece = _PERIOD.sub(b"..", _EOL.sub(b"\r\n", data[start:stop]))
+        smtp.send(piece if stop < end or piece.endswith(b"\r\n") else piece + b"\r\n")
+        start = stop
+    smtp.send(b".\r\n")
+    return smtp.getreply()
 
 
 def _envelope(smtp: smtplib.SMTP, sender: str, recipients: list[str]) -> list[tuple[int, bytes]]:

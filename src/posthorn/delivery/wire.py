@@ -25,15 +25,14 @@ from __future__ import annotations
 import copy
 import re
 from email.encoders import encode_base64, encode_quopri
-from email.generator import BytesGenerator
 from email.header import Header
 from email.message import Message
-from io import BytesIO
 from typing import Any
 
 from posthorn.delivery.folding import CACHED_COMPAT32
 from posthorn.errors import PosthornError
 from posthorn.oneline import decoded_header
+from posthorn.queues.flatten import message_to_bytes
 
 __all__ = ["MAX_LINE", "LineTooLong", "requote", "to_wire"]
 
@@ -54,9 +53,8 @@ class LineTooLong(PosthornError):
 
 
 def _flatten(msg: Message) -> bytes:
-    buffer = BytesIO()
-    BytesGenerator(buffer, mangle_from_=False, policy=_WIRE).flatten(msg)
-    return _BARE_LF.sub(b"\r\n", buffer.getvalue())
+    # The streaming generator: the standard one holds a large message some five times.
+    return _BARE_LF.sub(b"\r\n", message_to_bytes(msg, _WIRE))
 
 
 def _too_long(text: str | bytes) -> bool:

@@ -22,6 +22,7 @@ from posthorn.importers.apply_people import (
     apply_users,
 )
 from posthorn.importers.apply_requests import apply_held, apply_pendings
+from posthorn.importers.apply_rules import apply_bans, apply_header_matches, apply_templates
 from posthorn.importers.description import ListData, SiteData
 from posthorn.importers.tally import Tally
 from posthorn.model.lists import MailingListRow
@@ -47,6 +48,9 @@ def apply(site: Site, data: SiteData, tally: Tally) -> Tally:
         apply_bounces(site, mlist, tally)
         apply_pendings(site, mlist, tally)
         apply_held(site, mlist, tally)
+        apply_header_matches(site, mlist, tally)
+        apply_templates(site, mlist, tally)
+    apply_bans(site, data, tally)
     return tally
 
 

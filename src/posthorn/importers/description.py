@@ -136,7 +136,10 @@ class TemplateData:
     name: str
     uri: str
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
+    # A template file's text (then uri is unused): copied into Posthorn's template_dir.
+    text: str | None = None
+    language: str = "en"
 
 
 @dataclass(frozen=True)

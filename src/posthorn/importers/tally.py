@@ -32,6 +32,14 @@ KINDS = (
 )
 
 
+# How one thing of each kind is called in a dry run's lines.
+_SINGULAR = {"addresses": "address", "bounce scores": "bounce score", "bans": "ban"}
+
+
+def _noun(kind: str) -> str:
+    return _SINGULAR.get(kind, kind[:-1] if kind.endswith("s") else kind)
+
+
 def _quiet(_: str) -> None:
     """Say nothing: a real run reports only its summary."""
 
@@ -55,13 +63,12 @@ class Tally:
     def created(self, kind: str, what: str) -> None:
         self._count(kind, 0)
         if self.dry_run:
-            self.echo(f"would create {kind[:-1] if kind.endswith('s') else kind}: {what}")
+            self.echo(f"would create {_noun(kind)}: {what}")
 
     def changed(self, kind: str, what: str, detail: str = "") -> None:
         self._count(kind, 1)
         if self.dry_run:
-            noun = kind[:-1] if kind.endswith("s") else kind
-            self.echo(f"would change {noun}: {what}" + (f" ({detail})" if detail else ""))
+            self.echo(f"would change {_noun(kind)}: {what}" + (f" ({detail})" if detail else ""))
 
     def unchanged(self, kind: str, number: int = 1) -> None:
         self._count(kind, 2, number)

@@ -216,6 +216,8 @@ class LMTPDelivery:
 
     async def _deliver(self, envelope: Envelope, targets: list[Target]) -> list[str]:
         raw = envelope.original_content or b""
+        # Taken first: prepare may add a Message-ID to the buffer in place.
+        size = len(raw)
         try:
             data = await asyncio.to_thread(self.prepare, raw)
         except StructureError as refused:
@@ -226,7 +228,7 @@ class LMTPDelivery:
             return [PROCESSING_ERROR] * len(targets)
         common = {
             "envelope_sender": "" if envelope.mail_from == NULL_SENDER else envelope.mail_from,
-            "original_size": len(raw),
+            "original_size": size,
             "received_time": time.time(),
         }
         entries = [(t.recipient.queue, self.metadata(t, common)) for t in targets]
@@ -236,7 +238,7 @@ class LMTPDelivery:
         return [self._reply(t, result) for t, result in zip(targets, results, strict=True)]
 
     async def _persist(
-        self, data: bytes, entries: Sequence[tuple[str, dict[str, Any]]]
+        self, data: bytes | bytearray, entries: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[str | Exception]:
         loop = asyncio.get_running_loop()
         results = await loop.run_in_executor(self._writers, self.store, data, entries)
@@ -244,14 +246,21 @@ class LMTPDelivery:
         self.stored += sum(1 for result in results if isinstance(result, str))
         return results
 
-    def prepare(self, raw: bytes) -> bytes:
-        """The bytes to queue, or StructureError (runs in a worker thread)."""
+    def prepare(self, raw: bytes | bytearray) -> bytes | bytearray:
+        """The bytes to queue, or StructureError (runs in a worker thread).
+
+        A bytearray (what the session reads DATA into) is changed in place, so a large
+        message is not copied.
+        """
         data = normalize_line_endings(raw)
         check_structure(data, self.limits)
         if b"message-id" not in header_names(data):
             # make_msgid is given the domain: without one it asks the resolver.
-            msgid = make_msgid(domain=self.hostname)
-            data = b"Message-ID: %s\r\n%s" % (msgid.encode("ascii"), data)
+            field = b"Message-ID: %s\r\n" % make_msgid(domain=self.hostname).encode("ascii")
+            if isinstance(data, bytearray):
+                data[:0] = field
+            else:
+                data = field + data
         return data
 
     @staticmethod
@@ -262,7 +271,7 @@ class LMTPDelivery:
         return msgdata
 
     def store(
-        self, data: bytes, entries: Sequence[tuple[str, dict[str, Any]]]
+        self, data: bytes | bytearray, entries: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[str | Exception]:
         """Write one entry per recipient, each fsynced but its directory not yet."""
         results: list[str | Exception] = []

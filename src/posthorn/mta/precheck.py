@@ -87,7 +87,7 @@ class Limits:
         return cls(**{name: mta.get_int(name) for name in names})
 
 
-def normalize_line_endings(data: bytes) -> bytes:
+def normalize_line_endings(data: bytes | bytearray) -> bytes | bytearray:
     """Every line ending as CRLF: no bare CR or LF can end a line for one reader only."""
     pairs = data.count(CRLF)
     if data.count(b"\r") == pairs and data.count(b"\n") == pairs:
@@ -95,7 +95,7 @@ def normalize_line_endings(data: bytes) -> bytes:
     return _BARE_EOL.sub(CRLF, data)
 
 
-def check_structure(data: bytes, limits: Limits) -> None:
+def check_structure(data: bytes | bytearray, limits: Limits) -> None:
     """Raise StructureError naming the first limit that ``data`` (CRLF lines) exceeds."""
     _Scan(data, limits).entity(0, 0, "text/plain")
 
@@ -103,7 +103,7 @@ def check_structure(data: bytes, limits: Limits) -> None:
 class _Scan:
     """One pass over one message; the recursion is bounded by ``max_mime_depth``."""
 
-    def __init__(self, data: bytes, limits: Limits) -> None:
+    def __init__(self, data: bytes | bytearray, limits: Limits) -> None:
         self.data = data
         self.limits = limits
         self.parts = 0
@@ -177,7 +177,7 @@ class _Scan:
         while position < stop:
             line_end = self.data.find(CRLF, position, stop)
             next_line = stop if line_end < 0 else line_end + len(CRLF)
-            line = self.data[position:next_line]
+            line = bytes(self.data[position:next_line])
             if not fields.add(line):
                 # A blank line is the separator and belongs to neither; any other line
                 # that is no header field is already the body, as the parser reads it.
@@ -289,13 +289,13 @@ def _content_type(field: bytes | None, default_type: str) -> tuple[str, str | No
     return probe.get_content_type(), probe.get_boundary()
 
 
-def header_names(data: bytes) -> set[bytes]:
+def header_names(data: bytes | bytearray) -> set[bytes]:
     """The lower-cased field names of the message's own (top-level) header block."""
     names: set[bytes] = set()
     position = 0
     while position < len(data):
         line_end = data.find(CRLF, position)
-        line = data[position : len(data) if line_end < 0 else line_end]
+        line = bytes(data[position : len(data) if line_end < 0 else line_end])
         if line[:1] not in (b" ", b"\t"):
             if not _FIELD.match(line):
                 break

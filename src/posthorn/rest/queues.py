@@ -1,24 +1,24 @@
 """``queues``: what waits in each queue, and injecting a message into one.
 
 Every queue a runner reads, plus ``shunt`` and ``bad`` (which no runner reads), plus
-any other directory under ``[paths] queue_dir``, is listed by name with its ``count``
-and its entries' ``files`` (file bases, oldest first), as Mailman shows them on the
-Postorius system page.  A queue whose directory does not exist yet reads as empty and
-is not created by looking.  Mailman's queue names (``in``, ``out``, ``bounces``) reach
-ours.  ``POST queues/{name} {list_id, text}`` injects a message for a list (201 with
-the entry's location); ``DELETE queues/{name}/{file}`` removes one waiting entry.
+any other directory under ``[paths] queue_dir``, is listed with its ``count``, its
+entries' ``files`` (file bases, oldest first) and its ``directory``, as Mailman shows
+them on the Postorius system page.  Three queues are named as Mailman names them
+(``in``, ``out``, ``bounces`` for our ``incoming``, ``outgoing``, ``bounce``), so that
+clients written for Mailman find them; our names work in paths too.  A queue whose
+directory does not exist yet reads as empty and is not created by looking.
+``POST queues/{name} {list_id, text}`` injects a message for a list (201 with the
+entry's location); ``DELETE queues/{name}/{file}`` removes one waiting entry.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
-import time
 from pathlib import Path
 from typing import Any
 
 import falcon
 
+from posthorn.injection import NotAMessage, inject
 from posthorn.queues import EntryGone, Switchboard
 from posthorn.rest.app import Api, RestApp, collection, page_of, respond
 from posthorn.rest.fields import as_str, bad_request, read_fields
@@ -27,6 +27,7 @@ __all__ = ["MAILMAN_NAMES", "add_routes", "queue_names"]
 
 # Mailman's queue names for ours; clients written for Mailman use them.
 MAILMAN_NAMES = {"in": "incoming", "out": "outgoing", "bounces": "bounce"}
+_SHOWN = {ours: theirs for theirs, ours in MAILMAN_NAMES.items()}
 # Runners that serve a socket and read no queue.
 _SERVICES = frozenset({"lmtp", "rest"})
 
@@ -62,18 +63,19 @@ class _Queues:
     def _json(self, req: falcon.Request, name: str) -> dict[str, Any]:
         directory = self.api.site.config.path("queue_dir") / name
         files = _files(directory)
+        shown = _SHOWN.get(name, name)
         return {
-            "name": name,
+            "name": shown,
             "directory": str(directory),
             "count": len(files),
             "files": files,
-            "self_link": self.api.link(req, "queues", name),
+            "self_link": self.api.link(req, "queues", shown),
         }
 
 
 class Queues(_Queues):
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        names = queue_names(self.api)
+        names = sorted(queue_names(self.api), key=lambda name: _SHOWN.get(name, name))
         page, offset = page_of(req, names)
         collection(resp, [self._json(req, name) for name in page], len(names), offset)
 
@@ -90,21 +92,12 @@ class Queue(_Queues):
         if mlist is None:
             raise bad_request(f"No such list: {args['list_id']}")
         raw = args["text"].encode("utf-8", "surrogateescape")
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-        if not msg.keys():
-            raise bad_request("The text is not a message: it has no headers.")
-        msgdata: dict[str, Any] = {
-            "list_id": mlist.list_id,
-            "original_size": len(raw),
-            "received_time": time.time(),
-        }
-        if name == "incoming":
-            msgdata["to_list"] = True
-        root = self.api.site.config.path("queue_dir")
-        with Switchboard(root / name, name=name) as board:
-            filebase = board.enqueue(raw, msgdata)
+        try:
+            filebase = inject(self.api.site, mlist, raw, name)
+        except NotAMessage as error:
+            raise bad_request(str(error)) from None
         resp.status = falcon.HTTP_201
-        resp.location = self.api.link(req, "queues", name, filebase)
+        resp.location = self.api.link(req, "queues", _SHOWN.get(name, name), filebase)
 
 
 class QueueFile(_Queues):

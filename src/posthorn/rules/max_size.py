@@ -10,6 +10,7 @@ from email.message import Message
 from typing import Any
 
 from posthorn.interfaces.lists import IMailingList
+from posthorn.queues.flatten import message_size
 from posthorn.rules import Rule, add_reason
 
 
@@ -24,7 +25,7 @@ class MaxSize(Rule):
             return False
         size = msgdata.get("original_size")
         if not isinstance(size, int):
-            size = len(msg.as_bytes())
+            size = message_size(msg)
         if size > limit_kib * 1024:
             add_reason(msgdata, f"The message is {size} bytes, over the {limit_kib} KiB limit")
             return True

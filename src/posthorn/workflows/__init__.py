@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from posthorn.events import ConfirmationEvent
 from posthorn.interfaces.lists import IMailingList, IPending
 from posthorn.moderation import make_notice, queue_enqueuer
+from posthorn.remote_templates import RemoteTemplates
 from posthorn.templates import render
 
 if TYPE_CHECKING:
@@ -95,7 +96,8 @@ class Workflow:
     def notify(self, template: str, recipients: Sequence[str], **values: object) -> Message:
         """Render ``template`` for the list and queue it on ``virgin`` to ``recipients``."""
         values.setdefault("request_type", self.request_type)
-        subject, body = render(self.site.config, template, self.mlist, **values)
+        remote = RemoteTemplates.from_site(self.site)
+        subject, body = render(self.site.config, template, self.mlist, remote=remote, **values)
         msg, msgdata = make_notice(self.mlist, list(recipients), subject, body, kind=template)
         if "confirm_address" in values:
             # A plain reply reaches the -confirm+TOKEN address: confirming by reply
