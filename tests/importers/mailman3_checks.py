@@ -7,6 +7,7 @@ stopped (``MailmanSnapshot``); the SQLite and the PostgreSQL tests share them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from click.testing import Result
 
@@ -15,6 +16,7 @@ from posthorn.model.header_matches import DatabaseHeaderMatches
 from posthorn.model.settings import ListSettings
 from posthorn.model.template_uris import DatabaseTemplateUris
 from posthorn.site import Site
+from posthorn.templates import load_template
 from tests.importers.mailman3_peer import LIST, MailmanSnapshot
 
 Invoke = Callable[..., Result]
@@ -125,5 +127,11 @@ def check_requests(site: Site, snapshot: MailmanSnapshot) -> None:
     assert [(m.header, m.pattern, m.chain) for m in matches] == [
         (m["header"], m["pattern"], m.get("action")) for m in snapshot.header_matches
     ]
-    uris = DatabaseTemplateUris.from_site(site).of("dev.example.org")
-    assert {uri.name: uri.uri for uri in uris} == snapshot.uris
+    uris = {uri.name: uri.uri for uri in DatabaseTemplateUris.from_site(site).of("dev.example.org")}
+    goodbye = uris.pop("list:user:notice:goodbye")
+    assert uris == snapshot.uris
+    # The goodbye file was copied into Posthorn's template_dir, and is Posthorn's notice.
+    assert goodbye.startswith("file://")
+    assert unquote(goodbye).endswith("/lists/dev.example.org/en/list:user:notice:goodbye.txt")
+    notice = load_template(site.config, "goodbye", site.lists.require(LIST))
+    assert notice.startswith("Subject: ") and notice.endswith("\n\nSo long from $display_name.\n")

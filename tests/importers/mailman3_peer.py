@@ -186,6 +186,7 @@ def _fill(client: Any, lmtp: int, home: Path) -> None:
     (footer / "list:member:regular:footer.txt").write_text(
         "-- \n$display_name at $listname\nLeave: ${short_listname}-leave@${domain}\n"
     )
+    (footer / "list:user:notice:goodbye.txt").write_text("So long from $display_name.\n")
     # A post from a stranger, held as the list holds non-members' posts.
     with smtplib.LMTP("127.0.0.1", lmtp) as connection:
         connection.sendmail(
