@@ -35,6 +35,7 @@ BUILTINS: dict[str, dict[str, str]] = {
     "handler": {
         "acknowledge": "posthorn.handlers.acknowledge:Acknowledge",
         "after-delivery": "posthorn.handlers.after_delivery:AfterDelivery",
+        "arc-sign": "posthorn.handlers.arc_sign:ArcSign",
         "avoid-duplicates": "posthorn.handlers.avoid_duplicates:AvoidDuplicates",
         "cleanse": "posthorn.handlers.cleanse:Cleanse",
         "cleanse-dkim": "posthorn.handlers.cleanse_dkim:CleanseDKIM",

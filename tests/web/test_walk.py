@@ -10,11 +10,13 @@ fails when a value Posthorn hands out does not come back as Posthorn accepts it.
 
 from __future__ import annotations
 
+import os
 import smtplib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from mailmanclient import Client
@@ -60,6 +62,19 @@ PAGES = [
     "/hyperkitty/", f"{H}/", f"{H}/message/{message_id_hash(ARCHIVED)}/",
     f"{H}/thread/{message_id_hash(ARCHIVED)}/", f"{H}/latest",
 ]  # fmt: skip
+# With POSTHORN_SCREENSHOTS=DIR set, these pages are also saved there as NAME.png
+# (docs/screenshots holds the set shown in docs/postorius-hyperkitty.md).
+SHOTS = {
+    "/postorius/lists/": "postorius-lists",
+    f"{L}/": "postorius-list-summary",
+    f"{L}/members/member/": "postorius-members",
+    f"{L}/settings/message_acceptance": "postorius-settings",
+    f"{L}/held_messages": "postorius-held-messages",
+    "/postorius/system/": "postorius-system",
+    "/postorius/domains/": "postorius-domains",
+    f"{H}/": "hyperkitty-list",
+    f"{H}/thread/{message_id_hash(ARCHIVED)}/": "hyperkitty-thread",
+}
 # Forms saved as they stand: the page, and a field that names the form.
 SAVED = [
     *((f"{L}/settings/{tab}", None) for tab in TABS),
@@ -125,6 +140,10 @@ def url(stack: Stack, arranged: Arranged, path: str) -> str:
 @pytest.mark.parametrize("path", PAGES)
 def test_the_page_loads(page: Page, stack: Stack, arranged: Arranged, path: str) -> None:
     open_page(page, url(stack, arranged, path))
+    folder = os.environ.get("POSTHORN_SCREENSHOTS")
+    if folder and path in SHOTS:
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=Path(folder) / f"{SHOTS[path]}.png")
 
 
 def test_the_members_download_as_csv(page: Page, stack: Stack, arranged: Arranged) -> None:
