@@ -2,7 +2,8 @@
 
     python bench/ban_rules_bench.py [--bans N] [--matches N] [--posts N] [--db URL]
 
-Builds a site on a fresh SQLite database (or --db, e.g. a PostgreSQL URL) with N bans
+Builds a site on a fresh SQLite database (or --db, a PostgreSQL URL: the bench works in
+a private schema there, dropped at the end) with N bans
 (90% addresses, 10% ^patterns, half on the list and half site-wide) and N header
 matches on one list, then runs the banned-address and header-match rules as the
 posting chain does, once per post, for a post that no ban and no match hits (the
@@ -16,8 +17,13 @@ import argparse
 import statistics
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes
 from pathlib import Path
+
+from sqlalchemy import create_engine, make_url, text
 
 from posthorn.config import load_config
 from posthorn.model.bans import DatabaseBanManager
@@ -63,6 +69,25 @@ def run(site: Site, posts: int) -> list[float]:
     return timings
 
 
+@contextmanager
+def database(given: str | None, tmp: Path) -> Iterator[str]:
+    """The URL to work on: SQLite in ``tmp``, or a private schema on the given server."""
+    if given is None:
+        yield f"sqlite:///{tmp / 'bench.db'}"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(given, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = make_url(given).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with engine.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bans", type=int, default=1000)
@@ -70,8 +95,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--db", help="database URL (default: SQLite in a temp dir)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.db or f"sqlite:///{Path(tmp) / 'bench.db'}"
+    with tempfile.TemporaryDirectory() as tmp, database(args.db, Path(tmp)) as url:
         config = load_config(None, overrides={"paths": {"var_dir": tmp}, "database": {"url": url}})
         site = Site(config)
         try:

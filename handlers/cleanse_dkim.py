@@ -3,7 +3,8 @@
 A subject prefix, a footer or rewritten headers invalidate the poster's signature, and
 a broken signature is worse than none under DMARC.  Signatures are kept only when the
 list changes nothing the usual signed fields cover (no prefix, no texts, no Reply-To
-munging, no personalization).
+munging, no personalization).  A post the list ARC-signs (``msgdata["arc_results"]``,
+see ``arc_sign``) keeps its ARC sets: the list's new seal extends that chain.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from posthorn.interfaces.lists import IMailingList
 
 __all__ = ["CleanseDKIM"]
 
-SIGNATURES = ("dkim-signature", "domainkey-signature", "arc-seal", "arc-message-signature")
+SIGNATURES = ("dkim-signature", "domainkey-signature")
+ARC_SETS = ("arc-seal", "arc-message-signature")
 
 
 def list_modifies(mlist: IMailingList) -> bool:
@@ -36,5 +38,7 @@ class CleanseDKIM(Handler):
 
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
         if list_modifies(mlist) or msgdata.get("dmarc_action"):
-            for header in SIGNATURES:
-                del msg[header]
+            kept = ARC_SETS if msgdata.get("arc_results") else ()
+            for header in (*SIGNATURES, *ARC_SETS):
+                if header not in kept:
+                    del msg[header]

@@ -2,7 +2,8 @@
 
 The mailbox is ``var/data/digests/LIST-ID.mbox`` under the data directory, one file
 per list, appended under an exclusive lock (``posthorn.digests.mailbox``, which also
-rotates it atomically when a digest is sent).  Skipped when digests are off.  When
+rotates it atomically when a digest is sent; a post already appended, as by a redone
+pipeline entry, is not appended again).  Skipped when digests are off.  When
 the mailbox reaches the list's ``digest_size_threshold`` (KiB; 0: never by size), a
 trigger entry goes to queue ``digest`` with ``digest_trigger: size``; the digest
 runner re-checks the size, so a trigger too many sends nothing twice.  The post whose
@@ -21,6 +22,7 @@ from posthorn.digests.mailbox import append, digest_mailbox
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.handlers import HandlerContext
 from posthorn.interfaces.lists import IMailingList
+from posthorn.interfaces.messages import message_id_hash
 from posthorn.queues.flatten import flatten_to
 
 __all__ = ["ToDigest", "digest_mailbox"]
@@ -73,7 +75,10 @@ class ToDigest(Handler):
             return
         path = digest_mailbox(self.site.config.path("data_dir"), mlist.list_id)
         entry = _MboxEntry(msg)
-        size = append(path, entry)
+        # Named by its Message-ID-Hash, a redone pipeline entry appends the post once.
+        message_id = str(msg.get("message-id", "")).strip()
+        key = message_id_hash(message_id) if message_id else ""
+        size = append(path, entry, key=key)
         threshold = mlist.digest_size_threshold * 1024
         if threshold > 0 and size >= threshold and self._due(mlist, size - entry.size < threshold):
             data = {"list_id": mlist.list_id, "digest_trigger": "size"}

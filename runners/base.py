@@ -153,6 +153,13 @@ class Runner(SignalFlags, BaseRunner):
         """Handle one entry.  Return to finish it; raise to shunt it (or RetryLater)."""
         raise NotImplementedError
 
+    def periodic(self) -> float | None:
+        """Work due by the clock, run between entries; seconds until it is due again.
+
+        None (the default): nothing periodic, the runner waits ``sleep_time``.
+        """
+        return None
+
     @cached_property
     def switchboard(self) -> Switchboard:
         """This runner's own queue, restricted to its slice."""
@@ -197,6 +204,7 @@ class Runner(SignalFlags, BaseRunner):
     def _loop(self) -> ExitCode:
         handled = 0
         while not self._should_stop():
+            pause = self.periodic()
             files = self.switchboard.get_files()
             start = 0
             while start < len(files) and not self._should_stop():
@@ -211,7 +219,7 @@ class Runner(SignalFlags, BaseRunner):
                     self.log.info("handled %d entries; exiting to be recycled", handled)
                     return ExitCode.RECYCLE
             if not files:
-                self._wait()
+                self._wait(None if pause is None else max(0.01, min(self.sleep_time, pause)))
         return ExitCode.OK
 
     def _should_stop(self) -> bool:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import select
 import signal
 import socket
 import sys
@@ -26,13 +25,16 @@ from typing import Any
 
 from flufl.lock import Lock, NotLockedError
 
-from posthorn.config import Config
+from posthorn.config import Config, ConfigError
 from posthorn.errors import PosthornError
 from posthorn.logs import reopen_logs
 from posthorn.runners.base import ExitCode
 from posthorn.runners.budget import CrashBudget
 from posthorn.runners.orphans import end_earlier_processes, lead_process_group
 from posthorn.runners.process import run_runner, set_parent_death_signal
+from posthorn.runners.reload import reread
+from posthorn.runners.signals import HANDLED as _HANDLED
+from posthorn.runners.signals import MasterSignals
 from posthorn.runners.slots import RunnerSpec, Slot, describe_exit, master_settings, runner_specs
 from posthorn.runners.watchdog import Watchdog
 from posthorn.runstate import (
@@ -47,20 +49,27 @@ from posthorn.vardir import make_private
 
 __all__ = ["Master", "MasterError", "master_settings", "runner_specs"]
 
-_HANDLED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGCHLD)
-
 
 class MasterError(PosthornError):
     """The master could not start; the message says why."""
 
 
-class Master:
+class Master(MasterSignals):
     """The supervisor of one site's runner processes."""
 
     def __init__(self, config: Config, specs: list[RunnerSpec], log: logging.Logger) -> None:
-        self.config = config
         self.log = log
         self.files = MasterFiles.of(config)
+        self._configure(config, specs)
+        self.started = time.time()
+        self._lock: Lock | None = None
+        self._wake: tuple[int, int] | None = None
+        self._stopping = False
+        self._next_refresh = time.monotonic() + self.lock_lifetime / 2
+
+    def _configure(self, config: Config, specs: list[RunnerSpec]) -> None:
+        """Take on ``config``: its [master] settings and one slot per runner process."""
+        self.config = config
         settings = master_settings(config)
         self.pause = settings["restart_pause"]
         self.pause_max = settings["restart_pause_max"]
@@ -72,12 +81,7 @@ class Master:
             for spec in specs
             for i in range(spec.instances)
         ]
-        self.watchdog = Watchdog(config, self.slots, log)
-        self.started = time.time()
-        self._lock: Lock | None = None
-        self._wake: tuple[int, int] | None = None
-        self._stopping = False
-        self._next_refresh = time.monotonic() + self.lock_lifetime / 2
+        self.watchdog = Watchdog(config, self.slots, self.log)
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -154,26 +158,6 @@ class Master:
 
     # -- signals and waiting ----------------------------------------------------------
 
-    def _install_signals(self) -> None:
-        # Handlers do nothing: the C-level handler writes the signal number into the
-        # wake-up pipe, and the loop reads it from there at a safe point.
-        read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        self._wake = (read_fd, write_fd)
-        signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-        for signum in _HANDLED:
-            signal.signal(signum, _ignore)
-
-    def _wait(self, timeout: float) -> list[int]:
-        """Wait up to ``timeout`` seconds for signals; return their numbers."""
-        assert self._wake is not None
-        ready, _, _ = select.select([self._wake[0]], [], [], max(timeout, 0.0))
-        if not ready:
-            return []
-        try:
-            return list(os.read(self._wake[0], 1024))
-        except BlockingIOError:
-            return []
-
     def _timeout(self) -> float:
         now = time.monotonic()
         deadlines = [slot.due for slot in self.slots if slot.due is not None]
@@ -191,8 +175,8 @@ class Master:
             self.log.info("received SIGHUP; reopened the log file, telling the runners")
             self._signal_children(signal.SIGHUP)
         elif signum == signal.SIGUSR1:
-            self.log.info("received SIGUSR1; restarting every runner")
-            self._restart_all()
+            self.log.info("received SIGUSR1; re-reading the configuration, restarting runners")
+            self._reload()
 
     def _signal_children(self, signum: int) -> None:
         for slot in self.slots:
@@ -323,9 +307,29 @@ class Master:
                 slot.schedule(0.0)
         self._write_state()
 
+    def _reload(self) -> None:
+        """SIGUSR1: the site file again; on success every runner ends and starts on it."""
+        try:
+            config, specs = reread(self.config)
+        except ConfigError as error:
+            self.log.error("configuration not reloaded, keeping the running one: %s", error)
+            self._restart_all()
+            return
+        for slot in self.slots:
+            slot.restart_requested = True
+        self._end_children()
+        self._configure(config, specs)
+        self.log.info("configuration reloaded from %s", config.site_file or "built-in defaults")
+        for slot in self.slots:
+            if not self._stopping:
+                self._spawn(slot)
+
     def _stop_all(self) -> None:
         """SIGTERM every runner, wait up to stop_timeout, then SIGKILL what is left."""
         self._stopping = True
+        self._end_children()
+
+    def _end_children(self) -> None:
         self._signal_children(signal.SIGTERM)
         deadline = time.monotonic() + self.stop_timeout
         while self._live() and time.monotonic() < deadline:
@@ -334,6 +338,8 @@ class Master:
             for signum in self._wait(deadline - time.monotonic()):
                 if signum == signal.SIGHUP:
                     reopen_logs()
+                elif signum in (signal.SIGTERM, signal.SIGINT):
+                    self._stopping = True
             self._reap()
         for slot in self._live():
             pid = slot.pid
@@ -383,7 +389,3 @@ class Master:
             # The state file only serves `posthorn status`: a full disk or a broken run
             # directory must not stop the master, and with it every runner.
             self.log.error("cannot write %s: %s", self.files.state, error)
-
-
-def _ignore(signum: int, frame: object) -> None:
-    """A handler that only makes the signal count (the wake-up pipe reports it)."""

@@ -4,7 +4,8 @@ Recipients are computed by ``posthorn.delivery.recipients``.  Without personaliz
 or VERP the post goes in bulk, one transaction per batch of ``max_recipients``; with
 either, one transaction per member, with its own To:, footer and VERP envelope sender.
 Batches run ``connections`` at a time over reused connections.  The envelope sender is
-the list's ``-bounces`` address unless ``msgdata["sender"]`` names one.
+the list's ``-bounces`` address unless ``msgdata["sender"]`` names one.  With ``[arc]``
+on, each copy's final bytes are ARC-signed (``handlers.arc_sign``).
 
 Failures: recipients refused with 4xx, or not reached because the MTA was down, go to
 queue ``retry`` as one entry naming exactly them, due after an exponential backoff
@@ -35,6 +36,7 @@ from posthorn.delivery.progress import DeliveryRecord, audience_of, prune
 from posthorn.delivery.recipients import batches, recipients_of, verp_sender
 from posthorn.delivery.smtp import SMTPSettings, Transaction, Transport
 from posthorn.delivery.wire import to_wire
+from posthorn.handlers.arc_sign import ArcSigner
 from posthorn.handlers.decorate import decorate
 from posthorn.interfaces.lists import IMailingList
 from posthorn.logs import FORMAT, ReopenableFileHandler
@@ -78,6 +80,7 @@ class OutgoingRunner(Runner):
         self.record_dir = site.config.path("data_dir") / "outgoing"
         self.record_age = section.get_float("record_age")
         self._next_prune = 0.0
+        self.arc = ArcSigner.from_config(site.config)
         _smtp_log(site)
 
     def close(self) -> None:
@@ -135,14 +138,14 @@ class OutgoingRunner(Runner):
         record: DeliveryRecord,
     ) -> list[Transaction]:
         sender = str(msgdata.get("sender") or mlist.bounces_address)
-        bulk = None if msgdata.get("decorate_per_recipient") else to_wire(msg)
+        bulk = None if msgdata.get("decorate_per_recipient") else self._wire(msg, msgdata)
         message_id = str(msg.get("message-id") or "").strip()
         if len(chunks) == 1:
             # One transaction (most posts to a small list): sent from this thread, as
             # handing it to the pool and waiting for it costs more than it overlaps.
             chunk = chunks[0]
             envelope = verp_sender(sender, chunk[0]) if per_member else sender
-            data = bulk if bulk is not None else self._personalize(mlist, msg, chunk[0])
+            data = bulk if bulk is not None else self._personalize(mlist, msg, msgdata, chunk[0])
             result = self.transport.send(
                 envelope, chunk, data, message_id=message_id, list_id=mlist.list_id
             )
@@ -151,7 +154,7 @@ class OutgoingRunner(Runner):
         futures = []
         for chunk in chunks:
             envelope = verp_sender(sender, chunk[0]) if per_member else sender
-            data = bulk if bulk is not None else self._personalize(mlist, msg, chunk[0])
+            data = bulk if bulk is not None else self._personalize(mlist, msg, msgdata, chunk[0])
             futures.append(
                 self.pool.submit(
                     self.transport.send,
@@ -170,12 +173,22 @@ class OutgoingRunner(Runner):
             results.append(result)
         return results
 
-    def _personalize(self, mlist: IMailingList, msg: Message, address: str) -> bytes:
+    def _personalize(
+        self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any], address: str
+    ) -> bytes:
         copied = copy.deepcopy(msg)
         del copied["to"]
         copied["To"] = address
         decorate(mlist, copied, {"user_address": address, "user_delivered_to": address})
-        return to_wire(copied)
+        return self._wire(copied, msgdata)
+
+    def _wire(self, msg: Message, msgdata: dict[str, Any]) -> bytes:
+        """A copy's final bytes, ARC-signed when the pipeline verified it on arrival."""
+        data = to_wire(msg)
+        results = msgdata.get("arc_results")
+        if self.arc is None or not isinstance(results, str):
+            return data
+        return self.arc.sign(data, results)
 
     def _settle(
         self,

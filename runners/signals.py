@@ -7,10 +7,14 @@ hand is always finished; the wake-up pipe ends a wait for new entries at once.
 from __future__ import annotations
 
 import os
+import select
 import signal
 from types import FrameType
 
-__all__ = ["SignalFlags"]
+__all__ = ["HANDLED", "MasterSignals", "SignalFlags"]
+
+# The master's signals: stop, reopen logs, restart runners, a child exited.
+HANDLED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGCHLD)
 
 
 class SignalFlags:
@@ -47,3 +51,33 @@ class SignalFlags:
 
     def _on_reopen(self, signum: int, frame: FrameType | None) -> None:
         self._reopen = True
+
+
+class MasterSignals:
+    """The master's signals arrive as numbers on a wake-up pipe its loop waits on."""
+
+    _wake: tuple[int, int] | None
+
+    def _install_signals(self) -> None:
+        # Handlers do nothing: the C-level handler writes the signal number into the
+        # wake-up pipe, and the loop reads it from there at a safe point.
+        read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        self._wake = (read_fd, write_fd)
+        signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        for signum in HANDLED:
+            signal.signal(signum, _count)
+
+    def _wait(self, timeout: float) -> list[int]:
+        """Wait up to ``timeout`` seconds for signals; return their numbers."""
+        assert self._wake is not None
+        ready, _, _ = select.select([self._wake[0]], [], [], max(timeout, 0.0))
+        if not ready:
+            return []
+        try:
+            return list(os.read(self._wake[0], 1024))
+        except BlockingIOError:
+            return []
+
+
+def _count(signum: int, frame: object) -> None:
+    """A handler that only makes the signal count (the wake-up pipe reports it)."""

@@ -25,8 +25,8 @@ __all__ = ["RunnerSpec", "Slot", "describe_exit", "master_settings", "runner_spe
 
 # A runner's name becomes a queue directory and a log file name.
 _NAME = re.compile(r"\A[a-z0-9][a-z0-9_-]*\Z")
-# master.log is the master's; shunt, bad and dead are queues no runner reads.
-_RESERVED = frozenset({"master", "shunt", "bad", "dead"})
+# master.log is the master's; shunt, bad, dead and hold are queues no runner reads.
+_RESERVED = frozenset({"master", "shunt", "bad", "dead", "hold"})
 
 
 @dataclass(frozen=True)

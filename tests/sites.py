@@ -127,9 +127,11 @@ def running_master(
 
 
 def bare_site(tmp: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A site file naming only a var dir under ``tmp``, for CLI commands run in ``tmp``."""
+    """A site file naming only a var dir under ``tmp`` (made, as a started site has it),
+    for CLI commands run in ``tmp``."""
     monkeypatch.delenv("POSTHORN_CONFIG", raising=False)
     monkeypatch.chdir(tmp)
+    (tmp / "var").mkdir(exist_ok=True)
     config = tmp / SITE_FILE
     config.write_text(f"[paths]\nvar_dir: {tmp / 'var'}\n")
     return config

@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import threading
 from collections.abc import Iterator
+from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from posthorn.handlers.decorate import Decorate
+from posthorn.interfaces.handlers import HandlerContext
 from posthorn.interfaces.lists import IMailingList
 from posthorn.model.template_uris import DatabaseTemplateUris
 from posthorn.site import Site
@@ -105,3 +108,23 @@ def test_a_front_end_that_fails_leaves_the_shipped_text(
     SubscriptionWorkflow(site, mlist, outbox).start("bob@example.com", pre_verified=True)
     assert "bob@example.com" in body_of(outbox.sent[0])
     assert "To post, write to" in body_of(outbox.sent[0])
+
+
+def test_the_front_ends_footer_decorates_posts(
+    site: Site, mlist: IMailingList, front_end: str
+) -> None:
+    TEXTS["/list/footer.txt"] = "-- \n$display_name: write to $listname\n"
+    uris = DatabaseTemplateUris.from_site(site)
+    footer = f"{front_end}/list/footer.txt"
+    uris.set("list:member:regular:footer", mlist.mail_host, footer, "postorius", "secret")
+    handler = Decorate(HandlerContext(site, lambda queue, msg, data: "entry"))
+    msg = message_from_bytes(b"From: a@example.net\nSubject: x\n\nHello.\n")
+    handler.process(mlist, msg, {})
+    text = msg.get_payload(decode=True)
+    assert isinstance(text, bytes)
+    assert text.decode() == "Hello.\n-- \nDev: write to dev@example.org\n"
+    # Without a stored URI the list's own footer setting applies.
+    uris.delete("list:member:regular:footer", mlist.mail_host)
+    plain = message_from_bytes(b"From: a@example.net\nSubject: x\n\nHello.\n")
+    handler.process(mlist, plain, {})
+    assert b"To unsubscribe send an email to" in (plain.get_payload(decode=True) or b"")

@@ -11,11 +11,15 @@ accepted.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from passlib.context import CryptContext
 
-__all__ = ["hash_imported_password", "hash_password", "is_known_hash", "verify_password"]
+__all__ = ["hash_imported_passwords", "hash_password", "is_known_hash", "verify_password"]
 
 _hasher = PasswordHasher()
 # For passwords an old site kept readable (Mailman 2.1 members'), hashed by the
@@ -44,9 +48,16 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def hash_imported_password(password: str) -> str:
-    """A light argon2 hash of a password read from an old site, upgraded at first login."""
-    return _import_hasher.hash(password)
+def hash_imported_passwords(passwords: Sequence[str]) -> list[str]:
+    """Light argon2 hashes of passwords read from an old site, upgraded at first login.
+
+    The hashing runs on every core: argon2 releases the interpreter lock while it
+    works, and a 2.1 list brings one password per member.
+    """
+    if len(passwords) < 100:
+        return [_import_hasher.hash(password) for password in passwords]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(_import_hasher.hash, passwords, chunksize=64))
 
 
 def _is_argon2(stored: str) -> bool:

@@ -30,10 +30,13 @@ BUILTINS: dict[str, dict[str, str]] = {
         "bounce": "posthorn.runners.bounce:BounceRunner",
         "digest": "posthorn.runners.digest:DigestRunner",
         "command": "posthorn.runners.command:CommandRunner",
+        "task": "posthorn.runners.task:TaskRunner",
     },
     "handler": {
         "acknowledge": "posthorn.handlers.acknowledge:Acknowledge",
         "after-delivery": "posthorn.handlers.after_delivery:AfterDelivery",
+        "arc-sign": "posthorn.handlers.arc_sign:ArcSign",
+        "autorespond": "posthorn.handlers.autorespond:AutoRespond",
         "avoid-duplicates": "posthorn.handlers.avoid_duplicates:AvoidDuplicates",
         "cleanse": "posthorn.handlers.cleanse:Cleanse",
         "cleanse-dkim": "posthorn.handlers.cleanse_dkim:CleanseDKIM",

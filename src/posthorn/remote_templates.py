@@ -17,7 +17,7 @@ import base64
 import logging
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Self
 
 from posthorn.interfaces.template_uris import ITemplateUri, ITemplateUris
@@ -41,6 +41,8 @@ MAILMAN_NAMES = {
     "held": "list:admin:action:post",
     "moderator-request": "list:admin:action:subscribe",
     "request-refused": "list:user:notice:refuse",
+    "admin-subscribed": "list:admin:notice:subscribe",
+    "admin-unsubscribed": "list:admin:notice:unsubscribe",
 }
 CACHE_SECONDS = 60.0
 TIMEOUT_SECONDS = 10.0
@@ -86,12 +88,17 @@ class RemoteTemplates:
         mailman_name = MAILMAN_NAMES.get(name)
         if mailman_name is None:
             return None
+        return self.texts([mailman_name], mlist).get(mailman_name)
+
+    def texts(self, names: Sequence[str], mlist: IMailingList | None) -> dict[str, str]:
+        """The front end's texts for these Mailman names, where it has them (one query)."""
         contexts = [mlist.list_id, mlist.mail_host, None] if mlist is not None else [None]
-        for context in contexts:
-            uri = self.uris.get(mailman_name, context)
-            if uri is not None:
-                return self._text(uri)
-        return None
+        found: dict[str, str] = {}
+        for name, uri in self.uris.lookup(names, contexts).items():
+            text = self._text(uri)
+            if text is not None:
+                found[name] = text
+        return found
 
     def _text(self, uri: ITemplateUri) -> str | None:
         key = (uri.uri, uri.username)

@@ -18,6 +18,7 @@ def test_info_shows_paths_databases_and_versions(
     monkeypatch.chdir(tmp_path)
     site = tmp_path / "posthorn.cfg"
     users = tmp_path / "users.db"
+    (tmp_path / "state").mkdir()
     site.write_text(f"[paths]\nvar_dir: state\n\n[database]\nuser_url: sqlite:///{users}\n")
     result = CliRunner().invoke(main, ["-C", str(site), "info"])
     assert result.exit_code == 0, result.output
@@ -27,5 +28,5 @@ def test_info_shows_paths_databases_and_versions(
     assert f"queue_dir: {tmp_path / 'state' / 'queue'}" in result.output
     assert f"database (user): sqlite:///{users}" in result.output
     assert f"database (list): sqlite:///{tmp_path}/state/data/posthorn.db" in result.output
-    # The schema was brought up to date on first use.
-    assert users.exists()
+    # It only reads: naming the databases does not make them.
+    assert not users.exists()

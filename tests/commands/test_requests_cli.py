@@ -18,7 +18,11 @@ def test_list_accept_and_unknown(cli_site: Site, invoke: Callable[..., Result]) 
     outcome = SubscriptionWorkflow(cli_site, mlist).start("anne@example.com")
     listed = invoke("requests", LIST)
     assert listed.exit_code == 0
-    assert outcome.token in listed.output and "waiting for subscriber" in listed.output
+    header, row = listed.output.splitlines()
+    assert header == "id\tdate\temail\ttype\twaiting_for"
+    assert row.startswith(f"{outcome.token}\t") and row.endswith(
+        "\tanne@example.com\tsubscription\tsubscriber"
+    )
     accepted = invoke("requests", LIST, str(outcome.token), "accept")
     assert accepted.exit_code == 0, accepted.output
     assert "is now a member" in accepted.output

@@ -8,7 +8,7 @@ its notice to the poster.  The restarted runner redoes the entry,
 so the outgoing runner gets the same post twice; its delivery record (list, audience,
 Message-ID-Hash, per-recipient done marks) makes the second one send nothing.  Before,
 every member got a second copy of the redone post, the moderators a second notice,
-the poster a second rejection.
+the poster a second rejection, and digest members the post twice in their digest.
 """
 
 from __future__ import annotations
@@ -60,6 +60,12 @@ def test_posts_redone_by_incoming_and_pipeline_go_out_once(tmp_path: Path) -> No
         assert outcome.missing == []
         assert outcome.duplicates == 0
         assert "not sent again" in stack.log("outgoing")
+        # The redone pipeline entry passed to-digest twice; the digest holds it once.
+        mailbox = stack.var_dir / "data" / "digests" / f"{LIST_ID}.mbox"
+        subjects = [
+            line for line in mailbox.read_bytes().splitlines() if line.startswith(b"Subject:")
+        ]
+        assert len(subjects) == len(poster.accepted), subjects
     finally:
         stack.stop()
         stack.sink.stop()

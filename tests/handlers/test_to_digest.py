@@ -6,6 +6,7 @@ from email import message_from_string
 
 import pytest
 
+from posthorn.digests import mailbox
 from posthorn.handlers import to_digest
 from posthorn.handlers.to_digest import ToDigest
 from posthorn.interfaces.handlers import HandlerContext
@@ -45,3 +46,39 @@ def test_a_mailbox_still_over_its_threshold_is_triggered_again_later(
     monkeypatch.setattr(to_digest, "TRIGGER_REPEAT", 0.0)
     handler.process(mlist, message_from_string(POST), {})
     assert triggers(queued) == 2
+
+
+def _mailbox_posts(site: Site, mlist: IMailingList) -> int:
+    path = to_digest.digest_mailbox(site.config.path("data_dir"), mlist.list_id)
+    return path.read_bytes().count(b"\nSubject: ")
+
+
+def test_a_post_handled_again_is_in_the_digest_once(
+    site: Site, ctx: HandlerContext, mlist: IMailingList
+) -> None:
+    handler = ToDigest(ctx)
+    for n in (1, 1, 2, 1):
+        handler.process(mlist, message_from_string(f"Message-ID: <{n}@example.net>\n" + POST), {})
+    assert _mailbox_posts(site, mlist) == 2
+
+
+def test_posts_without_a_message_id_are_never_taken_for_each_other(
+    site: Site, ctx: HandlerContext, mlist: IMailingList
+) -> None:
+    handler = ToDigest(ctx)
+    for _ in range(3):
+        handler.process(mlist, message_from_string(POST), {})
+    assert _mailbox_posts(site, mlist) == 3
+
+
+def test_the_names_of_posts_are_trimmed_to_the_recent_ones(
+    site: Site, ctx: HandlerContext, mlist: IMailingList, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mailbox, "SEEN_KEEP", 3)
+    handler = ToDigest(ctx)
+    for n in range(10):
+        handler.process(mlist, message_from_string(f"Message-ID: <{n}@example.net>\n" + POST), {})
+    path = to_digest.digest_mailbox(site.config.path("data_dir"), mlist.list_id)
+    assert len(path.with_suffix(".seen").read_text().split()) <= 6
+    handler.process(mlist, message_from_string("Message-ID: <9@example.net>\n" + POST), {})
+    assert _mailbox_posts(site, mlist) == 10

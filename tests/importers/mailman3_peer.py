@@ -134,6 +134,7 @@ def filled_mailman(home: Path, database_url: str | None = None) -> Iterator[Mail
 
 def _fill(client: Any, lmtp: int, home: Path) -> None:
     domain = client.create_domain("example.org", description="Example domain")
+    domain.add_owner("owner@example.org")
     mlist = domain.create_list("dev")
     settings = mlist.settings
     settings.update(
@@ -186,6 +187,7 @@ def _fill(client: Any, lmtp: int, home: Path) -> None:
     (footer / "list:member:regular:footer.txt").write_text(
         "-- \n$display_name at $listname\nLeave: ${short_listname}-leave@${domain}\n"
     )
+    (footer / "list:user:notice:goodbye.txt").write_text("So long from $display_name.\n")
     # A post from a stranger, held as the list holds non-members' posts.
     with smtplib.LMTP("127.0.0.1", lmtp) as connection:
         connection.sendmail(

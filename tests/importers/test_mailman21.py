@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from posthorn.model.bans import DatabaseBanManager
 from posthorn.model.bounces import BounceRecords
+from posthorn.model.header_matches import DatabaseHeaderMatches
 from posthorn.site import Site
 from tests.importers.mailman21_pickle import python2_pickle, sample_list, write_config_pck
 
@@ -176,3 +178,32 @@ def test_not_a_list_configuration(invoke: Invoke, tmp_path: Path) -> None:
     garbage.write_bytes(b"hello")
     result = invoke("import", "mailman21", LIST, str(garbage))
     assert result.exit_code == 1 and "not a readable pickle" in result.output
+
+
+def test_a_setting_with_control_characters_is_reported_not_imported(
+    invoke: Invoke, cli_site: Site, tmp_path: Path
+) -> None:
+    attributes = sample_list()
+    # Bound for the Subject header: a line break there would let a list forge headers.
+    attributes[b"subject_prefix"] = b"[Dev]\r\nBcc: victim@example.com "
+    attributes[b"info"] = b"Line one\r\nLine two"
+    result = _imported(invoke, write_config_pck(tmp_path / "config.pck", attributes))
+    assert "not imported: dev@example.org: subject_prefix not imported" in result.output
+    assert "cannot contain control characters (CR)" in result.output
+    mlist = cli_site.lists.require(LIST)
+    assert mlist.subject_prefix == "[Dev] "  # the new list's default
+    assert mlist.info == "Line one\nLine two"  # a body text keeps its lines, as LF
+
+
+def test_bans_and_header_filters_become_bans_and_header_matches(
+    invoke: Invoke, cli_site: Site, config_pck: Path
+) -> None:
+    _imported(invoke, config_pck)
+    bans = DatabaseBanManager.from_site(cli_site).bans("dev.example.org")
+    assert sorted(ban.email for ban in bans) == [r"^.*@banned\.example$", "troll@example.com"]
+    assert DatabaseBanManager.from_site(cli_site).is_banned("x@banned.example", "dev.example.org")
+    matches = DatabaseHeaderMatches.from_site(cli_site).of("dev.example.org")
+    assert [(m.header, m.pattern, m.chain) for m in matches] == [
+        ("x-spam-flag", "YES", "discard"),
+        ("subject", r".*\[ad\]", "hold"),
+    ]

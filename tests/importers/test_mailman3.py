@@ -54,6 +54,13 @@ def test_a_dry_run_writes_nothing(invoke: Invoke, cli_site: Site, mailman: Mailm
     assert "would create held message: <held-1@example.net>" in result.output
     assert cli_site.lists.get(LIST) is None
     assert cli_site.users.user_count() == 0
+    # --list names lists of the old site; one it does not have is an error.
+    url = mailman.database_url
+    result = invoke("import", "mailman3", "--database", url, "--list", "nosuch@example.org")
+    assert result.exit_code == 1
+    assert "no such list on the old site: nosuch@example.org" in result.output
+    only = imported(invoke, mailman, "--list", "dev.example.org", "--dry-run")
+    assert "would create list: dev@example.org" in only.output
 
 
 def test_other_databases_are_refused(
@@ -98,3 +105,41 @@ def test_a_post_after_import_reaches_the_same_people(
         # Bart takes digests and Carl has delivery switched off, as on the old site.
         assert sink.find("bart@example.org", "After the move") is None
         assert sink.find("carl@example.org", "After the move") is None
+
+
+def test_a_rerun_brings_the_changes_made_on_the_old_site(
+    invoke: Invoke, cli_site: Site, mailman: MailmanSnapshot, tmp_path: Path
+) -> None:
+    imported(invoke, mailman)
+    changed = tmp_path / "changed.db"
+    shutil.copy(mailman.database_url.removeprefix("sqlite:///"), changed)
+    with sqlite3.connect(changed) as connection:
+        connection.execute("update mailinglist set max_num_recipients = 40")
+        # Anne's posts are now discarded (Action.discard is 2); Bart has a new name.
+        connection.execute(
+            "update member set moderation_action = 2 where role = 1 and address_id = "
+            "(select id from address where email = 'anne@example.org')"
+        )
+        connection.execute("update address set display_name = 'Bart B' where email like 'bart@%'")
+        connection.execute(
+            "insert into ban (email, list_id) values ('late@example.com', 'dev.example.org')"
+        )
+        connection.execute(
+            "delete from member where role = 1 and address_id = "
+            "(select id from address where email = 'carl@example.org')"
+        )
+    moved = MailmanSnapshot(f"sqlite:///{changed}", mailman.var_dir)
+    result = imported(invoke, moved)
+    counts = summary(result)
+    assert counts["lists"] == [0, 1, 0]
+    assert counts["members"] == [0, 2, 3]
+    assert counts["addresses"][:2] == [0, 1]
+    assert counts["bans"] == [1, 0, 2]
+    assert cli_site.lists.require(LIST).max_num_recipients == 40
+    # Carl left on the old site; an import never unsubscribes, and says so.
+    assert "1 member entries here are not on the old site" in result.output
+    assert cli_site.lists.roster(LIST).get_member("carl@example.org") is not None
+    roster = cli_site.lists.roster(LIST)
+    anne, bart = roster.get_member("anne@example.org"), roster.get_member("bart@example.org")
+    assert anne is not None and anne.moderation_action == "discard"
+    assert bart is not None and bart.display_name == "Bart B"

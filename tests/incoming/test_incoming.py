@@ -93,7 +93,8 @@ def test_held_lists_and_moderate_accepts(
     request_id = hold_one(cli_site, cli_list)
     result = invoke("held", LIST)
     assert result.exit_code == 0, result.output
-    assert result.output.split("\t")[0] == str(request_id)
+    assert result.output.splitlines()[0] == "id\tdate\tsender\tsubject\treason"
+    assert result.output.splitlines()[1].split("\t")[0] == str(request_id)
     assert "x@example.net\tHello\tnot a member" in result.output
     result = invoke("moderate", LIST, str(request_id), "accept")
     assert result.exit_code == 0, result.output

@@ -92,7 +92,7 @@ def cli(path: Path, *args: str) -> str:
 
 def held_ids(path: Path) -> list[str]:
     output = cli(path, "held", LIST)
-    return [line.split("\t")[0] for line in output.splitlines() if "\t" in line]
+    return [line.split("\t")[0] for line in output.splitlines()[1:] if "\t" in line]
 
 
 def test_member_post_reaches_pipeline(server: Master) -> None:

@@ -277,3 +277,41 @@ def test_max_messages_recycles_without_counting_a_crash(site: PosthornSite) -> N
     (row,) = site.runners("alpha")
     assert row["restarts"] == 0
     assert "exited with 79 (RECYCLE); recycled" in site.log("master")
+
+
+def test_restart_applies_a_changed_file_and_refuses_a_wrong_one(site: PosthornSite) -> None:
+    site.configure({"alpha": RECORDER})
+    site.start()
+    first = site.wait_running(1, "alpha")[0]["pid"]
+    site.configure({"alpha": {**RECORDER, "instances": "2"}})
+    done = site.cli("restart")
+    assert done.returncode == 0, done.stderr
+    assert "restarting every runner on" in done.stdout
+    rows = site.wait_running(2, "alpha")
+    assert first not in {row["pid"] for row in rows}
+    assert "configuration reloaded" in site.log("master")
+
+    site.configure({"alpha": {**RECORDER, "instances": "many"}})
+    refused = site.cli("restart")
+    assert refused.returncode == 1
+    assert "[runner.alpha] instances" in refused.stderr
+    assert "the running site keeps its configuration" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    # Nothing was signalled: the same two processes still run.
+    assert {row["pid"] for row in site.wait_running(2, "alpha")} == {r["pid"] for r in rows}
+
+    helped = site.cli("restart", "--help")
+    assert "Re-read and check the configuration file" in helped.stdout
+
+
+def test_master_keeps_its_configuration_when_the_file_breaks_after_the_check(
+    site: PosthornSite,
+) -> None:
+    site.configure({"alpha": RECORDER})
+    master = site.start()
+    site.wait_running(1, "alpha")
+    site.configure({"alpha": {**RECORDER, "nope": "1"}})
+    os.kill(master.pid, signal.SIGUSR1)
+    wait_for(lambda: "configuration not reloaded" in site.log("master"), "the refusal logged")
+    assert "[runner.alpha] nope: unknown key" in site.log("master")
+    site.wait_running(1, "alpha")

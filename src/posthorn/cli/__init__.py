@@ -16,11 +16,11 @@ from typing import Any
 import click
 
 from posthorn import __version__
-from posthorn.config import Config, ConfigError, load_config
+from posthorn.config import DEFAULT_SITE_FILE, Config, ConfigError, load_config
 from posthorn.errors import PosthornError
 from posthorn.site import Site
 
-__all__ = ["CliContext", "main", "pass_cli"]
+__all__ = ["CliContext", "describe_site_file", "main", "pass_cli"]
 
 # Module names under posthorn.cli; each provides ``command``.
 COMMAND_MODULES = [
@@ -52,6 +52,12 @@ COMMAND_MODULES = [
     "delivery",
     "where",
     "import_",
+    # The operator's tools, as Mailman and Postfix have them.
+    "inject",
+    "findmember",
+    "syncmembers",
+    "version",
+    "queue",
 ]
 
 
@@ -66,15 +72,51 @@ class CliContext:
         return load_config(self.config_path)
 
     @cached_property
+    def existing_config(self) -> Config:
+        """The configuration of a site that exists; a clear error where none does.
+
+        Commands that only read use this (or ``site``): run from the wrong folder, they
+        would otherwise make an empty site there and report that nothing is in it.
+        """
+        config = self.config
+        var_dir = config.path("var_dir")
+        if not var_dir.is_dir():
+            raise click.ClickException(
+                f"no Posthorn site at {var_dir} (the var dir does not exist); "
+                f"configuration file: {describe_site_file(config)}. "
+                "Give the site's file with -C FILE or $POSTHORN_CONFIG, or run from the "
+                "folder holding etc/posthorn.cfg; `posthorn start` or `posthorn create` "
+                "makes a new site."
+            )
+        return config
+
+    @cached_property
     def site(self) -> Site:
-        site = Site(self.config)
+        """The existing site, its databases brought up to date."""
+        return self._open(self.existing_config)
+
+    @cached_property
+    def new_site(self) -> Site:
+        """The site, created when it does not exist yet (for commands that add things)."""
+        return self._open(self.config)
+
+    def _open(self, config: Config) -> Site:
+        site = Site(config)
         site.databases.upgrade()
         return site
 
     def close(self) -> None:
         """Release the site's database connections, if a command built the site."""
-        if "site" in self.__dict__:
-            self.site.close()
+        for name in ("site", "new_site"):
+            if name in self.__dict__:
+                self.__dict__[name].close()
+
+
+def describe_site_file(config: Config) -> str:
+    """The site file in use, or where it was looked for when there is none."""
+    if config.site_file is not None:
+        return str(config.site_file)
+    return f"none (no -C, no $POSTHORN_CONFIG, no {DEFAULT_SITE_FILE.resolve()})"
 
 
 pass_cli = click.make_pass_decorator(CliContext)

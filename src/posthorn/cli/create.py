@@ -22,7 +22,7 @@ def command(
     cli: CliContext, fqdn_listname: str, owners: tuple[str, ...], create_domain: bool
 ) -> None:
     """Create the mailing list LIST@DOMAIN with default settings."""
-    site = cli.site
+    site = cli.new_site
     new_domain = create_domain and site.domains.get(fqdn_listname.rpartition("@")[2]) is None
     mlist = site.lists.create(fqdn_listname, owners=owners, create_domain=create_domain)
     if new_domain:

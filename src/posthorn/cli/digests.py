@@ -16,7 +16,7 @@ import click
 from posthorn.cli import CliContext, pass_cli
 from posthorn.digests import mailbox
 from posthorn.digests.numbering import bump_volume
-from posthorn.digests.send import DigestSender
+from posthorn.digests.send import DigestSender, periodic_lock
 from posthorn.errors import NoSuchListError
 from posthorn.interfaces.lists import IMailingList
 from posthorn.queues import Switchboard
@@ -51,7 +51,12 @@ def command(cli: CliContext, list_name: str | None, send: bool, bump: bool) -> N
                 size = mailbox.size(mailbox.digest_mailbox(data_dir, mlist.list_id))
                 click.echo(f"{mlist.fqdn_listname}: {size} bytes waiting")
         return
-    with Switchboard(cli.config.path("queue_dir") / "virgin", name="virgin") as virgin:
+    # The task runner's periodic digests take the same lock: one sends, the other finds
+    # the digests sent.
+    with (
+        periodic_lock(data_dir),
+        Switchboard(cli.config.path("queue_dir") / "virgin", name="virgin") as virgin,
+    ):
 
         def queue(msg: Message, data: dict[str, Any]) -> None:
             virgin.enqueue(msg, data)

@@ -55,7 +55,7 @@ def mailman3(
     }
     if missing:
         raise click.ClickException(f"no such list on the old site: {', '.join(sorted(missing))}")
-    run(cli.site, data, dry_run)
+    run(cli.new_site, data, dry_run)
 
 
 @command.command("mailman21")
@@ -65,13 +65,14 @@ def mailman3(
 @pass_cli
 def mailman21(cli: CliContext, fqdn_listname: str, config_pck: Path, dry_run: bool) -> None:
     """Import one Mailman 2.1 list, as FQDN_LISTNAME, from its CONFIG_PCK."""
-    run(cli.site, read_config_pck(fqdn_listname, config_pck), dry_run)
+    run(cli.new_site, read_config_pck(fqdn_listname, config_pck), dry_run)
 
 
 def run(site: Site, data: SiteData, dry_run: bool) -> None:
     """Apply ``data`` with a progress bar on a terminal, then print the report."""
     tally = Tally(dry_run=dry_run, echo=click.echo)
-    total = len(data.addresses) + sum(len(mlist.members) for mlist in data.lists)
+    hashed = sum(1 for user in data.users if user.plain_password and not user.password)
+    total = hashed + len(data.addresses) + sum(len(mlist.members) for mlist in data.lists)
     with ExitStack() as stack:
         # A bar only where someone watches: on a pipe or in a log it is noise.
         if sys.stdout.isatty() and not dry_run:

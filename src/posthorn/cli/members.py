@@ -15,6 +15,7 @@ import click
 
 from posthorn.address import parse_display_address
 from posthorn.cli import CliContext, pass_cli
+from posthorn.cli.progress import progress
 from posthorn.errors import PosthornError
 from posthorn.interfaces.lists import (
     DeliveryMode,
@@ -49,27 +50,30 @@ def _selected(
     return chosen
 
 
-def _each_line(source: TextIO, action: Callable[[str | None, str], None]) -> tuple[int, int]:
+def read_address_lines(source: TextIO) -> list[tuple[int, str]]:
+    """The address lines of a members file, numbered; blank and ``#`` lines left out."""
+    try:
+        lines = source.readlines()
+    except UnicodeDecodeError:
+        name = getattr(source, "name", "-")
+        raise click.ClickException(f"{name} is not UTF-8 text; nothing was changed") from None
+    numbered = [(number, line.strip()) for number, line in enumerate(lines, start=1)]
+    return [(number, text) for number, text in numbered if text and not text.startswith("#")]
+
+
+def each_address(
+    lines: Sequence[tuple[int, str]], action: Callable[[str | None, str], object], label: str
+) -> tuple[int, int]:
     """Run ``action(name, email)`` per address line; (done, failed), errors to stderr."""
     done = failed = 0
-    try:
-        for number, line in enumerate(source, start=1):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
-            try:
-                action(*parse_display_address(text))
-            except PosthornError as error:
-                failed += 1
-                click.echo(f"line {number}: {error}", err=True)
-            else:
-                done += 1
-    except UnicodeDecodeError:
-        # Decoding goes by blocks, so the line at fault is not known; what went through is.
-        name = getattr(source, "name", "-")
-        raise click.ClickException(
-            f"{name} is not UTF-8 text; stopped after {done} addresses went through"
-        ) from None
+    for number, text in progress(lines, label):
+        try:
+            action(*parse_display_address(text))
+        except PosthornError as error:
+            failed += 1
+            click.echo(f"line {number}: {error}", err=True)
+        else:
+            done += 1
     return done, failed
 
 
@@ -96,11 +100,14 @@ def _change(
                 delivery_status=status,
             )
 
-        done, failed = _each_line(adding, add)
+        done, failed = each_address(read_address_lines(adding), add, "Subscribing")
         click.echo(f"{mlist.fqdn_listname}: {done} added as {role}")
     else:
         assert deleting is not None
-        done, failed = _each_line(deleting, lambda _, email: lists.unsubscribe(mlist, email, role))
+        lines = read_address_lines(deleting)
+        done, failed = each_address(
+            lines, lambda _, email: lists.unsubscribe(mlist, email, role), "Unsubscribing"
+        )
         click.echo(f"{mlist.fqdn_listname}: {done} removed as {role}")
     if failed:
         raise click.ClickException(f"{failed} line{'s' if failed > 1 else ''} failed")

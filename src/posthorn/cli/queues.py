@@ -1,9 +1,9 @@
 """``posthorn queues``: how much is waiting where, and for how long.
 
-Every directory under ``[paths] queue_dir`` is a queue.  ``shunt``, ``bad`` and ``dead``
-(posts the MTA refused as a whole) are always listed, even before their first entry: no
-runner reads them, and a growing count or an old oldest entry there is what an
-administrator watches for.
+Every directory under ``[paths] queue_dir`` is a queue.  ``shunt``, ``bad``, ``dead``
+(posts the MTA refused as a whole) and ``hold`` (``posthorn queue hold``) are always
+listed, even before their first entry: no runner reads them, and a growing count or an
+old oldest entry there is what an administrator watches for.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from posthorn.cli import CliContext, pass_cli
 from posthorn.queues import Switchboard
 
 # The queues no runner reads, where entries wait for a person.
-PARKED = ("bad", "dead", "shunt")
+PARKED = ("bad", "dead", "hold", "shunt")
 
 
 def _age(seconds: float | None) -> str:
@@ -35,7 +35,7 @@ def _age(seconds: float | None) -> str:
 @pass_cli
 def command(cli: CliContext, as_json: bool) -> None:
     """Count the entries of every queue (waiting, being processed) and the oldest's age."""
-    root = cli.config.path("queue_dir")
+    root = cli.existing_config.path("queue_dir")
     names = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     names = sorted({*names, *PARKED})
     rows: list[dict[str, Any]] = []

@@ -19,7 +19,7 @@ from posthorn.queues import Switchboard
 @pass_cli
 def command(cli: CliContext, from_queue: str) -> None:
     """Re-queue every shunted entry to its original queue."""
-    root = cli.config.path("queue_dir")
+    root = cli.existing_config.path("queue_dir")
     source = root / from_queue
     if not source.is_dir():
         click.echo(f"nothing to unshunt: {source} does not exist")

@@ -81,7 +81,7 @@ def delivered(log_dir: Path, message_id: str) -> str:
 def command(cli: CliContext, message_id: str) -> None:
     """Show where the message with MESSAGE-ID is: queues, held messages, smtp.log."""
     wanted = message_id if message_id.startswith("<") else f"<{message_id}>"
-    lines = in_queues(cli.config.path("queue_dir"), wanted)
+    lines = in_queues(cli.existing_config.path("queue_dir"), wanted)
     site = cli.site
     for mlist in site.lists.lists():
         for held in site.messages.held_for_list(mlist.list_id):

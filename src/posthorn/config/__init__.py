@@ -18,7 +18,15 @@ from typing import Any
 
 from posthorn.config.types import PARSERS
 
-__all__ = ["BUILTIN", "Config", "ConfigError", "Section", "find_site_file", "load_config"]
+__all__ = [
+    "BUILTIN",
+    "DEFAULT_SITE_FILE",
+    "Config",
+    "ConfigError",
+    "Section",
+    "find_site_file",
+    "load_config",
+]
 
 BUILTIN = "<built-in>"
 TEMPLATE_PREFIXES = ("runner", "archiver")
@@ -50,6 +58,9 @@ class _Value:
     raw: str
     source: str = BUILTIN
     value: Any = None
+    # The built-in default as written, when a file set this value (for ``conf -n``).
+    default: str | None = None
+    written: str | None = None
 
 
 @dataclass
@@ -100,6 +111,11 @@ class Section(Mapping[str, Any]):
     def source(self, key: str) -> str:
         return self._values[key].source
 
+    def changed(self, key: str) -> bool:
+        """Set by a file or an override to something other than the built-in default."""
+        value = self._values[key]
+        return value.source != BUILTIN and value.default != value.written
+
     def type_of(self, key: str) -> str:
         return self._values[key].type
 
@@ -138,7 +154,9 @@ class Config:
             raise ConfigError("is not set", section="paths", key=key)
         return value
 
-    def dump(self, section: str | None = None, key: str | None = None) -> str:
+    def dump(
+        self, section: str | None = None, key: str | None = None, *, changed_only: bool = False
+    ) -> str:
         names = [section] if section is not None else self.section_names
         out: list[str] = []
         for name in names:
@@ -147,8 +165,11 @@ class Config:
                 raise ConfigError("no such key", section=name, key=key)
             if key is not None:
                 return body.raw(key)
+            keys = [k for k in body if body.changed(k)] if changed_only else list(body)
+            if changed_only and not keys:
+                continue
             out.append(f"[{name}]")
-            out.extend(f"{k}: {body.raw(k)}".rstrip() for k in body)
+            out.extend(f"{k}: {body.raw(k)}".rstrip() for k in keys)
             out.append("")
         return "\n".join(out).rstrip() + "\n"
 
@@ -215,18 +236,28 @@ def _overlay(
         for key, raw in entries.items():
             if key not in target:
                 raise ConfigError("unknown key", source, name, key)
-            target[key] = _Value(target[key].type, str(raw).strip(), source)
+            old = target[key]
+            default = old.default if old.source != BUILTIN else old.raw
+            text = str(raw).strip()
+            target[key] = _Value(old.type, text, source, default=default, written=text)
 
 
-def _base_dir(source: str) -> Path:
-    return Path(source).resolve().parent if source != BUILTIN and Path(source).exists() else Path()
+def _base_dir(source: str, site: Path | None) -> Path:
+    """Where a relative path of ``source`` starts: its own file's folder, else the site file's.
+
+    Never the working directory when there is a site file: cron and systemd run
+    commands elsewhere, and a path that followed them would quietly open another site.
+    """
+    if source != BUILTIN and Path(source).exists():
+        return Path(source).resolve().parent
+    return site.parent if site is not None else Path()
 
 
-def _resolve(sections: dict[str, dict[str, _Value]]) -> None:
+def _resolve(sections: dict[str, dict[str, _Value]], site: Path | None) -> None:
     """Substitute $references to [paths] keys and parse every value to its type."""
     paths = sections["paths"]
     var = paths["var_dir"]
-    var.raw = str((_base_dir(var.source) / var.raw).resolve())
+    var.raw = str((_base_dir(var.source, site) / var.raw).resolve())
     known = {"var_dir": var.raw}
 
     def substitute(value: _Value, section: str, key: str) -> str:
@@ -241,7 +272,7 @@ def _resolve(sections: dict[str, dict[str, _Value]]) -> None:
 
         text = _REFERENCE.sub(replace, value.raw)
         if value.type == "path" and text:
-            text = str((_base_dir(value.source) / text).resolve())
+            text = str((_base_dir(value.source, site) / text).resolve())
         return text
 
     for section, entries in sections.items():
@@ -287,5 +318,5 @@ def load_config(
         _overlay(sections, schema, site_values, str(site))
     if overrides:
         _overlay(sections, schema, overrides, "<overrides>")
-    _resolve(sections)
+    _resolve(sections, site)
     return Config({name: Section(name, values) for name, values in sections.items()}, site)

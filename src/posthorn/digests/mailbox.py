@@ -6,6 +6,12 @@ digest) or after it; a writer that opened the old file and waited for the lock
 finds, once it has the lock, that its file is no longer the mailbox and opens the new
 one, so no post is written into a file already rotated.  Rotated files wait in
 ``digests/LIST-ID.pending/`` named by volume and issue until the digest is queued.
+
+A post may reach the mailbox twice: when the pipeline runner is killed after appending
+but before finishing its entry, the entry is redone.  Each append names the post by its
+Message-ID-Hash, kept in ``LIST-ID.seen`` (the last ``SEEN_KEEP`` posts, across
+rotations), and a post already named there is not appended again.  The name is written
+after the post, so a crash between the two can repeat a post but never lose one.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from posthorn.queues.parsing import message_parser
 __all__ = ["append", "digest_mailbox", "pending_dir", "read_messages", "rotate", "size"]
 
 READ_SLICE = 256 * 1024
+# How many recent posts' names are kept per list to recognise a redone append; a redo
+# follows its first attempt within minutes, while this many posts take days on most lists.
+SEEN_KEEP = 2000
 
 
 def digest_mailbox(data_dir: Path, list_id: str) -> Path:
@@ -40,11 +49,12 @@ def _is_current(fd: int, path: Path) -> bool:
         return False
 
 
-def append(path: Path, entry: bytes | Callable[[IO[bytes]], None]) -> int:
+def append(path: Path, entry: bytes | Callable[[IO[bytes]], None], key: str = "") -> int:
     """Append one mbox entry under the lock; the mailbox's size afterwards.
 
     ``entry`` may be a function that writes it to the file, so that a large post is not
-    first made into bytes; if it fails, the mailbox is cut back to where it was.
+    first made into bytes; if it fails, the mailbox is cut back to where it was.  With a
+    ``key`` (the post's Message-ID-Hash), a post appended before is not appended again.
     """
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     while True:
@@ -54,13 +64,41 @@ def append(path: Path, entry: bytes | Callable[[IO[bytes]], None]) -> int:
             if not _is_current(fd, path):
                 # Rotated while we waited: this file is somebody's digest already.
                 continue
+            seen = _seen_path(path)
+            if key and key in _read_seen(seen):
+                return os.fstat(fd).st_size
             if callable(entry):
                 _write_entry(fd, entry)
             else:
                 os.write(fd, entry)
+            if key:
+                _remember(seen, key)
             return os.fstat(fd).st_size
         finally:
             os.close(fd)
+
+
+def _seen_path(path: Path) -> Path:
+    return path.with_suffix(".seen")
+
+
+def _read_seen(seen: Path) -> list[str]:
+    try:
+        return seen.read_text("ascii").split()
+    except FileNotFoundError:
+        return []
+
+
+def _remember(seen: Path, key: str) -> None:
+    """Add ``key`` to the names file (called under the mailbox lock), trimming it."""
+    with open(seen, "a", encoding="ascii") as fp:
+        fp.write(key + "\n")
+        grown = fp.tell() > SEEN_KEEP * 2 * (len(key) + 1)
+    if grown:
+        kept = _read_seen(seen)[-SEEN_KEEP:]
+        temporary = seen.with_suffix(".seen.tmp")
+        temporary.write_text("".join(k + "\n" for k in kept), "ascii")
+        os.replace(temporary, seen)
 
 
 def _write_entry(fd: int, write: Callable[[IO[bytes]], None]) -> None:

@@ -20,6 +20,7 @@ window of one unlink.  A digest with no digest members is numbered and dropped.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -36,7 +37,7 @@ from posthorn.interfaces.lists import IMailingList
 from posthorn.model.base import utc_now
 from posthorn.site import Site
 
-__all__ = ["DigestSender", "Send"]
+__all__ = ["DigestSender", "Send", "periodic_lock"]
 
 Send = Callable[[Message, dict[str, Any]], None]
 PLAIN_MODES = ("plaintext_digests", "summary_digests")
@@ -51,6 +52,11 @@ def _locked(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def periodic_lock(data_dir: Path) -> contextlib.AbstractContextManager[None]:
+    """Held while digests are sent for every list at once (cron or the task runner)."""
+    return _locked(data_dir / "digests" / "periodic.lock")
 
 
 class DigestSender:

@@ -19,7 +19,7 @@ from posthorn.model.base import new_id, utc_now
 from posthorn.model.bounces import BounceStateRow
 from posthorn.model.members import MemberRow
 from posthorn.model.users import AddressRow, UserRow
-from posthorn.passwords import hash_imported_password
+from posthorn.passwords import hash_imported_passwords
 
 if TYPE_CHECKING:
     from posthorn.model.base import SessionFactory
@@ -55,13 +55,13 @@ def apply_users(site: Site, users: Sequence[UserData], tally: Tally) -> dict[str
     factory = site.databases.session_factory("user")
     with factory() as session:
         existing = {row.user_id: dict(row._mapping) for row in session.execute(select(_USERS))}
-        owners = {
-            row[0]: row[1]
-            for row in session.execute(select(_ADDRESSES.c.email, _ADDRESSES.c.user_id))
-        }
+        query = select(_ADDRESSES.c.email, _ADDRESSES.c.user_id)
+        owners = {row[0]: row[1] for row in session.execute(query)}
     remap: dict[str, str] = {}
     new: list[dict[str, Any]] = []
     changed: list[tuple[str, dict[str, Any]]] = []
+    # Rows waiting for the hash of a plain password, hashed all at once at the end.
+    to_hash: list[tuple[dict[str, Any], str]] = []
     for user in users:
         # A person Posthorn knows by one of their addresses is that user, whatever id
         # the old site gave them (Mailman 2.1 has no users, only list members).
@@ -69,23 +69,33 @@ def apply_users(site: Site, users: Sequence[UserData], tally: Tally) -> dict[str
         if owner is not None and owner in existing:
             remap[user.user_id] = owner
         current = existing.get(remap.get(user.user_id, user.user_id))
+        what = user.preferred_email or user.match_email or user.user_id
         wanted = _user_values(user, current)
         if current is None:
-            tally.created("users", user.preferred_email or user.match_email or user.user_id)
+            tally.created("users", what)
             new.append({"user_id": user.user_id, "created_on": user.created_on or utc_now()})
-            new[-1].update(wanted, password=_password(user, None))
+            new[-1].update(wanted, password=user.password)
+            if user.password is None and user.plain_password is not None:
+                to_hash.append((new[-1], user.plain_password))
             continue
         differences = _differences(current, wanted)
+        if user.password is None and user.plain_password is not None and not current["password"]:
+            # Only a user with no password gets the old one: one set here since stays.
+            differences["password"] = None
+            to_hash.append((differences, user.plain_password))
         if differences:
-            tally.changed(
-                "users",
-                user.preferred_email or user.match_email or user.user_id,
-                ", ".join(differences),
-            )
+            tally.changed("users", what, ", ".join(differences))
             changed.append((current["user_id"], differences))
         else:
             tally.unchanged("users")
     if not tally.dry_run:
+        # In slices, so the progress bar moves while the (slow, on purpose) hashing runs.
+        for start in range(0, len(to_hash), BATCH):
+            part = to_hash[start : start + BATCH]
+            hashes = hash_imported_passwords([password for _, password in part])
+            for (row, _), hashed in zip(part, hashes, strict=True):
+                row["password"] = hashed
+            tally.progress(len(part))
         _insert(factory, _USERS, new)
         _update(factory, _USERS, "user_id", changed)
     return remap
@@ -105,17 +115,7 @@ def _user_values(user: UserData, current: Mapping[str, Any] | None) -> dict[str,
     # here since: the old site's hash would undo that, so it stays.
     if user.password is not None and not (stored or "").startswith("$argon2"):
         wanted["password"] = user.password
-    elif user.plain_password is not None and stored is None and current is not None:
-        wanted["password"] = hash_imported_password(user.plain_password)
     return wanted
-
-
-def _password(user: UserData, stored: str | None) -> str | None:
-    if user.password is not None:
-        return user.password
-    if user.plain_password is not None:
-        return hash_imported_password(user.plain_password)
-    return stored
 
 
 def apply_addresses(
@@ -191,6 +191,7 @@ def apply_members(site: Site, mlist: ListData, exists: bool, tally: Tally) -> No
     by_key = {(row["email"], row["role"]): row for row in rows}
     new: list[dict[str, Any]] = []
     changed: list[tuple[str, dict[str, Any]]] = []
+    matched: set[str] = set()
     for member in mlist.members:
         wanted = {
             "email": member.email,
@@ -204,10 +205,13 @@ def apply_members(site: Site, mlist: ListData, exists: bool, tally: Tally) -> No
         }
         what = f"{member.email} ({member.role}) of {mlist.fqdn_listname}"
         current = by_id.get(member.member_id) or by_key.get((member.email, member.role))
+        if current is not None:
+            matched.add(current["member_id"])
         if current is None:
             tally.created("members", what)
-            member_id = member.member_id if member.member_id not in (None, *by_id) else None
-            new.append({"member_id": member_id or new_id(), "list_id": mlist.list_id, **wanted})
+            # Mailman's member ids are unique site-wide, as Posthorn's are.
+            member_id = member.member_id or new_id()
+            new.append({"member_id": member_id, "list_id": mlist.list_id, **wanted})
             new[-1]["subscribed_on"] = utc_now()
         elif differences := _differences(current, wanted):
             tally.changed("members", what, ", ".join(differences))
@@ -215,6 +219,12 @@ def apply_members(site: Site, mlist: ListData, exists: bool, tally: Tally) -> No
         else:
             tally.unchanged("members")
     tally.progress(len(mlist.members))
+    # An import never unsubscribes anyone: who joined here since stays.
+    if extra := len(by_id.keys() - matched):
+        tally.problems.append(
+            f"{mlist.fqdn_listname}: {extra} member entries here are not on the old site; "
+            "left as they are"
+        )
     if not tally.dry_run:
         _insert(factory, _MEMBERS, new)
         _update(factory, _MEMBERS, "member_id", changed)

@@ -18,11 +18,16 @@ from posthorn.importers.tally import Tally
 from posthorn.model.bans import DatabaseBanManager, normalize_ban
 from posthorn.model.header_matches import DatabaseHeaderMatches
 from posthorn.model.template_uris import TEMPLATE_NAMES, DatabaseTemplateUris
+from posthorn.templates import NoSuchTemplateError, load_template
 
 if TYPE_CHECKING:
     from posthorn.site import Site
 
 __all__ = ["apply_bans", "apply_header_matches", "apply_templates"]
+
+# Mailman's notices that Posthorn sends under its own names: a list's text for one of
+# these also becomes the list's override of Posthorn's notice (subject kept).
+_NOTICES = {"list:user:notice:welcome": "welcome", "list:user:notice:goodbye": "goodbye"}
 
 
 def apply_bans(site: Site, data: SiteData, tally: Tally) -> None:
@@ -89,7 +94,9 @@ def apply_templates(site: Site, mlist: ListData, tally: Tally) -> None:
             path = Path(root) / "lists" / mlist.list_id / template.language
             path = path / f"{template.name}.txt"
             uri = path.resolve().as_uri()
-            _copy(path, template, tally)
+            _copy(path, template.text, tally)
+            if template.name in _NOTICES:
+                _notice(site, mlist, template, Path(root), tally)
         current = uris.get(template.name, mlist.list_id)
         wanted = (uri, template.username, template.password)
         if current is not None and (current.uri, current.username, current.password) == wanted:
@@ -103,13 +110,33 @@ def apply_templates(site: Site, mlist: ListData, tally: Tally) -> None:
             uris.set(template.name, mlist.list_id, *wanted)
 
 
-def _copy(path: Path, template: TemplateData, tally: Tally) -> None:
-    """Write the template's text to Posthorn's copy, if it differs."""
-    assert template.text is not None
-    if path.is_file() and path.read_text(encoding="utf-8") == template.text:
+def _copy(path: Path, text: str, tally: Tally) -> None:
+    """Write a template's text to Posthorn's copy, if it differs."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
         return
     if path.is_file():
         tally.changed("templates", str(path), "text")
     if not tally.dry_run:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(template.text, encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
+
+
+def _notice(site: Site, mlist: ListData, template: TemplateData, root: Path, tally: Tally) -> None:
+    """The list's text for a notice Posthorn sends, under Posthorn's name for it.
+
+    Mailman's template is the body only; Posthorn's starts with its subject line, which
+    is taken from Posthorn's own notice.  Posthorn knows Mailman's placeholder names.
+    """
+    assert template.text is not None
+    name = _NOTICES[template.name]
+    try:
+        shipped = load_template(site.config, name)
+    except NoSuchTemplateError:
+        return
+    subject = (
+        shipped.splitlines()[0] if shipped.startswith("Subject:") else "Subject: $display_name"
+    )
+    path = root / "lists" / mlist.list_id / template.language / f"{name}.txt"
+    if not path.exists():
+        tally.created("templates", f"{name} notice of {mlist.fqdn_listname}")
+    _copy(path, f"{subject}\n\n{template.text}", tally)

@@ -38,6 +38,11 @@ class IDomainManager(Protocol):
 
     def get(self, mail_host: str) -> IDomain | None: ...
 
+    def update(
+        self, mail_host: str, *, description: str | None = None, alias_domain: str | None = None
+    ) -> IDomain:
+        """Change what is given (not None); an empty ``alias_domain`` removes the alias."""
+
     def remove(self, mail_host: str) -> None:
         """Remove the domain and every list under it (each list fires ListDeletedEvent)."""
 

@@ -8,7 +8,7 @@ template up goes from the list to its domain to the site, the first URI found wi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 __all__ = ["ITemplateUri", "ITemplateUris"]
@@ -40,6 +40,11 @@ class ITemplateUris(Protocol):
         """Store (or replace) the URI of template ``name`` in ``context``."""
 
     def get(self, name: str, context: str | None) -> ITemplateUri | None: ...
+
+    def lookup(
+        self, names: Sequence[str], contexts: Sequence[str | None]
+    ) -> Mapping[str, ITemplateUri]:
+        """For each name, the URI of the first context (in the order given) that has one."""
 
     def of(self, context: str | None) -> Sequence[ITemplateUri]:
         """Every URI stored in the context, sorted by name."""

@@ -27,6 +27,7 @@ _TABLE_MODULES = {
         "posthorn.model.bans",
         "posthorn.model.header_matches",
         "posthorn.model.template_uris",
+        "posthorn.model.autoresponses",
     ),
     "message": ("posthorn.model.messages", "posthorn.model.held"),
 }

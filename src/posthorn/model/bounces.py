@@ -87,6 +87,23 @@ class BounceRecords:
         with self._session() as session:
             return [BounceState.of(row) for row in session.scalars(query.order_by("email"))]
 
+    def prune(self, list_id: str, before: datetime, threshold: int) -> int:
+        """Remove stale rows: last bounce before ``before``, below ``threshold``, never warned.
+
+        A member disabled for bouncing (score at the threshold, or warned) keeps its row:
+        the bounce runner's sweep still has to warn or remove it.
+        """
+        with self._session() as session:
+            result = session.execute(
+                delete(BounceStateRow).where(
+                    BounceStateRow.list_id == list_id,
+                    BounceStateRow.warnings_sent == 0,
+                    BounceStateRow.score < threshold,
+                    BounceStateRow.last_bounce < before,
+                )
+            )
+            return int(getattr(result, "rowcount", 0))
+
     @staticmethod
     def _query(list_id: str, email: str) -> Select[BounceStateRow]:
         return select(BounceStateRow).where(

@@ -92,6 +92,20 @@ class DatabaseDomainManager:
             row = session.scalar(select(DomainRow).where(DomainRow.mail_host == mail_host.lower()))
             return None if row is None else Domain.of(row)
 
+    def update(
+        self, mail_host: str, *, description: str | None = None, alias_domain: str | None = None
+    ) -> Domain:
+        alias = validate_domain(alias_domain) if alias_domain else None
+        with self._session() as session:
+            row = session.scalar(select(DomainRow).where(DomainRow.mail_host == mail_host.lower()))
+            if row is None:
+                raise NoSuchDomainError(f"no domain {mail_host}")
+            if description is not None:
+                row.description = description
+            if alias_domain is not None:
+                row.alias_domain = alias
+            return Domain.of(row)
+
     def remove(self, mail_host: str) -> None:
         host = mail_host.lower()
         if self.get(host) is None:

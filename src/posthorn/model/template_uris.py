@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import Index, Select, String, Text, delete, select
+from sqlalchemy import Engine, Index, Select, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from posthorn.model.base import ListBase, SessionFactory
@@ -93,12 +93,32 @@ class TemplateUri:
 class DatabaseTemplateUris:
     """ITemplateUris over the list slice (posthorn.interfaces.template_uris)."""
 
-    def __init__(self, session: SessionFactory) -> None:
+    def __init__(self, session: SessionFactory, engine: Engine) -> None:
         self._session = session
+        # ``lookup`` runs for every post (the list footer): one autocommit statement.
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @classmethod
     def from_site(cls, site: Site) -> Self:
-        return cls(site.databases.session_factory("list"))
+        databases = site.databases
+        return cls(databases.session_factory("list"), databases.engine("list"))
+
+    def lookup(
+        self, names: Sequence[str], contexts: Sequence[str | None]
+    ) -> dict[str, TemplateUri]:
+        """For each name, the URI of the first context (in the order given) that has one."""
+        wanted = [context or SITE for context in contexts]
+        query = select(TemplateUriRow.__table__).where(
+            TemplateUriRow.name.in_(list(names)), TemplateUriRow.context.in_(wanted)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        found: dict[str, TemplateUri] = {}
+        for row in sorted(rows, key=lambda row: wanted.index(row.context), reverse=True):
+            found[row.name] = TemplateUri(
+                row.name, row.context or None, row.uri, row.username, row.password
+            )
+        return found
 
     def set(
         self,

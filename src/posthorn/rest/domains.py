@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import falcon
 
+from posthorn.errors import InvalidAddressError
 from posthorn.interfaces.domains import IDomain
 from posthorn.rest.app import Api, RestApp, collection, fields_from_query, page_of, paging, respond
 from posthorn.rest.fields import (
@@ -79,6 +80,17 @@ class Domain:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, host: str) -> None:
         respond(resp, domain_json(self.api, req, require_domain(self.api, host)))
+
+    def on_patch(self, req: falcon.Request, resp: falcon.Response, host: str) -> None:
+        """Postorius's domain page saves the description and alias domain this way."""
+        mail_host = require_domain(self.api, host).mail_host
+        spec: dict[str, Converter | Many] = {"description": as_str, "alias_domain": as_str}
+        args = read_fields(self.api.body(req), spec)
+        try:
+            self.api.site.domains.update(mail_host, **args)
+        except InvalidAddressError as error:
+            raise bad_request(f"Invalid alias_domain: {error}") from None
+        resp.status = falcon.HTTP_204
 
     def on_delete(self, req: falcon.Request, resp: falcon.Response, host: str) -> None:
         require_domain(self.api, host)

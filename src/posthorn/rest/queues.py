@@ -13,14 +13,12 @@ entry's location); ``DELETE queues/{name}/{file}`` removes one waiting entry.
 
 from __future__ import annotations
 
-import email
-import email.policy
-import time
 from pathlib import Path
 from typing import Any
 
 import falcon
 
+from posthorn.injection import NotAMessage, inject
 from posthorn.queues import EntryGone, Switchboard
 from posthorn.rest.app import Api, RestApp, collection, page_of, respond
 from posthorn.rest.fields import as_str, bad_request, read_fields
@@ -94,19 +92,10 @@ class Queue(_Queues):
         if mlist is None:
             raise bad_request(f"No such list: {args['list_id']}")
         raw = args["text"].encode("utf-8", "surrogateescape")
-        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
-        if not msg.keys():
-            raise bad_request("The text is not a message: it has no headers.")
-        msgdata: dict[str, Any] = {
-            "list_id": mlist.list_id,
-            "original_size": len(raw),
-            "received_time": time.time(),
-        }
-        if name == "incoming":
-            msgdata["to_list"] = True
-        root = self.api.site.config.path("queue_dir")
-        with Switchboard(root / name, name=name) as board:
-            filebase = board.enqueue(raw, msgdata)
+        try:
+            filebase = inject(self.api.site, mlist, raw, name)
+        except NotAMessage as error:
+            raise bad_request(str(error)) from None
         resp.status = falcon.HTTP_201
         resp.location = self.api.link(req, "queues", _SHOWN.get(name, name), filebase)
 
