@@ -39,7 +39,9 @@ __all__ = ["MAX_LINE", "LineTooLong", "requote", "to_wire"]
 MAX_LINE = 998
 _WIRE = CACHED_COMPAT32.clone(linesep="\r\n")
 _BARE_LF = re.compile(rb"(?<!\r)\n")
-_LONG = re.compile(rb"[^\r\n]{%d}" % (MAX_LINE + 1))
+# Tried only where a line starts (after LF or CR): tried at every offset, the search
+# took seconds on a large message.
+_LONG = re.compile(rb"(?:^|(?<=\r))[^\r\n]{%d}" % (MAX_LINE + 1), re.MULTILINE)
 # Fields whose syntax encoded words would break; only these keep their words as written.
 _STRUCTURED = re.compile(
     r"(resent-)?(from|sender|reply-to|to|cc|bcc|message-id|in-reply-to|references|date)$"
