@@ -8,11 +8,17 @@ STAMP := $(VENV)/.installed
 
 .PHONY: start stop status test lint typecheck unit venv samples clean
 
+# pip's and setuptools' chatter goes to a log, shown only when a step fails.
+LOG := $(VENV)/install.log
+QUIETLY = > $(LOG) 2>&1 || { cat $(LOG); echo "failed; the output above is in $(LOG)"; exit 1; }
+
 $(STAMP): pyproject.toml setup.py
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=strict
-	touch $(STAMP)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Posthorn and its dependencies into $(VENV) (a minute or two, once)..."
+	@$(BIN)/python -m pip install -q --upgrade pip setuptools wheel $(QUIETLY)
+	@$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=strict $(QUIETLY)
+	@rm -f $(MODULES)
+	@touch $(STAMP)
 
 # Real bounces from the wild, as the flufl.bounce source distribution ships them for its
 # own tests (the wheel leaves them out); the bounce and fault tests feed them through LMTP.
@@ -27,18 +33,27 @@ $(SAMPLES)/.done: $(STAMP)
 
 samples: $(SAMPLES)/.done
 
+# The strict editable install links each file: it is refreshed only when files come or
+# go (the list in $(MODULES) changes), not when one is edited, so a repeated
+# `make start` installs nothing.
+MODULES := $(VENV)/.modules
+SOURCES = find src runners queues handlers -type f ! -path '*/__pycache__/*' ! -name '*.pyc' | LC_ALL=C sort
+
 venv: $(STAMP)
-	@# The strict editable install lists modules; refresh it so new files are importable.
-	$(BIN)/python -m pip install -q --no-deps -e . --config-settings editable_mode=strict
+	@$(SOURCES) > $(MODULES).new
+	@if cmp -s $(MODULES).new $(MODULES); then rm -f $(MODULES).new; else \
+		echo "Refreshing the editable install (files were added or removed)..."; \
+		$(BIN)/python -m pip install -q --no-deps -e . --config-settings editable_mode=strict $(QUIETLY); \
+		mv $(MODULES).new $(MODULES); fi
 
 start: venv
-	$(BIN)/posthorn start
+	@$(BIN)/posthorn start
 
 stop: $(STAMP)
-	$(BIN)/posthorn stop
+	@$(BIN)/posthorn stop
 
 status: $(STAMP)
-	$(BIN)/posthorn status
+	@$(BIN)/posthorn status
 
 lint: venv
 	$(BIN)/ruff check .

@@ -6,10 +6,11 @@ over LMTP to a list with one member; the bench waits until the member's and the
 archive's copies are at the sink (or the post lands in ``shunt``/``bad``, or a
 deadline passes) and prints each runner's CPU time for that post, in ms, from
 psutil.  The shapes sit exactly at the ``[mta]`` limits (``--over``: one step past
-them, which intake must refuse; run on older code, it shows what those shapes cost).
+them, or ``--scale K`` times them, which intake must refuse; run on older code, it
+shows what those shapes cost).
 Also prints the longest line the sink saw.  Every stage must stay under 100 ms.
 
-    .venv/bin/python bench/hostile_headers_bench.py [--over] [--repeat N]
+    .venv/bin/python bench/hostile_headers_bench.py [--over [--scale K]] [--posts N]
 """
 
 from __future__ import annotations
@@ -43,15 +44,16 @@ RUNNING = (*STAGES, "retry", "virgin")
 BUDGET_MS = 100.0
 
 
-def shapes(limits: Limits, step: int) -> dict[str, str]:
-    """Header lines at the limits (``step`` 0) or just past them (``step`` 1)."""
-    depth = limits.max_comment_depth + step
-    words = limits.max_encoded_words + step
-    count = limits.max_addresses + step
-    word = limits.max_header_word + step
+def shapes(limits: Limits, step: int, scale: int = 1) -> dict[str, str]:
+    """Header lines at the limits (``step`` 0) or past them (``step`` 1, ``scale`` times)."""
+    depth = limits.max_comment_depth * scale + step
+    words = limits.max_encoded_words * scale + step
+    count = limits.max_addresses * scale + step
+    word = limits.max_header_word * scale + step
+    params = limits.max_mime_params * scale + step
     in_address = words if step else min(words, (limits.max_address_size - 25) // 14)
     # ' "n n ... n" <a@example.com>': 19 bytes besides the padding.
-    padding = (limits.max_address_size - 19) // 2 + step
+    padding = (limits.max_address_size * scale - 19) // 2 + step
     return {
         "plain post": "X-Plain: yes",
         "comments in From": f"From: {'(' * depth}{')' * depth} poster@example.com",
@@ -62,14 +64,14 @@ def shapes(limits: Limits, step: int) -> dict[str, str]:
         "encoded words in From": "From: " + "=?utf-8?q?a?= " * in_address + "<poster@example.com>",
         "encoded words in To": "To: " + "=?utf-8?q?a?= " * in_address + f"<{LIST}>",
         "MIME parameters": "Content-Type: text/plain"
-        + "".join(f"; p{i}=v{i}" for i in range(limits.max_mime_params + step)),
+        + "".join(f"; p{i}=v{i}" for i in range(params)),
         "addresses in Cc": "Cc: " + ", ".join(f"u{i}@example.com" for i in range(count)),
         "encoded addresses in Cc": "Cc: "
         + ", ".join(f"=?utf-8?q?U{i}?= <u{i}@example.com>" for i in range(count)),
         "one huge address in Cc": 'Cc: "' + "n " * padding + '" <a@example.com>',
         "longest word in Subject": "Subject: " + "x" * word,
         "longest Message-ID": f"Message-ID: <{'m' * (word - 14)}@example.com>",
-        "group in To": f"To: {'g: ' * (1 + step)}{LIST}{';' * (1 + step)}",
+        "group in To": f"To: {'g: ' * (1 + step * depth)}{LIST}{';' * (1 + step * depth)}",
     }
 
 
@@ -163,6 +165,7 @@ def longest_line(sink: SMTPSink) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--over", action="store_true", help="one step past each limit")
+    parser.add_argument("--scale", type=int, default=1, help="with --over: K times the limits")
     parser.add_argument("--posts", type=int, default=10, help="posts per shape (mean shown)")
     parser.add_argument("--deadline", type=float, default=120.0, help="seconds per post")
     args = parser.parse_args()
@@ -177,7 +180,7 @@ def main() -> None:
         print(f"{'shape':28s} {'outcome':16s} " + " ".join(f"{s:>9s}" for s in STAGES))
         seq = 10
         worst = 0.0
-        for name, header in shapes(limits, 1 if args.over else 0).items():
+        for name, header in shapes(limits, 1 if args.over else 0, args.scale).items():
             outcome, cpu = run.measure(header, range(seq, seq + args.posts), args.deadline)
             seq += args.posts
             if not cpu:

@@ -150,7 +150,10 @@ class ArcSigner:
         A copy that cannot be signed goes out unsigned (and logged): a missing seal
         costs less than a post nobody receives.
         """
-        data = f"Authentication-Results: {results}\r\n".encode("ascii", "replace") + data
+        # One result per line: a post with many signatures must not make a line over
+        # the SMTP limit of 998 octets (results hold no "; " of their own).
+        folded = results.replace("; ", ";\r\n\t")
+        data = f"Authentication-Results: {folded}\r\n".encode("ascii", "replace") + data
         try:
             arc_set = dkim.arc_sign(
                 data,

@@ -18,7 +18,7 @@ this handler then only leaves ``msgdata["decorate_per_recipient"]``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from email.charset import Charset
+from email.charset import BASE64, QP, Charset
 from email.message import Message
 from email.mime.text import MIMEText
 from string import Template
@@ -80,16 +80,35 @@ def _join_plain(msg: Message, header: str, footer: str) -> bool:
         body += "\n"
     text = (header + "\n" if header else "") + body + (footer + "\n" if footer else "")
     try:
-        text.encode(charset)
+        encoded = text.encode(charset)
     except UnicodeEncodeError:
         charset = "utf-8"
+        encoded = text.encode(charset)
+    was = str(msg.get("content-transfer-encoding", "7bit")).strip().lower()
     del msg["content-transfer-encoding"]
     # set_payload keeps the Content-Type field and its other parameters (format=,
     # delsp=), changing only charset: setting each parameter again would parse them
     # all once per parameter, quadratic in a hostile header.
-    msg.set_payload(text, Charset(charset))
+    msg.set_payload(text, _body_charset(charset, was, encoded))
     requote(msg)
     return True
+
+
+def _body_charset(name: str, was: str, encoded: bytes) -> Charset:
+    """The charset to write the body with, in the transfer encoding the post came in.
+
+    The email package would pick base64 for UTF-8, and a plain post would then reach
+    every reader as an opaque block: ASCII stays 7bit, 8bit text stays 8bit, and only
+    a post that came base64 goes out base64; anything else becomes quoted-printable.
+    """
+    charset = Charset(name)
+    if was == "base64":
+        charset.body_encoding = BASE64
+    elif encoded.isascii() or (was == "8bit" and name.lower() not in ("us-ascii", "ascii")):
+        charset.body_encoding = None  # type: ignore[assignment]  # None: no encoding, as documented
+    else:
+        charset.body_encoding = QP
+    return charset
 
 
 def _text_part(text: str) -> Message:

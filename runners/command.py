@@ -12,7 +12,9 @@ Every message gets exactly one reply (template ``command-results``, queue ``virg
 listing each command and its result, except mail that must never be answered, since
 two auto-responders answering each other loop forever: an empty envelope sender (a
 bounce), ``Auto-Submitted`` other than ``no``, ``Precedence: bulk/junk/list``, or a
-sender that is one of the list's own addresses.
+sender that is one of the list's own addresses (``posthorn.loops``).  Before the
+commands, the list's ``autorespond_requests`` answer goes out (the ``autorespond``
+handler); with ``respond_and_discard`` the commands are then not carried out.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from typing import Any
 from posthorn.charsets import decode_text
 from posthorn.commands import ALIASES, CommandContext
 from posthorn.delivery.notices import poster_of
+from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, IHandler
 from posthorn.interfaces.lists import IMailingList
+from posthorn.loops import is_automatic, own_addresses
 from posthorn.moderation import make_notice
 from posthorn.registry import Registry, RegistryError
 from posthorn.runners.base import Runner
@@ -35,19 +39,6 @@ __all__ = ["CommandRunner", "command_lines", "is_automatic"]
 _REPLY_PREFIX = re.compile(r"^\s*((re|aw|sv|fwd?)\s*:\s*)+", re.IGNORECASE)
 _SUBADDRESS_COMMANDS = {"join": "join", "subscribe": "join", "leave": "leave",
                         "unsubscribe": "leave"}  # fmt: skip
-
-
-def is_automatic(msg: Message, msgdata: dict[str, Any]) -> str | None:
-    """Why ``msg`` must get no reply (a bounce or another robot's mail), or None."""
-    if not msgdata.get("envelope_sender"):
-        return "empty envelope sender"
-    auto = str(msg.get("auto-submitted") or "").strip().lower()
-    if auto and auto.split(";")[0].strip() != "no":
-        return f"Auto-Submitted: {auto}"
-    precedence = str(msg.get("precedence") or "").strip().lower()
-    if precedence in ("bulk", "junk", "list"):
-        return f"Precedence: {precedence}"
-    return None
 
 
 def _body_text(msg: Message) -> str:
@@ -87,14 +78,21 @@ class CommandRunner(Runner):
         super().__init__(*args, **kwargs)
         self.max_lines = self.section.get_int("max_lines")
         self.registry = Registry(self.site.config)
+        handler = self.site.registry.load("handler", "autorespond")
+        self.autorespond: IHandler = handler(HandlerContext(self.site, self.enqueue))
 
     def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
         if mlist is None:
             self.log.warning("command message names no list; dropped")
             return
+        try:
+            self.autorespond.process(mlist, msg, msgdata)
+        except DiscardMessage as discarded:
+            self.log.info("%s: commands not carried out: %s", mlist.list_id, discarded)
+            return
         why = is_automatic(msg, msgdata)
         sender = poster_of(msg, msgdata)
-        if why is None and sender in _own_addresses(mlist):
+        if why is None and sender in own_addresses(mlist):
             why = "sent by the list itself"
         if why is not None or not sender:
             self.log.info("%s: no reply to %s (%s)", mlist.list_id, sender or "?", why)
@@ -149,11 +147,3 @@ class CommandRunner(Runner):
         if original_id:
             reply["In-Reply-To"] = str(original_id)
         self.enqueue("virgin", reply, data)
-
-
-def _own_addresses(mlist: IMailingList) -> set[str]:
-    return {
-        address.lower()
-        for address in (mlist.posting_address, mlist.request_address, mlist.owner_address,
-                        mlist.bounces_address, mlist.join_address, mlist.leave_address)
-    }  # fmt: skip

@@ -4,7 +4,10 @@ Reads queue ``incoming`` (filled by the LMTP runner).  A post to the posting add
 (``to_list``) goes through the list's posting chain (``posting_chain``, by default
 ``default-posting-chain``: the rules, then accept / hold / reject / discard); mail for
 ``LIST-owner`` (``to_owner``) goes through the list's ``owner_chain`` instead, which
-skips the rules.  Before either, the message is made safe to work on:
+skips the rules.  Before either, the list's automatic answer goes out
+(``autorespond_postings``/``_owner``, the ``autorespond`` handler), and with
+``respond_and_discard`` the message goes no further.  Before that, the message is
+made safe to work on:
 
 - ``X-Posthorn-Rule-*`` headers from outside are removed (only we write them);
 - a message without a Message-ID gets one, derived from its content so that a redone
@@ -30,6 +33,7 @@ from typing import Any
 
 from posthorn.chains.posting import HITS_HEADER, MISSES_HEADER, load_chain
 from posthorn.config import ConfigError
+from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, IHandler
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.rules import IChain
 from posthorn.queues.flatten import message_sha1, message_size
@@ -53,6 +57,9 @@ class IncomingRunner(Runner):
         # configuration error the master must not restart in a loop.
         for chain_name in ("default-posting-chain", "default-owner-chain"):
             self.chain(chain_name)
+        # The list's automatic answers (handlers/autorespond.py), before any chain.
+        handler = site.registry.load("handler", "autorespond")
+        self.autorespond: IHandler = handler(HandlerContext(site, self.enqueue))
 
     def chain(self, name: str) -> IChain:
         if name not in self._chains:
@@ -71,6 +78,11 @@ class IncomingRunner(Runner):
             self._to_bad(msg, msgdata, problem)
             return
         _prepare(msg, mlist)
+        try:
+            self.autorespond.process(mlist, msg, msgdata)
+        except DiscardMessage as why:
+            self.log.info("%s: %s discarded: %s", mlist.list_id, msg.get("message-id"), why)
+            return
         if msgdata.get("to_owner"):
             self.chain(mlist.owner_chain).process(self, mlist, msg, msgdata)
         elif not msg.get_all("from"):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import re
 from importlib import resources
 from pathlib import Path
 
 import pytest
+
+from posthorn.model.settings import FOR_FRONT_ENDS, UNSUPPORTED, ListSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 CODE_DIRS = [ROOT / "src" / "posthorn", ROOT / "runners", ROOT / "queues", ROOT / "handlers"]
@@ -68,3 +71,30 @@ def test_queues_never_import_the_core() -> None:
         if core_import.search(path.read_text())
     ]
     assert offenders == []
+
+
+# Files that declare, store, serve or import list settings: their mention is no reader.
+_SETTING_KEEPERS = ("model/settings.py", "model/lists.py", "interfaces/lists.py",
+                    "importers/", "rest/", "cli/")  # fmt: skip
+
+
+def test_every_list_setting_is_read_or_refused() -> None:
+    """A stored list setting nothing acts on is a promise broken: read it or refuse it."""
+    texts = [
+        path.read_text()
+        for folder in CODE_DIRS
+        for path in folder.rglob("*.py")
+        if not any(part in path.as_posix() for part in _SETTING_KEEPERS)
+    ]
+    code = "\n".join(texts)
+    unread = []
+    for field in dataclasses.fields(ListSettings):
+        name = field.name
+        if name in UNSUPPORTED or name in FOR_FRONT_ENDS:
+            continue
+        # mlist.NAME, "NAME", or an f-string name such as f"{action}_these_nonmembers".
+        tail = name.partition("_")[2]
+        reader = rf"\.{name}\b|[\"']{name}[\"']|\}}_{re.escape(tail)}[\"']"
+        if not re.search(reader, code):
+            unread.append(name)
+    assert unread == [], f"list settings stored but read by nothing: {unread}"

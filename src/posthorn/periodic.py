@@ -15,11 +15,14 @@ reminder has one Message-ID per list and day, which the outgoing runner delivers
   ``reminder_age``.
 - ``prune``: delivery records older than ``[runner.outgoing] record_age``, bounce
   scores older than each list's ``bounce_info_stale_after`` (of members not disabled),
-  and autoresponse records older than each list's ``autoresponse_grace_period``.
+  autoresponse records older than each list's ``autoresponse_grace_period``, and held
+  messages older than each list's ``max_days_to_hold`` days (0: kept until moderated),
+  which are discarded as Mailman does.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -27,6 +30,7 @@ from posthorn.config.types import parse_duration
 from posthorn.delivery.notices import make_notice
 from posthorn.delivery.progress import prune as prune_records
 from posthorn.digests.send import DigestSender, Send, periodic_lock
+from posthorn.errors import NoSuchMessageError
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import message_id_hash
 from posthorn.model.autoresponses import AutoResponseRecords
@@ -115,14 +119,30 @@ class PeriodicJobs:
         sessions = self.site.databases.session_factory("list")
         bounces = BounceRecords(sessions)
         responses = AutoResponseRecords(sessions)
-        scores = replies = 0
+        scores = replies = expired = 0
         now = utc_now()
         for mlist in self.site.lists.lists():
+            expired += self._expire_held(mlist)
             stale = now - timedelta(seconds=parse_duration(mlist.bounce_info_stale_after))
             scores += bounces.prune(mlist.list_id, stale, mlist.bounce_score_threshold)
             grace = timedelta(seconds=parse_duration(mlist.autoresponse_grace_period))
             replies += responses.prune(mlist.list_id, (now - grace).date())
         return (
             f"removed {records} delivery record(s), {scores} stale bounce score(s), "
-            f"{replies} autoresponse record(s)"
+            f"{replies} autoresponse record(s), {expired} held message(s) past max_days_to_hold"
         )
+
+    def _expire_held(self, mlist: IMailingList) -> int:
+        """Discard the list's messages held longer than ``max_days_to_hold`` (0: never)."""
+        if mlist.max_days_to_hold <= 0:
+            return 0
+        limit = utc_now() - timedelta(days=mlist.max_days_to_hold)
+        expired = 0
+        for held in self.site.messages.held_for_list(mlist.list_id):
+            if held.held_on < limit:
+                with contextlib.suppress(NoSuchMessageError):  # a moderator was quicker
+                    self.site.messages.remove_held(held.request_id)
+                    expired += 1
+                    self._log.info("%s: discarded request %d, held since %s",
+                                   mlist.list_id, held.request_id, held.held_on)  # fmt: skip
+        return expired

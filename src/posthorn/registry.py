@@ -37,6 +37,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "acknowledge": "posthorn.handlers.acknowledge:Acknowledge",
         "after-delivery": "posthorn.handlers.after_delivery:AfterDelivery",
         "arc-sign": "posthorn.handlers.arc_sign:ArcSign",
+        "autorespond": "posthorn.handlers.autorespond:AutoRespond",
         "avoid-duplicates": "posthorn.handlers.avoid_duplicates:AvoidDuplicates",
         "cleanse": "posthorn.handlers.cleanse:Cleanse",
         "cleanse-dkim": "posthorn.handlers.cleanse_dkim:CleanseDKIM",

@@ -41,6 +41,8 @@ MAILMAN_NAMES = {
     "held": "list:admin:action:post",
     "moderator-request": "list:admin:action:subscribe",
     "request-refused": "list:user:notice:refuse",
+    "admin-subscribed": "list:admin:notice:subscribe",
+    "admin-unsubscribed": "list:admin:notice:unsubscribe",
 }
 CACHE_SECONDS = 60.0
 TIMEOUT_SECONDS = 10.0

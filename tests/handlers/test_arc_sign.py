@@ -154,6 +154,23 @@ def test_every_copy_carries_a_verifying_arc_set(
         assert tos == {POSTER, *MEMBERS}
 
 
+def test_many_signatures_make_no_line_over_998_octets(
+    site: tuple[int, SMTPSink], keys: dict[str, tuple[Path, bytes]]
+) -> None:
+    lmtp_port, sink = site
+    subject = "many signatures"
+    data = signed_post(keys, LIST, subject, arc=False)
+    key = keys["origin"][0].read_bytes()
+    for _ in range(39):
+        data = dkim.sign(data, b"s1", b"origin.example", key) + data
+    with smtplib.LMTP("127.0.0.1", lmtp_port, timeout=10) as lmtp:
+        lmtp.sendmail(POSTER, [LIST], data)
+    for copy in copies(sink, subject, 3):
+        assert max(len(line) for line in copy.split(b"\r\n")) <= 998
+        result, _, reason = dkim.arc_verify(copy, dnsfunc=lookup_in(keys))
+        assert result == dkim.CV_Pass, reason
+
+
 def test_a_post_carrying_an_arc_set_gets_the_next_instance(
     site: tuple[int, SMTPSink], keys: dict[str, tuple[Path, bytes]]
 ) -> None:

@@ -134,6 +134,7 @@ def filled_mailman(home: Path, database_url: str | None = None) -> Iterator[Mail
 
 def _fill(client: Any, lmtp: int, home: Path) -> None:
     domain = client.create_domain("example.org", description="Example domain")
+    domain.add_owner("owner@example.org")
     mlist = domain.create_list("dev")
     settings = mlist.settings
     settings.update(

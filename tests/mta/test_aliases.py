@@ -99,3 +99,37 @@ def test_cli_writes_to_output_dir(site: Site, config: Config, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert str(tmp_path / "o" / "postfix_lmtp") in result.output
     assert "dev-bounces@example.org" in table(tmp_path / "o" / "postfix_lmtp")
+
+
+def test_default_postmap_agrees_with_the_example(
+    site: Site, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example = (Path(__file__).parents[2] / "etc" / "postfix" / "main.cf.example").read_text()
+    assert "hash:/" in example and config["mta"].get_str("postmap_command") == "postmap"
+    site.lists.create("dev@example.org")
+    site_file = tmp_path / "posthorn.cfg"
+    site_file.write_text(f"[paths]\nvar_dir: {config.path('var_dir')}\n")
+    # No postmap on the PATH: the tables are written, the command says what it skipped.
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    skipped = CliRunner().invoke(main, ["-C", str(site_file), "aliases"])
+    assert skipped.exit_code == 0, skipped.output
+    assert "postmap not found" in skipped.output
+    # A postmap on the PATH is run on each table.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "postmap"
+    fake.write_text(f"#!{sys.executable}\nimport sys, pathlib\n"
+                    "pathlib.Path(sys.argv[1] + '.db').write_text('x')\n")  # fmt: skip
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    ran = CliRunner().invoke(main, ["-C", str(site_file), "aliases"])
+    assert ran.exit_code == 0 and "postmap not found" not in ran.output
+    assert (config.path("data_dir") / "postfix_lmtp.db").exists()
+
+
+def test_a_postmap_set_in_the_file_must_exist(
+    make_config: ConfigFactory, make_site: SiteFactory
+) -> None:
+    config = make_config(mta={"postmap_command": "/nonexistent/postmap"})
+    with pytest.raises(AliasError, match="/nonexistent/postmap not found"):
+        write_aliases(make_site(config))

@@ -180,3 +180,16 @@ def test_an_unsubscription_already_pending_is_a_conflict(server: Server) -> None
     assert_error(server.request("DELETE", member, b"pre_confirmed=false"), 409)
     status, _, _ = server.request("GET", member)
     assert status == 200
+
+
+def test_settings_posthorn_cannot_act_on_are_refused(server: Server) -> None:
+    path = "/lists/l.bad.example.org/config"
+    result = server.request("PATCH", path, form({"gateway_to_news": "true"}))
+    assert_error(result, 400)
+    description = result[2]["description"]  # type: ignore[index]
+    assert "gateway_to_news cannot be changed" in description and "NNTP" in description
+    result = server.request("PATCH", f"{path}/linked_newsgroup", form({"linked_newsgroup": "a.b"}))
+    assert_error(result, 400)
+    assert "linked_newsgroup" in result[2]["description"]  # type: ignore[index]
+    # The default itself is accepted (a front end saves every field of a form).
+    assert server.request("PATCH", path, form({"gateway_to_news": "false"}))[0] == 204

@@ -92,3 +92,15 @@ def test_rule_rejects_or_ignores(dmarc_site: Site) -> None:
     assert not rule.check(mlist, email.message_from_bytes(make_post(sender="b@soft.example")), {})
     mlist = dmarc_site.lists.update(LIST, dmarc_mitigate_unconditionally=True)
     assert rule.check(mlist, email.message_from_bytes(make_post(sender="b@soft.example")), {})
+
+
+def test_dmarc_addresses_are_always_mitigated(dmarc_site: Site) -> None:
+    mlist = dmarc_site.lists.update(
+        LIST, dmarc_mitigate_action="munge_from", dmarc_addresses=["b@soft.example", "^.*@lax\\."]
+    )
+    rule = DmarcMitigation(dmarc_site)
+    for sender in ("b@soft.example", "c@lax.example"):
+        meta: dict[str, Any] = {}
+        assert rule.check(mlist, email.message_from_bytes(make_post(sender=sender)), meta)
+        assert meta["dmarc_action"] == "munge_from"
+    assert not rule.check(mlist, email.message_from_bytes(make_post(sender="c@soft.example")), {})

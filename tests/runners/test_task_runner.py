@@ -17,6 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 from posthorn.digests import mailbox
+from posthorn.model.base import utc_now
+from posthorn.model.held import HeldMessageRow
 from posthorn.model.pending import PendingRow
 from posthorn.periodic import PeriodicJobs
 from posthorn.site import Site
@@ -113,3 +115,23 @@ def test_reminder_names_old_held_messages_when_the_list_asks(tmp_path: Path) -> 
     ((notice, data),) = sent
     assert data["recipients"] == ["owner@example.org"]
     assert "Old one" in notice.get_payload(decode=True).decode()  # type: ignore[union-attr]
+
+
+def test_prune_discards_messages_held_past_max_days_to_hold(tmp_path: Path) -> None:
+    path = write_site_config(tmp_path, lmtp_port=1, running=())
+    with prepared_site(path) as site:
+        arrange(site)
+        ids = []
+        for n in (1, 2):
+            msg = Message()
+            msg["Message-ID"] = f"<held{n}@example.com>"
+            ids.append(site.messages.hold("dev.example.org", msg, "why", POSTER, f"H{n}", {}))
+        with site.databases.session_factory("message")() as session:
+            row = session.get(HeldMessageRow, ids[0])
+            assert row is not None
+            row.held_on = utc_now() - timedelta(days=3)
+        jobs = PeriodicJobs(site, lambda m, d: None)
+        assert "0 held message(s)" in jobs.prune()  # max_days_to_hold 0: kept
+        site.lists.update(LIST, max_days_to_hold=2)
+        assert "1 held message(s)" in jobs.prune()
+        assert [h.request_id for h in site.messages.held_for_list("dev.example.org")] == [ids[1]]

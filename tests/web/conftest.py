@@ -98,7 +98,8 @@ def stack(
 def _answers(url: str) -> bool:
     try:
         urllib.request.urlopen(f"{url}/3.1/system/versions", timeout=2).close()
-    except urllib.error.HTTPError:
+    except urllib.error.HTTPError as error:
+        error.close()
         return True  # it answers, if only to say who may ask
     except OSError:
         return False
@@ -114,20 +115,26 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture(scope="module")
-def page(browser: Browser, stack: Stack) -> Iterator[Page]:
-    """A page logged in as the site administrator, its requests kept on loopback."""
+def logged_in(browser: Browser, stack: Stack, user: str, password: str) -> Page:
+    """A page of a new browser context logged in as ``user``, kept on loopback."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(30_000)
     context.route("**/*", _loopback_only)
     page = context.new_page()
     page.goto(f"{stack.url}/accounts/login/")
-    page.fill("input[name=login]", ADMIN[0])
-    page.fill("input[name=password]", ADMIN[2])
+    page.fill("input[name=login]", user)
+    page.fill("input[name=password]", password)
     page.locator("form.login button[type=submit], form button[type=submit]").first.click()
     page.wait_for_url(lambda url: "/accounts/login" not in url)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(browser: Browser, stack: Stack) -> Iterator[Page]:
+    """A page logged in as the site administrator (a Django superuser)."""
+    page = logged_in(browser, stack, ADMIN[0], ADMIN[2])
     yield page
-    context.close()
+    page.context.close()
 
 
 def _loopback_only(route: Route) -> None:

@@ -33,6 +33,8 @@ REQUIREMENTS = [
     "libsass==0.23.0",
 ]
 ADMIN = ("admin", "admin@example.org", "a-web-password")
+# A person with no rights on the web site: what they may do comes from Posthorn's lists.
+PERSON = ("owner", "owner@example.org", "an-owner-password")
 ARCHIVER_KEY = "an-archiver-key"
 START_DEADLINE = 60.0
 
@@ -96,12 +98,15 @@ class DjangoSite:
         self.log = state / "server.log"
 
     def prepare(self) -> None:
-        """A superuser, and the web host named as the browser reaches it (one start)."""
-        user, mail, password = ADMIN
+        """The two accounts, and the web host named as the browser reaches it (one start)."""
         code = (
             "from django.contrib.auth.models import User; "
             "from django.contrib.sites.models import Site; "
-            f"User.objects.create_superuser({user!r}, {mail!r}, {password!r}); "
+            "from allauth.account.models import EmailAddress; "
+            f"User.objects.create_superuser(*{ADMIN!r}); "
+            f"person = User.objects.create_user(*{PERSON!r}); "
+            f"EmailAddress.objects.create(user=person, email={PERSON[1]!r}, verified=True, "
+            "primary=True); "
             f"Site.objects.filter(id=1).update(domain='127.0.0.1:{self.port}', name='Posthorn')"
         )
         django(self.bin_dir, self.env, "shell", "-c", code)

@@ -1,10 +1,11 @@
 """A list owner's day in Postorius and HyperKitty against Posthorn, clicked in chromium.
 
 Log in, create a domain and a list, change one setting on every settings tab and read
-it back from Posthorn, add and remove a ban and a header filter, subscribe an address,
-moderate a post held after arriving over LMTP, and open the accepted post in
-HyperKitty through the ``Archived-At`` link of the copy the member got.  The tests run
-in file order on one list; each later one needs what the earlier ones made.
+it back from Posthorn (the newsgroup tab shows why Posthorn refuses a newsgroup), add
+and remove a ban and a header filter, subscribe an address, moderate a post held after
+arriving over LMTP, and open the accepted post in HyperKitty through the
+``Archived-At`` link of the copy the member got.  The tests run in file order on one
+list; each later one needs what the earlier ones made.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ CHANGES = {
     "archiving": ("archive_policy", "private", "private"),
     "subscription_policy": ("subscription_policy", "moderate", "moderate"),
     "bounce_processing": ("bounce_score_threshold", "7", 7),
-    "newsgroup_gateway": ("linked_newsgroup", "comp.lang.posthorn", "comp.lang.posthorn"),
 }  # fmt: skip
 
 
@@ -73,6 +73,15 @@ def test_each_settings_tab_saves_into_posthorn(page: Page, stack: Stack, tab: st
         assert shown.first.get_attribute("value") == value
     else:
         assert page.locator(f"[name='{field}']").first.input_value() == value
+
+
+def test_the_newsgroup_tab_shows_why_posthorn_refuses_a_newsgroup(page: Page, stack: Stack) -> None:
+    """Posthorn has no NNTP gateway: the page says so, and nothing is stored."""
+    open_page(page, lists_url(stack, "settings/newsgroup_gateway"))
+    set_field(page, "linked_newsgroup", "comp.lang.posthorn")
+    [alert] = submit(page, form_of(page, "linked_newsgroup"))
+    assert "linked_newsgroup cannot be changed: Posthorn has no NNTP gateway" in alert
+    assert rest(stack.rest, f"lists/{LIST_ID}/config")["linked_newsgroup"] == ""
 
 
 def test_a_ban_is_added_and_removed(page: Page, stack: Stack) -> None:

@@ -165,3 +165,19 @@ def test_templates_are_overridable_per_site_and_per_list(
     assert render(site.config, "welcome", mlist) == ("list", f"{LIST}\n")
     shipped = render(site.config, "goodbye", mlist, address=ANNE)
     assert ANNE in shipped[1]
+
+
+def test_administrators_hear_of_membership_changes_when_the_list_asks(
+    site: Site, mlist: IMailingList
+) -> None:
+    outbox = Outbox()
+    mlist = policy(site, subscription_policy="open", unsubscription_policy="open")
+    SubscriptionWorkflow(site, mlist, outbox).start(ANNE, pre_verified=True)
+    assert outbox.kinds() == ["welcome"]
+    mlist = policy(site, admin_notify_mchanges=True)
+    UnsubscriptionWorkflow(site, mlist, outbox).start(ANNE)
+    SubscriptionWorkflow(site, mlist, outbox).start(ANNE, pre_verified=True)
+    assert outbox.kinds() == ["welcome", "goodbye", "admin-unsubscribed", "welcome",
+                              "admin-subscribed"]  # fmt: skip
+    notice, data = outbox.sent[-1]
+    assert data["recipients"] == [OWNER] and ANNE in str(notice.get_payload(decode=True))

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from posthorn.cli import CliContext, pass_cli
-from posthorn.mta.aliases import write_aliases
+from posthorn.mta.aliases import postmap_argv, write_aliases
 
 
 @click.command()
@@ -24,8 +24,12 @@ def command(cli: CliContext, output_dir: Path | None) -> None:
     The files are rewritten whenever a list is created or removed; run this after
     changing [mta] lmtp_host or lmtp_port, or to repair them by hand.
     """
-    for path in write_aliases(cli.site, output_dir):
+    site = cli.site
+    for path in write_aliases(site, output_dir):
         click.echo(str(path))
+    if site.config["mta"].get_str("postmap_command") and postmap_argv(site.config) is None:
+        click.echo("postmap not found: the hash: tables' .db files were not rebuilt "
+                   "(install Postfix, or set [mta] postmap_command)", err=True)  # fmt: skip
 
 
 command.name = "aliases"

@@ -13,7 +13,21 @@ import sqlalchemy
 
 from posthorn import __version__
 from posthorn.cli import CliContext, describe_site_file, pass_cli
+from posthorn.config import Config
 from posthorn.database import Databases
+
+
+def lmtp_address(config: Config) -> str:
+    """Where the MTA delivers: host and port of the lmtp runner."""
+    mta = config["mta"]
+    return f"{mta.get_str('lmtp_host')}:{mta.get_int('lmtp_port')}"
+
+
+def rest_address(config: Config) -> str:
+    """The REST API's base URL and the user that may call it."""
+    rest = config["webservice"]
+    url = f"http://{rest.get_str('hostname')}:{rest.get_int('port')}/{rest.get_str('api_version')}"
+    return f"{url} (user {rest.get_str('admin_user')})"
 
 
 @click.command()
@@ -21,7 +35,7 @@ from posthorn.database import Databases
 def command(cli: CliContext) -> None:
     """Show the configuration file, every path, database URLs, addresses and versions."""
     config = cli.config
-    mta, rest = config["mta"], config["webservice"]
+    mta = config["mta"]
     var_dir = config.path("var_dir")
     lines = [
         f"Posthorn {__version__} on Python {platform.python_version()}, "
@@ -32,10 +46,9 @@ def command(cli: CliContext) -> None:
     lines += [f"{key}: {config['paths'].raw(key) or '-'}" for key in config["paths"]]
     lines += [f"database ({slice_}): {url}" for slice_, url in Databases(config).urls().items()]
     lines += [
-        f"lmtp: {mta.get_str('lmtp_host')}:{mta.get_int('lmtp_port')}",
+        f"lmtp: {lmtp_address(config)}",
         f"smtp (outgoing): {mta.get_str('smtp_host')}:{mta.get_int('smtp_port')}",
-        f"rest: http://{rest.get_str('hostname')}:{rest.get_int('port')}"
-        f"/{rest.get_str('api_version')} (user {rest.get_str('admin_user')})",
+        f"rest: {rest_address(config)}",
     ]
     click.echo("\n".join(lines))
     if not var_dir.is_dir():

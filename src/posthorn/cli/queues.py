@@ -1,9 +1,9 @@
 """``posthorn queues``: how much is waiting where, and for how long.
 
-Every directory under ``[paths] queue_dir`` is a queue.  ``shunt``, ``bad`` and ``dead``
-(posts the MTA refused as a whole) are always listed, even before their first entry: no
-runner reads them, and a growing count or an old oldest entry there is what an
-administrator watches for.
+Every directory under ``[paths] queue_dir`` is a queue.  ``shunt``, ``bad``, ``dead``
+(posts the MTA refused as a whole) and ``hold`` (``posthorn queue hold``) are always
+listed, even before their first entry: no runner reads them, and a growing count or an
+old oldest entry there is what an administrator watches for.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ import sys
 
 import click
 
-from posthorn.cli import CliContext, pass_cli
+from posthorn.cli import CliContext, describe_site_file, pass_cli
+from posthorn.cli.info import lmtp_address, rest_address
 from posthorn.config import Config
 from posthorn.errors import PosthornError
 from posthorn.logs import log_path, setup_logging
@@ -44,6 +45,24 @@ def command(cli: CliContext, foreground: bool, force: bool) -> None:
         sys.exit(master.run())
     pid = _daemonize(config, force)
     click.echo(f"Posthorn started (master pid {pid}); log: {log_path(config, 'master')}")
+    click.echo(_summary(config, {spec.name for spec in specs}))
+
+
+def _summary(config: Config, running: set[str]) -> str:
+    """Where the site is, where it listens, how to stop it, what to read next."""
+    me = sys.argv[0] if os.path.basename(sys.argv[0]) == "posthorn" else "posthorn"
+    lines = [f"  site:   {config.path('var_dir')} (configuration: {describe_site_file(config)})"]
+    if "lmtp" in running:
+        lines.append(
+            f"  LMTP:   {lmtp_address(config)} (for the MTA: `{me} aliases`, etc/postfix/)"
+        )
+    if "rest" in running:
+        lines.append(f"  REST:   {rest_address(config)}")
+    lines += [
+        f"  stop:   {me} stop   (and `{me} status`, `{me} info`)",
+        "  read:   README.md (Running it), docs/, `posthorn --help`",
+    ]
+    return "\n".join(lines)
 
 
 def _daemonize(config: Config, force: bool) -> int:

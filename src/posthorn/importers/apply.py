@@ -25,6 +25,7 @@ from posthorn.importers.apply_requests import apply_held, apply_pendings
 from posthorn.importers.apply_rules import apply_bans, apply_header_matches, apply_templates
 from posthorn.importers.description import ListData, SiteData
 from posthorn.importers.tally import Tally
+from posthorn.model.domains import DomainOwnerRow
 from posthorn.model.lists import MailingListRow
 from posthorn.model.settings import check_settings
 
@@ -56,12 +57,23 @@ def apply(site: Site, data: SiteData, tally: Tally) -> Tally:
 
 def _domains(site: Site, data: SiteData, tally: Tally) -> None:
     for domain in data.domains:
-        if site.domains.get(domain.mail_host) is not None:
+        exists = site.domains.get(domain.mail_host) is not None
+        if exists:
             tally.unchanged("domains")
-            continue
-        tally.created("domains", domain.mail_host)
-        if not tally.dry_run:
-            site.domains.add(domain.mail_host, domain.description, domain.alias_domain)
+        else:
+            tally.created("domains", domain.mail_host)
+            if not tally.dry_run:
+                site.domains.add(domain.mail_host, domain.description, domain.alias_domain)
+        query = select(DomainOwnerRow.email).where(DomainOwnerRow.mail_host == domain.mail_host)
+        with site.databases.session_factory("list")() as session:
+            owners = set(session.scalars(query)) if exists else set()
+        for email in domain.owners:
+            if email in owners:
+                tally.unchanged("domain owners")
+                continue
+            tally.created("domain owners", f"{email} of {domain.mail_host}")
+            if not tally.dry_run:
+                site.domains.add_owner(domain.mail_host, email)
 
 
 def _checked(mlist: ListData, tally: Tally) -> dict[str, Any]:

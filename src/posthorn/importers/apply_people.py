@@ -191,6 +191,7 @@ def apply_members(site: Site, mlist: ListData, exists: bool, tally: Tally) -> No
     by_key = {(row["email"], row["role"]): row for row in rows}
     new: list[dict[str, Any]] = []
     changed: list[tuple[str, dict[str, Any]]] = []
+    matched: set[str] = set()
     for member in mlist.members:
         wanted = {
             "email": member.email,
@@ -204,6 +205,8 @@ def apply_members(site: Site, mlist: ListData, exists: bool, tally: Tally) -> No
         }
         what = f"{member.email} ({member.role}) of {mlist.fqdn_listname}"
         current = by_id.get(member.member_id) or by_key.get((member.email, member.role))
+        if current is not None:
+            matched.add(current["member_id"])
         if current is None:
             tally.created("members", what)
             # Mailman's member ids are unique site-wide, as Posthorn's are.
@@ -216,6 +219,12 @@ def apply_members(site: Site, mlist: ListData, exists: bool, tally: Tally) -> No
         else:
             tally.unchanged("members")
     tally.progress(len(mlist.members))
+    # An import never unsubscribes anyone: who joined here since stays.
+    if extra := len(by_id.keys() - matched):
+        tally.problems.append(
+            f"{mlist.fqdn_listname}: {extra} member entries here are not on the old site; "
+            "left as they are"
+        )
     if not tally.dry_run:
         _insert(factory, _MEMBERS, new)
         _update(factory, _MEMBERS, "member_id", changed)

@@ -35,6 +35,7 @@ class DomainData:
     mail_host: str
     description: str = ""
     alias_domain: str | None = None
+    owners: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

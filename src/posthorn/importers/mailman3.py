@@ -81,7 +81,7 @@ class _Reader:
             if not self.only or domain["mail_host"] in hosts:
                 self.site.domains.append(
                     DomainData(domain["mail_host"], domain.get("description") or "",
-                               domain.get("alias_domain"))
+                               domain.get("alias_domain"), self._domain_owners(domain["id"]))
                 )  # fmt: skip
         self._people()
         for row in sorted(lists, key=lambda row: str(row["list_id"])):
@@ -91,6 +91,18 @@ class _Reader:
             if (ban["list_id"] is None and not self.only) or ban["list_id"] in list_ids:
                 self.site.bans.append(BanData(ban["email"], ban["list_id"]))
         return self.site
+
+    def _domain_owners(self, domain_id: int) -> tuple[str, ...]:
+        """A domain's owners by the address Posthorn names them with: the preferred one."""
+        found = []
+        for row in self.db.rows("domain_owner"):
+            user = self.users.get(row["user_id"]) if row["domain_id"] == domain_id else None
+            preferred = self.addresses.get(user.get("_preferred_address_id")) if user else None
+            owned = [a for a in self.addresses.values() if user and a.get("user_id") == user["id"]]
+            address = preferred or (owned[0] if owned else None)
+            if address is not None:
+                found.append(str(address["email"]))
+        return tuple(sorted(found))
 
     def _wanted(self, row: Mapping[str, Any]) -> bool:
         names = {str(row["list_id"]).lower(), f"{row['list_name']}@{row['mail_host']}".lower()}

@@ -39,7 +39,7 @@ FIRST_SUPPORTED = "fa0d96e28631"
 TABLES = (
     "domain", "mailinglist", "user", "address", "preferences", "member", "ban",
     "headermatch", "pended", "pendedkeyvalue", "_request", "message", "template",
-    "listarchiver", "acceptablealias", "contentfilter",
+    "listarchiver", "acceptablealias", "contentfilter", "domain_owner",
 )  # fmt: skip
 _EPOCH = datetime(1970, 1, 1)
 

@@ -19,6 +19,7 @@ Progress = Callable[[int], None]
 # The order of the summary table's rows.
 KINDS = (
     "domains",
+    "domain owners",
     "users",
     "addresses",
     "lists",
@@ -33,7 +34,11 @@ KINDS = (
 
 
 # How one thing of each kind is called in a dry run's lines.
-_SINGULAR = {"addresses": "address", "bounce scores": "bounce score", "bans": "ban"}
+_SINGULAR = {
+    "addresses": "address",
+    "bounce scores": "bounce score",
+    "domain owners": "domain owner",
+}
 
 
 def _noun(kind: str) -> str:

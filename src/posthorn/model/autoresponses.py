@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import Date, Index, String, delete, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from posthorn.model.base import ListBase, SessionFactory
 
-__all__ = ["AutoResponseRecords", "AutoResponseRow"]
+__all__ = ["AutoResponseRecords", "AutoResponseRow", "forget"]
 
 
 class AutoResponseRow(ListBase):
@@ -46,16 +47,19 @@ class AutoResponseRecords:
             AutoResponseRow.email == email.lower(),
             AutoResponseRow.kind == kind,
         )
-        with self._session() as session:
-            row = session.scalar(query.with_for_update())
-            if row is None:
-                session.add(AutoResponseRow(list_id=list_id, email=email.lower(), kind=kind,
-                                            date_sent=today))  # fmt: skip
-                return True
-            if row.date_sent >= since:
-                return False
-            row.date_sent = today
-            return True
+        try:
+            with self._session() as session:
+                row = session.scalar(query.with_for_update())
+                if row is None:
+                    session.add(AutoResponseRow(list_id=list_id, email=email.lower(), kind=kind,
+                                                date_sent=today))  # fmt: skip
+                elif row.date_sent >= since:
+                    return False
+                else:
+                    row.date_sent = today
+        except IntegrityError:
+            return False  # another runner recorded its answer first
+        return True
 
     def last(self, list_id: str, email: str, kind: str) -> date | None:
         query = select(AutoResponseRow.date_sent).where(
@@ -75,3 +79,8 @@ class AutoResponseRecords:
                 )
             )
             return int(getattr(result, "rowcount", 0))
+
+
+def forget(session: Session, list_id: str) -> None:
+    """Drop a list's records (the list is being deleted)."""
+    session.execute(delete(AutoResponseRow).where(AutoResponseRow.list_id == list_id))

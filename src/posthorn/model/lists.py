@@ -29,7 +29,7 @@ from posthorn.errors import (
 )
 from posthorn.events import ConfigurationChangeEvent, EventBus, ListCreatedEvent, ListDeletedEvent
 from posthorn.interfaces.messages import message_id_hash
-from posthorn.model import bans, header_matches, post_counts
+from posthorn.model import autoresponses, bans, header_matches, post_counts
 from posthorn.model.base import ListBase, SessionFactory, UTCDateTime, page, utc_now
 from posthorn.model.members import MembershipMixin
 from posthorn.model.pending import PendingMixin
@@ -297,9 +297,8 @@ class DatabaseListManager(MembershipMixin, PendingMixin):
             list_id, fqdn = row.list_id, f"{row.list_name}@{row.mail_host}"
             self._delete_members(session, list_id)
             self._delete_pendings(session, list_id)
-            post_counts.forget(session, list_id)
-            bans.forget(session, list_id)
-            header_matches.forget(session, list_id)
+            for records in (post_counts, autoresponses, bans, header_matches):
+                records.forget(session, list_id)
             forget_template_uris(session, list_id)
             session.delete(row)
         self._events.notify(ListDeletedEvent(list_id, fqdn))

@@ -41,7 +41,14 @@ from posthorn.interfaces.lists import (
 )
 from posthorn.oneline import CONTROL
 
-__all__ = ["READ_ONLY", "ListSettings", "check_settings", "setting_types"]
+__all__ = [
+    "FOR_FRONT_ENDS",
+    "READ_ONLY",
+    "UNSUPPORTED",
+    "ListSettings",
+    "check_settings",
+    "setting_types",
+]
 
 # Attributes a list has that no one sets directly (REST answers "Read-only attribute").
 READ_ONLY = frozenset(
@@ -52,6 +59,22 @@ READ_ONLY = frozenset(
         "next_digest_number", "last_post_at", "digest_last_sent_at", "usenet_watermark",
     }
 )  # fmt: skip
+
+# Settings Mailman has and Posthorn cannot act on: only their default is accepted, so
+# a list never claims to do what it does not (a tests/test_conventions.py check: every
+# setting is read by the code, or listed here or in FOR_FRONT_ENDS).
+_NO_NNTP = "Posthorn has no NNTP gateway"
+UNSUPPORTED: Mapping[str, str] = {
+    "linked_newsgroup": _NO_NNTP,
+    "newsgroup_moderation": _NO_NNTP,
+    "gateway_to_mail": _NO_NNTP,
+    "gateway_to_news": _NO_NNTP,
+    "nntp_prefix_subject_too": _NO_NNTP,
+}
+# Settings only front ends read (through REST): stored and served, not acted on here.
+FOR_FRONT_ENDS: Mapping[str, str] = {
+    "archive_rendering_mode": "HyperKitty shows archived posts as text or markdown by it",
+}
 
 _DURATIONS = frozenset(
     {
@@ -77,6 +100,8 @@ _MULTILINE = frozenset(
         "bounce_matching_headers",
     }
 )
+# A header folds only between words, and a line may not pass 998 octets on the wire.
+HEADER_WORD = 500
 _LINE_ENDS = re.compile(r"\r\n?")
 _BODY_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -257,6 +282,10 @@ def _text(name: str, value: str) -> str:
         raise InvalidSettingError(
             name, f"{name} must be one line: it cannot contain control characters ({what})"
         )
+    if any(len(word) > HEADER_WORD for word in value.split()):
+        raise InvalidSettingError(
+            name, f"{name} cannot hold a word longer than {HEADER_WORD} characters"
+        )
     return value
 
 
@@ -273,4 +302,14 @@ def check_settings(changes: Mapping[str, Any]) -> dict[str, Any]:
             checked[name] = _check(name, types[name], value)
         except TypeError:
             raise InvalidSettingError(name, f"{name}: {value!r} has the wrong type") from None
+        if name in UNSUPPORTED and checked[name] != _defaults()[name]:
+            raise InvalidSettingError(
+                name, f"{name} cannot be changed: {UNSUPPORTED[name]} "
+                f"(only {_defaults()[name]!r} is accepted)",
+            )  # fmt: skip
     return checked
+
+
+@cache
+def _defaults() -> Mapping[str, Any]:
+    return ListSettings().as_dict()

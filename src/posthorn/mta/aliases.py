@@ -12,11 +12,11 @@ The MTA must know which addresses are ours and that they go to the LMTP runner.
 - ``exim_lists`` (the posting addresses, an ``lsearch`` file) and ``exim_router``, a
   router and transport to paste into (or ``.include`` from) the Exim configuration.
 
-The Postfix tables are in the text form ``postmap`` reads.  With ``[mta]
-postmap_command`` set (e.g. ``/usr/sbin/postmap``) it is run on each after writing, so
-``hash:`` tables are rebuilt; otherwise use ``texthash:`` tables (no postmap, but a
-``postfix reload``) or run postmap yourself.  ``etc/postfix/main.cf.example`` shows the
-Postfix side.  The file names are GNU Mailman's, so existing Postfix set-ups carry over.
+The Postfix tables are in the text form ``postmap`` reads.  ``[mta] postmap_command``
+(``postmap`` by default, as ``etc/postfix/main.cf.example`` uses ``hash:`` tables) is
+run on each after writing, so the ``.db`` files are rebuilt; where no ``postmap`` is
+installed the default is skipped, and ``posthorn aliases`` says so.  The example
+shows the Postfix side.  The file names are GNU Mailman's, so existing Postfix set-ups carry over.
 
 Each file is replaced atomically (written aside, then renamed), so the MTA never reads
 half a table, and writers in several processes are serialised by a lock file.
@@ -29,12 +29,13 @@ from __future__ import annotations
 import fcntl
 import os
 import shlex
+import shutil
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from posthorn.config import Config
+from posthorn.config import BUILTIN, Config
 from posthorn.errors import PosthornError
 from posthorn.events import Event, ListCreatedEvent, ListDeletedEvent
 from posthorn.mta.recipients import SUBADDRESSES
@@ -150,12 +151,30 @@ def _replace(path: Path, text: str) -> Path:
     return path
 
 
+def postmap_argv(config: Config) -> list[str] | None:
+    """The postmap command to run on each table, or None for none.
+
+    The default, ``postmap`` from the PATH, is run where Postfix is installed and
+    quietly left out where it is not (a development machine, an Exim site); a command
+    the site file names must exist.
+    """
+    mta = config["mta"]
+    argv = shlex.split(mta.get_str("postmap_command"))
+    if not argv:
+        return None
+    if shutil.which(argv[0]) is None:
+        if mta.source("postmap_command") == BUILTIN:
+            return None
+        raise AliasError(f"[mta] postmap_command: {argv[0]} not found")
+    return argv
+
+
 def _postmap(config: Config, tables: list[Path]) -> None:
-    command = config["mta"].get_str("postmap_command")
-    if not command:
+    command = postmap_argv(config)
+    if command is None:
         return
     for table in tables:
-        argv = [*shlex.split(command), str(table)]
+        argv = [*command, str(table)]
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             detail = done.stderr.strip() or f"exit status {done.returncode}"

@@ -1,7 +1,8 @@
 """dmarc-mitigation: apply the list's DMARC mitigation to posts from strict domains.
 
 When the From domain publishes ``p=reject`` or ``p=quarantine`` (``dmarc.py``), or
-the list mitigates unconditionally, the list's ``dmarc_mitigate_action`` applies:
+the list mitigates unconditionally, or the sender is one of the list's
+``dmarc_addresses`` (exact, or ``^regex``), the list's ``dmarc_mitigate_action`` applies:
 ``munge_from`` and ``wrap_message`` are recorded as ``msgdata["dmarc_action"]`` for
 the pipeline to carry out (a hit whose action is ``defer``: the other rules still
 run); ``reject`` and ``discard`` end the post here.  A post without an identifiable
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from posthorn.dmarc import DmarcResolver
 from posthorn.interfaces.lists import IMailingList
-from posthorn.rules import Rule, add_reason, sender_of, set_action
+from posthorn.rules import Rule, add_reason, matches_address, sender_of, set_action
 
 if TYPE_CHECKING:
     from posthorn.site import Site
@@ -46,8 +47,12 @@ class DmarcMitigation(Rule):
         if mitigation == "no_mitigation" or address is None:
             return False
         domain = address.rpartition("@")[2]
-        policy = None if mlist.dmarc_mitigate_unconditionally else self.resolver.policy(domain)
-        if not mlist.dmarc_mitigate_unconditionally and policy not in ("reject", "quarantine"):
+        # dmarc_addresses: senders (exact, or ^regex) always mitigated, as Mailman does.
+        always = mlist.dmarc_mitigate_unconditionally or matches_address(
+            address, mlist.dmarc_addresses
+        )
+        policy = None if always else self.resolver.policy(domain)
+        if not always and policy not in ("reject", "quarantine"):
             return False
         if mitigation in ("munge_from", "wrap_message"):
             msgdata["dmarc_action"] = mitigation

@@ -106,6 +106,11 @@ class Workflow:
         self.enqueue("virgin", msg, msgdata)
         return msg
 
+    def tell_administrators(self, template: str, email: str) -> None:
+        """A membership change notice to the owners and moderators, if the list asks."""
+        if self.mlist.admin_notify_mchanges and self.moderators():
+            self.notify(template, self.moderators(), address=email)
+
     def confirm_address(self, token: str) -> str:
         return f"{self.mlist.list_name}-confirm+{token}@{self.mlist.mail_host}"
 

@@ -5,7 +5,8 @@ outcomes), then waits for the subscriber when the address is unverified or the p
 asks for confirmation, else for a moderator when the policy asks for approval, else
 subscribes at once.  ``confirm`` is the subscriber's move (it also verifies the
 address: the confirmation came back from it), ``moderate`` the moderator's.  The
-welcome notice follows the list's ``send_welcome_message`` unless the caller says.
+welcome notice follows the list's ``send_welcome_message`` unless the caller says;
+the owners and moderators hear of it when the list's ``admin_notify_mchanges`` is on.
 """
 
 from __future__ import annotations
@@ -116,5 +117,6 @@ class SubscriptionWorkflow(Workflow):
             welcome = self.mlist.send_welcome_message
         if welcome:
             self.notify("welcome", [email], address=email)
+        self.tell_administrators("admin-subscribed", email)
         text = f"{email} is now a member of {self.mlist.fqdn_listname}."
         return Outcome("subscribed", text, email, member_id=member.member_id)

@@ -3,7 +3,8 @@
 The list's ``unsubscription_policy`` picks the steps as for subscriptions (``open``
 unsubscribes at once).  A request on behalf of another address (the ``address=``
 argument of an email command) always asks that address to confirm, so nobody can
-remove someone else by mail.  The goodbye notice follows ``send_goodbye_message``.
+remove someone else by mail.  The goodbye notice follows ``send_goodbye_message``;
+the owners and moderators hear of it when the list's ``admin_notify_mchanges`` is on.
 """
 
 from __future__ import annotations
@@ -80,5 +81,6 @@ class UnsubscriptionWorkflow(Workflow):
             goodbye = self.mlist.send_goodbye_message
         if goodbye:
             self.notify("goodbye", [email], address=email)
+        self.tell_administrators("admin-unsubscribed", email)
         text = f"{email} has left {self.mlist.fqdn_listname}."
         return Outcome("unsubscribed", text, email)
