@@ -4,8 +4,9 @@ Dot-stuffing is left to the SMTP client (``smtplib`` quotes leading periods).  R
 caps a line at 998 octets plus CRLF, and an MTA refuses the whole message otherwise
 ("500 line too long"), so every path that hands bytes to an MTA (outgoing delivery,
 notices and digests through it, the archivers that mail a copy) calls ``to_wire``.
-When the plain serialisation has a longer line, a copy of the message is mended and
-serialised again; the caller's message is left as it was:
+When the plain serialisation has a longer line, the message is mended in place (no
+copy: a large post must not be held twice) and serialised again; every mend keeps
+what a reader sees:
 
 - a header whose words are too long to fold (an encoded Subject decoded, prefixed and
   made one long word) is written again as RFC 2047 encoded words, which fold at any
@@ -22,7 +23,6 @@ reaching the MTA.
 
 from __future__ import annotations
 
-import copy
 import re
 from email.encoders import encode_base64, encode_quopri
 from email.header import Header
@@ -149,9 +149,8 @@ def to_wire(msg: Message) -> bytes:
     data = _flatten(msg)
     if not _too_long(data):
         return data
-    mended = copy.deepcopy(msg)
-    _mend(mended)
-    data = _flatten(mended)
+    _mend(msg)
+    data = _flatten(msg)
     if _too_long(data):
         raise LineTooLong(f"cannot send: {_culprit(data)} over {MAX_LINE} octets")
     return data
