@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -78,14 +79,14 @@ def measure(size_mib: int) -> tuple[dict[str, int], float]:
         expected = COPIES
         # Past the digest threshold (30 KiB), so that it warms up the digest path too.
         post(lmtp_port, large_post(LIST, 40 * 1024, "1"))
-        wait(lambda: settled(sink, expected, tmp / "var" / "queue"))
+        wait(lambda: settled(sink, expected, tmp / "var" / "queue"), tmp)
         data = large_post(LIST, size_mib * MIB, "2")
         memory.reset()
         started = time.monotonic()
         post(lmtp_port, data)
         del data
         expected += COPIES
-        wait(lambda: settled(sink, expected, tmp / "var" / "queue"))
+        wait(lambda: settled(sink, expected, tmp / "var" / "queue"), tmp)
         return memory.extra(), time.monotonic() - started
     finally:
         stop(master)
@@ -93,11 +94,12 @@ def measure(size_mib: int) -> tuple[dict[str, int], float]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def wait(condition: object) -> None:
+def wait(condition: Callable[[], bool], tmp: Path) -> None:
     deadline = time.monotonic() + DEADLINE
-    while not condition():  # type: ignore[operator]
+    while not condition():
         if time.monotonic() > deadline:
-            raise SystemExit("timed out waiting for the post to go through")
+            waiting = sorted(str(p.relative_to(tmp)) for p in (tmp / "var" / "queue").rglob("*.*"))
+            raise SystemExit(f"timed out waiting for the post to go through; queued: {waiting}")
         time.sleep(0.1)
 
 

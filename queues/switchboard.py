@@ -32,7 +32,6 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
-from email.feedparser import BytesFeedParser
 from email.message import Message
 from email.policy import Policy, compat32
 from functools import partial
@@ -62,6 +61,7 @@ from posthorn.queues.files import (
 )
 from posthorn.queues.listing import CLAIMED, QUEUED, QueueListing
 from posthorn.queues.naming import is_power_of_two, make_filebase, slice_of
+from posthorn.queues.parsing import message_parser
 from posthorn.queues.quarantine import tidy_queue
 from posthorn.queues.wakeup import DirectoryWatcher
 
@@ -189,7 +189,7 @@ class Switchboard(QueueListing):
         try:
             with open_private(path) as fp:
                 msgdata = read_metadata(fp)
-                parser = BytesFeedParser(policy=self.policy)
+                parser = message_parser(self.policy)
                 for piece in read_message(fp, message_length(fp)):
                     parser.feed(piece)
                 msg = parser.close()

@@ -9,18 +9,24 @@ the barrier: once its answer is out, every earlier message has been through inco
 
 from __future__ import annotations
 
+import email
 import smtplib
 import subprocess
+from datetime import timedelta
 from email.message import Message
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from posthorn.handlers.autorespond import AutoRespond
+from posthorn.interfaces.handlers import DiscardMessage, HandlerContext
+from posthorn.model.autoresponses import AutoResponseRow
+from posthorn.model.base import utc_now
 from posthorn.site import Site
+from tests.handlers.conftest import Queued
 from tests.sites import master_with_sink
 from tests.smtpsink import SMTPSink
-
-pytestmark = pytest.mark.slow
 
 LIST = "dev@example.org"
 OWNER = "owner@example.org"
@@ -54,6 +60,7 @@ def answers(sink: SMTPSink, address: str) -> list[Message]:
     return [m for rcpts, m in sink.messages() if address in rcpts and ANSWER in str(m["Subject"])]
 
 
+@pytest.mark.slow
 def test_autoresponses_once_per_grace_period_and_never_to_robots(tmp_path: Path) -> None:
     alice, bob, carol, dave = MEMBERS
     with master_with_sink(tmp_path, running=RUNNING, arrange=arrange,
@@ -83,3 +90,36 @@ def test_autoresponses_once_per_grace_period_and_never_to_robots(tmp_path: Path)
         (to_carol,) = answers(sink, carol)  # -request only, not the robot posts
         assert b"Commands are answered slowly." in to_carol.get_payload(decode=True)  # type: ignore[operator]
         assert sink.find(OWNER, "Message 6") is None  # respond_and_discard dropped it
+
+
+def _post(sender: str, n: int, extra: str = "") -> Message:
+    return email.message_from_bytes(message(sender, LIST, n, extra))
+
+
+def test_grace_period_in_days(site: Site, ctx: HandlerContext, queued: Queued) -> None:
+    mlist = site.lists.create(LIST, owners=[OWNER])
+    mlist = site.lists.update(mlist, autorespond_postings="respond_and_continue")
+    handler = AutoRespond(ctx)
+    data = {"to_list": True, "envelope_sender": "anne@example.net"}
+    for n in (1, 2):
+        handler.process(mlist, _post("anne@example.net", n), dict(data))
+    assert len(queued) == 1
+    # The last answer 90 days ago: the 90-day grace period is over.
+    with site.databases.session_factory("list")() as session:
+        row = session.scalars(select(AutoResponseRow)).one()
+        row.date_sent = utc_now().date() - timedelta(days=90)
+    handler.process(mlist, _post("anne@example.net", 3), dict(data))
+    assert len(queued) == 2
+    # Under a day: every message is answered.
+    mlist = site.lists.update(mlist, autoresponse_grace_period="0d")
+    handler.process(mlist, _post("anne@example.net", 4), dict(data))
+    assert len(queued) == 3
+    # Robots never, and respond_and_discard drops even what it does not answer.
+    mlist = site.lists.update(mlist, autorespond_postings="respond_and_discard")
+    for n, extra, sender in ((5, "Precedence: list\n", "anne@example.net"),
+                             (6, "", "dev-bounces+x=y@example.org"),
+                             (7, "", "MAILER-DAEMON@example.net"),
+                             (8, "X-Posthorn-Notice: held\n", "anne@example.net")):  # fmt: skip
+        with pytest.raises(DiscardMessage):
+            handler.process(mlist, _post(sender, n, extra), dict(data, envelope_sender=sender))
+    assert len(queued) == 3

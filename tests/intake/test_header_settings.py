@@ -59,6 +59,8 @@ def test_importers_share_the_check() -> None:
     with pytest.raises(InvalidSettingError):
         check_settings({"acceptable_aliases": ["a@example.org\r\nX: y"]})
     assert check_settings({"header_text": "a\r\nb"}) == {"header_text": "a\nb"}
+    with pytest.raises(InvalidSettingError, match="display_name cannot hold a word longer"):
+        check_settings({"display_name": "D" * 501})
 
 
 def test_encoded_line_break_in_subject_is_delivered(running: Running) -> None:

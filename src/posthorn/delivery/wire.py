@@ -4,8 +4,9 @@ Dot-stuffing is left to the SMTP client (``smtplib`` quotes leading periods).  R
 caps a line at 998 octets plus CRLF, and an MTA refuses the whole message otherwise
 ("500 line too long"), so every path that hands bytes to an MTA (outgoing delivery,
 notices and digests through it, the archivers that mail a copy) calls ``to_wire``.
-When the plain serialisation has a longer line, a copy of the message is mended and
-serialised again; the caller's message is left as it was:
+When the plain serialisation has a longer line, the message is mended in place (no
+copy: a large post must not be held twice) and serialised again; every mend keeps
+what a reader sees:
 
 - a header whose words are too long to fold (an encoded Subject decoded, prefixed and
   made one long word) is written again as RFC 2047 encoded words, which fold at any
@@ -22,7 +23,6 @@ reaching the MTA.
 
 from __future__ import annotations
 
-import copy
 import re
 from email.encoders import encode_base64, encode_quopri
 from email.header import Header
@@ -39,7 +39,8 @@ __all__ = ["MAX_LINE", "LineTooLong", "requote", "to_wire"]
 MAX_LINE = 998
 _WIRE = CACHED_COMPAT32.clone(linesep="\r\n")
 _BARE_LF = re.compile(rb"(?<!\r)\n")
-_LONG = re.compile(rb"[^\r\n]{%d}" % (MAX_LINE + 1))
+# Bytes of a message checked for long lines at a time (see ``_too_long``).
+_SLICE = 1024 * 1024
 # Fields whose syntax encoded words would break; only these keep their words as written.
 _STRUCTURED = re.compile(
     r"(resent-)?(from|sender|reply-to|to|cc|bcc|message-id|in-reply-to|references|date)$"
@@ -54,12 +55,29 @@ class LineTooLong(PosthornError):
 
 def _flatten(msg: Message) -> bytes:
     # The streaming generator: the standard one holds a large message some five times.
-    return _BARE_LF.sub(b"\r\n", message_to_bytes(msg, _WIRE))
+    data = message_to_bytes(msg, _WIRE)
+    if data.count(b"\n") == data.count(b"\r\n"):
+        return data  # no bare LF; counting is much cheaper than the substitution
+    return _BARE_LF.sub(b"\r\n", data)
 
 
 def _too_long(text: str | bytes) -> bool:
+    """Whether a line (ended by CR or LF) is over MAX_LINE octets.
+
+    Checked in slices cut after a line end, each split into lines: a regular expression
+    tried at every offset took seconds on a large message, and splitting the whole of it
+    at once would be a second copy.
+    """
     data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
-    return _LONG.search(data) is not None
+    start, end = 0, len(data)
+    while start < end:
+        stop = data.find(b"\n", start + _SLICE)
+        stop = end if stop < 0 else stop + 1
+        lines = data[start:stop].replace(b"\r", b"\n").split(b"\n")
+        if max(map(len, lines)) > MAX_LINE:
+            return True
+        start = stop
+    return False
 
 
 def _break_lines(text: str) -> str:
@@ -131,9 +149,8 @@ def to_wire(msg: Message) -> bytes:
     data = _flatten(msg)
     if not _too_long(data):
         return data
-    mended = copy.deepcopy(msg)
-    _mend(mended)
-    data = _flatten(mended)
+    _mend(msg)
+    data = _flatten(msg)
     if _too_long(data):
         raise LineTooLong(f"cannot send: {_culprit(data)} over {MAX_LINE} octets")
     return data

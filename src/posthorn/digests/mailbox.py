@@ -20,10 +20,11 @@ import fcntl
 import mailbox
 import os
 from collections.abc import Callable
-from email.feedparser import BytesFeedParser
 from email.message import Message
 from pathlib import Path
 from typing import IO
+
+from posthorn.queues.parsing import message_parser
 
 __all__ = ["append", "digest_mailbox", "pending_dir", "read_messages", "rotate", "size"]
 
@@ -157,7 +158,7 @@ def read_messages(path: Path) -> list[Message]:
 
 def _parse(fp: mailbox._PartialFile) -> Message:
     # Parsed as read, a slice at a time: a large post is not in memory twice.
-    parser = BytesFeedParser()
+    parser = message_parser()
     with fp:
         while piece := fp.read(READ_SLICE):
             parser.feed(piece)

@@ -100,6 +100,8 @@ _MULTILINE = frozenset(
         "bounce_matching_headers",
     }
 )
+# A header folds only between words, and a line may not pass 998 octets on the wire.
+HEADER_WORD = 500
 _LINE_ENDS = re.compile(r"\r\n?")
 _BODY_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -279,6 +281,10 @@ def _text(name: str, value: str) -> str:
         )
         raise InvalidSettingError(
             name, f"{name} must be one line: it cannot contain control characters ({what})"
+        )
+    if any(len(word) > HEADER_WORD for word in value.split()):
+        raise InvalidSettingError(
+            name, f"{name} cannot hold a word longer than {HEADER_WORD} characters"
         )
     return value
 
