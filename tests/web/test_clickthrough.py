@@ -76,13 +76,12 @@ def test_each_settings_tab_saves_into_posthorn(page: Page, stack: Stack, tab: st
         assert page.locator(f"[name='{field}']").first.input_value() == value
 
 
-def test_the_newsgroup_tab_shows_why_posthorn_refuses_a_newsgroup(page: Page, stack: Stack) -> None:
-    """Posthorn has no NNTP gateway: the page says so, and nothing is stored."""
+def test_the_newsgroup_tab_stores_the_newsgroup(page: Page, stack: Stack) -> None:
+    """The news gateway's group is set from its tab like any other setting."""
     open_page(page, lists_url(stack, "settings/newsgroup_gateway"))
     set_field(page, "linked_newsgroup", "comp.lang.posthorn")
-    [alert] = submit(page, form_of(page, "linked_newsgroup"))
-    assert "linked_newsgroup cannot be changed: Posthorn has no NNTP gateway" in alert
-    assert rest(stack.rest, f"lists/{LIST_ID}/config")["linked_newsgroup"] == ""
+    submit(page, form_of(page, "linked_newsgroup"))
+    assert rest(stack.rest, f"lists/{LIST_ID}/config")["linked_newsgroup"] == "comp.lang.posthorn"
 
 
 def test_a_ban_is_added_and_removed(page: Page, stack: Stack) -> None:
