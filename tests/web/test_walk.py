@@ -97,6 +97,8 @@ SAVED = [
     (f"{L}/members/options/{MEMBER}", "delivery_status"),
     ("/postorius/accounts/mailmansettings/", "delivery_status"),
     ("/postorius/accounts/list-options/{member_id}/", "delivery_status"),
+    ("/postorius/accounts/per-address-preferences/", "form-0-delivery_status"),
+    ("/postorius/accounts/per-subscription-preferences/", "form-0-delivery_status"),
     (f"{D}/", "description"),
 ]  # fmt: skip
 
