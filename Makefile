@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml setup.py
 	@echo "Installing Posthorn and its dependencies into $(VENV) (a minute or two, once)..."
 	@$(BIN)/python -m pip install -q --upgrade pip setuptools wheel $(QUIETLY)
 	@$(BIN)/python -m pip install -q -e '.[test]' --config-settings editable_mode=strict $(QUIETLY)
-	@rm -f $(MODULES)
+	@$(SOURCES) > $(MODULES)
 	@touch $(STAMP)
 
 # Real bounces from the wild, as the flufl.bounce source distribution ships them for its

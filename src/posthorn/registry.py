@@ -31,6 +31,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "digest": "posthorn.runners.digest:DigestRunner",
         "command": "posthorn.runners.command:CommandRunner",
         "task": "posthorn.runners.task:TaskRunner",
+        "nntp": "posthorn.runners.nntp:NNTPRunner",
     },
     "handler": {
         "acknowledge": "posthorn.handlers.acknowledge:Acknowledge",
@@ -48,6 +49,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "to-archive": "posthorn.handlers.to_archive:ToArchive",
         "to-digest": "posthorn.handlers.to_digest:ToDigest",
         "to-outgoing": "posthorn.handlers.to_outgoing:ToOutgoing",
+        "to-usenet": "posthorn.handlers.to_usenet:ToUsenet",
     },
     "rule": {
         "approved": "posthorn.rules.approved:Approved",

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable
 
 import pytest
 
-from tests.runners.harness import PosthornSite, alive, sample, wait_for
+from tests.runners.harness import POSTHORN, PosthornSite, alive, sample, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -290,6 +291,14 @@ def test_restart_applies_a_changed_file_and_refuses_a_wrong_one(site: PosthornSi
     rows = site.wait_running(2, "alpha")
     assert first not in {row["pid"] for row in rows}
     assert "configuration reloaded" in site.log("master")
+
+    # Another file naming the same site: the master would not read it, so it is refused.
+    other = site.root / "other.cfg"
+    other.write_text(site.config_file.read_text("utf-8"), encoding="utf-8")
+    elsewhere = subprocess.run([POSTHORN, "-C", str(other), "restart"], capture_output=True,
+                               text=True, env=site.env(), timeout=30)  # fmt: skip
+    assert elsewhere.returncode == 1
+    assert f"the running master reads {site.config_file}" in elsewhere.stderr
 
     site.configure({"alpha": {**RECORDER, "instances": "many"}})
     refused = site.cli("restart")

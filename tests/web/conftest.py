@@ -82,6 +82,8 @@ def stack(
             "api_key": ARCHIVER_KEY,
         },
         "runner.archive": {"retry_base": "1s", "retry_max": "2s"},
+        # DMARC look-ups (a tab turns mitigation on) go to a closed loopback port.
+        "dmarc": {"nameservers": "127.0.0.1", "port": free_port(), "timeout": "200ms"},
     }
     web = DjangoSite(web_bin, web_template, tmp / "web", web_port, rest)
     web.prepare()

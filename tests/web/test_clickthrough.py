@@ -25,6 +25,7 @@ from tests.web.pages import form_of, needs_resource, open_page, rest, set_field,
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 LIST, LIST_ID = "dev@example.org", "dev.example.org"
 MEMBER = "member@example.net"
+FOOTER = "list:member:regular:footer"
 # Per settings tab: a field, the value given on the page, and what Posthorn then holds.
 CHANGES = {
     "list_identity": ("description", "Changed on the web", "Changed on the web"),
@@ -75,13 +76,12 @@ def test_each_settings_tab_saves_into_posthorn(page: Page, stack: Stack, tab: st
         assert page.locator(f"[name='{field}']").first.input_value() == value
 
 
-def test_the_newsgroup_tab_shows_why_posthorn_refuses_a_newsgroup(page: Page, stack: Stack) -> None:
-    """Posthorn has no NNTP gateway: the page says so, and nothing is stored."""
+def test_the_newsgroup_tab_stores_the_newsgroup(page: Page, stack: Stack) -> None:
+    """The news gateway's group is set from its tab like any other setting."""
     open_page(page, lists_url(stack, "settings/newsgroup_gateway"))
     set_field(page, "linked_newsgroup", "comp.lang.posthorn")
-    [alert] = submit(page, form_of(page, "linked_newsgroup"))
-    assert "linked_newsgroup cannot be changed: Posthorn has no NNTP gateway" in alert
-    assert rest(stack.rest, f"lists/{LIST_ID}/config")["linked_newsgroup"] == ""
+    submit(page, form_of(page, "linked_newsgroup"))
+    assert rest(stack.rest, f"lists/{LIST_ID}/config")["linked_newsgroup"] == "comp.lang.posthorn"
 
 
 def test_a_ban_is_added_and_removed(page: Page, stack: Stack) -> None:
@@ -153,6 +153,34 @@ def test_a_held_post_is_accepted_delivered_and_opens_in_hyperkitty(
     open_page(page, list_page)
     # The list's threads arrive by a script's request after the page loads.
     page.get_by_text("Held until a moderator says so").first.wait_for()
+
+
+def test_a_footer_edited_in_postorius_reaches_the_members(page: Page, stack: Stack) -> None:
+    """Postorius keeps the text and gives Posthorn its URL; Posthorn fetches it."""
+    open_page(page, lists_url(stack, "templates/new"))
+    set_field(page, "name", FOOTER)
+    set_field(page, "data", "Footer from the web for $display_name")
+    submit(page, form_of(page, "data"))
+    uris = list_uris(stack)
+    assert uris[FOOTER].startswith(f"{stack.url}/postorius/api/templates/list/{LIST_ID}/")
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = MEMBER, LIST, "A member writes"
+    msg.set_content("Members may post.\n")
+    with smtplib.LMTP("127.0.0.1", stack.lmtp_port, timeout=10) as lmtp:
+        lmtp.send_message(msg, to_addrs=[LIST])
+    copy = stack.sink.wait(MEMBER, "A member writes")
+    assert "Footer from the web for Dev" in str(copy.get_payload(decode=True), "utf-8")
+    open_page(page, lists_url(stack, "templates"))
+    # The template's own Delete button, not the list's Delete tab.
+    with page.expect_navigation():
+        page.locator("a[href*='/templates/'][href$='/delete']").click()
+    submit(page, page.locator("form[method=post]", has_text="Cancel"))
+    assert FOOTER not in list_uris(stack)
+
+
+def list_uris(stack: Stack) -> dict[str, str]:
+    entries = rest(stack.rest, f"lists/{LIST_ID}/uris").get("entries", [])
+    return {entry["name"]: entry["uri"] for entry in entries}
 
 
 def _opens(page: Page, url: str) -> bool:

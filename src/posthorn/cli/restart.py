@@ -16,7 +16,7 @@ import click
 
 from posthorn.cli import CliContext, pass_cli
 from posthorn.config import ConfigError
-from posthorn.runstate import signal_master
+from posthorn.runstate import MasterFiles, read_state, running_master, signal_master
 
 
 @click.command()
@@ -37,6 +37,14 @@ def command(cli: CliContext) -> None:
         raise click.ClickException(
             f"{error}\nNot restarted: the running site keeps its configuration."
         ) from None
+    state = read_state(MasterFiles.of(config).state) or {}
+    used = state.get("master", {}).get("config")
+    mine = str(config.site_file) if config.site_file else None
+    if running_master(config) is not None and used != mine:
+        raise click.ClickException(
+            f"the running master reads {used or 'built-in defaults'}, not "
+            f"{mine or 'built-in defaults'}; give that file with -C. Not restarted."
+        )
     master = signal_master(config, signal.SIGUSR1)
     click.echo(f"Posthorn restarting every runner on {config.site_file or 'built-in defaults'} "
                f"(master pid {master.pid})")  # fmt: skip

@@ -63,14 +63,8 @@ READ_ONLY = frozenset(
 # Settings Mailman has and Posthorn cannot act on: only their default is accepted, so
 # a list never claims to do what it does not (a tests/test_conventions.py check: every
 # setting is read by the code, or listed here or in FOR_FRONT_ENDS).
-_NO_NNTP = "Posthorn has no NNTP gateway"
-UNSUPPORTED: Mapping[str, str] = {
-    "linked_newsgroup": _NO_NNTP,
-    "newsgroup_moderation": _NO_NNTP,
-    "gateway_to_mail": _NO_NNTP,
-    "gateway_to_news": _NO_NNTP,
-    "nntp_prefix_subject_too": _NO_NNTP,
-}
+# None at present: the news gateway settings are acted on by runners/nntp.py.
+UNSUPPORTED: Mapping[str, str] = {}
 # Settings only front ends read (through REST): stored and served, not acted on here.
 FOR_FRONT_ENDS: Mapping[str, str] = {
     "archive_rendering_mode": "HyperKitty shows archived posts as text or markdown by it",
