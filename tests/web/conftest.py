@@ -8,6 +8,7 @@ every request it makes off loopback is refused, so pages never reach the network
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import urllib.error
@@ -37,8 +38,9 @@ def chromium() -> Path:
     for step in (["install", "chromium"], ["update"], ["install", "chromium"]):
         if CHROMIUM.exists() or not shutil.which("apt-get"):
             break
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "-y", "-q", *step], capture_output=True, timeout=900,
-                       check=False)  # fmt: skip
+                       env=env, check=False)  # fmt: skip
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed and apt-get could not install it")
     return CHROMIUM
