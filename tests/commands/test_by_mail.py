@@ -16,8 +16,9 @@ from click.testing import CliRunner
 
 from posthorn.cli import main
 from tests.processes import free_port
-from tests.sites import open_site, prepared_site, running_master, wait_for, write_site_config
+from tests.sites import open_site, prepared_site, running_master, write_site_config
 from tests.smtpsink import SMTPSink, running_sink
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

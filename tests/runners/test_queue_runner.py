@@ -17,24 +17,16 @@ import pytest
 from posthorn.queues import Switchboard
 from posthorn.queues.entry import read_metadata
 from posthorn.queues.naming import slice_of
-from posthorn.runners.base import Runner
 from posthorn.site import Site
-from tests.runners.harness import PosthornSite, alive, sample, wait_for
+from tests.runners.harness import PosthornSite, alive, sample
 from tests.runners.sample_runners import Recorder
+from tests.waiting import drain, wait_for
 
 RECORDER = {"class": sample("Recorder")}
 
 
 def message(subject: str) -> bytes:
     return f"From: ann@example.org\nSubject: {subject}\n\nHello.\n".encode()
-
-
-def drain(runner: Runner) -> int:
-    """Run ``runner`` in this process until its slice of the queue is empty."""
-    total = 0
-    while count := runner.run_once():
-        total += count
-    return total
 
 
 @pytest.mark.slow
