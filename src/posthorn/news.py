@@ -66,11 +66,12 @@ def connection(config: Config) -> Iterator[nntplib.NNTP]:
     """A reader connection to ``[nntp] host``, logged in when ``user`` is set."""
     section = config["nntp"]
     user = section.get_str("user") or None
+    password = (section.get_str("password") or None) if user else None
     server = nntplib.NNTP(
         section.get_str("host"),
         section.get_int("port"),
         user=user,
-        password=section.get_str("password") or None if user else None,
+        password=password,
         readermode=True,
         timeout=section.get_float("timeout"),
     )

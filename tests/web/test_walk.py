@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import smtplib
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from playwright.sync_api import Browser, Page
 from posthorn.interfaces.messages import message_id_hash
 from tests.waiting import wait_for
 from tests.web.conftest import Stack, logged_in
-from tests.web.pages import form_of, open_page, submit
+from tests.web.pages import form_of, open_page, set_field, submit
 from tests.web.server import ADMIN, PERSON
 
 # The first test also builds the web peer venv (pip, up to INSTALL_TIMEOUT).
@@ -37,6 +38,7 @@ DOMAIN, LIST, LIST_ID = "example.org", "walk@example.org", "walk.example.org"
 MEMBER, WAITING = "member@example.net", "waiting@example.net"
 ARCHIVED = "<walk-archived@example.net>"
 H = f"/hyperkitty/list/{LIST}"
+POSTS = f"/hyperkitty/users/{{member_user_id}}/posts?list={LIST}"
 TABS = (
     "list_identity", "automatic_responses", "alter_messages", "dmarc_mitigations", "digest",
     "message_acceptance", "archiving", "subscription_policy", "bounce_processing",
@@ -48,7 +50,9 @@ ADMIN_PAGES = [
     "/postorius/domains/", "/postorius/domains/new/", f"{D}/", f"{D}/owners",
     f"{D}/templates", f"{D}/templates/new", f"{D}/delete", "/postorius/system/",
     "/postorius/bans/", "/postorius/users", "/postorius/users/{user_id}/manage",
-    "/postorius/lists/new/",
+    "/postorius/lists/new/", "/postorius/users/{user_id}/delete",
+    f"{D}/templates/{{domain_template}}/update", f"{D}/templates/{{domain_template}}/delete",
+    "/hyperkitty/users/",
 ]  # fmt: skip
 # A list owner's, which the site administrator reaches too.
 OWNER_PAGES = [
@@ -57,15 +61,20 @@ OWNER_PAGES = [
     f"{L}/members/nonmember/", f"{L}/members/options/{MEMBER}", f"{L}/mass_subscribe/",
     f"{L}/mass_removal/", f"{L}/subscription_requests", f"{L}/unsubscription_requests",
     f"{L}/pending_confirmation", f"{L}/held_messages", f"{L}/bans/", f"{L}/header-matches/",
-    f"{L}/templates", f"{L}/templates/new", f"{L}/delete", f"{L}/unsubscribe_all",
+    f"{L}/templates", f"{L}/templates/new", f"{L}/templates/{{list_template}}/update",
+    f"{L}/templates/{{list_template}}/delete", f"{L}/remove/moderator/moderator@example.org",
+    f"{L}/delete", f"{L}/unsubscribe_all",
     *(f"{L}/settings/{tab}" for tab in TABS),
     # Every user's own.
     "/postorius/accounts/subscriptions/", "/postorius/accounts/per-address-preferences/",
     "/postorius/accounts/per-subscription-preferences/", "/postorius/accounts/mailmansettings/",
-    "/user-profile/",
+    "/user-profile/", "/accounts/email/", "/hyperkitty/profile/",
+    "/hyperkitty/profile/subscriptions",
     # HyperKitty's, for the same list.
     "/hyperkitty/", f"{H}/", f"{H}/message/{message_id_hash(ARCHIVED)}/",
     f"{H}/thread/{message_id_hash(ARCHIVED)}/", f"{H}/latest",
+    time.strftime(f"{H}/%Y/%m/", time.gmtime()), f"/hyperkitty/search?q=walk&mlist={LIST}",
+    "/hyperkitty/users/{member_user_id}/", POSTS,
 ]  # fmt: skip
 # The administrator is also a member of the list.
 PAGES = [*ADMIN_PAGES, *OWNER_PAGES, "/postorius/accounts/list-options/{member_id}/"]
@@ -94,8 +103,11 @@ SAVED = [
 
 @dataclass
 class Arranged:
-    user_id: str
-    member_id: str
+    user_id: str  # the administrator's, in Posthorn
+    member_id: str  # the administrator's membership
+    member_user_id: str  # the user of MEMBER, who posted to the archive
+    list_template: str  # Postorius's keys of a list's and a domain's template
+    domain_template: str
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +139,24 @@ def arranged(stack: Stack, page: Page) -> Arranged:
     wait_for(lambda: _answers(f"{stack.url}{H}/"), "the list in HyperKitty")
     user = client.get_user(ADMIN[1])
     [member] = [m for m in mlist.members if m.email == ADMIN[1]]
-    return Arranged(user_id=str(user.user_id), member_id=str(member.member_id))
+    return Arranged(
+        user_id=str(user.user_id),
+        member_id=str(member.member_id),
+        member_user_id=str(client.get_user(MEMBER).user_id),
+        list_template=make_template(page, stack, L),
+        domain_template=make_template(page, stack, D),
+    )
+
+
+def make_template(page: Page, stack: Stack, where: str) -> str:
+    """A footer template made on the page, as an owner makes one; its key in Postorius."""
+    open_page(page, f"{stack.url}{where}/templates/new")
+    set_field(page, "name", "list:member:regular:footer")
+    set_field(page, "data", "A footer for the walk")
+    submit(page, form_of(page, "data"))
+    edit = page.locator("a[href*='/templates/'][href$='/update']").first.get_attribute("href")
+    assert edit is not None
+    return edit.rstrip("/").split("/")[-2]
 
 
 def deliver(stack: Stack, sender: str, message_id: str) -> None:
@@ -149,7 +178,7 @@ def _answers(url: str) -> bool:
 
 
 def url(stack: Stack, arranged: Arranged, path: str) -> str:
-    return stack.url + path.format(user_id=arranged.user_id, member_id=arranged.member_id)
+    return stack.url + path.format(**vars(arranged))
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -174,6 +203,14 @@ def test_the_list_owner_saves_a_settings_tab(
     open_page(owner_page, f"{stack.url}{L}/settings/list_identity")
     alerts = submit(owner_page, owner_page.locator("form.list_settings"))
     assert "The settings have been updated." in alerts
+
+
+def test_hyperkitty_finds_the_posters_user_in_posthorn(
+    page: Page, stack: Stack, arranged: Arranged
+) -> None:
+    """HyperKitty asks Posthorn for the user of each sender's address, and lists posts by it."""
+    open_page(page, url(stack, arranged, POSTS))
+    page.get_by_text(f"Walk post {ARCHIVED}").first.wait_for()
 
 
 def test_the_members_download_as_csv(page: Page, stack: Stack, arranged: Arranged) -> None:
