@@ -57,7 +57,7 @@ def shapes(limits: Limits, step: int, scale: int = 1) -> dict[str, str]:
     return {
         "plain post": "X-Plain: yes",
         "comments in From": f"From: {'(' * depth}{')' * depth} poster@example.com",
-        "comments in Message-ID": f"Message-ID: {'(' * depth}{')' * depth} <c@example.com>",
+        "comments in Message-ID": f"Message-ID: {'(' * depth}{')' * depth} <mmmmmm@example.com>",
         "comments in References": "References: " + "( " * depth + ") " * depth + "<r@x>",
         "encoded words in Subject": "Subject: " + "=?utf-8?q?=C3=A9t=C3=A9?= " * words,
         # In an address field the address size caps the encoded words first.
@@ -77,6 +77,11 @@ def shapes(limits: Limits, step: int, scale: int = 1) -> dict[str, str]:
 
 def post(header: str, seq: int) -> bytes:
     name = header.split(":", 1)[0].lower()
+    if name == "message-id":
+        # Each post its own Message-ID, of the same length: a second post with the same
+        # one is taken for a copy already delivered.
+        tag = str(seq)
+        header = header.replace("<" + "m" * len(tag), "<" + tag, 1)
     lines = [] if name == "from" else ["From: poster@example.com"]
     lines += [] if name == "to" else [f"To: {LIST}"]
     lines += [] if name == "subject" else [f"Subject: shape {seq}"]

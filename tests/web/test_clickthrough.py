@@ -126,6 +126,17 @@ def test_an_address_is_subscribed(page: Page, stack: Stack) -> None:
     assert page.locator(f"text={MEMBER}").count()
 
 
+def test_a_moderator_is_added_and_removed(page: Page, stack: Stack) -> None:
+    open_page(page, lists_url(stack, "members/moderator/"))
+    set_field(page, "email", "helper@example.org")
+    submit(page, form_of(page, "email"))
+    roster = rest(stack.rest, f"lists/{LIST_ID}/roster/moderator")["entries"]
+    assert [m["email"] for m in roster] == ["helper@example.org"]
+    open_page(page, lists_url(stack, "remove/moderator/helper@example.org"))
+    submit(page, page.locator("form[method=post]", has_text="Cancel"))
+    assert rest(stack.rest, f"lists/{LIST_ID}/roster/moderator").get("entries", []) == []
+
+
 def test_a_held_post_is_accepted_delivered_and_opens_in_hyperkitty(
     page: Page, stack: Stack
 ) -> None:

@@ -97,6 +97,8 @@ SAVED = [
     (f"{L}/members/options/{MEMBER}", "delivery_status"),
     ("/postorius/accounts/mailmansettings/", "delivery_status"),
     ("/postorius/accounts/list-options/{member_id}/", "delivery_status"),
+    ("/postorius/accounts/per-address-preferences/", "form-0-delivery_status"),
+    ("/postorius/accounts/per-subscription-preferences/", "form-0-delivery_status"),
     (f"{D}/", "description"),
 ]  # fmt: skip
 
@@ -228,3 +230,20 @@ def test_the_form_saves_as_it_stands(
     assert not [a for a in alerts if "error" in a.lower()], alerts
     saved = ("updated", "success", "did not change")
     assert [a for a in alerts if any(word in a.lower() for word in saved)], alerts
+
+
+@pytest.mark.parametrize("style", ["legacy-announce", "private-default"])
+def test_a_list_of_each_style_shows_and_saves(
+    page: Page, stack: Stack, arranged: Arranged, style: str
+) -> None:
+    """Lists made in the other styles Postorius offers carry other values; they save too."""
+    name = style.replace("-", "")
+    client = Client(f"{stack.rest.url}/3.1", stack.rest.user, stack.rest.password)
+    client.get_domain(DOMAIN).create_list(name, style_name=style)
+    base = f"{stack.url}/postorius/lists/{name}.{DOMAIN}"
+    open_page(page, f"{base}/")
+    open_page(page, f"{base}/members/member/")
+    for tab in TABS:
+        open_page(page, f"{base}/settings/{tab}")
+        alerts = submit(page, page.locator("form.list_settings"))
+        assert "The settings have been updated." in alerts, (tab, alerts)
