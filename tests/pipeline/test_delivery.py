@@ -49,7 +49,8 @@ def test_every_member_of_a_big_list_gets_exactly_one_decorated_copy(
     assert msg["List-Post"] == f"<mailto:{BIG}>"
     assert msg["Message-ID-Hash"] and msg["X-Message-ID-Hash"] == msg["Message-ID-Hash"]
     assert msg["Precedence"] == "list"
-    body = msg.get_payload(decode=True).decode()
+    # A 7bit body comes back with the wire's line ends.
+    body = msg.get_payload(decode=True).decode().replace("\r\n", "\n")
     assert body.startswith("Hello.\n") and "To unsubscribe send an email to" in body
     assert sink.received[0][0] == "big-bounces@example.org"
     assert max(len(r) for _, r, _ in sink.received) <= 500
