@@ -10,9 +10,8 @@ nothing is left, ``filter_action`` applies, to the post as it arrived (before
 filtering), as GNU Mailman does:
 
 - ``reject`` tells the poster why;
-- ``hold`` keeps the post for a moderator, through the ``hold`` chain (the held store,
-  the moderators' notice and, if the list answers, the poster's), since the pipeline
-  has no hold path of its own; a post a moderator then accepts
+- ``hold`` keeps the post for a moderator: the handler raises ``HoldMessage`` with the
+  post as it arrived, and the pipeline runner holds it; a post a moderator then accepts
   (``msgdata["moderator_approved"]``) is not filtered again, so it goes out as held;
 - ``forward`` sends the post to the list's owners as an attachment of a notice, then
   drops it;
@@ -28,21 +27,18 @@ changed the message.
 from __future__ import annotations
 
 import copy
-import logging
 import time
 from collections.abc import Sequence
 from email.message import Message
 from typing import Any
 
-from posthorn.chains.hold import HoldChain
 from posthorn.delivery.html2text import html_to_text
 from posthorn.delivery.notices import make_notice
 from posthorn.handlers.base import Handler
-from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, RejectMessage
+from posthorn.interfaces.handlers import DiscardMessage, HoldMessage, RejectMessage
 from posthorn.interfaces.lists import IMailingList
 from posthorn.queues.files import ensure_private_dir, write_durable
 from posthorn.queues.naming import make_filebase
-from posthorn.site import Site
 
 __all__ = ["MimeDelete", "filter_message"]
 
@@ -140,23 +136,6 @@ def _shape(msg: Message) -> list[tuple[str, str | None]]:
     return [(part.get_content_type(), part.get_filename()) for part in msg.walk()]
 
 
-class _HoldContext:
-    """What the hold chain needs (see ChainContext), from a handler's context."""
-
-    def __init__(self, context: HandlerContext, log: logging.Logger) -> None:
-        self.context = context
-        self.log = log
-
-    @property
-    def site(self) -> Site:
-        return self.context.site
-
-    def enqueue(self, queue_name: str, msg: Message | bytes, msgdata: dict[str, Any]) -> str:
-        if isinstance(msg, bytes):
-            raise TypeError("the hold chain queues parsed notices only")
-        return self.context.enqueue(queue_name, msg, msgdata)
-
-
 class MimeDelete(Handler):
     name = "mime-delete"
     description = "Filter the post's MIME parts by type and file name, as the list asks."
@@ -185,18 +164,12 @@ class MimeDelete(Handler):
                 "accepts once its filters removed the parts it does not take."
             )
         if action == "hold":
-            self._hold(mlist, original, msgdata)
-            raise DiscardMessage("no content left after MIME filtering; held for a moderator")
+            raise HoldMessage(HOLD_REASON, original)
         if action == "forward":
             self._forward(mlist, original)
         elif action == "preserve":
             self._preserve(mlist, original)
         raise DiscardMessage(f"no content left after MIME filtering ({action})")
-
-    def _hold(self, mlist: IMailingList, original: Message, msgdata: dict[str, Any]) -> None:
-        data = dict(msgdata)
-        data["moderation_reasons"] = [*data.get("moderation_reasons", ()), HOLD_REASON]
-        HoldChain(self.site).process(_HoldContext(self.context, self.log), mlist, original, data)
 
     def _forward(self, mlist: IMailingList, original: Message) -> None:
         owners = sorted({member.email for member in self.site.lists.roster(mlist).owners})

@@ -2,8 +2,10 @@
 
 The pipeline is ``msgdata["pipeline"]`` when set (owner posts, notices), otherwise the
 list's ``posting_pipeline``.  A handler raising ``DiscardMessage`` ends the run with a
-log line; ``RejectMessage`` sends the poster a notice through queue ``virgin``.  Any
-other exception shunts the entry (the base class), so nothing is lost.
+log line; ``RejectMessage`` sends the poster a notice through queue ``virgin``;
+``HoldMessage`` runs the ``hold`` chain (the held store and the notices), with the
+handler's reason added to ``moderation_reasons``.  Any other exception shunts the entry
+(the base class), so nothing is lost.
 """
 
 from __future__ import annotations
@@ -11,10 +13,16 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any, ClassVar
 
+from posthorn.chains.posting import load_chain
 from posthorn.delivery.flattening import Flattener
 from posthorn.delivery.notices import make_notice, notice_id, poster_of
 from posthorn.handlers.pipelines import PipelineSet
-from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, RejectMessage
+from posthorn.interfaces.handlers import (
+    DiscardMessage,
+    HandlerContext,
+    HoldMessage,
+    RejectMessage,
+)
 from posthorn.interfaces.lists import IMailingList
 from posthorn.runners.base import Runner
 from posthorn.site import Site
@@ -53,6 +61,11 @@ class PipelineRunner(Runner):
             )
         except RejectMessage as reject:
             self._reject(mlist, msg, msgdata, reject)
+        except HoldMessage as hold:
+            data = dict(msgdata)
+            data["moderation_reasons"] = [*data.get("moderation_reasons", ()), hold.reason]
+            held = hold.original if hold.original is not None else msg
+            load_chain(self.site, "hold").process(self, mlist, held, data)
         finally:
             self._flattener.forget()
 

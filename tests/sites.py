@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO
 
 import pytest
 from click.testing import CliRunner
@@ -29,21 +29,8 @@ from tests.processes import free_port, start_master, stop
 from tests.smtpsink import SMTPSink, running_sink
 
 # Generous: under a loaded test run a hop can take seconds.
-DEADLINE = 30.0
 START_DEADLINE = 20.0
 SITE_FILE = "posthorn.cfg"
-T = TypeVar("T")
-
-
-def wait_for(condition: Callable[[], T | None], what: str, deadline: float = DEADLINE) -> T:
-    """The first true value of ``condition``; an AssertionError after ``deadline`` s."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def write_site_config(

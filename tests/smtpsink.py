@@ -14,15 +14,15 @@ import email
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import Message
-from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tests.processes import free_port
+from tests.waiting import wait_for
 
 __all__ = ["SMTPSink", "running_sink"]
 
@@ -79,14 +79,6 @@ class SMTPSink:
         with self.lock:
             return sum(self.counts.values())
 
-    def wait_for(self, condition: Callable[[], Any], deadline: float, what: str) -> None:
-        end = time.monotonic() + deadline
-        while time.monotonic() < end:
-            if condition():
-                return
-            time.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {what}")
-
     def messages(self) -> list[tuple[list[str], Message]]:
         """``(recipients, parsed message)`` for everything received so far."""
         with self.lock:
@@ -101,7 +93,7 @@ class SMTPSink:
         return None
 
     def wait(self, to: str, subject_part: str, deadline: float = WAIT_DEADLINE) -> Message:
-        self.wait_for(lambda: self.find(to, subject_part), deadline, f"{subject_part} to {to}")
+        wait_for(lambda: self.find(to, subject_part), f"{subject_part} to {to}", deadline)
         found = self.find(to, subject_part)
         assert found is not None
         return found

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email
 import subprocess
-import time
 from collections.abc import Iterator
 from email import policy
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.archivers.conftest import LIST, post
 from tests.archivers.sample import archived
 from tests.processes import free_port, start_master, stop
 from tests.smtpsink import SMTPSink
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -74,15 +74,6 @@ def sink() -> Iterator[SMTPSink]:
     server.stop()
 
 
-def wait_for(condition: object, deadline: float, what: str) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_slow_archiver_does_not_delay_delivery_and_the_archive_catches_up(
     tmp_path: Path, sink: SMTPSink
 ) -> None:
@@ -95,10 +86,10 @@ def test_a_slow_archiver_does_not_delay_delivery_and_the_archive_catches_up(
         for msg in posts:
             board.enqueue(msg, {"list_id": "dev.example.org"})
         expected = sorted(message_id_hash(str(m["message-id"])) for m in posts)
-        wait_for(lambda: sink.delivered() >= len(posts) * len(MEMBERS), 20, "every copy")
+        wait_for(lambda: sink.delivered() >= len(posts) * len(MEMBERS), "every copy", 20)
         # Four posts take the slow archiver eight seconds; delivery did not wait for it.
         assert len(archived(var / "archives" / "slow")) < len(posts)
-        wait_for(lambda: archived(var / "archives" / "slow") == expected, 30, "the archive")
+        wait_for(lambda: archived(var / "archives" / "slow") == expected, "the archive", 30)
         assert archived(var / "archives" / "x") == expected
         check_permalinks(site_file, sink, expected)
     finally:

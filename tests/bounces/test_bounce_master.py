@@ -18,8 +18,9 @@ from posthorn.model.base import utc_now
 from posthorn.model.bounces import BounceRecords, BounceState
 from posthorn.site import Site
 from tests.bounces import samples
-from tests.sites import master_with_sink, open_site, wait_for
+from tests.sites import master_with_sink, open_site
 from tests.smtpsink import SMTPSink
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

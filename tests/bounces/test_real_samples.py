@@ -33,8 +33,9 @@ from posthorn.model.bounces import BounceRecords
 from posthorn.queues import Switchboard
 from posthorn.site import Site
 from tests.bounces.test_bounce_master import DEADLINE
-from tests.sites import master_with_sink, open_site, wait_for
+from tests.sites import master_with_sink, open_site
 from tests.smtpsink import SMTPSink
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

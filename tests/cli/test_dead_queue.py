@@ -14,9 +14,10 @@ import pytest
 
 from posthorn.config import ConfigError, load_config
 from posthorn.runners.slots import runner_specs
-from tests.faults.stack import Poster, build, make_post, wait_until
+from tests.faults.stack import Poster, build, make_post
 from tests.sites import bare_site
 from tests.sites import run_cli as run
+from tests.waiting import wait_for
 
 MID = "<dead-1@example.net>"
 REPLY = "554 5.7.1 Message content refused"
@@ -48,7 +49,7 @@ def test_a_refused_post_is_found_in_dead_and_requeued(tmp_path: Path) -> None:
         stack.start()
         post = make_post(MID, 1).replace(b"Body line 0", b"Body line 0 forbidden")
         Poster(stack.lmtp_port).post(1, post, mid=MID)
-        wait_until(lambda: stack.queue_files("dead"), 30, "the post on queue dead")
+        wait_for(lambda: stack.queue_files("dead"), "the post on queue dead", 30)
 
         code, output = run(stack.site_file, "queues", "--json")
         assert code == 0, output
@@ -64,9 +65,15 @@ def test_a_refused_post_is_found_in_dead_and_requeued(tmp_path: Path) -> None:
         assert "-> outgoing" in output and "1 entries re-queued" in output
         outcome = stack.wait_delivered([MID], 30)
         assert outcome.missing == [] and outcome.duplicates == 0
-        with stack.sink.lock:
-            notices = [r for _, r, _ in stack.sink.received if owner in r]
-        assert len(notices) == 1
+
+        def notices() -> int:
+            with stack.sink.lock:
+                return sum(owner in r for _, r, _ in stack.sink.received)
+
+        # The owners' notice goes its own way (virgin, then outgoing): wait for it.
+        wait_for(lambda: notices(), "the owners' notice", 30)
+        assert not stack.queue_files("virgin") and not stack.queue_files("outgoing")
+        assert notices() == 1
         assert not stack.queue_files("dead")
     finally:
         stack.stop()

@@ -6,6 +6,7 @@ stands for the MTA.  Each step waits for its notice at the sink with a deadline.
 
 from __future__ import annotations
 
+import json
 import smtplib
 from collections.abc import Iterator
 from email.message import Message
@@ -16,8 +17,9 @@ from click.testing import CliRunner
 
 from posthorn.cli import main
 from tests.processes import free_port
-from tests.sites import open_site, prepared_site, running_master, wait_for, write_site_config
+from tests.sites import open_site, prepared_site, running_master, write_site_config
 from tests.smtpsink import SMTPSink, running_sink
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -101,8 +103,8 @@ def test_subscribing_by_mail(tmp_path: Path, sink: SMTPSink) -> None:
             site.users.verify_address(bob)
         post(bob, "dev-join@example.org", command(bob, "dev-join@example.org"))
         sink.wait(OWNER, "needs approval")
-        listed = CliRunner().invoke(main, ["-C", str(path), "requests", LIST])
-        token = listed.output.split()[0]
+        listed = CliRunner().invoke(main, ["-C", str(path), "requests", LIST, "--json"])
+        token = json.loads(listed.output)[0]["id"]
         decided = CliRunner().invoke(main, ["-C", str(path), "requests", LIST, token, "accept"])
         assert decided.exit_code == 0, decided.output
         sink.wait(bob, "Welcome to")

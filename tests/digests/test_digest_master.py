@@ -22,8 +22,9 @@ from click.testing import CliRunner
 from posthorn.cli import main
 from posthorn.site import Site
 from tests.bounces.test_bounce_master import DEADLINE
-from tests.sites import master_with_sink, wait_for
+from tests.sites import master_with_sink
 from tests.smtpsink import SMTPSink
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

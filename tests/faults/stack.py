@@ -31,6 +31,7 @@ from posthorn.config import load_config
 from posthorn.site import Site
 from tests.processes import free_port, start_master, stop
 from tests.smtpsink import SMTPSink
+from tests.waiting import wait_for
 
 LIST = "chaos@example.org"
 POSTER = "poster@example.net"
@@ -186,7 +187,7 @@ class Stack:
     def start(self, *, force: bool = False) -> None:
         options = ["--force"] if force else []
         self.process = start_master(self.site_file, self.tmp, subprocess.DEVNULL, *options)
-        wait_until(self._greets, START_DEADLINE, "the LMTP greeting")
+        wait_for(self._greets, "the LMTP greeting", START_DEADLINE)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -306,15 +307,6 @@ def build(
         site.lists.subscribe(LIST, address)
     site.close()
     return Stack(tmp, site_file, sink, lmtp_port, addresses)
-
-
-def wait_until(condition: Any, deadline: float, what: str) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {deadline}s waiting for {what}")
 
 
 class PostStream(threading.Thread):

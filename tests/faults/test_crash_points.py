@@ -20,8 +20,9 @@ from pathlib import Path
 
 from posthorn.config import load_config
 from posthorn.site import Site
-from tests.faults.stack import LIST, Poster, Stack, build, wait_until
+from tests.faults.stack import LIST, Poster, Stack, build
 from tests.faults.test_handlers import POSTING
+from tests.waiting import wait_for
 
 LIST_ID = "chaos.example.org"
 POSTS = 6
@@ -61,9 +62,9 @@ def test_incoming_killed_right_after_a_hold(tmp_path: Path) -> None:
             finally:
                 site.close()
 
-        wait_until(all_held, 30, "every post held")
+        wait_for(all_held, "every post held", 30)
         assert (stack.var_dir / "crashed-hold-then-crash").exists()
-        wait_until(lambda: not stack.queue_files("incoming"), 10, "an empty incoming queue")
+        wait_for(lambda: not stack.queue_files("incoming"), "an empty incoming queue", 10)
         site = _site(stack.site_file)
         try:
             held = [h.message_id for h in site.messages.held_for_list(LIST_ID)]
@@ -75,7 +76,7 @@ def test_incoming_killed_right_after_a_hold(tmp_path: Path) -> None:
             with stack.sink.lock:
                 return sum("owner@example.org" in rcpts for _, rcpts, _ in stack.sink.received)
 
-        wait_until(lambda: notices_sent() >= POSTS, 20, "the moderators' notices")
+        wait_for(lambda: notices_sent() >= POSTS, "the moderators' notices", 20)
         notices = notices_sent()
         print(f"hold + SIGKILL: {len(poster.accepted)} posts, {len(held)} held rows, "
               f"{len(set(held))} distinct, {notices} notices, "

@@ -29,8 +29,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.stack import LIST, POSTER, Poster, PostStream, build, wait_until
+from tests.faults.stack import LIST, POSTER, Poster, PostStream, build
 from tests.processes import free_port
+from tests.waiting import wait_for
 
 POSTS = 40
 OUTAGE_SECONDS = 5.0
@@ -127,13 +128,13 @@ def test_database_down_for_a_while(tmp_path: Path, cluster: Cluster) -> None:
         poster = Poster(stack.lmtp_port)
         stream = PostStream(poster, POSTS, pause=0.05)
         stream.start()
-        wait_until(lambda: len(poster.accepted) >= POSTS // 4, 20, "the first posts")
+        wait_for(lambda: len(poster.accepted) >= POSTS // 4, "the first posts", 20)
         # Some entries must be on their way when the database goes: incoming pauses
         # while ten more posts queue up, and resumes once the cluster is down.
         paused += [pid for name, pid in stack.runner_pids().items() if name.startswith("incoming/")]
         for pid in paused:
             os.kill(pid, signal.SIGSTOP)
-        wait_until(lambda: len(poster.accepted) >= POSTS // 2, 20, "posts queued in incoming")
+        wait_for(lambda: len(poster.accepted) >= POSTS // 2, "posts queued in incoming", 20)
         cluster.stop()
         down = time.monotonic()
         for pid in paused:

@@ -85,9 +85,9 @@ def test_hanging_handler_is_killed_and_shunted(tmp_path: Path) -> None:
         def shunted() -> bool:
             return len(stack.queue_files("shunt")) == 1
 
-        from tests.faults.stack import wait_until
+        from tests.waiting import wait_for
 
-        wait_until(shunted, 30, "the hanging entry in shunt")
+        wait_for(shunted, "the hanging entry in shunt", 30)
         data, msgdata = decode(stack.queue_files("shunt")[0].read_bytes())
         assert stuck.encode() in data
         assert "unfinished attempts" in msgdata["shunt_reason"]

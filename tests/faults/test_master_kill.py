@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.stack import Poster, Stack, build, wait_until
+from tests.faults.stack import Poster, Stack, build
+from tests.waiting import wait_for
 
 MEMBERS = 3
 # Longer than a new master takes to start its runners, shorter than stop_timeout.
@@ -40,14 +41,14 @@ def test_a_new_master_waits_for_the_runners_of_a_killed_one(tmp_path: Path, forc
         stack.sink.stall = STALL
         poster = Poster(stack.lmtp_port)
         mid = poster.post(1)
-        wait_until(lambda: stack.sink.in_data, 30, "the outgoing runner inside DATA")
+        wait_for(lambda: stack.sink.in_data, "the outgoing runner inside DATA", 30)
         old = stack.runner_pids()
         assert stack.process is not None
         stack.process.kill()
         stack.process.wait()
         stack.start(force=force)
         assert stack.wait_delivered([mid], 30).missing == []
-        wait_until(lambda: _settled(stack, 2), 30, "the new outgoing runner idle")
+        wait_for(lambda: _settled(stack, 2), "the new outgoing runner idle", 30)
         copies = {member: stack.sink.copies[(mid, member)] for member in stack.members}
         gone = [line for line in stack.log("master").splitlines() if "are gone after" in line]
         print(f"force={force}: copies per member {copies}; {gone}")

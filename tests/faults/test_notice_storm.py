@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from posthorn.queues.entry import decode
-from tests.faults.stack import Poster, Stack, build, make_post, wait_until
+from tests.faults.stack import Poster, Stack, build, make_post
 from tests.faults.test_handlers import POSTING
+from tests.waiting import wait_for
 
 POSTS = 3
 MARKER = b"FORBIDDEN-CONTENT"
@@ -53,7 +54,7 @@ def _settled(stack: Stack, dead: int) -> None:
     """Wait for ``dead`` entries, then a while longer: a storm would go on meanwhile."""
     what = f"{dead} dead entries (MTA transactions so far: {stack.sink.mails})"
     try:
-        wait_until(lambda: len(stack.queue_files("dead")) >= dead, 30, what)
+        wait_for(lambda: len(stack.queue_files("dead")) >= dead, what, 30)
     except AssertionError as error:
         raise AssertionError(f"{error}; {stack.sink.mails} MTA transactions by then") from None
     time.sleep(SETTLE)
@@ -67,7 +68,7 @@ def test_a_refused_post_is_parked_and_the_owners_hear_once(tmp_path: Path, reply
         stack.start()
         posted = _post_all(stack)
         _settled(stack, POSTS)
-        wait_until(lambda: _owner_notices(stack) >= POSTS, 20, "the owners' notices")
+        wait_for(lambda: _owner_notices(stack) >= POSTS, "the owners' notices", 20)
         time.sleep(1)
         dead = _dead(stack)
         print(f"refused after DATA ({reply}): {len(posted)} posts, {stack.sink.mails} "
@@ -119,7 +120,7 @@ def test_a_forged_notice_mark_does_not_silence_the_owners(tmp_path: Path) -> Non
         stack.start()
         Poster(stack.lmtp_port).post(0, forged, mid="<refused-0@example.net>")
         _settled(stack, 1)
-        wait_until(lambda: _owner_notices(stack) >= 1, 20, "the owners' notice")
+        wait_for(lambda: _owner_notices(stack) >= 1, "the owners' notice", 20)
         assert _owner_notices(stack) == 1
     finally:
         stack.stop()
@@ -138,7 +139,7 @@ def test_a_refused_post_redone_upstream_is_parked_and_notified_once(tmp_path: Pa
         _post_all(stack)
         _settled(stack, POSTS)
         assert (stack.var_dir / "crashed-crash-after-enqueue").exists()
-        wait_until(lambda: _owner_notices(stack) >= POSTS, 20, "the owners' notices")
+        wait_for(lambda: _owner_notices(stack) >= POSTS, "the owners' notices", 20)
         time.sleep(1)
         print(f"refused, pipeline killed after its hand-over: {POSTS} posts, "
               f"{len(_dead(stack))} dead, {_owner_notices(stack)} owner notices")  # fmt: skip

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from posthorn.queues.entry import encode
-from tests.faults.stack import Poster, build, make_post, wait_until
+from tests.faults.stack import Poster, build, make_post
+from tests.waiting import wait_for
 
 NOBODY = 65534
 
@@ -55,7 +56,7 @@ def test_damaged_and_foreign_entries_go_to_bad(tmp_path: Path) -> None:
         for n in range(3):
             poster.post(n)
         assert stack.wait_delivered(poster.accepted, 30).missing == []
-        wait_until(lambda: len(stack.queue_files("bad")) == 4, 10, "four entries in bad")
+        wait_for(lambda: len(stack.queue_files("bad")) == 4, "four entries in bad", 10)
         log = stack.log("incoming")
         assert log.count("bad entry") == 4
         assert "truncated" in log and "owned by uid 65534" in log and "mode 0666" in log

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from posthorn.config import load_config
 from posthorn.site import Site
-from tests.faults.stack import LIST, POSTER, Poster, Stack, build, wait_until
+from tests.faults.stack import LIST, POSTER, Poster, Stack, build
 from tests.faults.test_handlers import POSTING
+from tests.waiting import wait_for
 
 POSTS = 6
 LIST_ID = "chaos.example.org"
@@ -50,8 +51,8 @@ def test_posts_redone_by_incoming_and_pipeline_go_out_once(tmp_path: Path) -> No
         for name in ("accept-then-crash", "crash-after-enqueue"):
             assert (stack.var_dir / f"crashed-{name}").exists(), name
         # Give a second copy time to arrive: the redone entries are behind the first.
-        wait_until(lambda: not stack.queue_files("outgoing"), 10, "an empty outgoing queue")
-        wait_until(lambda: not stack.queue_files("pipeline"), 10, "an empty pipeline queue")
+        wait_for(lambda: not stack.queue_files("outgoing"), "an empty outgoing queue", 10)
+        wait_for(lambda: not stack.queue_files("pipeline"), "an empty pipeline queue", 10)
         time.sleep(SETTLE)
         outcome = stack.wait_delivered(poster.accepted, 5)
         print(f"incoming + pipeline killed after the hand-over: {len(poster.accepted)} posts, "
@@ -85,11 +86,11 @@ def test_a_notice_redone_by_the_virgin_runner_goes_out_once(tmp_path: Path) -> N
             with stack.sink.lock:
                 return sum(OWNER in rcpts for _, rcpts, _ in stack.sink.received)
 
-        wait_until(lambda: notices() >= POSTS, 30, "the moderators' notices")
+        wait_for(lambda: notices() >= POSTS, "the moderators' notices", 30)
         for name in ("hold-then-crash", "crash-after-notice-enqueue"):
             assert (stack.var_dir / f"crashed-{name}").exists(), name
-        wait_until(lambda: not stack.queue_files("virgin"), 10, "an empty virgin queue")
-        wait_until(lambda: not stack.queue_files("outgoing"), 10, "an empty outgoing queue")
+        wait_for(lambda: not stack.queue_files("virgin"), "an empty virgin queue", 10)
+        wait_for(lambda: not stack.queue_files("outgoing"), "an empty outgoing queue", 10)
         time.sleep(SETTLE)
         print(f"incoming killed after a hold, virgin after a notice: {POSTS} posts, "
               f"{notices()} moderator notices")  # fmt: skip
@@ -112,10 +113,10 @@ def test_a_reject_notice_redone_by_incoming_goes_out_once(tmp_path: Path) -> Non
             with stack.sink.lock:
                 return sum(POSTER in rcpts for _, rcpts, _ in stack.sink.received)
 
-        wait_until(lambda: notices() >= POSTS, 30, "the reject notices")
+        wait_for(lambda: notices() >= POSTS, "the reject notices", 30)
         assert (stack.var_dir / "crashed-reject-then-crash").exists()
-        wait_until(lambda: not stack.queue_files("incoming"), 10, "an empty incoming queue")
-        wait_until(lambda: not stack.queue_files("outgoing"), 10, "an empty outgoing queue")
+        wait_for(lambda: not stack.queue_files("incoming"), "an empty incoming queue", 10)
+        wait_for(lambda: not stack.queue_files("outgoing"), "an empty outgoing queue", 10)
         time.sleep(SETTLE)
         print(f"incoming killed after a reject: {POSTS} posts, {notices()} reject notices")
         assert notices() == POSTS

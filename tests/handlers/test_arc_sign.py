@@ -23,8 +23,9 @@ from posthorn.config import ConfigError, load_config
 from posthorn.handlers.arc_sign import ArcSigner
 from posthorn.site import Site
 from tests.dnsserver import DnsServer
-from tests.sites import master_with_sink, wait_for
+from tests.sites import master_with_sink
 from tests.smtpsink import SMTPSink
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

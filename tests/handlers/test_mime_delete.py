@@ -8,8 +8,15 @@ from typing import Any
 import pytest
 
 from posthorn.handlers.mime_delete import MimeDelete
-from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, RejectMessage
+from posthorn.interfaces.handlers import (
+    DiscardMessage,
+    HandlerContext,
+    HoldMessage,
+    RejectMessage,
+)
 from posthorn.interfaces.lists import IMailingList
+from posthorn.queues import Switchboard
+from posthorn.runners.pipeline import PipelineRunner
 from posthorn.site import Site
 from tests.handlers.conftest import Queued
 
@@ -121,19 +128,35 @@ def test_a_post_left_empty_gets_the_filter_action(
         run(site, ctx, mlist, plain(), filter_types=["text"], filter_action=action)
 
 
-def test_hold_keeps_the_post_as_it_arrived_and_tells_the_moderators(
+def test_hold_hands_the_post_as_it_arrived_to_the_pipeline(
     site: Site, ctx: HandlerContext, mlist: IMailingList, queued: Queued
 ) -> None:
-    mlist = site.lists.update(mlist, admin_immed_notify=True)
+    msg = mixed()
+    with pytest.raises(HoldMessage) as hold:
+        run(site, ctx, mlist, msg, filter_types=["text", "application"], filter_action="hold")
+    assert "no content left" in hold.value.reason
+    assert hold.value.original is not None and "run.exe" in hold.value.original.as_string()
+    # The handler decides nothing more: no held message, no notice of its own.
+    assert site.messages.held_for_list(mlist.list_id) == [] and queued == []
+
+
+def test_the_pipeline_runner_holds_it_and_tells_the_moderators(
+    site: Site, mlist: IMailingList
+) -> None:
+    mlist = site.lists.update(
+        mlist, admin_immed_notify=True, filter_content=True,
+        filter_types=["text", "application"], filter_action="hold",
+    )  # fmt: skip
     msg = mixed()
     msg["Message-ID"] = "<filtered@example.net>"
-    with pytest.raises(DiscardMessage, match="held"):
-        run(site, ctx, mlist, msg, filter_types=["text", "application"], filter_action="hold")
+    runner = PipelineRunner(site, "pipeline")
+    runner.process(mlist, msg, {"list_id": mlist.list_id, "pipeline": "default-posting-pipeline"})
     [held] = site.messages.held_for_list(mlist.list_id)
     assert "no content left" in held.reason
     assert b"run.exe" in held.raw and "moderator_approved" not in held.msgdata
-    notices = [(queue, data) for queue, _msg, data in queued]
-    assert ("virgin", "owner@example.org") in [(q, d["recipients"][0]) for q, d in notices]
+    virgin = Switchboard(site.config.path("queue_dir") / "virgin", name="virgin")
+    recipients = [virgin.dequeue_raw(f)[1]["recipients"] for f in virgin.files]
+    assert ["owner@example.org"] in recipients
 
 
 def test_a_post_a_moderator_accepted_is_not_filtered_again(

@@ -19,6 +19,7 @@ from posthorn.interfaces.lists import IMailingList
 from posthorn.queues import Switchboard
 from posthorn.runners.incoming import IncomingRunner
 from posthorn.site import Site
+from tests.waiting import drain as drain_runners
 
 LIST = "dev@example.org"
 OWNER = "owner@example.org"
@@ -76,13 +77,7 @@ def post(runner: IncomingRunner) -> Callable[..., str]:
 
 @pytest.fixture
 def drain(runner: IncomingRunner) -> Callable[[], int]:
-    def run() -> int:
-        total = 0
-        while handled := runner.run_once():
-            total += handled
-        return total
-
-    return run
+    return lambda: drain_runners(runner)
 
 
 @pytest.fixture

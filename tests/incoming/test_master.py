@@ -21,7 +21,8 @@ from tests.dnsserver import DnsServer
 from tests.incoming.fixtures import LIST, MEMBER, MODERATOR, OWNER, PASSWORD, make_post, text_of
 from tests.lmtp.conftest import Master
 from tests.processes import free_port
-from tests.sites import prepared_site, running_master, wait_for, write_site_config
+from tests.sites import prepared_site, running_master, write_site_config
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

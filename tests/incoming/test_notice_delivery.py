@@ -15,8 +15,9 @@ import pytest
 from tests.incoming.fixtures import LIST, MODERATOR, OWNER, make_post
 from tests.incoming.test_master import DEADLINE, create_list
 from tests.processes import free_port
-from tests.sites import running_master, wait_for, write_site_config
+from tests.sites import running_master, write_site_config
 from tests.smtpsink import SMTPSink, running_sink
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

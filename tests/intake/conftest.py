@@ -26,8 +26,9 @@ import pytest
 from posthorn.queues import Switchboard
 from posthorn.site import Site
 from tests.processes import free_port
-from tests.sites import master_with_sink, wait_for
+from tests.sites import master_with_sink
 from tests.smtpsink import SMTPSink
+from tests.waiting import wait_for
 
 LIST = "dev@example.org"
 POSTER = "poster@example.com"

@@ -15,8 +15,8 @@ from email import message_from_bytes
 import pytest
 
 from posthorn.oneline import decoded_header
-from tests.sites import wait_for
 from tests.smtpsink import WAIT_DEADLINE
+from tests.waiting import wait_for
 
 from .conftest import ARCHIVE, LIST, MEMBER, POSTER, Running
 

@@ -22,8 +22,9 @@ import pytest
 
 from posthorn.site import Site
 from tests.newsserver import NewsServer
-from tests.sites import master_with_sink, wait_for
+from tests.sites import master_with_sink
 from tests.smtpsink import SMTPSink
+from tests.waiting import wait_for
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

@@ -18,7 +18,8 @@ import pytest
 
 from posthorn.site import Site
 from tests.memory import MIB, RunnerMemory, large_post, site_settings
-from tests.sites import master_with_sink, wait_for
+from tests.sites import master_with_sink
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -27,6 +27,7 @@ from posthorn.site import Site
 from tests.pipeline.conftest import member, write_site_file
 from tests.processes import free_port, posthorn_command, start_master, stop
 from tests.smtpsink import SMTPSink, _Handler
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
@@ -99,7 +100,7 @@ def test_a_killed_outgoing_runner_resumes_without_losing_or_repeating_much(
     site_file, sink = site
     master = start_master(site_file, site_file.parent, subprocess.DEVNULL)
     try:
-        sink.wait_for(lambda: _outgoing_pid(site_file, site_file.parent), 30, "outgoing")
+        wait_for(lambda: _outgoing_pid(site_file, site_file.parent), "outgoing", 30)
         first = _outgoing_pid(site_file, site_file.parent)
         assert first is not None
         msg = EmailMessage()
@@ -111,12 +112,12 @@ def test_a_killed_outgoing_runner_resumes_without_losing_or_repeating_much(
         board = Switchboard(site_file.parent / "var" / "queue" / "pipeline", name="pipeline")
         board.enqueue(msg, {"list_id": LIST.replace("@", ".")})
 
-        sink.wait_for(lambda: sink.delivered() >= MEMBERS // 2, 60, "half the list")
+        wait_for(lambda: sink.delivered() >= MEMBERS // 2, "half the list", 60)
         os.kill(first, signal.SIGKILL)
-        sink.wait_for(lambda: len(sink.counts) >= MEMBERS, 120, "every member served")
+        wait_for(lambda: len(sink.counts) >= MEMBERS, "every member served", 120)
         # The new runner finished: nothing is left queued.
         outgoing = site_file.parent / "var" / "queue" / "outgoing"
-        sink.wait_for(lambda: not any(outgoing.iterdir()), 30, "the entry finished")
+        wait_for(lambda: not any(outgoing.iterdir()), "the entry finished", 30)
     finally:
         stop(master)
     assert _restarted(site_file.parent, first)

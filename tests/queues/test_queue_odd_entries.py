@@ -18,7 +18,8 @@ import pytest
 
 from posthorn.queues import Switchboard
 from posthorn.queues.naming import make_filebase
-from tests.runners.harness import PosthornSite, sample, wait_for
+from tests.runners.harness import PosthornSite, sample
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

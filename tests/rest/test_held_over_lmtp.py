@@ -18,7 +18,8 @@ from mailmanclient import Client
 
 from posthorn.queues import Switchboard
 from tests.processes import free_port
-from tests.sites import prepared_site, running_master, wait_for, write_site_config
+from tests.sites import prepared_site, running_master, write_site_config
+from tests.waiting import wait_for
 
 from .conftest import PASSWORD, USER
 

@@ -14,7 +14,7 @@ import pytest
 from mailmanclient import Client
 
 from posthorn.queues import Switchboard
-from tests.sites import wait_for
+from tests.waiting import wait_for
 
 from .conftest import PASSWORD, USER, Server
 

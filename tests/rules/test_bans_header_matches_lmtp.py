@@ -18,7 +18,8 @@ from posthorn.model.bans import DatabaseBanManager
 from posthorn.model.header_matches import DatabaseHeaderMatches
 from posthorn.queues import Switchboard
 from tests.processes import free_port
-from tests.sites import open_site, prepared_site, running_master, wait_for, write_site_config
+from tests.sites import open_site, prepared_site, running_master, write_site_config
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -13,33 +13,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from posthorn.config import Config, load_config
 from posthorn.runstate import ProcessId
+from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 POSTHORN = str(Path(sys.executable).with_name("posthorn"))
 SAMPLES = "tests.runners.sample_runners"
 TOKEN_VARIABLE = "POSTHORN_TEST_TOKEN"
-
-T = TypeVar("T")
-
-
-def wait_for(condition: Callable[[], T | None], what: str, timeout: float = 15.0) -> T:
-    """Poll ``condition`` until it returns something truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
 
 
 def alive(pid: int) -> bool:

@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.runners.harness import POSTHORN, PosthornSite, alive, sample, wait_for
+from tests.runners.harness import POSTHORN, PosthornSite, alive, sample
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,8 @@ import pytest
 from posthorn.queues import Switchboard
 from posthorn.runners.orphans import earlier_processes
 from posthorn.runstate import MasterFiles, ProcessId, write_state
-from tests.runners.harness import PosthornSite, alive, sample, wait_for
+from tests.runners.harness import PosthornSite, alive, sample
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

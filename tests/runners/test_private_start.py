@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.runners.harness import POSTHORN, PosthornSite, sample, wait_for
+from tests.runners.harness import POSTHORN, PosthornSite, sample
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

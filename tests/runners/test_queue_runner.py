@@ -17,24 +17,16 @@ import pytest
 from posthorn.queues import Switchboard
 from posthorn.queues.entry import read_metadata
 from posthorn.queues.naming import slice_of
-from posthorn.runners.base import Runner
 from posthorn.site import Site
-from tests.runners.harness import PosthornSite, alive, sample, wait_for
+from tests.runners.harness import PosthornSite, alive, sample
 from tests.runners.sample_runners import Recorder
+from tests.waiting import drain, wait_for
 
 RECORDER = {"class": sample("Recorder")}
 
 
 def message(subject: str) -> bytes:
     return f"From: ann@example.org\nSubject: {subject}\n\nHello.\n".encode()
-
-
-def drain(runner: Runner) -> int:
-    """Run ``runner`` in this process until its slice of the queue is empty."""
-    total = 0
-    while count := runner.run_once():
-        total += count
-    return total
 
 
 @pytest.mark.slow
@@ -50,7 +42,7 @@ def test_every_entry_is_processed_once_by_the_slice_that_owns_it(site: PosthornS
     def all_done() -> bool:
         return len(site.records("alpha", "processed")) >= 40 and not queue.entries()
 
-    wait_for(all_done, "40 entries processed", timeout=10)
+    wait_for(all_done, "40 entries processed", 10)
     records = site.records("alpha", "processed")
     assert sorted(r["subject"] for r in records) == sorted(owner)
     assert all(r["slice"] == owner[r["subject"]] for r in records)

@@ -22,15 +22,9 @@ from posthorn.model.held import HeldMessageRow
 from posthorn.model.pending import PendingRow
 from posthorn.periodic import PeriodicJobs
 from posthorn.site import Site
-from tests.sites import (
-    master_with_sink,
-    open_site,
-    prepared_site,
-    run_cli,
-    wait_for,
-    write_site_config,
-)
+from tests.sites import master_with_sink, open_site, prepared_site, run_cli, write_site_config
 from tests.smtpsink import SMTPSink
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -23,8 +23,9 @@ from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from tests.peers import peer_venv
 from tests.processes import free_port
-from tests.sites import master_with_sink, wait_for
+from tests.sites import master_with_sink
 from tests.smtpsink import SMTPSink
+from tests.waiting import wait_for
 from tests.web.server import ADMIN, ARCHIVER_KEY, REQUIREMENTS, DjangoSite, Rest, migrated_state
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 import pytest
 from playwright.sync_api import Page
 
-from tests.sites import wait_for
+from tests.waiting import wait_for
 from tests.web.conftest import Stack
 from tests.web.pages import form_of, needs_resource, open_page, rest, set_field, submit
 

@@ -27,7 +27,7 @@ from mailmanclient import Client
 from playwright.sync_api import Browser, Page
 
 from posthorn.interfaces.messages import message_id_hash
-from tests.sites import wait_for
+from tests.waiting import wait_for
 from tests.web.conftest import Stack, logged_in
 from tests.web.pages import form_of, open_page, set_field, submit
 from tests.web.server import ADMIN, PERSON

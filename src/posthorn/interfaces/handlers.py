@@ -3,8 +3,9 @@
 A handler is built once per pipeline runner with a ``HandlerContext`` (the site and a
 way to put messages on other queues) and then called for every message the pipeline
 runs.  It changes ``msg`` and ``msgdata`` in place.  It stops the pipeline only by
-raising ``DiscardMessage`` (the message is dropped and logged) or ``RejectMessage``
-(the poster is sent a notice saying why).
+raising ``DiscardMessage`` (the message is dropped and logged), ``RejectMessage``
+(the poster is sent a notice saying why) or ``HoldMessage`` (the post is kept for a
+moderator); the pipeline runner alone decides where the message then goes.
 """
 
 from __future__ import annotations
@@ -19,13 +20,26 @@ from posthorn.interfaces.lists import IMailingList
 if TYPE_CHECKING:
     from posthorn.site import Site
 
-__all__ = ["DiscardMessage", "HandlerContext", "IHandler", "RejectMessage"]
+__all__ = ["DiscardMessage", "HandlerContext", "HoldMessage", "IHandler", "RejectMessage"]
 
 Enqueue = Callable[[str, Message, dict[str, Any]], str]
 
 
 class DiscardMessage(Exception):
     """Stop the pipeline and drop the message; the reason goes to the log."""
+
+
+class HoldMessage(Exception):
+    """Stop the pipeline and hold the post for a moderator, saying why.
+
+    ``original`` is the post to hold when the handler has already changed ``msg``
+    (None: hold ``msg`` as it is).
+    """
+
+    def __init__(self, reason: str, original: Message | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.original = original
 
 
 class RejectMessage(Exception):
