@@ -47,3 +47,28 @@ def test_unsubscribe() -> None:
     bus.unsubscribe(seen.append)
     bus.notify(ListCreatedEvent(list_id="a.example.org", fqdn_listname="a@example.org"))
     assert seen == []
+
+
+class SiteBound:
+    """A subscriber that needs the site: named by its class, bound by from_site."""
+
+    def __init__(self, site: object) -> None:
+        self.site = site
+
+    @classmethod
+    def from_site(cls, site: object) -> SiteBound:
+        return cls(site)
+
+    def __call__(self, event: Event) -> None:
+        received.append(event)
+
+
+def test_a_subscriber_with_from_site_is_bound_to_the_site() -> None:
+    received.clear()
+    site = object()
+    bus = EventBus.from_names(["tests.test_events:SiteBound"], site=site)
+    event = ListCreatedEvent(list_id="dev.example.org", fqdn_listname="dev@example.org")
+    bus.notify(event)
+    assert received == [event]
+    with pytest.raises(ValueError, match="needs a site"):
+        EventBus.from_names(["tests.test_events:SiteBound"])

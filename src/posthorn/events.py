@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
+from typing import Any, cast
 
 __all__ = [
     "AddressVerifiedEvent",
@@ -100,6 +101,15 @@ class ConfigurationChangeEvent(Event):
 Subscriber = Callable[[Event], None]
 
 
+def _bound(subscriber: Any, site: Any) -> Subscriber:
+    from_site = getattr(subscriber, "from_site", None)
+    if from_site is None:
+        return cast(Subscriber, subscriber)
+    if site is None:
+        raise ValueError(f"event subscriber {subscriber!r} needs a site")
+    return cast(Subscriber, from_site(site))
+
+
 class EventBus:
     """Delivers each event to every subscriber; one failing subscriber hurts no other."""
 
@@ -107,13 +117,18 @@ class EventBus:
         self._subscribers: list[Subscriber] = list(subscribers)
 
     @classmethod
-    def from_names(cls, names: Iterable[str]) -> EventBus:
+    def from_names(cls, names: Iterable[str], site: Any = None) -> EventBus:
+        """The subscribers named (dotted paths) and those of the entry points.
+
+        A subscriber that needs the site (to write files, to read lists) is named by a
+        class with ``from_site(site)``, which gives the callable to subscribe.
+        """
         # Imported here: the registry imports the config, which must not import events.
         from posthorn.registry import import_dotted
 
         found = [import_dotted(name) for name in names]
         found.extend(ep.load() for ep in entry_points(group="posthorn.events"))
-        return cls(found)
+        return cls(_bound(subscriber, site) for subscriber in found)
 
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)

@@ -7,7 +7,7 @@ and asks it for the managers; each manager is built on first use by the factory 
 
 from __future__ import annotations
 
-from functools import cached_property, partial
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from posthorn.config import Config
@@ -34,11 +34,9 @@ class Site:
     def __init__(self, config: Config, *, events: EventBus | None = None) -> None:
         self.config = config
         self.registry = Registry(config)
-        self.events = events or EventBus.from_names(config["events"].get_list("subscribers"))
-        # The MTA's tables follow the lists: created or removed, they are rewritten.
-        from posthorn.mta.aliases import regenerate_on_change
-
-        self.events.subscribe(partial(regenerate_on_change, self))
+        # Who hears of changes is configuration, the MTA's tables included ([events]).
+        names = config["events"].get_list("subscribers")
+        self.events = events or EventBus.from_names(names, site=self)
 
     @cached_property
     def databases(self) -> Databases:

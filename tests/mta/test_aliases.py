@@ -63,7 +63,7 @@ def test_default_directory_is_data_dir(site: Site, config: Config) -> None:
 
 
 def test_list_changes_regenerate_the_tables(site: Site, config: Config) -> None:
-    # Every site subscribes the regeneration to list creation and removal.
+    # The default [events] subscribers rewrite the tables on creation and removal.
     transport = config.path("data_dir") / "postfix_lmtp"
     site.lists.create("dev@example.org")
     assert "dev-owner@example.org" in table(transport)
@@ -71,6 +71,16 @@ def test_list_changes_regenerate_the_tables(site: Site, config: Config) -> None:
     site.lists.remove("dev@example.org")
     assert "dev@example.org" not in table(transport)
     assert "ops@example.org" in table(transport)
+
+
+def test_the_tables_follow_the_lists_only_as_configured(
+    make_config: ConfigFactory, make_site: SiteFactory
+) -> None:
+    # The subscriber is configuration like any other: a site that names none keeps
+    # its tables by hand (posthorn aliases).
+    config = make_config(events={"subscribers": ""})
+    make_site(config).lists.create("dev@example.org")
+    assert not (config.path("data_dir") / "postfix_lmtp").exists()
 
 
 def test_postmap_is_run_when_configured(make_config: ConfigFactory, make_site: SiteFactory) -> None:

@@ -20,7 +20,7 @@ shows the Postfix side.  The file names are GNU Mailman's, so existing Postfix s
 
 Each file is replaced atomically (written aside, then renamed), so the MTA never reads
 half a table, and writers in several processes are serialised by a lock file.
-``regenerate_on_change`` is the event subscriber that rewrites them whenever a list is
+``RegenerateTables`` is the event subscriber that rewrites them whenever a list is
 created or removed.
 """
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     # Only for annotations: the site may import this module to subscribe to events.
     from posthorn.site import Site
 
-__all__ = ["AliasError", "regenerate_on_change", "render", "write_aliases"]
+__all__ = ["AliasError", "RegenerateTables", "render", "write_aliases"]
 
 POSTFIX_TRANSPORT = "postfix_lmtp"
 POSTFIX_DOMAINS = "postfix_domains"
@@ -181,13 +181,22 @@ def _postmap(config: Config, tables: list[Path]) -> None:
             raise AliasError(f"{' '.join(argv)} failed: {detail}")
 
 
-def regenerate_on_change(site: Site, event: Event) -> None:
+class RegenerateTables:
     """Event subscriber: rewrite the MTA files when a list is created or removed.
 
-    Bind it to a site, e.g. ``site.events.subscribe(partial(regenerate_on_change,
-    site))``; other events are ignored.
+    Named in ``[events] subscribers`` (there by default), bound to the site through
+    ``from_site``; other events are ignored.
     """
-    if isinstance(event, ListCreatedEvent):
-        write_aliases(site, include=[event.fqdn_listname])
-    elif isinstance(event, ListDeletedEvent):
-        write_aliases(site, exclude=[event.fqdn_listname])
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+    @classmethod
+    def from_site(cls, site: Site) -> RegenerateTables:
+        return cls(site)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, ListCreatedEvent):
+            write_aliases(self.site, include=[event.fqdn_listname])
+        elif isinstance(event, ListDeletedEvent):
+            write_aliases(self.site, exclude=[event.fqdn_listname])
