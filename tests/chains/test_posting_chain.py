@@ -104,9 +104,19 @@ def test_owner_mail_skips_the_rules(post: Post, drain: Any, take: Take) -> None:
     post(make_post(sender="stranger@example.net", subject=""), to_owner=True, to_list=False)
     drain()
     ((_, meta),) = take("pipeline")
-    assert meta["pipeline"] == "owner-posting"
+    assert meta["pipeline"] == "default-owner-pipeline"
     assert sorted(meta["recipients"]) == sorted([OWNER, MODERATOR])
     assert "rule_hits" not in meta
+
+
+def test_owner_mail_takes_the_lists_owner_pipeline(
+    site: Site, post: Post, drain: Any, take: Take
+) -> None:
+    site.lists.update(LIST, owner_pipeline="default-posting-pipeline")
+    post(make_post(sender="stranger@example.net"), to_owner=True, to_list=False)
+    drain()
+    ((_, meta),) = take("pipeline")
+    assert meta["pipeline"] == "default-posting-pipeline"
 
 
 def test_rule_action_override_by_configuration(make_config: Any, make_site: Any) -> None:

@@ -2,7 +2,9 @@
 
 No posting rules apply: the owners must be reachable even by someone the list would
 hold or ban.  The post goes to queue ``pipeline`` with ``recipients`` set to the
-owners and moderators and ``pipeline`` set to ``owner-posting``.
+owners and moderators and ``pipeline`` set to the list's ``owner_pipeline``
+(``default-owner-pipeline``, the ``owner-posting`` pipeline, unless the list names
+another).
 """
 
 from __future__ import annotations
@@ -28,5 +30,5 @@ class OwnerChain(Chain):
             site_owner = context.site.config["posthorn"].get_str("site_owner")
             context.log.warning("%s has no owners; sending to %s", mlist.list_id, site_owner)
             recipients = [site_owner]
-        msgdata.update(recipients=recipients, pipeline="owner-posting")
+        msgdata.update(recipients=recipients, pipeline=mlist.owner_pipeline)
         context.enqueue("pipeline", msg, msgdata)
