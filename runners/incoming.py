@@ -31,7 +31,8 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
-from posthorn.chains.posting import HITS_HEADER, MISSES_HEADER, load_chain
+from posthorn.chains import load_chain
+from posthorn.chains.default_posting_chain import HITS_HEADER, MISSES_HEADER
 from posthorn.config import ConfigError
 from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, IHandler
 from posthorn.interfaces.lists import IMailingList

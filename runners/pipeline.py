@@ -13,10 +13,9 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any, ClassVar
 
-from posthorn.chains.posting import load_chain
+from posthorn.chains import load_chain
 from posthorn.delivery.flattening import Flattener
 from posthorn.delivery.notices import make_notice, notice_id, poster_of
-from posthorn.handlers.pipelines import PipelineSet
 from posthorn.interfaces.handlers import (
     DiscardMessage,
     HandlerContext,
@@ -24,6 +23,7 @@ from posthorn.interfaces.handlers import (
     RejectMessage,
 )
 from posthorn.interfaces.lists import IMailingList
+from posthorn.pipelines import PipelineSet
 from posthorn.runners.base import Runner
 from posthorn.site import Site
 

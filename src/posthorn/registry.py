@@ -72,8 +72,8 @@ BUILTINS: dict[str, dict[str, str]] = {
         "hold": "posthorn.chains.hold:HoldChain",
         "reject": "posthorn.chains.reject:RejectChain",
         "discard": "posthorn.chains.discard:DiscardChain",
-        "default-posting-chain": "posthorn.chains.posting:PostingChain",
-        "default-owner-chain": "posthorn.chains.owner:OwnerChain",
+        "default-posting-chain": "posthorn.chains.default_posting_chain:PostingChain",
+        "default-owner-chain": "posthorn.chains.default_owner_chain:OwnerChain",
     },
     "archiver": {
         "prototype": "posthorn.archivers.prototype:PrototypeArchiver",

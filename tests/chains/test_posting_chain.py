@@ -6,7 +6,7 @@ import email
 from collections.abc import Callable
 from typing import Any
 
-from posthorn.chains.posting import PostingChain
+from posthorn.chains.default_posting_chain import PostingChain
 from posthorn.interfaces.lists import IMailingList
 from posthorn.model.bans import DatabaseBanManager
 from posthorn.site import Site

@@ -1,4 +1,5 @@
-"""The built-in chains, one per module; the registry's ``chain`` table names them.
+"""The built-in chains, one per module named after the chain; the registry's ``chain``
+table names them.
 
 A chain is built with the Site (``ChainClass(site)``), once per incoming runner, and
 acts on a post through the ``ChainContext`` it is given (the runner's queues and log).
@@ -9,9 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
+    from posthorn.interfaces.rules import IChain
     from posthorn.site import Site
 
-__all__ = ["Chain"]
+__all__ = ["Chain", "load_chain"]
 
 
 class Chain:
@@ -22,3 +24,10 @@ class Chain:
 
     def __init__(self, site: Site) -> None:
         self.site = site
+
+
+def load_chain(site: Site, name: str) -> IChain:
+    """A chain by registry name, built with the site."""
+    factory = site.registry.load("chain", name)
+    chain: IChain = factory(site)
+    return chain

@@ -14,7 +14,7 @@ import platform
 import falcon
 
 import posthorn
-from posthorn.handlers.pipelines import ALIASES
+from posthorn.pipelines import ALIASES
 from posthorn.rest.app import Api, RestApp, respond
 from posthorn.site import Site
 

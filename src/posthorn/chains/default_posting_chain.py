@@ -21,7 +21,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import TYPE_CHECKING, Any
 
-from posthorn.chains import Chain
+from posthorn.chains import Chain, load_chain
 from posthorn.config import ConfigError
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.rules import ChainContext, IChain, IRule
@@ -31,17 +31,10 @@ from posthorn.rules import ACTIONS, one_decision
 if TYPE_CHECKING:
     from posthorn.site import Site
 
-__all__ = ["HITS_HEADER", "MISSES_HEADER", "PostingChain", "load_chain"]
+__all__ = ["HITS_HEADER", "MISSES_HEADER", "PostingChain"]
 
 HITS_HEADER = "X-Posthorn-Rule-Hits"
 MISSES_HEADER = "X-Posthorn-Rule-Misses"
-
-
-def load_chain(site: Site, name: str) -> IChain:
-    """A chain by registry name, built with the site."""
-    factory = site.registry.load("chain", name)
-    chain: IChain = factory(site)
-    return chain
 
 
 class PostingChain(Chain):
