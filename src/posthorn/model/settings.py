@@ -39,7 +39,7 @@ from posthorn.interfaces.lists import (
     RosterVisibility,
     SubscriptionPolicy,
 )
-from posthorn.oneline import CONTROL
+from posthorn.messages.oneline import CONTROL
 
 __all__ = [
     "FOR_FRONT_ENDS",
