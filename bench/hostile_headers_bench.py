@@ -29,7 +29,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posthorn.config import load_config
-from posthorn.mta.precheck import Limits
+from posthorn.intake.precheck import Limits
 from posthorn.queues import Switchboard
 from posthorn.runstate import read_state
 from posthorn.site import Site

@@ -10,11 +10,11 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
-from posthorn.delivery.notices import make_notice, notice_id
 from posthorn.delivery.preferences import poster_preferences
 from posthorn.handlers.base import Handler
 from posthorn.handlers.subject_prefix import decoded_subject
 from posthorn.interfaces.lists import IMailingList
+from posthorn.messages.notices import make_notice, notice_id
 
 __all__ = ["Acknowledge"]
 

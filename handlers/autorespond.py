@@ -25,11 +25,11 @@ from string import Template
 from typing import Any
 
 from posthorn.config.types import parse_duration
-from posthorn.delivery.notices import make_notice, notice_id, poster_of
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.handlers import DiscardMessage, HandlerContext
 from posthorn.interfaces.lists import IMailingList
 from posthorn.loops import no_reply_reason
+from posthorn.messages.notices import make_notice, notice_id, poster_of
 from posthorn.model.autoresponses import AutoResponseRecords
 from posthorn.model.base import utc_now
 from posthorn.templates import list_variables

@@ -14,9 +14,9 @@ from email.message import Message
 from email.utils import formataddr
 from typing import Any
 
-from posthorn.delivery.notices import NOTICE_HEADER
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.lists import IMailingList
+from posthorn.messages.notices import NOTICE_HEADER
 
 __all__ = ["Cleanse"]
 
@@ -30,7 +30,7 @@ ALWAYS = (
     "disposition-notification-to",
     "x-confirm-reading-to",
     "x-pmrqc",
-    # Only Posthorn marks its notices (delivery.notices); a forged mark on a post
+    # Only Posthorn marks its notices (messages.notices); a forged mark on a post
     # would keep the owners from hearing that the MTA refused it.
     NOTICE_HEADER.lower(),
 )

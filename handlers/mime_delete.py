@@ -32,11 +32,11 @@ from collections.abc import Sequence
 from email.message import Message
 from typing import Any
 
-from posthorn.delivery.html2text import html_to_text
-from posthorn.delivery.notices import make_notice
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.handlers import DiscardMessage, HoldMessage, RejectMessage
 from posthorn.interfaces.lists import IMailingList
+from posthorn.messages.html2text import html_to_text
+from posthorn.messages.notices import make_notice
 from posthorn.queues.files import ensure_private_dir, write_durable
 from posthorn.queues.naming import make_filebase
 

@@ -5,7 +5,7 @@ number the post was counted with when its entry is redone, so it never changes).
 prefix already present (a reply's ``Re: [dev] ...``) is removed before the new one is
 added, so replies never collect ``[dev] Re: [dev]``; a numbered prefix is matched with
 any number.  Encoded (RFC 2047) subjects are decoded first and re-encoded as needed;
-a CR or LF an encoded word decodes to becomes a space (``posthorn.oneline``), so it can
+a CR or LF an encoded word decodes to becomes a space (``posthorn.messages.oneline``), so it can
 never end the header early.
 Reads no msgdata; stores the original subject in ``msgdata["original_subject"]``.
 """
@@ -19,7 +19,7 @@ from typing import Any
 
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.lists import IMailingList
-from posthorn.oneline import decoded_header, one_line
+from posthorn.messages.oneline import decoded_header, one_line
 
 __all__ = ["SubjectPrefix", "add_prefix", "decoded_subject"]
 

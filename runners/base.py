@@ -23,9 +23,9 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from posthorn.config import Config
-from posthorn.delivery.folding import CACHED_COMPAT32
 from posthorn.interfaces.lists import IMailingList
 from posthorn.logs import reopen_logs
+from posthorn.messages.folding import CACHED_COMPAT32
 from posthorn.queues import BadEntry, EntryGone, Switchboard
 from posthorn.runners.retrying import (
     DATABASE_UNAVAILABLE,

@@ -23,12 +23,12 @@ import re
 from email.message import Message
 from typing import Any
 
-from posthorn.charsets import decode_text
 from posthorn.commands import ALIASES, CommandContext
-from posthorn.delivery.notices import poster_of
 from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, IHandler
 from posthorn.interfaces.lists import IMailingList
 from posthorn.loops import is_automatic, own_addresses
+from posthorn.messages.charsets import decode_text
+from posthorn.messages.notices import poster_of
 from posthorn.moderation import make_notice
 from posthorn.registry import Registry, RegistryError
 from posthorn.runners.base import Runner

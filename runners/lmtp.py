@@ -3,7 +3,7 @@
 It serves LMTP on ``[mta] lmtp_host``:``lmtp_port`` in its own asyncio loop, with
 aiosmtpd's ``LMTP`` protocol on a plain ``loop.create_server`` (no aiosmtpd Controller,
 no extra thread); what happens to recipients and messages is
-``posthorn.mta.delivery.LMTPDelivery``.  Logs as ``posthorn.lmtp``.
+``posthorn.intake.lmtp.LMTPIntake``.  Logs as ``posthorn.lmtp``.
 
 Limits, so that a slow or hostile client cannot starve the MTA's real deliveries:
 
@@ -18,7 +18,7 @@ Limits, so that a slow or hostile client cannot starve the MTA's real deliveries
   MTA in front has already accepted the message and a list server is no place to
   enforce RFC 5321 line lengths.
 
-DATA is read by ``posthorn.mta.data`` into one buffer rather than by aiosmtpd, which
+DATA is read by ``posthorn.intake.data`` into one buffer rather than by aiosmtpd, which
 holds a large message about three times over.  A message that is too big (or has a
 line too long) gets one ``552 5.3.4`` per recipient, naming the limit: LMTP needs one
 reply per recipient, or the MTA waits for the rest and times out.
@@ -46,10 +46,10 @@ from aiosmtpd.smtp import MISSING, syntax
 
 from posthorn import __version__
 from posthorn.config import ConfigError
-from posthorn.mta.data import TooBig, read_data
-from posthorn.mta.delivery import LMTPDelivery
-from posthorn.mta.precheck import Limits
-from posthorn.mta.slots import Slots
+from posthorn.intake.data import TooBig, read_data
+from posthorn.intake.lmtp import LMTPIntake
+from posthorn.intake.precheck import Limits
+from posthorn.intake.slots import Slots
 from posthorn.queues import Switchboard
 from posthorn.runners.base import ServiceRunner
 
@@ -70,7 +70,7 @@ class _Session(LMTP):
 
     def __init__(
         self,
-        handler: LMTPDelivery,
+        handler: LMTPIntake,
         *,
         slots: Slots[_Session],
         line_length_limit: int,
@@ -130,7 +130,7 @@ class _Session(LMTP):
     @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:
         # Not aiosmtpd's: that one holds a large message about three times over (see
-        # posthorn.mta.data).  The checks before the 354 are the same as its.
+        # posthorn.intake.data).  The checks before the 354 are the same as its.
         if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
             return
         assert self.envelope is not None
@@ -153,7 +153,7 @@ class _Session(LMTP):
             self._set_post_data_state()  # type: ignore[no-untyped-call]
             await self.push(replies)
             return
-        # A bytearray, not the bytes aiosmtpd would give: LMTPDelivery takes either.
+        # A bytearray, not the bytes aiosmtpd would give: LMTPIntake takes either.
         self.envelope.original_content = content  # type: ignore[assignment]
         self.envelope.content = content  # type: ignore[assignment]
         status = await self._call_handler_hook("DATA")
@@ -224,7 +224,7 @@ class LMTPRunner(ServiceRunner):
         if not self.log.isEnabledFor(logging.DEBUG):
             logging.getLogger(AIOSMTPD_LOGGER).setLevel(logging.WARNING)
         hostname = self.hostname or await asyncio.to_thread(socket.getfqdn)
-        delivery = LMTPDelivery(
+        intake = LMTPIntake(
             self.site,
             self.locked_queue,
             limits=self.limits,
@@ -234,7 +234,7 @@ class LMTPRunner(ServiceRunner):
         )
         loop = asyncio.get_running_loop()
         server = await loop.create_server(
-            lambda: self._protocol(delivery, hostname, loop),
+            lambda: self._protocol(intake, hostname, loop),
             self.host,
             self.port,
             reuse_port=self.count > 1 or None,
@@ -245,14 +245,14 @@ class LMTPRunner(ServiceRunner):
             await stopping.wait()
         finally:
             server.close()
-            await self._finish(delivery)
-            delivery.close()
+            await self._finish(intake)
+            intake.close()
         self.log.info(
-            "stopped; stored %d entries with %d directory fsyncs", delivery.stored, delivery.syncs
+            "stopped; stored %d entries with %d directory fsyncs", intake.stored, intake.syncs
         )
 
     def _protocol(
-        self, delivery: LMTPDelivery, hostname: str, loop: asyncio.AbstractEventLoop
+        self, intake: LMTPIntake, hostname: str, loop: asyncio.AbstractEventLoop
     ) -> asyncio.BaseProtocol:
         if self.slots.full:
             if not self.slots.make_room():
@@ -260,7 +260,7 @@ class LMTPRunner(ServiceRunner):
                 return _Refusal()
             self.log.info("closed the connection idle longest to serve a new one")
         return _Session(
-            delivery,
+            intake,
             slots=self.slots,
             # A line may be as long as the whole message (plus CRLF and a stuffed dot).
             line_length_limit=(self.max_message_size or UNLIMITED_LINE) + 3,
@@ -272,12 +272,12 @@ class LMTPRunner(ServiceRunner):
             loop=loop,
         )
 
-    async def _finish(self, delivery: LMTPDelivery) -> None:
+    async def _finish(self, intake: LMTPIntake) -> None:
         """Let messages being stored get their replies, then hang up on everyone."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(delivery.idle.wait(), STOP_GRACE)
-        if delivery.busy:
-            self.log.warning("stopping with %d messages still being stored", delivery.busy)
+            await asyncio.wait_for(intake.idle.wait(), STOP_GRACE)
+        if intake.busy:
+            self.log.warning("stopping with %d messages still being stored", intake.busy)
         for session in self.slots:
             session.hang_up(SHUTTING_DOWN)
         # Give the closed transports a turn of the loop to flush and call connection_lost.

@@ -22,8 +22,8 @@ from email.message import Message
 from email.utils import parseaddr
 from typing import Any
 
-from posthorn.delivery.folding import CACHED_COMPAT32
 from posthorn.interfaces.lists import IMailingList
+from posthorn.messages.folding import CACHED_COMPAT32
 from posthorn.news import NNTPError, Watermarks, article_of, connection, is_from_list, post
 from posthorn.runners.base import RetryLater, Runner
 from posthorn.site import Site

@@ -31,7 +31,6 @@ from email.message import Message
 from typing import Any
 
 from posthorn.delivery.events import DeliveryBounceEvent
-from posthorn.delivery.notices import is_notice, make_notice
 from posthorn.delivery.progress import DeliveryRecord, audience_of, prune
 from posthorn.delivery.recipients import batches, recipients_of, verp_sender
 from posthorn.delivery.smtp import SMTPSettings, Transaction, Transport
@@ -40,6 +39,7 @@ from posthorn.handlers.arc_sign import ArcSigner
 from posthorn.handlers.decorate import decorate
 from posthorn.interfaces.lists import IMailingList
 from posthorn.logs import FORMAT, ReopenableFileHandler
+from posthorn.messages.notices import is_notice, make_notice
 from posthorn.runners.base import Runner
 from posthorn.site import Site
 

@@ -14,8 +14,6 @@ from email.message import Message
 from typing import Any, ClassVar
 
 from posthorn.chains import load_chain
-from posthorn.delivery.flattening import Flattener
-from posthorn.delivery.notices import make_notice, notice_id, poster_of
 from posthorn.interfaces.handlers import (
     DiscardMessage,
     HandlerContext,
@@ -23,6 +21,8 @@ from posthorn.interfaces.handlers import (
     RejectMessage,
 )
 from posthorn.interfaces.lists import IMailingList
+from posthorn.messages.flattening import Flattener
+from posthorn.messages.notices import make_notice, notice_id, poster_of
 from posthorn.pipelines import PipelineSet
 from posthorn.runners.base import Runner
 from posthorn.site import Site

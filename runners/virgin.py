@@ -3,7 +3,7 @@
 Notices (rejections, delivery failures, confirmations) arrive with ``recipients`` and
 usually ``sender`` in msgdata; the ``virgin`` pipeline adds the list headers a notice
 needs and queues it for ``outgoing``, which delivers to exactly those recipients.
-Everything here but a digest issue is marked as a notice (``delivery.notices``), also
+Everything here but a digest issue is marked as a notice (``messages.notices``), also
 what was queued without a mark, so that a refused one never brings a notice about it.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
-from posthorn.delivery.notices import mark_notice
 from posthorn.interfaces.lists import IMailingList
+from posthorn.messages.notices import mark_notice
 from posthorn.runners.pipeline import PipelineRunner
 
 __all__ = ["VirginRunner"]

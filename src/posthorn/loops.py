@@ -14,8 +14,8 @@ import re
 from email.message import Message
 from typing import Any
 
-from posthorn.delivery.notices import is_notice, poster_of
 from posthorn.interfaces.lists import IMailingList
+from posthorn.messages.notices import is_notice, poster_of
 
 __all__ = ["is_automatic", "no_reply_reason", "own_addresses"]
 

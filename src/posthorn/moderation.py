@@ -21,10 +21,10 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from typing import TYPE_CHECKING, Any, Literal
 
-from posthorn.delivery.notices import mark_notice, notice_id
 from posthorn.errors import PosthornError
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import IHeldMessage
+from posthorn.messages.notices import mark_notice, notice_id
 from posthorn.queues import Switchboard
 
 if TYPE_CHECKING:

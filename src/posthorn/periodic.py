@@ -27,12 +27,12 @@ import logging
 from datetime import timedelta
 
 from posthorn.config.types import parse_duration
-from posthorn.delivery.notices import make_notice
 from posthorn.delivery.progress import prune as prune_records
 from posthorn.digests.send import DigestSender, Send, periodic_lock
 from posthorn.errors import NoSuchMessageError
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import message_id_hash
+from posthorn.messages.notices import make_notice
 from posthorn.model.autoresponses import AutoResponseRecords
 from posthorn.model.base import utc_now
 from posthorn.model.bounces import BounceRecords

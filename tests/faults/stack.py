@@ -9,6 +9,7 @@ at least once is the contract).  The sink records which member got which Message
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -179,6 +180,7 @@ class Stack:
     lmtp_port: int
     members: list[str]
     process: subprocess.Popen[bytes] | None = None
+    runners: tuple[str, ...] = ALL_RUNNERS
 
     @property
     def var_dir(self) -> Path:
@@ -236,6 +238,22 @@ class Stack:
         folder = self.var_dir / "queue" / queue
         return sorted(folder.glob("*.pck")) if folder.exists() else []
 
+    def idle(self) -> bool:
+        """No entry waits in, or is claimed (``.bak``) from, the queue of a started runner.
+
+        A runner writes the next queue's entry before it finishes its own, so once this
+        holds nothing more reaches the sink unless something new comes in.
+        """
+        for name in self.runners:
+            folder = self.var_dir / "queue" / name
+            if any(folder.glob("*.pck")) or any(folder.glob("*.bak")):
+                return False
+        return True
+
+    def wait_idle(self, deadline: float = 30.0) -> None:
+        """Wait until :meth:`idle`: the end state for asserting that nothing more arrives."""
+        wait_for(self.idle, "every runner's queue empty and nothing claimed", deadline)
+
     def outcome(self, accepted: list[str]) -> Outcome:
         """What the sink got for ``accepted`` posts: missing (mid, member) and extra copies."""
         with self.sink.lock:
@@ -245,12 +263,10 @@ class Stack:
         return Outcome(len(set(accepted)) * len(self.members), missing, extra)
 
     def wait_delivered(self, accepted: list[str], deadline: float) -> Outcome:
-        end = time.monotonic() + deadline
-        while True:
-            outcome = self.outcome(accepted)
-            if not outcome.missing or time.monotonic() > end:
-                return outcome
-            time.sleep(0.1)
+        """The outcome once nothing is missing, or after ``deadline`` s (for the test to report)."""
+        with contextlib.suppress(AssertionError):
+            wait_for(lambda: not self.outcome(accepted).missing, "every copy", deadline)
+        return self.outcome(accepted)
 
 
 @dataclass
@@ -306,7 +322,7 @@ def build(
     for address in addresses:
         site.lists.subscribe(LIST, address)
     site.close()
-    return Stack(tmp, site_file, sink, lmtp_port, addresses)
+    return Stack(tmp, site_file, sink, lmtp_port, addresses, runners=runners)
 
 
 class PostStream(threading.Thread):

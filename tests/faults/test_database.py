@@ -142,7 +142,7 @@ def test_database_down_for_a_while(tmp_path: Path, cluster: Cluster) -> None:
         replies: list[tuple[float, int]] = []
         while time.monotonic() - down < OUTAGE_SECONDS:
             replies.append((time.monotonic() - down, rcpt_reply(stack.lmtp_port)))
-            time.sleep(0.5)
+            time.sleep(0.5)  # probing the intake through the outage, every half second
         accepted_while_down = len(poster.accepted)
         cluster.start()
         stream.join(40)

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from tests.faults.stack import Poster, PostStream, build
+from tests.waiting import wait_for
 
 POSTS = 60
 MEMBERS = 3
@@ -30,7 +31,7 @@ def test_random_runner_sigkill_loses_nothing(tmp_path: Path) -> None:
         stream.start()
         kills: list[str] = []
         while stream.is_alive():
-            time.sleep(0.3)
+            time.sleep(0.3)  # spacing the kills in time is the scenario
             # Round-robin over the kinds, so every kind is killed at least once.
             killed = stack.kill_random_runner(rng, kind=KINDS[len(kills) % len(KINDS)])
             if killed:
@@ -57,7 +58,7 @@ def test_master_and_runners_sigkilled_at_once(tmp_path: Path) -> None:
         poster = Poster(stack.lmtp_port)
         stream = PostStream(poster, POSTS, pause=0.02)
         stream.start()
-        time.sleep(1.0)
+        wait_for(lambda: len(poster.accepted) >= POSTS // 4, "posts under way before the kill", 20)
         assert stack.process is not None
         pids = [stack.process.pid, *stack.runner_pids().values()]
         import os

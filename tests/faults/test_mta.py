@@ -31,7 +31,7 @@ def test_mta_failure_then_recovery(tmp_path: Path, mode: str) -> None:
         poster = Poster(stack.lmtp_port)
         for n in range(POSTS):
             poster.post(n)
-        time.sleep(FAULT_SECONDS)
+        time.sleep(FAULT_SECONDS)  # the outage lasting a while is the scenario
         assert stack.outcome(poster.accepted).missing, "the fault let mail through"
         if mode == "down":
             stack.sink.start()

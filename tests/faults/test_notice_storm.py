@@ -11,7 +11,6 @@ a notice is never the subject of another, and no member is scored for a bounce.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -24,8 +23,6 @@ from tests.waiting import wait_for
 POSTS = 3
 MARKER = b"FORBIDDEN-CONTENT"
 OWNER = "owner@example.org"
-# Long enough for a storm to show: before, each refusal made a new notice within ms.
-SETTLE = 3.0
 
 
 def _refused_post(n: int) -> bytes:
@@ -51,13 +48,13 @@ def _owner_notices(stack: Stack) -> int:
 
 
 def _settled(stack: Stack, dead: int) -> None:
-    """Wait for ``dead`` entries, then a while longer: a storm would go on meanwhile."""
+    """Wait for ``dead`` entries, then until every queue is empty: a storm never gets there."""
     what = f"{dead} dead entries (MTA transactions so far: {stack.sink.mails})"
     try:
         wait_for(lambda: len(stack.queue_files("dead")) >= dead, what, 30)
     except AssertionError as error:
         raise AssertionError(f"{error}; {stack.sink.mails} MTA transactions by then") from None
-    time.sleep(SETTLE)
+    stack.wait_idle()
 
 
 @pytest.mark.parametrize("reply", ["554 5.7.1 Message content refused", "500 5.5.2 Line too long"])
@@ -69,7 +66,7 @@ def test_a_refused_post_is_parked_and_the_owners_hear_once(tmp_path: Path, reply
         posted = _post_all(stack)
         _settled(stack, POSTS)
         wait_for(lambda: _owner_notices(stack) >= POSTS, "the owners' notices", 20)
-        time.sleep(1)
+        stack.wait_idle()
         dead = _dead(stack)
         print(f"refused after DATA ({reply}): {len(posted)} posts, {stack.sink.mails} "
               f"transactions, {len(stack.sink.refused)} refused, {len(dead)} dead, "
@@ -140,7 +137,7 @@ def test_a_refused_post_redone_upstream_is_parked_and_notified_once(tmp_path: Pa
         _settled(stack, POSTS)
         assert (stack.var_dir / "crashed-crash-after-enqueue").exists()
         wait_for(lambda: _owner_notices(stack) >= POSTS, "the owners' notices", 20)
-        time.sleep(1)
+        stack.wait_idle()
         print(f"refused, pipeline killed after its hand-over: {POSTS} posts, "
               f"{len(_dead(stack))} dead, {_owner_notices(stack)} owner notices")  # fmt: skip
         assert len(_dead(stack)) == POSTS

@@ -13,7 +13,6 @@ the poster a second rejection, and digest members the post twice in their digest
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from posthorn.config import load_config
@@ -25,8 +24,6 @@ from tests.waiting import wait_for
 POSTS = 6
 LIST_ID = "chaos.example.org"
 OWNER = "owner@example.org"
-# After the queues emptied, for an entry still in a runner's hands to reach the sink.
-SETTLE = 1.5
 
 
 def _chain(stack: Stack, chain: str) -> None:
@@ -50,10 +47,8 @@ def test_posts_redone_by_incoming_and_pipeline_go_out_once(tmp_path: Path) -> No
         outcome = stack.wait_delivered(poster.accepted, 30)
         for name in ("accept-then-crash", "crash-after-enqueue"):
             assert (stack.var_dir / f"crashed-{name}").exists(), name
-        # Give a second copy time to arrive: the redone entries are behind the first.
-        wait_for(lambda: not stack.queue_files("outgoing"), "an empty outgoing queue", 10)
-        wait_for(lambda: not stack.queue_files("pipeline"), "an empty pipeline queue", 10)
-        time.sleep(SETTLE)
+        # A second copy would come from the redone entries, behind the first: wait them out.
+        stack.wait_idle()
         outcome = stack.wait_delivered(poster.accepted, 5)
         print(f"incoming + pipeline killed after the hand-over: {len(poster.accepted)} posts, "
               f"{outcome.expected - len(outcome.missing)}/{outcome.expected} delivered, "
@@ -89,9 +84,7 @@ def test_a_notice_redone_by_the_virgin_runner_goes_out_once(tmp_path: Path) -> N
         wait_for(lambda: notices() >= POSTS, "the moderators' notices", 30)
         for name in ("hold-then-crash", "crash-after-notice-enqueue"):
             assert (stack.var_dir / f"crashed-{name}").exists(), name
-        wait_for(lambda: not stack.queue_files("virgin"), "an empty virgin queue", 10)
-        wait_for(lambda: not stack.queue_files("outgoing"), "an empty outgoing queue", 10)
-        time.sleep(SETTLE)
+        stack.wait_idle()
         print(f"incoming killed after a hold, virgin after a notice: {POSTS} posts, "
               f"{notices()} moderator notices")  # fmt: skip
         assert notices() == POSTS
@@ -115,9 +108,7 @@ def test_a_reject_notice_redone_by_incoming_goes_out_once(tmp_path: Path) -> Non
 
         wait_for(lambda: notices() >= POSTS, "the reject notices", 30)
         assert (stack.var_dir / "crashed-reject-then-crash").exists()
-        wait_for(lambda: not stack.queue_files("incoming"), "an empty incoming queue", 10)
-        wait_for(lambda: not stack.queue_files("outgoing"), "an empty outgoing queue", 10)
-        time.sleep(SETTLE)
+        stack.wait_idle()
         print(f"incoming killed after a reject: {POSTS} posts, {notices()} reject notices")
         assert notices() == POSTS
     finally:

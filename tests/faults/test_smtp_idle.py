@@ -19,6 +19,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 
 from tests.faults.stack import FaultHandler, FaultSink, Poster, Stack, build
+from tests.waiting import wait_for
 
 MTA_IDLE_TIMEOUT = 1.0
 # A retry would wait this long; a post that arrives well within it was not retried.
@@ -32,11 +33,12 @@ class _IdleClosingSMTP(SMTP):
         self.sink = sink
 
     def _timeout_cb(self) -> None:
-        with self.sink.lock:
-            self.sink.timeouts += 1
         if self.sink.say_421 and self.transport is not None:
             self.transport.write(b"421 4.4.2 sink Error: timeout exceeded\r\n")
         super()._timeout_cb()  # type: ignore[misc]
+        # Counted once the connection is closed, for a test that waits on the count.
+        with self.sink.lock:
+            self.sink.timeouts += 1
 
     async def smtp_QUIT(self, arg: str) -> None:
         with self.sink.lock:
@@ -92,8 +94,8 @@ def test_a_connection_the_mta_closed_is_replaced_at_once(tmp_path: Path, say_421
         poster = Poster(stack.lmtp_port)
         first = poster.post(0)
         assert not stack.wait_delivered([first], 30).missing
-        time.sleep(MTA_IDLE_TIMEOUT + 1.0)  # the pooled connection is now closed by the MTA
-        assert stack.sink.timeouts >= 1
+        sink = stack.sink
+        wait_for(lambda: sink.timeouts >= 1, "the MTA closing the pooled connection", 10)
         started = time.monotonic()
         second = poster.post(1)
         outcome = stack.wait_delivered([second], PROMPT)
@@ -118,6 +120,7 @@ def test_idle_connections_are_closed_before_the_mta_times_out(tmp_path: Path) ->
         for n in range(3):
             mid = poster.post(n)
             assert not stack.wait_delivered([mid], 30).missing
+            # Time passing is the scenario: an idle spell longer than the MTA's timeout.
             time.sleep(MTA_IDLE_TIMEOUT + 0.5)
         print(f"idle_timeout 300ms, MTA timeout 1s: {stack.sink.quits} closed by the runner, "
               f"{stack.sink.timeouts} by the MTA")  # fmt: skip

@@ -14,8 +14,8 @@ import email
 import pytest
 
 from posthorn.errors import InvalidSettingError
+from posthorn.messages.oneline import decoded_header
 from posthorn.model.settings import check_settings
-from posthorn.oneline import decoded_header
 from posthorn.site import Site
 from tests.sites import open_site, run_cli
 from tests.smtpsink import WAIT_DEADLINE

@@ -14,7 +14,7 @@ from email import message_from_bytes
 
 import pytest
 
-from posthorn.oneline import decoded_header
+from posthorn.messages.oneline import decoded_header
 from tests.smtpsink import WAIT_DEADLINE
 from tests.waiting import wait_for
 

@@ -130,7 +130,7 @@ def test_message_id_is_added_when_missing_and_kept_when_present(server: Master) 
 
 def test_a_message_the_parser_chokes_on_is_queued_raw(server: Master) -> None:
     # On Python 3.11 this Content-Type makes email.message_from_bytes raise under
-    # policy.default.  It is accepted and stored as received (see posthorn.mta.delivery).
+    # policy.default.  It is accepted and stored as received (see posthorn.intake.lmtp).
     data = message("odd", headers=b"Content-Type: text/plain; utf-8*0*\r\n")
     _, replies = send(server, ["dev@example.org"], data)
     assert replies[0][0] == 250

@@ -1,4 +1,4 @@
-"""Connection slots under pressure (``posthorn.mta.slots``): a full cap never locks out an MTA."""
+"""Connection slots under pressure (``posthorn.intake.slots``): the MTA is never locked out."""
 
 from __future__ import annotations
 

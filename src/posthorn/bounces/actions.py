@@ -25,8 +25,8 @@ from typing import Any
 
 from posthorn.bounces.notices import render
 from posthorn.bounces.scoring import add_bounce, duration, warning_due
-from posthorn.delivery.notices import make_notice
 from posthorn.interfaces.lists import IMailingList, IMember
+from posthorn.messages.notices import make_notice
 from posthorn.model.base import utc_now
 from posthorn.model.bounces import BounceRecords, BounceState
 from posthorn.site import Site

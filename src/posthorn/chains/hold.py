@@ -15,9 +15,9 @@ from email.message import Message
 from typing import TYPE_CHECKING, Any
 
 from posthorn.chains import Chain
-from posthorn.delivery.notices import notice_id
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.rules import ChainContext
+from posthorn.messages.notices import notice_id
 from posthorn.moderation import make_notice
 from posthorn.remote_templates import RemoteTemplates
 from posthorn.sender import sender_address

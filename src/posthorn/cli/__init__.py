@@ -49,7 +49,7 @@ COMMAND_MODULES = [
     "archivers",
     "archive_server",
     "digests",
-    "delivery",
+    "delivery_mode",
     "where",
     "import_",
     # The operator's tools, as Mailman and Postfix have them.

@@ -1,1 +1,1 @@
-"""Delivery to the MTA: recipients, SMTP transactions, VERP, notices, progress."""
+"""The way out: recipients, SMTP transactions, VERP, the wire form, delivery records."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import TYPE_CHECKING, Any
 
-from posthorn.delivery.notices import poster_of
+from posthorn.messages.notices import poster_of
 from posthorn.preferences import effective_preferences
 
 if TYPE_CHECKING:

@@ -29,9 +29,9 @@ from email.header import Header
 from email.message import Message
 from typing import Any
 
-from posthorn.delivery.folding import CACHED_COMPAT32
 from posthorn.errors import PosthornError
-from posthorn.oneline import decoded_header
+from posthorn.messages.folding import CACHED_COMPAT32
+from posthorn.messages.oneline import decoded_header
 from posthorn.queues.flatten import message_to_bytes
 
 __all__ = ["MAX_LINE", "LineTooLong", "requote", "to_wire"]

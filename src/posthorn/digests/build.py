@@ -19,7 +19,7 @@ from email.mime.text import MIMEText
 from email.utils import formatdate, getaddresses, make_msgid
 
 from posthorn.interfaces.lists import IMailingList
-from posthorn.oneline import decoded_header, one_line
+from posthorn.messages.oneline import decoded_header, one_line
 
 __all__ = ["Issue", "build_mime", "build_plain", "table_of_contents"]
 

@@ -21,7 +21,7 @@ from posthorn.config.types import parse_duration
 from posthorn.errors import InvalidSettingError, ReadOnlySettingError, UnknownSettingError
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.settings import IListSettings, TextKind
-from posthorn.oneline import CONTROL
+from posthorn.messages.oneline import CONTROL
 
 __all__ = [
     "FOR_FRONT_ENDS",

@@ -1,6 +1,5 @@
-"""The MTA side of Posthorn: who our recipients are, what we refuse, and MTA maps.
+"""The MTA's configuration: the Postfix maps and Exim router that send lists' mail here.
 
-``recipients`` reads an LMTP recipient into a list and a sub-address, ``precheck``
-refuses hostile message structure before anything parses it, and ``aliases`` writes the
-Postfix and Exim configuration that sends the lists' mail to the LMTP runner.
+``aliases`` writes them and keeps them current; what the LMTP runner does with the mail
+that arrives is ``posthorn.intake``.
 """

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 from posthorn.config import BUILTIN, Config
 from posthorn.errors import PosthornError
 from posthorn.events import Event, ListCreatedEvent, ListDeletedEvent
-from posthorn.mta.recipients import SUBADDRESSES
+from posthorn.intake.list_addresses import SUBADDRESSES
 
 if TYPE_CHECKING:
     # Only for annotations: the site may import this module to subscribe to events.

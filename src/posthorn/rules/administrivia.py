@@ -11,8 +11,8 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
-from posthorn.charsets import decode_text
 from posthorn.interfaces.lists import IMailingList
+from posthorn.messages.charsets import decode_text
 from posthorn.rules import Rule, add_reason
 
 COMMANDS = frozenset(

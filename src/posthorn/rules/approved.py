@@ -15,8 +15,8 @@ import re
 from email.message import Message
 from typing import Any
 
-from posthorn.charsets import decode_text
 from posthorn.interfaces.lists import IMailingList
+from posthorn.messages.charsets import decode_text
 from posthorn.rules import Rule
 
 HEADERS = ("approved", "approve", "x-approved", "x-approve")

@@ -34,7 +34,7 @@ from email.policy import compat32
 
 from posthorn.config import Section
 from posthorn.errors import PosthornError
-from posthorn.mta.fields import field_problem
+from posthorn.intake.fields import field_problem
 
 __all__ = [
     "Limits",

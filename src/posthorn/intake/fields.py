@@ -21,7 +21,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from posthorn.mta.precheck import Limits
+    from posthorn.intake.precheck import Limits
 
 __all__ = ["field_problem"]
 

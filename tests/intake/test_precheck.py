@@ -9,7 +9,7 @@ from email.message import Message
 
 import pytest
 
-from posthorn.mta.precheck import (
+from posthorn.intake.precheck import (
     Limits,
     StructureError,
     check_structure,

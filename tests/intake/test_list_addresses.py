@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from posthorn.mta.recipients import InvalidRecipient, decode_verp, parse_recipient
+from posthorn.intake.list_addresses import InvalidRecipient, decode_verp, parse_recipient
 
 
 @pytest.mark.parametrize(

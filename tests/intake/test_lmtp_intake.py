@@ -11,9 +11,9 @@ from typing import Any, cast
 import pytest
 from aiosmtpd.smtp import Envelope
 
+from posthorn.intake.lmtp import Directory, LMTPIntake
+from posthorn.intake.precheck import Limits
 from posthorn.interfaces.queues import ISwitchboard
-from posthorn.mta.delivery import Directory, LMTPDelivery
-from posthorn.mta.precheck import Limits
 from posthorn.queues import Switchboard
 from posthorn.site import Site
 
@@ -47,28 +47,28 @@ class DownDirectory:
         raise ConnectionError("database is down")
 
 
-def make_delivery(directory: Directory, queue: Any) -> LMTPDelivery:
-    return LMTPDelivery(
+def make_intake(directory: Directory, queue: Any) -> LMTPIntake:
+    return LMTPIntake(
         directory, queue, limits=Limits(), max_recipients=3, hostname="lists.test", log=log
     )
 
 
-def transaction(delivery: LMTPDelivery, recipients: list[str]) -> tuple[list[str], str]:
+def transaction(intake: LMTPIntake, recipients: list[str]) -> tuple[list[str], str]:
     async def main() -> tuple[list[str], str]:
         envelope = Envelope()
         envelope.mail_from = "alice@example.com"
         server, session = cast(Any, None), cast(Any, None)
         rcpt = [
-            await delivery.handle_RCPT(server, session, envelope, address, [])
+            await intake.handle_RCPT(server, session, envelope, address, [])
             for address in recipients
         ]
         envelope.original_content = envelope.content = MESSAGE
-        return rcpt, await delivery.handle_DATA(server, session, envelope)
+        return rcpt, await intake.handle_DATA(server, session, envelope)
 
     try:
         return asyncio.run(main())
     finally:
-        delivery.close()
+        intake.close()
 
 
 @pytest.fixture
@@ -85,9 +85,9 @@ def dev_site(site: Site) -> Site:
 def test_accepted_recipients_are_queued_with_their_metadata(
     dev_site: Site, queues: dict[str, Switchboard]
 ) -> None:
-    delivery = make_delivery(dev_site, queues.__getitem__)
+    intake = make_intake(dev_site, queues.__getitem__)
     rcpt, data = transaction(
-        delivery, ["dev@example.org", "dev-bounces@example.org", "x@example.org", "a@b.c", "z"]
+        intake, ["dev@example.org", "dev-bounces@example.org", "x@example.org", "a@b.c", "z"]
     )
     assert rcpt == [
         "250 2.1.5 OK",
@@ -107,16 +107,16 @@ def test_accepted_recipients_are_queued_with_their_metadata(
 
 
 def test_too_many_recipients(dev_site: Site, queues: dict[str, Switchboard]) -> None:
-    delivery = make_delivery(dev_site, queues.__getitem__)
-    rcpt, data = transaction(delivery, ["dev@example.org"] * 4)
+    intake = make_intake(dev_site, queues.__getitem__)
+    rcpt, data = transaction(intake, ["dev@example.org"] * 4)
     assert rcpt[3] == "452 4.5.3 Too many recipients (limit 3)"
     assert len(data.split("\r\n")) == 3
 
 
 def test_database_down_at_rcpt_is_451(caplog: pytest.LogCaptureFixture) -> None:
-    delivery = make_delivery(DownDirectory(), lambda name: None)
+    intake = make_intake(DownDirectory(), lambda name: None)
     with caplog.at_level(logging.ERROR, "posthorn.lmtp"):
-        rcpt, _ = transaction(delivery, ["dev@example.org"])
+        rcpt, _ = transaction(intake, ["dev@example.org"])
     assert rcpt == ["451 4.3.0 Cannot look up the list now, try again later"]
     assert "database is down" in caplog.text
 
@@ -142,9 +142,9 @@ def test_queue_faults_are_4xx_for_the_recipients_they_hit(
     def queue(name: str) -> ISwitchboard:
         return cast(ISwitchboard, broken) if name == "incoming" else queues[name]
 
-    delivery = make_delivery(dev_site, queue)
+    intake = make_intake(dev_site, queue)
     with caplog.at_level(logging.ERROR, "posthorn.lmtp"):
-        _, data = transaction(delivery, ["dev@example.org", "dev-bounces@example.org"])
+        _, data = transaction(intake, ["dev@example.org", "dev-bounces@example.org"])
     first, second = data.split("\r\n")
     assert first.startswith(reply)
     assert second.startswith("250 2.0.0")
@@ -155,7 +155,7 @@ def test_queue_faults_are_4xx_for_the_recipients_they_hit(
 def test_refused_structure_is_one_reply_per_recipient(
     dev_site: Site, queues: dict[str, Switchboard]
 ) -> None:
-    delivery = LMTPDelivery(
+    intake = LMTPIntake(
         dev_site,
         queues.__getitem__,
         limits=Limits(max_header_count=0),
@@ -163,7 +163,7 @@ def test_refused_structure_is_one_reply_per_recipient(
         hostname="lists.test",
         log=log,
     )
-    _, data = transaction(delivery, ["dev@example.org", "dev-owner@example.org"])
+    _, data = transaction(intake, ["dev@example.org", "dev-owner@example.org"])
     assert data.split("\r\n") == ["554 5.6.0 Too many header fields (limit 0)"] * 2
     assert queues["incoming"].files == []
 
@@ -174,16 +174,16 @@ def test_an_unexpected_fault_at_data_is_451_for_every_recipient(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    delivery = make_delivery(dev_site, queues.__getitem__)
+    intake = make_intake(dev_site, queues.__getitem__)
 
     def broken(target: Any, common: dict[str, Any]) -> dict[str, Any]:
         raise RuntimeError("a bug of ours")
 
-    monkeypatch.setattr(delivery, "metadata", broken)
+    monkeypatch.setattr(intake, "metadata", broken)
     with caplog.at_level(logging.ERROR, "posthorn.lmtp"):
-        _, data = transaction(delivery, ["dev@example.org", "dev-owner@example.org"])
+        _, data = transaction(intake, ["dev@example.org", "dev-owner@example.org"])
     # Not aiosmtpd's single "500 Error": a 5xx would bounce mail we may yet take, and
     # LMTP owes one reply per recipient.
     assert data.split("\r\n") == ["451 4.3.0 Error in processing, try again later"] * 2
     assert "a bug of ours" in caplog.text
-    assert delivery.idle.is_set()
+    assert intake.idle.is_set()

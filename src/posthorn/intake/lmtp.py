@@ -1,6 +1,6 @@
-"""What the LMTP runner does with a delivery: recipients at RCPT, the message at DATA.
+"""What the LMTP runner does with incoming mail: recipients at RCPT, the message at DATA.
 
-RCPT: each address is parsed (``recipients``) and looked up.  A domain we do not serve
+RCPT: each address is parsed (``list_addresses``) and looked up.  A domain we do not serve
 gets ``550 5.1.2``, an address that names no list ``550 5.1.1``, one recipient past
 ``[mta] max_recipients`` ``452 4.5.3``.  Look-ups run in one dedicated thread: the event
 loop never waits for the database, and the database layer only ever sees one thread of
@@ -50,20 +50,20 @@ from weakref import WeakKeyDictionary
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from posthorn.interfaces.domains import IDomainManager
-from posthorn.interfaces.lists import IListManager
-from posthorn.interfaces.queues import ISwitchboard
-from posthorn.mta.commit import GroupCommit
-from posthorn.mta.precheck import (
+from posthorn.intake.commit import GroupCommit
+from posthorn.intake.list_addresses import InvalidRecipient, Recipient, parse_recipient
+from posthorn.intake.precheck import (
     Limits,
     StructureError,
     check_structure,
     header_names,
     normalize_line_endings,
 )
-from posthorn.mta.recipients import InvalidRecipient, Recipient, parse_recipient
+from posthorn.interfaces.domains import IDomainManager
+from posthorn.interfaces.lists import IListManager
+from posthorn.interfaces.queues import ISwitchboard
 
-__all__ = ["Directory", "LMTPDelivery", "Target"]
+__all__ = ["Directory", "LMTPIntake", "Target"]
 
 T = TypeVar("T")
 NULL_SENDER = "<>"
@@ -93,7 +93,7 @@ class Target:
     list_id: str
 
 
-class LMTPDelivery:
+class LMTPIntake:
     """The aiosmtpd handler: ``handle_RCPT`` and ``handle_DATA``.
 
     ``queue(name)`` returns the queue to write to; it is called in worker threads.

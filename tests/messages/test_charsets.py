@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email import message_from_bytes
 
-from posthorn.charsets import decode_text
+from posthorn.messages.charsets import decode_text
 from posthorn.rules.administrivia import _body_lines
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from posthorn.mta.precheck import Limits, StructureError, check_structure
+from posthorn.intake.precheck import Limits, StructureError, check_structure
 
 DEFAULTS = Limits()
 

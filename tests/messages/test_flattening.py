@@ -8,8 +8,8 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.parser import BytesParser
 
-from posthorn.delivery.flattening import Flattener
-from posthorn.delivery.folding import CACHED_COMPAT32
+from posthorn.messages.flattening import Flattener
+from posthorn.messages.folding import CACHED_COMPAT32
 from posthorn.queues.entry import message_bytes
 
 RAW = b"From: a@example.net\nTo: dev@example.org\nSubject: hi\nMessage-ID: <1@x>\n\nHello.\n"

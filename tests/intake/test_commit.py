@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from posthorn.mta.commit import GroupCommit
+from posthorn.intake.commit import GroupCommit
 
 
 def test_callers_waiting_together_share_one_sync() -> None:
