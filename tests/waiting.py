@@ -8,10 +8,11 @@ can take seconds on a loaded machine, and a condition that holds returns at once
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Protocol, TypeVar
 
-__all__ = ["DEADLINE", "drain", "wait_for"]
+__all__ = ["DEADLINE", "drain", "queues_idle", "wait_for"]
 
 DEADLINE = 30.0
 POLL = 0.02
@@ -40,3 +41,17 @@ def drain(*runners: _RunsOnce) -> int:
     while handled := sum(runner.run_once() for runner in runners):
         total += handled
     return total
+
+
+def queues_idle(queue_dir: Path, names: Iterable[str]) -> bool:
+    """No entry waits (``.pck``) in, or is claimed (``.bak``) from, the queues ``names``.
+
+    The end state for asserting that nothing more arrives: a runner writes the next
+    queue's entry before it drops its claim, so once this holds for the queues of every
+    running runner, nothing moves until something new comes in.
+    """
+    for name in names:
+        folder = queue_dir / name
+        if any(folder.glob("*.pck")) or any(folder.glob("*.bak")):
+            return False
+    return True

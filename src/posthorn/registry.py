@@ -95,7 +95,7 @@ BUILTINS: dict[str, dict[str, str]] = {
         "database": "posthorn.model.users:DatabaseUserManager",
     },
     "list_manager": {
-        "database": "posthorn.model.lists:DatabaseListManager",
+        "database": "posthorn.model.list_manager:DatabaseListManager",
     },
     "domain_manager": {
         "database": "posthorn.model.domains:DatabaseDomainManager",

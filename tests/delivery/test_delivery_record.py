@@ -10,6 +10,7 @@ from pathlib import Path
 
 from posthorn.delivery.progress import DeliveryRecord, audience_of, prune
 from tests.processes import REPO
+from tests.waiting import wait_for
 
 LIST_ID = "dev.example.org"
 MID = "<post-1@example.net>"
@@ -61,6 +62,11 @@ def test_the_audience_is_the_roster_or_the_explicit_recipients() -> None:
     assert audience_of({"recipients": ["a@example.org"], "audience": "list"}) == "list"
 
 
+def blocked_on_a_lock(pid: int) -> bool:
+    lines = Path("/proc/locks").read_text().splitlines()
+    return any(" -> " in line and f" {pid} " in line for line in lines)
+
+
 def test_a_second_process_waits_until_the_first_is_done(tmp_path: Path) -> None:
     code = (
         "import sys, time\n"
@@ -74,8 +80,9 @@ def test_a_second_process_waits_until_the_first_is_done(tmp_path: Path) -> None:
         other = subprocess.Popen(
             [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO
         )
-        time.sleep(1.0)
-        assert other.poll() is None, "the second reader did not wait for the lock"
+        # The kernel lists a process blocked on a lock with "->" in /proc/locks.
+        wait_for(lambda: blocked_on_a_lock(other.pid), "the second reader waiting for the lock")
+        assert other.poll() is None
         record.record(["a@example.com"])
         released = time.monotonic()
     finally:

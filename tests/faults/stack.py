@@ -32,7 +32,7 @@ from posthorn.config import load_config
 from posthorn.site import Site
 from tests.processes import free_port, start_master, stop
 from tests.smtpsink import SMTPSink
-from tests.waiting import wait_for
+from tests.waiting import queues_idle, wait_for
 
 LIST = "chaos@example.org"
 POSTER = "poster@example.net"
@@ -239,16 +239,8 @@ class Stack:
         return sorted(folder.glob("*.pck")) if folder.exists() else []
 
     def idle(self) -> bool:
-        """No entry waits in, or is claimed (``.bak``) from, the queue of a started runner.
-
-        A runner writes the next queue's entry before it finishes its own, so once this
-        holds nothing more reaches the sink unless something new comes in.
-        """
-        for name in self.runners:
-            folder = self.var_dir / "queue" / name
-            if any(folder.glob("*.pck")) or any(folder.glob("*.bak")):
-                return False
-        return True
+        """No entry waits in, or is claimed from, the queue of a started runner."""
+        return queues_idle(self.var_dir / "queue", self.runners)
 
     def wait_idle(self, deadline: float = 30.0) -> None:
         """Wait until :meth:`idle`: the end state for asserting that nothing more arrives."""

@@ -38,7 +38,7 @@ def test_a_caller_arriving_during_a_sync_waits_for_the_next_one() -> None:
         await asyncio.to_thread(started.wait, 5)
         # These arrive while the first sync runs: it may not cover their writes.
         late = [asyncio.create_task(commit.commit()) for _ in range(5)]
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # one turn of the loop: the late tasks start and wait
         assert not any(task.done() for task in late)
         release.set()
         await asyncio.gather(first, *late)
@@ -68,8 +68,10 @@ def test_a_failed_sync_fails_its_batch_only() -> None:
 def test_a_cancelled_caller_does_not_stop_the_sync() -> None:
     calls: list[int] = []
     release = threading.Event()
+    started = threading.Event()
 
     def sync() -> None:
+        started.set()
         assert release.wait(5)
         calls.append(1)
 
@@ -78,7 +80,8 @@ def test_a_cancelled_caller_does_not_stop_the_sync() -> None:
     async def main() -> None:
         gone = asyncio.create_task(commit.commit())
         staying = asyncio.create_task(commit.commit())
-        await asyncio.sleep(0.01)
+        # Cancelled while the sync runs: that sync must still complete.
+        assert await asyncio.to_thread(started.wait, 5)
         gone.cancel()
         release.set()
         await staying

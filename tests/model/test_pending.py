@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from posthorn.model.lists import DatabaseListManager
+from posthorn.model.list_manager import DatabaseListManager
 from posthorn.site import Site
 
 

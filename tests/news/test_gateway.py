@@ -24,7 +24,7 @@ from posthorn.site import Site
 from tests.newsserver import NewsServer
 from tests.sites import master_with_sink
 from tests.smtpsink import SMTPSink
-from tests.waiting import wait_for
+from tests.waiting import queues_idle, wait_for
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -49,7 +49,9 @@ def arrange(site: Site) -> None:
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int, SMTPSink]]:
+def gateway(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[int, int, SMTPSink, Path]]:
     tmp = tmp_path_factory.mktemp("news")
     with NewsServer([GROUP]) as news:
         extra = {
@@ -59,9 +61,12 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int
         with master_with_sink(tmp, running=RUNNING, arrange=arrange, extra_sections=extra,
                               output=subprocess.DEVNULL) as (_, lmtp_port, sink):  # fmt: skip
             # The first poll only sets the watermark; articles after it are new.
-            mark = tmp / "var" / "data" / "nntp" / f"dev.example.org.{GROUP}"
-            wait_for(mark.exists, "the first poll of the group")
-            yield news.port, lmtp_port, sink
+            wait_for(watermark(tmp / "var").exists, "the first poll of the group")
+            yield news.port, lmtp_port, sink, tmp / "var"
+
+
+def watermark(var_dir: Path) -> Path:
+    return var_dir / "data" / "nntp" / f"dev.example.org.{GROUP}"
 
 
 def reader(port: int) -> nntplib.NNTP:
@@ -98,15 +103,30 @@ def mail_copies(sink: SMTPSink, subject: str) -> list[str]:
     return found
 
 
-def settle() -> None:
-    """Several polls' time, for an echo to show up if there were one."""
-    time.sleep(POLL * 8)
+def settle(news_port: int, var_dir: Path) -> None:
+    """Wait until the gateway has polled past the group's last article and every queue is
+    empty: an echo, were there one, would have been taken in and delivered by then."""
+    server = reader(news_port)
+    try:
+        last = server.group(GROUP)[3]
+    finally:
+        server.quit()
+
+    def polled() -> bool:
+        try:
+            return int(watermark(var_dir).read_text().strip()) >= last
+        except (OSError, ValueError):
+            return False
+
+    wait_for(polled, f"the gateway's poll past article {last}")
+    queues = [name for name in RUNNING if name != "lmtp"]
+    wait_for(lambda: queues_idle(var_dir / "queue", queues), "the runners idle")
 
 
 def test_a_post_reaches_the_group_once_as_a_clean_article(
-    gateway: tuple[int, int, SMTPSink],
+    gateway: tuple[int, int, SMTPSink, Path],
 ) -> None:
-    news_port, lmtp_port, sink = gateway
+    news_port, lmtp_port, sink, var_dir = gateway
     message_id = f"<to-news.{time.time_ns()}@example.com>"
     post = (
         f"From: carl@example.com\r\nTo: {LIST}\r\nCc: other@example.com\r\n"
@@ -125,15 +145,15 @@ def test_a_post_reaches_the_group_once_as_a_clean_article(
     assert "forged" not in str(article["NNTP-Posting-Host"]) + str(article["Xref"])
     assert article["List-Id"] and "dev.example.org" in article["List-Id"]
     wait_for(lambda: len(mail_copies(sink, "mail to news")) >= 2, "the members' copies")
-    settle()
+    settle(news_port, var_dir)
     assert len(articles_with(news_port, message_id)) == 1
     assert sorted(mail_copies(sink, "mail to news")) == MEMBERS
 
 
 def test_an_article_reaches_the_members_once_and_never_returns(
-    gateway: tuple[int, int, SMTPSink],
+    gateway: tuple[int, int, SMTPSink, Path],
 ) -> None:
-    news_port, _, sink = gateway
+    news_port, _, sink, var_dir = gateway
     message_id = f"<from-news.{time.time_ns()}@news.example.test>"
     article = (
         f"From: reader@example.com\r\nNewsgroups: {GROUP}\r\nSubject: news to mail\r\n"
@@ -145,7 +165,7 @@ def test_an_article_reaches_the_members_once_and_never_returns(
     finally:
         server.quit()
     wait_for(lambda: len(mail_copies(sink, "news to mail")) >= 2, "the members' copies")
-    settle()
+    settle(news_port, var_dir)
     assert sorted(mail_copies(sink, "news to mail")) == MEMBERS
     assert len(articles_with(news_port, message_id)) == 1
     got = [email.message_from_bytes(d) for _, _, d in sink.received]

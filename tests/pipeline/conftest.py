@@ -20,6 +20,7 @@ from posthorn.queues import Switchboard
 from posthorn.site import Site
 from tests.processes import free_port, start_master, stop
 from tests.smtpsink import SMTPSink
+from tests.waiting import queues_idle, wait_for
 
 OURS = {"pipeline", "virgin", "outgoing", "retry"}
 BIG = "big@example.org"
@@ -41,6 +42,10 @@ class Delivery:
     def log(self, name: str) -> str:
         path = self.var_dir / "logs" / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def wait_idle(self) -> None:
+        """Wait until no queue of ours holds an entry: nothing more will reach the sink."""
+        wait_for(lambda: queues_idle(self.var_dir / "queue", OURS), "the runners idle")
 
 
 def write_site_file(tmp: Path, smtp_port: int, extra: str = "") -> Path:

@@ -21,6 +21,8 @@ _TABLE_MODULES = {
         "posthorn.model.domains",
         "posthorn.model.lists",
         "posthorn.model.members",
+        "posthorn.model.memberships",
+        "posthorn.model.list_manager",
         "posthorn.model.pending",
         "posthorn.model.bounces",
         "posthorn.model.post_counts",
@@ -49,7 +51,8 @@ if TYPE_CHECKING:
     from posthorn.interfaces.users import IAddress, IUser, IUserManager
     from posthorn.model.domains import DatabaseDomainManager, Domain
     from posthorn.model.held import HeldMessage
-    from posthorn.model.lists import DatabaseListManager, MailingList
+    from posthorn.model.list_manager import DatabaseListManager
+    from posthorn.model.lists import MailingList
     from posthorn.model.members import DatabaseRoster, Member
     from posthorn.model.messages import DatabaseMessageStore
     from posthorn.model.pending import Pending

@@ -1,9 +1,9 @@
-"""The default list manager: lists and their settings in the list slice's database.
+"""Lists and their settings in the list slice's database: the list manager's lists part.
 
-Memberships (``members.py``) and pending confirmations (``pending.py``) are the other
-two parts of the same manager.  The settings are declared once, in ``settings.py``;
-the row keeps the commonly used ones as columns (so they can be queried and read at a
-glance in SQL) and every other one in a JSON column.
+The settings are declared once, in ``settings.py``; the row keeps the commonly used
+ones as columns (so they can be queried and read at a glance in SQL) and every other
+one in a JSON column.  The part knows nothing of members, pendings or post counts:
+the manager (``list_manager.py``) composes it with them.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import JSON, Select, String, Table, bindparam, func, select, update
+from sqlalchemy import JSON, Select, String, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from posthorn.address import normalize_email, validate_list_name
+from posthorn.address import validate_list_name
 from posthorn.errors import (
     DuplicateDomainError,
     DuplicateListError,
@@ -28,21 +28,14 @@ from posthorn.errors import (
     NoSuchListError,
 )
 from posthorn.events import ConfigurationChangeEvent, EventBus, ListCreatedEvent, ListDeletedEvent
-from posthorn.interfaces.messages import message_id_hash
-from posthorn.model import autoresponses, bans, header_matches, post_counts
 from posthorn.model.base import ListBase, SessionFactory, UTCDateTime, page, utc_now
-from posthorn.model.members import MembershipMixin
-from posthorn.model.pending import PendingMixin
 from posthorn.model.settings import ListSettings, check_settings
-from posthorn.model.template_uris import forget as forget_template_uris
 
 if TYPE_CHECKING:
     from posthorn.interfaces.domains import IDomainManager
     from posthorn.interfaces.lists import ListRef
-    from posthorn.interfaces.users import IUserManager
-    from posthorn.site import Site
 
-__all__ = ["DatabaseListManager", "MailingList", "MailingListRow"]
+__all__ = ["Forget", "Lists", "MailingList", "MailingListRow", "list_id_of", "no_such_list"]
 
 
 class MailingListRow(ListBase):
@@ -100,16 +93,6 @@ class MailingListRow(ListBase):
 
 _SETTINGS = tuple(field.name for field in dataclasses.fields(ListSettings))
 _COLUMNS = frozenset(_SETTINGS) & frozenset(MailingListRow.__table__.columns.keys())
-# The table itself, for the post counter's statements that bypass the ORM.
-_LISTS = cast(Table, MailingListRow.__table__)
-# The post counter's statement, built once (it runs for every post): it goes to the
-# table, not through the ORM, as nothing of the row is in the session to keep in step.
-_BUMP = (
-    update(_LISTS)
-    .where(_LISTS.c.list_id == bindparam("counted_list"))
-    .values(post_id=_LISTS.c.post_id + 1, last_post_at=bindparam("counted_at"))
-)
-_BUMP_RETURNING = _BUMP.returning(_LISTS.c.post_id)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,7 +179,7 @@ def _store(row: MailingListRow, settings: dict[str, Any]) -> None:
     row.extra_settings = extra
 
 
-def _list_id(ref: ListRef) -> str | None:
+def list_id_of(ref: ListRef) -> str | None:
     """The list-id for a posting address, list-id or list; None if it cannot be one."""
     if not isinstance(ref, str):
         return ref.list_id
@@ -208,39 +191,57 @@ def _list_id(ref: ListRef) -> str | None:
         return None
 
 
-class DatabaseListManager(MembershipMixin, PendingMixin):
-    """IListManager over the list slice (see posthorn.interfaces.lists for the contract)."""
+def no_such_list(ref: ListRef, list_id: str | None) -> NoSuchListError:
+    """The error for a list that is not there, naming it as the caller did."""
+    return NoSuchListError(f"no such list: {ref if isinstance(ref, str) else list_id}")
+
+
+# Drops whatever another part keeps under a list-id, in the list's deleting transaction.
+Forget = Callable[[Session, str], None]
+
+
+class Lists:
+    """The lists part of the list manager (see IListManager for the contract)."""
 
     def __init__(
         self,
         session: SessionFactory,
         events: EventBus,
-        users: IUserManager,
         domains: Callable[[], IDomainManager],
+        forget: Sequence[Forget],
         *,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._session = session
         self._events = events
-        self._users = users
-        # A callable: the domain manager is built on first use, and needs this one.
+        # A callable: the domain manager is built on first use, and needs the list manager.
         self._domains = domains
+        # The other parts' records of a list, dropped with it.
+        self._forget = tuple(forget)
         self._now = clock
 
-    @classmethod
-    def from_site(cls, site: Site) -> Self:
-        return cls(
-            site.databases.session_factory("list"), site.events, site.users, lambda: site.domains
-        )
-
     def _row(self, session: Session, ref: ListRef) -> MailingListRow:
-        list_id = _list_id(ref)
+        list_id = list_id_of(ref)
         row = None
         if list_id is not None:
             row = session.scalar(select(MailingListRow).where(MailingListRow.list_id == list_id))
         if row is None:
-            raise NoSuchListError(f"no such list: {ref if isinstance(ref, str) else list_id}")
+            raise no_such_list(ref, list_id)
         return row
+
+    def existing_list_id(self, mlist: ListRef) -> str:
+        """The list-id of a list that exists (NoSuchListError otherwise).
+
+        Reads the one column: loading every setting of the list, as ``require`` does,
+        was a third of the cost of a subscription.
+        """
+        list_id = list_id_of(mlist)
+        query = select(MailingListRow.list_id).where(MailingListRow.list_id == list_id)
+        with self._session() as session:
+            found = None if list_id is None else session.scalar(query)
+        if found is None:
+            raise no_such_list(mlist, list_id)
+        return found
 
     def _ensure_domain(self, mail_host: str, create: bool) -> None:
         domains = self._domains()
@@ -252,12 +253,9 @@ class DatabaseListManager(MembershipMixin, PendingMixin):
         with contextlib.suppress(DuplicateDomainError):
             domains.add(mail_host)
 
-    def create(
-        self, fqdn_listname: str, *, owners: Sequence[str] = (), create_domain: bool = True
-    ) -> MailingList:
+    def create(self, fqdn_listname: str, *, create_domain: bool = True) -> MailingList:
+        """A new list with the default settings, and no owners (the manager adds them)."""
         name = validate_list_name(fqdn_listname)
-        # Check every owner before anything is written: no half-made list on a typo.
-        owner_emails = list({normalize_email(owner): owner for owner in owners}.values())
         if self.get(name.list_id) is not None:
             raise DuplicateListError(f"list {name.fqdn_listname} exists already")
         self._ensure_domain(name.mail_host, create_domain)
@@ -277,8 +275,6 @@ class DatabaseListManager(MembershipMixin, PendingMixin):
                 raise DuplicateListError(f"list {name.fqdn_listname} exists already") from None
             mlist = MailingList.of(row)
         self._events.notify(ListCreatedEvent(mlist.list_id, mlist.fqdn_listname))
-        for owner in owner_emails:
-            self.subscribe(mlist, owner, role="owner")
         return mlist
 
     def get(self, name: str) -> MailingList | None:
@@ -295,11 +291,8 @@ class DatabaseListManager(MembershipMixin, PendingMixin):
         with self._session() as session:
             row = self._row(session, mlist)
             list_id, fqdn = row.list_id, f"{row.list_name}@{row.mail_host}"
-            self._delete_members(session, list_id)
-            self._delete_pendings(session, list_id)
-            for records in (post_counts, autoresponses, bans, header_matches):
-                records.forget(session, list_id)
-            forget_template_uris(session, list_id)
+            for forget in self._forget:
+                forget(session, list_id)
             session.delete(row)
         self._events.notify(ListDeletedEvent(list_id, fqdn))
 
@@ -344,57 +337,3 @@ class DatabaseListManager(MembershipMixin, PendingMixin):
         if changes:
             self._events.notify(ConfigurationChangeEvent(after.list_id, changes))
         return after
-
-    def record_post(self, mlist: ListRef, message_id: str | None = None) -> int:
-        list_id = _list_id(mlist)
-        hashed = message_id_hash(message_id) if message_id and list_id else None
-        try:
-            # One transaction counts the post and records its number; this runs for
-            # every post, so the common case (a message never counted) looks nothing up.
-            with self._session() as session:
-                return self._count(session, mlist, list_id, hashed)
-        except IntegrityError:
-            # The message was counted before (a redone entry, or another runner counting
-            # it meanwhile): its number stands, and the rollback undid this count.
-            assert list_id is not None and hashed is not None
-            with self._session() as session:
-                return int(post_counts.recorded(session, list_id, hashed) or 0) + 1
-
-    def _count(
-        self, session: Session, mlist: ListRef, list_id: str | None, hashed: str | None
-    ) -> int:
-        # The UPDATE finds the row by its list-id, without loading it first; it is one
-        # statement, so concurrent runners never hand out the same number.
-        post_id: int | None = None
-        if list_id is not None:
-            params = {"counted_list": list_id, "counted_at": self._now()}
-            if session.get_bind().dialect.update_returning:
-                post_id = session.scalar(_BUMP_RETURNING, params)
-            elif getattr(session.execute(_BUMP, params), "rowcount", 0):
-                post_id = self._post_id(session, list_id)
-        if post_id is None:
-            raise NoSuchListError(f"no such list: {mlist if isinstance(mlist, str) else list_id}")
-        if hashed is not None and list_id is not None:
-            # Fails on the primary key when the message was counted before.
-            post_counts.remember(session, list_id, hashed, post_id - 1)
-        return post_id
-
-    def _post_id(self, session: Session, list_id: str) -> int | None:
-        return session.scalar(
-            select(MailingListRow.post_id).where(MailingListRow.list_id == list_id)
-        )
-
-    def post_number(self, mlist: ListRef, message_id: str | None = None) -> int:
-        list_id = _list_id(mlist)
-        with self._session() as session:
-            if message_id and list_id is not None:
-                number = post_counts.recorded(session, list_id, message_id_hash(message_id))
-                if number is not None:
-                    return number
-            # Only the number, not the whole row: this runs for every numbered post.
-            post_id = self._post_id(session, list_id) if list_id is not None else None
-            if post_id is None:
-                raise NoSuchListError(
-                    f"no such list: {mlist if isinstance(mlist, str) else list_id}"
-                )
-            return post_id

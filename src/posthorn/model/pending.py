@@ -1,4 +1,4 @@
-"""Pending confirmations, as part of the default list manager.
+"""Pending confirmations: the list manager's pendings part.
 
 A pending request (a subscription waiting for the subscriber's confirmation, an
 unsubscription waiting for a moderator...) is JSON data under a random, url-safe token
@@ -18,9 +18,9 @@ from typing import Any, Self
 from sqlalchemy import JSON, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from posthorn.model.base import ListBase, SessionFactory, UTCDateTime
+from posthorn.model.base import ListBase, SessionFactory, UTCDateTime, utc_now
 
-__all__ = ["Pending", "PendingMixin", "PendingRow"]
+__all__ = ["Pending", "PendingRow", "Pendings"]
 
 
 class PendingRow(ListBase):
@@ -56,11 +56,12 @@ class Pending:
         )
 
 
-class PendingMixin:
-    """The pendings half of DatabaseListManager (see IListManager for the contract)."""
+class Pendings:
+    """The pendings part of the list manager (see IListManager for the contract)."""
 
-    _session: SessionFactory
-    _now: Callable[[], datetime]
+    def __init__(self, session: SessionFactory, *, clock: Callable[[], datetime] = utc_now):
+        self._session = session
+        self._now = clock
 
     def add_pending(
         self,
@@ -124,5 +125,6 @@ class PendingMixin:
             result = session.execute(delete(PendingRow).where(PendingRow.expires_on <= self._now()))
             return int(getattr(result, "rowcount", 0))
 
-    def _delete_pendings(self, session: Session, list_id: str) -> None:
+    def forget(self, session: Session, list_id: str) -> None:
+        """Drop a list's pendings (the list is being deleted)."""
         session.execute(delete(PendingRow).where(PendingRow.list_id == list_id))

@@ -1,23 +1,31 @@
-"""Which post got which number: the post counter's memory, per list and Message-ID.
+"""The post counter, the list manager's part that numbers posts, and its memory.
 
-A pipeline entry can be redone (its runner was killed after the counter and before the
-entry was finished); the redone post must keep its number, not take the next one.  So
-each count records the Message-ID-Hash with the number it gave, and a message counted
-before gets its recorded number again.  Only recent numbers need remembering: a redo
-follows its first attempt within minutes, so rows older than ``KEEP`` posts are pruned.
-Rows name their list by list-id, with no foreign key, like member rows.
+A list's next number is a column of its row; which post got which number is kept
+here, per list and Message-ID.  A pipeline entry can be redone (its runner was killed
+after the counter and before the entry was finished); the redone post must keep its
+number, not take the next one.  So each count records the Message-ID-Hash with the
+number it gave, and a message counted before gets its recorded number again.  Only
+recent numbers need remembering: a redo follows its first attempt within minutes, so
+rows older than ``KEEP`` posts are pruned.  Rows name their list by list-id, with no
+foreign key, like member rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import cast
 
-from sqlalchemy import String, Table, bindparam, delete, insert, select
+from sqlalchemy import String, Table, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from posthorn.model.base import ListBase
+from posthorn.interfaces.lists import ListRef
+from posthorn.interfaces.messages import message_id_hash
+from posthorn.model.base import ListBase, SessionFactory, utc_now
+from posthorn.model.lists import MailingListRow, list_id_of, no_such_list
 
-__all__ = ["KEEP", "PostCountRow", "forget", "recorded", "remember"]
+__all__ = ["KEEP", "PostCountRow", "PostCounter", "forget", "recorded", "remember"]
 
 # How many of a list's latest numbers stay recognisable; pruned every PRUNE_EVERY posts.
 KEEP = 1000
@@ -64,3 +72,73 @@ def remember(session: Session, list_id: str, message_id_hash: str, post_number: 
 def forget(session: Session, list_id: str) -> None:
     """Drop a list's records (the list is being deleted)."""
     session.execute(delete(PostCountRow).where(PostCountRow.list_id == list_id))
+
+
+# The list table itself: the counter's statements bypass the ORM.
+_LISTS = cast(Table, MailingListRow.__table__)
+# The counter's statement, built once (it runs for every post): it goes to the table,
+# not through the ORM, as nothing of the row is in the session to keep in step.
+_BUMP = (
+    update(_LISTS)
+    .where(_LISTS.c.list_id == bindparam("counted_list"))
+    .values(post_id=_LISTS.c.post_id + 1, last_post_at=bindparam("counted_at"))
+)
+_BUMP_RETURNING = _BUMP.returning(_LISTS.c.post_id)
+_POST_ID = select(_LISTS.c.post_id).where(_LISTS.c.list_id == bindparam("list_id"))
+
+
+class PostCounter:
+    """The post-numbering part of the list manager (see IListManager for the contract)."""
+
+    def __init__(self, session: SessionFactory, *, clock: Callable[[], datetime] = utc_now):
+        self._session = session
+        self._now = clock
+
+    def record_post(self, mlist: ListRef, message_id: str | None = None) -> int:
+        list_id = list_id_of(mlist)
+        hashed = message_id_hash(message_id) if message_id and list_id else None
+        try:
+            # One transaction counts the post and records its number; this runs for
+            # every post, so the common case (a message never counted) looks nothing up.
+            with self._session() as session:
+                return self._count(session, mlist, list_id, hashed)
+        except IntegrityError:
+            # The message was counted before (a redone entry, or another runner counting
+            # it meanwhile): its number stands, and the rollback undid this count.
+            assert list_id is not None and hashed is not None
+            with self._session() as session:
+                return int(recorded(session, list_id, hashed) or 0) + 1
+
+    def _count(
+        self, session: Session, mlist: ListRef, list_id: str | None, hashed: str | None
+    ) -> int:
+        # The UPDATE finds the row by its list-id, without loading it first; it is one
+        # statement, so concurrent runners never hand out the same number.
+        post_id: int | None = None
+        if list_id is not None:
+            params = {"counted_list": list_id, "counted_at": self._now()}
+            if session.get_bind().dialect.update_returning:
+                post_id = session.scalar(_BUMP_RETURNING, params)
+            elif getattr(session.execute(_BUMP, params), "rowcount", 0):
+                post_id = session.scalar(_POST_ID, {"list_id": list_id})
+        if post_id is None:
+            raise no_such_list(mlist, list_id)
+        if hashed is not None and list_id is not None:
+            # Fails on the primary key when the message was counted before.
+            remember(session, list_id, hashed, post_id - 1)
+        return post_id
+
+    def post_number(self, mlist: ListRef, message_id: str | None = None) -> int:
+        list_id = list_id_of(mlist)
+        with self._session() as session:
+            if message_id and list_id is not None:
+                number = recorded(session, list_id, message_id_hash(message_id))
+                if number is not None:
+                    return number
+            # Only the number, not the whole row: this runs for every numbered post.
+            post_id = None
+            if list_id is not None:
+                post_id = session.scalar(_POST_ID, {"list_id": list_id})
+            if post_id is None:
+                raise no_such_list(mlist, list_id)
+            return int(post_id)
