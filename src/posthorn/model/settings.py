@@ -1,15 +1,10 @@
-"""Every writable list setting, its type and its default: the one place they are declared.
+"""Checking list settings, and their values apart from a list.
 
-``ListSettings`` is the single declaration; the list model stores the commonly used
-settings as columns and the rest in one JSON column, and ``check_settings`` validates
-a change against the declared types (bool, int, float, str, optional str, a tuple of
-strings, or a Literal of choices) and refuses control characters in every text that
-can end up in a header (``_MULTILINE`` names the body texts, which keep their line
-breaks, as LF).  Every writer -- REST, the command line, an importer -- goes through
-``check_settings``.  Adding a setting is one line here plus the
-property in ``IMailingList``; a JSON-stored setting needs no migration, and lists
-created before it existed read its default.  Names, choices and defaults follow GNU
-Mailman's REST ``config`` resource.
+The settings are declared once, in ``posthorn.interfaces.settings.IListSettings``;
+this module derives from that declaration what every writer -- REST, the command line,
+an importer -- needs: ``check_settings`` validates a change against the declared types
+and kinds of text, ``READ_ONLY`` names what a list has that no one sets, and
+``ListSettings`` holds settings' values (a new list's defaults).
 """
 
 from __future__ import annotations
@@ -24,21 +19,8 @@ from typing import Any, Literal
 
 from posthorn.config.types import parse_duration
 from posthorn.errors import InvalidSettingError, ReadOnlySettingError, UnknownSettingError
-from posthorn.interfaces.lists import (
-    Action,
-    ArchivePolicy,
-    ArchiveRenderingMode,
-    AutoResponse,
-    BounceForward,
-    DigestFrequency,
-    DmarcAction,
-    FilterAction,
-    NewsModeration,
-    Personalization,
-    ReplyTo,
-    RosterVisibility,
-    SubscriptionPolicy,
-)
+from posthorn.interfaces.lists import IMailingList
+from posthorn.interfaces.settings import IListSettings, TextKind
 from posthorn.messages.oneline import CONTROL
 
 __all__ = [
@@ -50,15 +32,11 @@ __all__ = [
     "setting_types",
 ]
 
-# Attributes a list has that no one sets directly (REST answers "Read-only attribute").
+# Attributes a list has that no one sets directly (REST answers "Read-only attribute"):
+# what IMailingList adds to the settings.
 READ_ONLY = frozenset(
-    {
-        "list_id", "fqdn_listname", "list_name", "mail_host", "posting_address",
-        "request_address", "owner_address", "bounces_address", "join_address",
-        "leave_address", "no_reply_address", "created_at", "post_id", "volume",
-        "next_digest_number", "last_post_at", "digest_last_sent_at", "usenet_watermark",
-    }
-)  # fmt: skip
+    name for name, member in vars(IMailingList).items() if isinstance(member, property)
+)
 
 # Settings Mailman has and Posthorn cannot act on: only their default is accepted, so
 # a list never claims to do what it does not (a tests/test_conventions.py check: every
@@ -70,138 +48,15 @@ FOR_FRONT_ENDS: Mapping[str, str] = {
     "archive_rendering_mode": "HyperKitty shows archived posts as text or markdown by it",
 }
 
-_DURATIONS = frozenset(
-    {
-        "autoresponse_grace_period",
-        "bounce_info_stale_after",
-        "bounce_you_are_disabled_warnings_interval",
-    }
-)
-
-# Texts that go into message bodies or are lines of rules: they may span lines (stored
-# with LF line ends), but no other control character but TAB.  Every other text is one
-# line, because it ends up in a header (Subject, List-Id, From, Reply-To, ...).
-_MULTILINE = frozenset(
-    {
-        "info",
-        "header_text",
-        "footer_text",
-        "autoresponse_owner_text",
-        "autoresponse_postings_text",
-        "autoresponse_request_text",
-        "dmarc_moderation_notice",
-        "dmarc_wrapped_message_text",
-        "bounce_matching_headers",
-    }
-)
 # A header folds only between words, and a line may not pass 998 octets on the wire.
 HEADER_WORD = 500
 _LINE_ENDS = re.compile(r"\r\n?")
 _BODY_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-DEFAULT_FOOTER = (
-    "_______________________________________________\n"
-    "$display_name mailing list -- $fqdn_listname\n"
-    "To unsubscribe send an email to $leave_email\n"
-)
-
-
 @dataclass(frozen=True, kw_only=True)
-class ListSettings:
-    # Text.  display_name and subject_prefix get list-specific defaults at creation.
-    display_name: str = ""
-    description: str = ""
-    info: str = ""
-    subject_prefix: str = ""
-    preferred_language: str = "en"
-    reply_to_address: str = ""
-    linked_newsgroup: str = ""
-    autoresponse_owner_text: str = ""
-    autoresponse_postings_text: str = ""
-    autoresponse_request_text: str = ""
-    dmarc_moderation_notice: str = ""
-    dmarc_wrapped_message_text: str = ""
-    # "Header: regex" lines; a post with a matching header is held (Mailman's name).
-    bounce_matching_headers: str = ""
-    moderator_password: str | None = None
-    # Texts added to every post by the decorate handler ($name placeholders).
-    header_text: str = ""
-    footer_text: str = DEFAULT_FOOTER
-    # Processing.
-    posting_pipeline: str = "default-posting-pipeline"
-    owner_pipeline: str = "default-owner-pipeline"
-    posting_chain: str = "default-posting-chain"
-    owner_chain: str = "default-owner-chain"
-    # Choices.
-    default_member_action: Action = "defer"
-    default_nonmember_action: Action = "hold"
-    archive_policy: ArchivePolicy = "public"
-    archive_rendering_mode: ArchiveRenderingMode = "text"
-    subscription_policy: SubscriptionPolicy = "confirm"
-    unsubscription_policy: SubscriptionPolicy = "confirm"
-    reply_goes_to_list: ReplyTo = "no_munging"
-    personalize: Personalization = "none"
-    member_roster_visibility: RosterVisibility = "moderators"
-    dmarc_mitigate_action: DmarcAction = "no_mitigation"
-    filter_action: FilterAction = "discard"
-    forward_unrecognized_bounces_to: BounceForward = "administrators"
-    newsgroup_moderation: NewsModeration = "none"
-    digest_volume_frequency: DigestFrequency = "monthly"
-    autorespond_owner: AutoResponse = "none"
-    autorespond_postings: AutoResponse = "none"
-    autorespond_requests: AutoResponse = "none"
-    # Switches.
-    advertised: bool = True
-    emergency: bool = False
-    anonymous_list: bool = False
-    allow_list_posts: bool = True
-    include_rfc2369_headers: bool = True
-    first_strip_reply_to: bool = False
-    require_explicit_destination: bool = True
-    administrivia: bool = True
-    admin_immed_notify: bool = True
-    admin_notify_mchanges: bool = False
-    send_welcome_message: bool = True
-    send_goodbye_message: bool = True
-    respond_to_post_requests: bool = True
-    digests_enabled: bool = True
-    digest_send_periodic: bool = True
-    filter_content: bool = False
-    collapse_alternatives: bool = True
-    convert_html_to_plaintext: bool = False
-    dmarc_mitigate_unconditionally: bool = False
-    process_bounces: bool = True
-    bounce_notify_owner_on_bounce_increment: bool = False
-    bounce_notify_owner_on_disable: bool = True
-    bounce_notify_owner_on_removal: bool = True
-    gateway_to_mail: bool = False
-    gateway_to_news: bool = False
-    nntp_prefix_subject_too: bool = True
-    # Numbers; max_message_size is in KiB and 0 means no limit.
-    max_message_size: int = 40
-    max_num_recipients: int = 10
-    max_days_to_hold: int = 0
-    bounce_score_threshold: int = 5
-    bounce_you_are_disabled_warnings: int = 3
-    digest_size_threshold: float = 30.0
-    # Durations, with units.
-    autoresponse_grace_period: str = "90d"
-    bounce_info_stale_after: str = "7d"
-    bounce_you_are_disabled_warnings_interval: str = "7d"
-    # Address and MIME-type lists.
-    acceptable_aliases: tuple[str, ...] = ()
-    accept_these_nonmembers: tuple[str, ...] = ()
-    hold_these_nonmembers: tuple[str, ...] = ()
-    reject_these_nonmembers: tuple[str, ...] = ()
-    discard_these_nonmembers: tuple[str, ...] = ()
-    dmarc_addresses: tuple[str, ...] = ()
-    filter_types: tuple[str, ...] = ()
-    pass_types: tuple[str, ...] = ()
-    filter_extensions: tuple[str, ...] = ()
-    pass_extensions: tuple[str, ...] = ()
-    # Site-enabled archivers this list does not feed (JSON-stored; default: every one on).
-    disabled_archivers: tuple[str, ...] = ()
+class ListSettings(IListSettings):
+    """Settings' values apart from a list: a new list's defaults, a list's base class."""
 
     @classmethod
     def for_list(cls, list_name: str) -> ListSettings:
@@ -221,6 +76,18 @@ class ListSettings:
 def setting_types() -> Mapping[str, Any]:
     """Setting name to its declared type, e.g. ``bool`` or ``Literal['hold', ...]``."""
     return typing.get_type_hints(ListSettings)
+
+
+@cache
+def text_kinds() -> Mapping[str, str]:
+    """Setting name to its kind of text (``body``, ``duration``) where not one line."""
+    hints = typing.get_type_hints(ListSettings, include_extras=True)
+    return {
+        name: mark.name
+        for name, hint in hints.items()
+        for mark in getattr(hint, "__metadata__", ())
+        if isinstance(mark, TextKind)
+    }
 
 
 def _check(name: str, hint: Any, value: Any) -> Any:
@@ -251,7 +118,7 @@ def _check(name: str, hint: Any, value: Any) -> Any:
     if not isinstance(value, str):
         raise InvalidSettingError(name, f"{name} must be a string")
     value = _text(name, value)
-    if name in _DURATIONS:
+    if text_kinds().get(name) == "duration":
         try:
             parse_duration(value)
         except ValueError as error:
@@ -261,7 +128,7 @@ def _check(name: str, hint: Any, value: Any) -> Any:
 
 def _text(name: str, value: str) -> str:
     """A text setting as stored: one line, or for a body text, lines ending in LF."""
-    if name in _MULTILINE:
+    if text_kinds().get(name) == "body":
         value = _LINE_ENDS.sub("\n", value)
         if _BODY_CONTROL.search(value):
             raise InvalidSettingError(
