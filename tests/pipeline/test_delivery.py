@@ -110,6 +110,7 @@ def test_an_mta_down_for_a_while_loses_nothing(delivery: Delivery, sink: SMTPSin
     finally:
         sink.start()
     wait_for(lambda: sink.delivered() >= 3, "delivery after the MTA came back", 30)
+    delivery.wait_idle()
     assert sink.counts == {member(n): 1 for n in range(3)}
 
 
@@ -119,6 +120,7 @@ def test_a_permanent_refusal_records_a_bounce_and_serves_the_rest(
     sink.reject.add(member(1))
     delivery.post(SMALL, post("refused one"))
     wait_for(lambda: sink.delivered() >= 2, "the other deliveries", 15)
+    delivery.wait_idle()
     assert sink.counts == {member(0): 1, member(2): 1}
     bounces = Switchboard(delivery.var_dir / "queue" / "bounce", name="bounce")
     wait_for(lambda: bounces.files, "the bounce entry", 10)
