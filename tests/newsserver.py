@@ -16,13 +16,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
 
 import pytest
 
 from tests.processes import free_port
+from tests.waiting import wait_for
 
 __all__ = ["NewsServer"]
 
@@ -147,19 +147,24 @@ class NewsServer:
             extra_groups=[], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip
-        deadline = time.monotonic() + START_DEADLINE
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        process = self.process
+
+        def greets() -> bool:
+            if process.poll() is not None:
                 self.__exit__(None, None, None)
-                pytest.fail(f"innd exited with {self.process.returncode}")
+                pytest.fail(f"innd exited with {process.returncode}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
-                    if sock.recv(512)[:1] == b"2":
-                        return self
+                    return sock.recv(512)[:1] == b"2"
             except OSError:
-                time.sleep(0.1)
-        self.__exit__(None, None, None)
-        pytest.fail(f"innd gave no greeting on port {self.port} within {START_DEADLINE}s")
+                return False
+
+        try:
+            wait_for(greets, f"innd's greeting on port {self.port}", START_DEADLINE)
+        except AssertionError as error:
+            self.__exit__(None, None, None)
+            pytest.fail(str(error))
+        return self
 
     def __exit__(
         self,

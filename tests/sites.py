@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +26,7 @@ from posthorn.config import load_config
 from posthorn.site import Site
 from tests.processes import free_port, start_master, stop
 from tests.smtpsink import SMTPSink, running_sink
+from tests.waiting import wait_for
 
 # Generous: under a loaded test run a hop can take seconds.
 START_DEADLINE = 20.0
@@ -84,19 +84,21 @@ def prepared_site(site_file: Path) -> Iterator[Site]:
 
 
 def wait_for_greeting(process: subprocess.Popen[bytes], port: int, var_dir: Path) -> None:
-    deadline = time.monotonic() + START_DEADLINE
-    while time.monotonic() < deadline:
+    def greets() -> bool:
         if process.poll() is not None:
             output = process.stdout.read().decode(errors="replace") if process.stdout else ""
             pytest.fail(f"the master exited with {process.returncode}:\n{output}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                if sock.recv(512).startswith(b"220"):
-                    return
+                return sock.recv(512).startswith(b"220")
         except OSError:
-            time.sleep(0.05)
-    logs = "\n".join(p.read_text() for p in (var_dir / "logs").glob("*.log"))
-    pytest.fail(f"no LMTP greeting on port {port} within {START_DEADLINE}s\n{logs}")
+            return False
+
+    try:
+        wait_for(greets, f"an LMTP greeting on port {port}", START_DEADLINE)
+    except AssertionError as error:
+        logs = "\n".join(p.read_text() for p in (var_dir / "logs").glob("*.log"))
+        pytest.fail(f"{error}\n{logs}")
 
 
 @contextmanager

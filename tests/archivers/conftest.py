@@ -20,6 +20,7 @@ from posthorn.runners.archive import ArchiveRunner
 from posthorn.runners.retry import RetryRunner
 from posthorn.site import Site
 from tests.conftest import ConfigFactory, SiteFactory
+from tests.waiting import drain, wait_for
 
 LIST = "dev@example.org"
 FAST_RETRY = {"retry_base": "10ms", "retry_max": "50ms"}
@@ -47,14 +48,13 @@ class Archive:
 
     def drain(self, deadline: float = 10.0) -> None:
         """Run both runners until the archive and retry queues are empty."""
-        end = time.monotonic() + deadline
-        while time.monotonic() < end:
-            self.runner.run_once()
-            self.retry.run_once()
-            if not self.retry._held and not self.runner.switchboard.files:
-                return
-            time.sleep(0.01)
-        raise AssertionError("the archive queue did not drain")
+
+        def drained() -> bool:
+            drain(self.runner, self.retry)
+            return not self.retry._held and not self.runner.switchboard.files
+
+        # The retry runner holds an entry until its time comes: hence a wait, not one drain.
+        wait_for(drained, "the archive and retry queues drained", deadline)
 
     def shunted(self) -> list[dict[str, Any]]:
         board = Switchboard(self.queue_dir / "shunt", name="shunt")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import smtplib
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 from tests.peers import peer_venv
 from tests.processes import free_port, stop
 from tests.smtpsink import running_sink
+from tests.waiting import wait_for
 
 # Mailman 3.3.10 predates SQLAlchemy 2.1 and Falcon 4; psycopg for its PostgreSQL test.
 REQUIREMENTS = ["mailman==3.3.10", "SQLAlchemy<2.1", "falcon<4", "psycopg[binary]>=3.1"]
@@ -95,17 +95,22 @@ def _wait_for_rest(process: subprocess.Popen[bytes], rest: int, home: Path) -> A
     from mailmanclient import Client
 
     client = Client(f"http://127.0.0.1:{rest}/3.1", *REST)
-    deadline = time.monotonic() + START_DEADLINE
-    while time.monotonic() < deadline:
+
+    def answers() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"Mailman's master exited with {process.returncode}")
         try:
             client.system  # noqa: B018 (a request: is the API up?)
-            return client
+            return True
         except Exception:
-            time.sleep(0.5)
-    logs = "\n".join(p.read_text()[-3000:] for p in (home / "var" / "logs").glob("*.log"))
-    raise AssertionError(f"Mailman's REST API did not answer in {START_DEADLINE:.0f}s\n{logs}")
+            return False
+
+    try:
+        wait_for(answers, "Mailman's REST API", START_DEADLINE)
+    except AssertionError as error:
+        logs = "\n".join(p.read_text()[-3000:] for p in (home / "var" / "logs").glob("*.log"))
+        raise AssertionError(f"{error}\n{logs}") from None
+    return client
 
 
 @contextmanager
@@ -196,10 +201,7 @@ def _fill(client: Any, lmtp: int, home: Path) -> None:
             b"From: Stranger <stranger@example.net>\r\nTo: dev@example.org\r\n"
             b"Subject: A question\r\nMessage-ID: <held-1@example.net>\r\n\r\nHello?\r\n",
         )
-    deadline = time.monotonic() + HELD_DEADLINE
-    while not mlist.held and time.monotonic() < deadline:
-        time.sleep(0.3)
-    assert mlist.held, "Mailman did not hold the stranger's post"
+    wait_for(lambda: mlist.held, "Mailman holding the stranger's post", HELD_DEADLINE)
 
 
 def _snapshot(client: Any, snapshot: MailmanSnapshot) -> None:

@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.lmtp.conftest import Master
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -279,13 +280,16 @@ def test_queue_fault_is_451_and_leaves_nothing_half_written(server: Master) -> N
 def hold_connections(server: Master, count: int) -> list[Raw]:
     """``count`` open sessions; a slot a previous test's client still holds frees soon."""
     held: list[Raw] = []
-    deadline = time.monotonic() + 10
-    while len(held) < count:
+
+    def one_more() -> bool:
         try:
             held.append(Raw(server.port))
         except AssertionError:
-            assert time.monotonic() < deadline, "no free connection slot"
-            time.sleep(0.05)
+            return False
+        return len(held) == count
+
+    if count:
+        wait_for(one_more, f"{count} free connection slots", 10)
     return held
 
 

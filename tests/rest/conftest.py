@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ import pytest
 
 from posthorn.config import load_config
 from posthorn.site import Site
+from tests.waiting import wait_for
 
 USER = "restadmin"
 PASSWORD = "a-test-password"
@@ -72,15 +72,16 @@ def free_port() -> int:
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], deadline: float) -> None:
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"the master exited with {process.returncode}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
+                return True
         except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing answered on port {port}")
+            return False
+
+    wait_for(answers, f"an answer on port {port}", deadline)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def rest_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        _wait_for_port(port, process, time.monotonic() + 20)
+        _wait_for_port(port, process, 20)
         yield Server(f"http://127.0.0.1:{port}/3.1", config_file, root / "var")
     finally:
         process.send_signal(signal.SIGTERM)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.processes import stop
+from tests.waiting import wait_for
 
 SITE_DIR = Path(__file__).resolve().parent / "django_site"
 # Postorius, HyperKitty and django-mailman3 as named in the issue; Django and allauth
@@ -118,16 +118,21 @@ class DjangoSite:
                  f"127.0.0.1:{self.port}"],
                 cwd=SITE_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
-        deadline = time.monotonic() + START_DEADLINE
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        process = self.process
+
+        def answers() -> bool:
+            if process.poll() is not None:
                 raise RuntimeError(f"the Django server exited:\n{self.log.read_text()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/accounts/login/", timeout=5):
-                    return
+                    return True
             except (OSError, urllib.error.URLError):
-                time.sleep(0.2)
-        raise RuntimeError(f"the Django server did not answer:\n{self.log.read_text()}")
+                return False
+
+        try:
+            wait_for(answers, "the Django server's login page", START_DEADLINE)
+        except AssertionError as error:
+            raise RuntimeError(f"{error}:\n{self.log.read_text()}") from None
 
     def stop(self) -> None:
         if self.process is not None:
