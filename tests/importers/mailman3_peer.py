@@ -11,6 +11,7 @@ comparison), and stops it, leaving its database and var/ to import.
 from __future__ import annotations
 
 import smtplib
+import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,7 +92,16 @@ enable: yes
     return path, lmtp, rest
 
 
-def _wait_for_rest(process: subprocess.Popen[bytes], rest: int, home: Path) -> Any:
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def _wait_for_site(process: subprocess.Popen[bytes], rest: int, lmtp: int, home: Path) -> Any:
+    """Mailman's REST client once both its REST API and its LMTP runner answer."""
     from mailmanclient import Client
 
     client = Client(f"http://127.0.0.1:{rest}/3.1", *REST)
@@ -107,6 +117,8 @@ def _wait_for_rest(process: subprocess.Popen[bytes], rest: int, home: Path) -> A
 
     try:
         wait_for(answers, "Mailman's REST API", START_DEADLINE)
+        # The LMTP runner is a process of its own and may come up after the REST API.
+        wait_for(lambda: _listening(lmtp), "Mailman's LMTP runner", START_DEADLINE)
     except AssertionError as error:
         logs = "\n".join(p.read_text()[-3000:] for p in (home / "var" / "logs").glob("*.log"))
         raise AssertionError(f"{error}\n{logs}") from None
@@ -127,7 +139,7 @@ def filled_mailman(home: Path, database_url: str | None = None) -> Iterator[Mail
             cwd=home, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         try:
-            client = _wait_for_rest(process, rest, home)
+            client = _wait_for_site(process, rest, lmtp, home)
             snapshot = MailmanSnapshot(url, home / "var")
             _fill(client, lmtp, home)
             _snapshot(client, snapshot)

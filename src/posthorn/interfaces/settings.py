@@ -75,8 +75,11 @@ DEFAULT_FOOTER = (
 )
 
 
-# A dataclass and a protocol at once: the fields (with their defaults) are inherited by
-# the model's value classes, and IMailingList, a protocol, extends it.
+# Both a dataclass and a protocol, as the one declaration has two heirs: the model's
+# value classes inherit its fields and defaults (only a dataclass base passes them on),
+# and IMailingList extends it (a protocol may only extend protocols).  Implementations
+# subclass it (posthorn.model.settings.ListSettings) rather than match it by shape, as
+# the dataclass machinery is among its members.
 @dataclass(frozen=True, kw_only=True, match_args=False)
 class IListSettings(Protocol):
     """Every writable setting of a list; adding one is one line here."""

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Self, cast
 
-from sqlalchemy import Engine, Index, String, Table, bindparam, delete, func, or_, select
+from sqlalchemy import Index, String, Table, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from posthorn.address import normalize_email
 from posthorn.errors import DuplicateBanError, InvalidAddressError, InvalidBanError, NoSuchBanError
-from posthorn.model.base import ListBase, SessionFactory, page
+from posthorn.model.base import ListBase, ListSliceManager, page
 
 if TYPE_CHECKING:
-    from posthorn.site import Site
+    pass
 
 __all__ = ["Ban", "BanRow", "DatabaseBanManager", "forget", "normalize_ban"]
 
@@ -83,20 +83,8 @@ def normalize_ban(email: str) -> str:
         raise InvalidBanError(f"not an email address or a ^pattern: {email}") from None
 
 
-class DatabaseBanManager:
+class DatabaseBanManager(ListSliceManager):
     """IBanManager over the list slice (see posthorn.interfaces.bans for the contract)."""
-
-    def __init__(self, session: SessionFactory, engine: Engine) -> None:
-        self._session = session
-        # The per-post read is one statement on a pooled connection in autocommit mode,
-        # not a Session's transaction: a session's set-up, BEGIN and COMMIT cost more
-        # than the query itself (three round trips instead of one on PostgreSQL).
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-
-    @classmethod
-    def from_site(cls, site: Site) -> Self:
-        databases = site.databases
-        return cls(databases.session_factory("list"), databases.engine("list"))
 
     def ban(self, email: str, list_id: str | None = None) -> Ban:
         stored = normalize_ban(email)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self, cast
 
-from sqlalchemy import Engine, Index, String, Table, Text, bindparam, delete, func, select
+from sqlalchemy import Index, String, Table, Text, bindparam, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from posthorn.errors import (
@@ -22,10 +22,10 @@ from posthorn.errors import (
     NoSuchHeaderMatchError,
 )
 from posthorn.interfaces.header_matches import HEADER_MATCH_ACTIONS
-from posthorn.model.base import ListBase, SessionFactory
+from posthorn.model.base import ListBase, ListSliceManager
 
 if TYPE_CHECKING:
-    from posthorn.site import Site
+    pass
 
 __all__ = ["DatabaseHeaderMatches", "HeaderMatch", "HeaderMatchRow", "forget"]
 
@@ -92,20 +92,8 @@ def _checked(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class DatabaseHeaderMatches:
+class DatabaseHeaderMatches(ListSliceManager):
     """IHeaderMatches over the list slice (posthorn.interfaces.header_matches)."""
-
-    def __init__(self, session: SessionFactory, engine: Engine) -> None:
-        self._session = session
-        # The per-post read is one statement on a pooled connection in autocommit mode,
-        # not a Session's transaction: a session's set-up, BEGIN and COMMIT cost more
-        # than the query itself (three round trips instead of one on PostgreSQL).
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-
-    @classmethod
-    def from_site(cls, site: Site) -> Self:
-        databases = site.databases
-        return cls(databases.session_factory("list"), databases.engine("list"))
 
     @staticmethod
     def _rows(session: Session, list_id: str) -> list[HeaderMatchRow]:

@@ -1,6 +1,6 @@
 """Lists and their settings in the list slice's database: the list manager's lists part.
 
-The settings are declared once, in ``settings.py``; the row keeps the commonly used
+The settings are declared once, in ``interfaces/settings.py``; the row keeps the commonly used
 ones as columns (so they can be queried and read at a glance in SQL) and every other
 one in a JSON column.  The part knows nothing of members, pendings or post counts:
 the manager (``list_manager.py``) composes it with them.

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Self
 
-from sqlalchemy import Engine, Index, Select, String, Text, delete, select
+from sqlalchemy import Index, Select, String, Text, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from posthorn.model.base import ListBase, SessionFactory
+from posthorn.model.base import ListBase, ListSliceManager
 
 if TYPE_CHECKING:
-    from posthorn.site import Site
+    pass
 
 __all__ = [
     "TEMPLATE_NAMES",
@@ -90,18 +90,8 @@ class TemplateUri:
         return cls(row.name, row.context or None, row.uri, row.username, row.password)
 
 
-class DatabaseTemplateUris:
+class DatabaseTemplateUris(ListSliceManager):
     """ITemplateUris over the list slice (posthorn.interfaces.template_uris)."""
-
-    def __init__(self, session: SessionFactory, engine: Engine) -> None:
-        self._session = session
-        # ``lookup`` runs for every post (the list footer): one autocommit statement.
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
-
-    @classmethod
-    def from_site(cls, site: Site) -> Self:
-        databases = site.databases
-        return cls(databases.session_factory("list"), databases.engine("list"))
 
     def lookup(
         self, names: Sequence[str], contexts: Sequence[str | None]
