@@ -11,9 +11,11 @@ harness's figures with the CPU ms per post of each process of the site (psutil
 ``cpu_times`` before and after the run, named from the master's state file).
 
 Modes: ``saturated`` (one connection, as fast as accepted), ``paced`` (2 posts/s),
-``c16`` (16 connections).  ``--pipelining`` runs ``bench/neutral_e2e.py``, the copy of
-the harness whose sink also advertises PIPELINING: the aiosmtpd sink of the original
-does not, so outgoing pays one round trip per recipient there.
+``c16`` (16 connections).  ``--profile DIR`` has every runner write its cProfile
+statistics to DIR when the site stops ($POSTHORN_PROFILE, ``runners/process.py``).
+``--pipelining`` runs ``bench/neutral_e2e.py``, the copy of the harness whose sink also
+advertises PIPELINING: the aiosmtpd sink of the original does not, so outgoing pays one
+round trip per recipient there.
 
     .venv/bin/python bench/neutral_bench.py [--sizes 1,100,1000] [--modes saturated,paced]
         [--pipelining] [-n 200] [--json-out FILE]
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import smtplib
 import subprocess
 import sys
@@ -163,6 +166,7 @@ def main() -> None:
     parser.add_argument("--harness", default=str(ROOT.parent / "shared" / "bench" / "e2e.py"))
     parser.add_argument("--pipelining", action="store_true", help="bench/neutral_e2e.py's sink")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--profile", default=None, help="runners write cProfile stats here")
     parser.add_argument("--json-out", default=None, help="append each result as a JSON line")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -170,6 +174,9 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="posthorn-neutral-"))
     args.sink_port, args.lmtp_port = free_port(), free_port()
     site_file = provision(tmp, args.sink_port, args.lmtp_port, sizes)
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+        os.environ["POSTHORN_PROFILE"] = str(Path(args.profile).resolve())
     master = start_master(site_file, tmp, subprocess.DEVNULL)
     try:
         _wait_for_lmtp(args.lmtp_port)

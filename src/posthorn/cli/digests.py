@@ -19,7 +19,7 @@ from posthorn.digests.numbering import bump_volume
 from posthorn.digests.send import DigestSender, periodic_lock
 from posthorn.errors import NoSuchListError
 from posthorn.interfaces.lists import IMailingList
-from posthorn.queues import Switchboard
+from posthorn.queuing import open_queue
 
 
 def _lists(cli: CliContext, name: str | None) -> list[IMailingList]:
@@ -55,7 +55,7 @@ def command(cli: CliContext, list_name: str | None, send: bool, bump: bool) -> N
     # the digests sent.
     with (
         periodic_lock(site),
-        Switchboard(cli.config.path("queue_dir") / "virgin", name="virgin") as virgin,
+        open_queue(cli.config, "virgin") as virgin,
     ):
 
         def queue(msg: Message, data: dict[str, Any]) -> None:

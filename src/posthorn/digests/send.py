@@ -85,7 +85,6 @@ class DigestSender:
 
     def _send_issue(self, mlist: IMailingList, path: Path) -> None:
         volume, number = (int(part) for part in path.stem.split("-"))
-        issue = Issue(mlist, volume, number, mailbox.read_messages(path))
         members = [
             m
             for m in self.site.lists.roster(mlist).digest_members
@@ -93,12 +92,18 @@ class DigestSender:
         ]
         mime = [m.email for m in members if m.delivery_mode == "mime_digests"]
         plain = [m.email for m in members if m.delivery_mode in PLAIN_MODES]
+        # Nobody to send it to: the issue is dropped unread (parsing every post of it
+        # was most of what a digest cost a list without digest members).
+        issue = Issue(mlist, volume, number, mailbox.read_messages(path) if mime or plain else [])
         for recipients, build, kind in ((mime, build_mime, "mime"), (plain, build_plain, "plain")):
             if recipients and issue.posts:
                 data = {"list_id": mlist.list_id, "recipients": recipients,
                         "digest": kind, "no_archive": True}  # fmt: skip
                 self._send(build(issue), data)
         path.unlink()
+        if not (mime or plain):
+            self._log.info("%s: %s dropped: no digest members", mlist.list_id, issue.subject)
+            return
         self._log.info(
             "%s: %s (%d posts) to %d MIME and %d plain members",
             *(mlist.list_id, issue.subject, len(issue.posts), len(mime), len(plain)),
