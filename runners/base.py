@@ -24,9 +24,11 @@ from typing import Any, ClassVar
 
 from posthorn.config import Config
 from posthorn.interfaces.lists import IMailingList
+from posthorn.interfaces.queues import IQueueStore, ISwitchboard
 from posthorn.logs import reopen_logs
 from posthorn.messages.folding import CACHED_COMPAT32
-from posthorn.queues import BadEntry, EntryGone, Switchboard
+from posthorn.queues import BadEntry, EntryGone
+from posthorn.queuing import queue_store
 from posthorn.runners.retrying import (
     DATABASE_UNAVAILABLE,
     RETRY_QUEUE,
@@ -75,7 +77,7 @@ class BaseRunner:
         self.log = logging.getLogger(f"posthorn.{name}")
         self.sleep_time = self.section.get_float("sleep_time")
         self.master_pid: int | None = None
-        self._queues: dict[str, Switchboard] = {}
+        self._queues: dict[str, ISwitchboard] = {}
         # While a batch of entries is in hand, enqueued files are fsynced but their
         # directories only once, before the entries are finished (see
         # Runner._process_batch): one directory sync per queue and batch instead of one
@@ -83,11 +85,15 @@ class BaseRunner:
         self._deferring = False
         self._unsynced: set[str] = set()
 
-    def queue(self, name: str) -> Switchboard:
-        """A Switchboard on queue ``name`` (for writing; it is not this runner's slice)."""
+    @cached_property
+    def queue_store(self) -> IQueueStore:
+        """The site's queues, on the configured backend."""
+        return queue_store(self.site.config)
+
+    def queue(self, name: str) -> ISwitchboard:
+        """Queue ``name`` (for writing; it is not this runner's slice)."""
         if name not in self._queues:
-            root = self.site.config.path("queue_dir")
-            self._queues[name] = Switchboard(root / name, name=name, logger=self.log)
+            self._queues[name] = self.queue_store.open(name, logger=self.log)
         return self._queues[name]
 
     def enqueue(
@@ -126,6 +132,8 @@ class BaseRunner:
     def close(self) -> None:
         for switchboard in self._queues.values():
             switchboard.close()
+        if "queue_store" in self.__dict__:
+            self.queue_store.close()
 
 
 class Runner(SignalFlags, BaseRunner):
@@ -161,17 +169,12 @@ class Runner(SignalFlags, BaseRunner):
         return None
 
     @cached_property
-    def switchboard(self) -> Switchboard:
+    def switchboard(self) -> ISwitchboard:
         """This runner's own queue, restricted to its slice."""
-        queue_dir = self.site.config.path("queue_dir")
-        name = self.queue_name or self.name
-        return Switchboard(
-            queue_dir / name,
-            name=name,
+        return self.queue_store.open(
+            self.queue_name or self.name,
             slice=self.slice,
             count=self.count,
-            shunt_dir=queue_dir / "shunt",
-            bad_dir=queue_dir / "bad",
             logger=self.log,
             # compat32, folding each distinct header once however often it is written.
             policy=CACHED_COMPAT32,
@@ -258,7 +261,7 @@ class Runner(SignalFlags, BaseRunner):
         Every entry's outputs are written (each file fsynced) while it is processed, but
         each touched queue directory is fsynced only once, after the last entry of the
         batch; only then are the entries finished.  A crash before that leaves the
-        batch's ``.bak`` files, which recovery puts back: up to ``batch_size`` entries
+        batch's entries claimed, and recovery puts them back: up to ``batch_size`` entries
         may be processed twice, none is lost.
         """
         finishes: list[tuple[str, str | None]] = []
