@@ -289,6 +289,19 @@ class Runner(SignalFlags, BaseRunner):
 
     def _handle(self, filebase: str, msg: Message, msgdata: dict[str, Any]) -> str | None:
         """Process a dequeued entry; return why to shunt it, or None to finish it."""
+        if not self.log.isEnabledFor(logging.DEBUG):
+            return self._handle_entry(filebase, msg, msgdata)
+        # The database work of one entry (one post): logged, to be compared across lists.
+        from posthorn.database.counting import StatementCounter
+
+        counter = StatementCounter.install()
+        before = counter.count
+        try:
+            return self._handle_entry(filebase, msg, msgdata)
+        finally:
+            self.log.debug("%s: %d SQL statements", filebase, counter.count - before)
+
+    def _handle_entry(self, filebase: str, msg: Message, msgdata: dict[str, Any]) -> str | None:
         try:
             self.process(self._find_list(msgdata), msg, msgdata)
         except _ListGone as gone:

@@ -1,9 +1,10 @@
 """The outgoing runner: delivers each post to its recipients through the MTA.
 
-Recipients are computed by ``posthorn.delivery.recipients``.  Without personalization
-or VERP the post goes in bulk, one transaction per batch of ``max_recipients``; with
-either, one transaction per member, with its own To:, footer and VERP envelope sender.
-Batches run ``connections`` at a time over reused connections.  The envelope sender is
+Recipients are read by ``posthorn.delivery.recipients``, ``roster_chunk`` members at a
+time.  Without personalization or VERP the post goes in bulk, one transaction per batch
+of ``max_recipients``; with either, one transaction per member, with its own To:,
+footer and VERP envelope sender.  Batches run ``connections`` at a time over reused
+connections, at most twice that many waiting (``delivery.fanout``).  The envelope sender is
 the list's ``-bounces`` address unless ``msgdata["sender"]`` names one.  With ``[arc]``
 on, each copy's final bytes are ARC-signed (``handlers.arc_sign``).
 
@@ -26,13 +27,18 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from email.message import Message
+from functools import partial
+from itertools import chain
 from typing import Any
 
 from posthorn.delivery.events import DeliveryBounceEvent
+from posthorn.delivery.fanout import Settlement, fan_out
 from posthorn.delivery.progress import audience_of
-from posthorn.delivery.recipients import batches, recipients_of, verp_sender
+from posthorn.delivery.recipients import batches, recipient_chunks, verp_sender
 from posthorn.delivery.records import delivery_records
 from posthorn.delivery.smtp import SMTPSettings, Transaction, Transport
 from posthorn.delivery.wire import to_wire
@@ -63,6 +69,8 @@ class OutgoingRunner(Runner):
         super().__init__(site, name, slice=slice, count=count)
         mta, section = site.config["mta"], self.section
         self.max_recipients = section.get_int("max_recipients")
+        self.roster_chunk = section.get_int("roster_chunk")
+        self.connections = section.get_int("connections")
         self.verp = section.get_bool("verp")
         self.retry_period = section.get_float("delivery_retry_period")
         self.retry_base = section.get_float("retry_base")
@@ -78,7 +86,7 @@ class OutgoingRunner(Runner):
                 password=mta.get_str("smtp_pass"),
             )
         )
-        self.pool = ThreadPoolExecutor(section.get_int("connections"), "smtp")
+        self.pool = ThreadPoolExecutor(self.connections, "smtp")
         self.records = delivery_records(site)
         self.record_age = section.get_float("record_age")
         self._next_prune = 0.0
@@ -97,29 +105,45 @@ class OutgoingRunner(Runner):
         # avoid-duplicates names the members who get no copy (receive_list_copy off
         # and in To/Cc, or the poster with receive_own_postings off).
         skip = {str(address).lower() for address in msgdata.get("skip_recipients", ())}
-        recipients = recipients_of(self.site.lists, mlist, msgdata, skip)
-        if not recipients:
+        lists = self.site.lists
+        chunks = recipient_chunks(lists, mlist, msgdata, self.roster_chunk, skip)
+        first = next(chunks, None)
+        if first is None:
             # Said in the log, so `posthorn where` has an answer for such a post.
             self.log.info("%s: no recipients for %s", mlist.list_id, msg.get("message-id"))
             return
         message_id = str(msg.get("message-id") or "")
         audience = audience_of(msgdata)
         with self.records.open(mlist.list_id, audience, message_id) as record:
-            # A second entry for the same post (an earlier stage redone after a kill)
-            # finds its recipients done; only an entry re-queued from dead sends to the
-            # recipients parked there.
-            passed = record.done if msgdata.get("dead_reason") else record.done | record.parked
-            todo = [address for address in recipients if address not in passed]
-            if len(todo) < len(recipients):
+            count = _Count()
+            todo = self._todo(chain([first], chunks), record, msgdata, mlist, count)
+            settlement = self._deliver(mlist, msg, msgdata, todo, record)
+            if count.passed:
                 self.log.info("%s: %s already handled for %d of %d recipients; not sent again",
-                              mlist.list_id, message_id, len(recipients) - len(todo),
-                              len(recipients))  # fmt: skip
-            if not todo:
-                return
-            per_member = self.verp or mlist.personalize != "none"
-            chunks = list(batches(todo, 1 if per_member else self.max_recipients))
-            results = self._deliver(mlist, msg, msgdata, chunks, per_member, record)
-            self._settle(mlist, msg, {**msgdata, "audience": audience}, results, record)
+                              mlist.list_id, message_id, count.passed, count.total)  # fmt: skip
+            self._settle(mlist, msg, {**msgdata, "audience": audience}, settlement, record)
+
+    def _todo(
+        self,
+        chunks: Iterator[list[str]],
+        record: IDeliveryRecord,
+        msgdata: dict[str, Any],
+        mlist: IMailingList,
+        count: _Count,
+    ) -> Iterator[list[str]]:
+        """The batches still to send, a chunk of the roster at a time.
+
+        A second entry for the same post (an earlier stage redone after a kill) finds
+        its recipients done; only an entry re-queued from dead sends to the recipients
+        parked there.
+        """
+        parked = set() if msgdata.get("dead_reason") else record.parked
+        per_member = self.verp or mlist.personalize != "none"
+        for chunk in chunks:
+            todo = [a for a in chunk if a not in record.done and a not in parked]
+            count.total += len(chunk)
+            count.passed += len(chunk) - len(todo)
+            yield from batches(todo, 1 if per_member else self.max_recipients)
 
     def _prune(self) -> None:
         now = time.monotonic()
@@ -135,45 +159,23 @@ class OutgoingRunner(Runner):
         mlist: IMailingList,
         msg: Message,
         msgdata: dict[str, Any],
-        chunks: list[list[str]],
-        per_member: bool,
+        todo: Iterator[list[str]],
         record: IDeliveryRecord,
-    ) -> list[Transaction]:
+    ) -> Settlement:
         sender = str(msgdata.get("sender") or mlist.bounces_address)
+        per_member = self.verp or mlist.personalize != "none"
         bulk = None if msgdata.get("decorate_per_recipient") else self._wire(msg, msgdata)
         message_id = str(msg.get("message-id") or "").strip()
-        if len(chunks) == 1:
-            # One transaction (most posts to a small list): sent from this thread, as
-            # handing it to the pool and waiting for it costs more than it overlaps.
-            chunk = chunks[0]
+
+        def prepare(chunk: list[str]) -> Callable[[], Transaction]:
             envelope = verp_sender(sender, chunk[0]) if per_member else sender
             data = bulk if bulk is not None else self._personalize(mlist, msg, msgdata, chunk[0])
-            result = self.transport.send(
-                envelope, chunk, data, message_id=message_id, list_id=mlist.list_id
-            )
-            record.record(_finished(result))
-            return [result]
-        futures = []
-        for chunk in chunks:
-            envelope = verp_sender(sender, chunk[0]) if per_member else sender
-            data = bulk if bulk is not None else self._personalize(mlist, msg, msgdata, chunk[0])
-            futures.append(
-                self.pool.submit(
-                    self.transport.send,
-                    envelope,
-                    chunk,
-                    data,
-                    message_id=message_id,
-                    list_id=mlist.list_id,
-                )
-            )
-        results = []
-        for future in as_completed(futures):
-            result = future.result()
-            # Each batch as it ends: a kill mid-post re-sends at most those in flight.
-            record.record(_finished(result))
-            results.append(result)
-        return results
+            return partial(
+                self.transport.send, envelope, chunk, data, message_id=message_id,
+                list_id=mlist.list_id,
+            )  # fmt: skip
+
+        return fan_out(todo, prepare, self.pool, 2 * self.connections, record)
 
     def _personalize(
         self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any], address: str
@@ -197,24 +199,15 @@ class OutgoingRunner(Runner):
         mlist: IMailingList,
         msg: Message,
         msgdata: dict[str, Any],
-        results: list[Transaction],
+        settlement: Settlement,
         record: IDeliveryRecord,
     ) -> None:
-        temporary: dict[str, tuple[int, str]] = {}
-        bounced: dict[str, tuple[int, str]] = {}
-        refused: list[Transaction] = []
-        for result in results:
-            temporary.update(result.temporary)
-            if result.message_error and result.message_error[0] >= 500:
-                refused.append(result)
-            else:
-                bounced.update(result.permanent)
-        if bounced:
-            self._bounce(mlist, msg, bounced)
-        if refused:
-            self._dead(mlist, msg, msgdata, refused, record)
-        if temporary:
-            self._retry(mlist, msg, msgdata, temporary, record)
+        if settlement.bounced:
+            self._bounce(mlist, msg, settlement.bounced)
+        if settlement.refused:
+            self._dead(mlist, msg, msgdata, settlement.refused, record)
+        if settlement.temporary:
+            self._retry(mlist, msg, msgdata, settlement.temporary, record)
 
     def _bounce(
         self, mlist: IMailingList, msg: Message, bounced: dict[str, tuple[int, str]]
@@ -338,11 +331,12 @@ class OutgoingRunner(Runner):
         self.log.info("%s: %d recipients to retry (%d %s)", mlist.list_id, len(temporary), *sample)
 
 
-def _finished(result: Transaction) -> list[str]:
-    """The recipients no later entry must send to: accepted, or refused for good at RCPT."""
-    if result.message_error:
-        return []  # refused with the whole message: parked on dead, not done
-    return [*result.accepted, *result.permanent]
+@dataclass
+class _Count:
+    """How many recipients a post had, and how many an earlier entry had served."""
+
+    total: int = 0
+    passed: int = 0
 
 
 def _one_line(text: str, limit: int = 200) -> str:

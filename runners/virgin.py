@@ -1,8 +1,9 @@
 """The virgin runner: messages Posthorn writes itself go through the short pipeline.
 
 Notices (rejections, delivery failures, confirmations) arrive with ``recipients`` and
-usually ``sender`` in msgdata; the ``virgin`` pipeline adds the list headers a notice
-needs and queues it for ``outgoing``, which delivers to exactly those recipients.
+usually ``sender`` in msgdata, a digest issue with ``delivery_modes``; the ``virgin``
+pipeline adds the list headers a notice needs and queues it for ``outgoing``, which
+delivers to exactly those recipients (or the members of those modes).
 Everything here but a digest issue is marked as a notice (``messages.notices``), also
 what was queued without a mark, so that a refused one never brings a notice about it.
 """
@@ -26,6 +27,8 @@ class VirginRunner(PipelineRunner):
         msgdata["virgin"] = True
         if not msgdata.get("digest"):
             mark_notice(msg, msgdata)
-        # A notice goes to whom it names, never to the whole roster.
-        msgdata.setdefault("recipients", [])
+        # A notice goes to whom it names, never to the whole roster; a digest issue to
+        # the members of its delivery modes.
+        if not msgdata.get("delivery_modes"):
+            msgdata.setdefault("recipients", [])
         super().process(mlist, msg, msgdata)

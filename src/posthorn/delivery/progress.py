@@ -98,9 +98,9 @@ class DeliveryRecord:
 
     def record(self, addresses: Iterable[str]) -> None:
         """These recipients are done: no later entry for this post sends to them."""
-        added = [a for a in addresses if a]
-        self.done.update(added)
-        self._append(f"{a}\n" for a in added)
+        # Written, not kept: ``done`` is what was served before the record was opened,
+        # and a post to 100,000 members must not grow a set of them as it goes.
+        self._append(f"{a}\n" for a in addresses if a)
 
     def park(self, addresses: Iterable[str]) -> None:
         """These recipients wait on queue ``dead``: only an entry from there sends to them."""

@@ -1,12 +1,17 @@
-"""Who gets a post, and in which batches.
+"""Who gets a post, and in which batches, read a chunk at a time.
 
-A post goes to the list's regular members whose delivery is enabled, or to exactly
-``msgdata["recipients"]`` when that is present (notices, owner posts, retries).  From
-the roster the outgoing runner leaves out ``exclude``: the members avoid-duplicates
+A post goes to the list's members whose delivery is enabled and whose delivery mode is
+one of ``msgdata["delivery_modes"]`` (``regular`` unless it says otherwise: a digest
+names its modes), or to exactly ``msgdata["recipients"]`` when that is present
+(notices, owner posts, retries).  The roster is read ``chunk`` members at a time
+(``IRoster.addresses``), so that a post to 100,000 members never holds them all: each
+chunk is filtered, split into batches and delivered before the next is read.
+From the roster the outgoing runner leaves out ``exclude``: the members avoid-duplicates
 named in ``msgdata["skip_recipients"]`` and a poster who turned
 ``receive_own_postings`` off.
-Addresses are deduplicated without regard to case.  Bulk batches are sorted by domain
-so that an MTA relaying them groups the recipients of one destination.
+Addresses are deduplicated without regard to case (a roster holds each lowercased
+address once).  Batches are sorted by domain within a chunk, so that an MTA relaying
+them groups the recipients of one destination.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from typing import Any
 
 from posthorn.interfaces.lists import IListManager, IMailingList
 
-__all__ = ["batches", "recipients_of", "verp_sender"]
+__all__ = ["batches", "recipient_chunks", "verp_sender"]
+
+DEFAULT_MODES = ("regular",)
 
 
 def _dedupe(addresses: Iterable[str]) -> list[str]:
@@ -30,21 +37,25 @@ def _dedupe(addresses: Iterable[str]) -> list[str]:
     return unique
 
 
-def recipients_of(
+def recipient_chunks(
     lists: IListManager,
     mlist: IMailingList,
     msgdata: dict[str, Any],
+    chunk: int,
     exclude: Collection[str] = (),
-) -> list[str]:
-    """Every address this entry is to be delivered to (``exclude``: lowercased)."""
+) -> Iterator[list[str]]:
+    """The addresses this entry is to be delivered to, at most ``chunk`` at a time
+    (``exclude``: lowercased)."""
     if "recipients" in msgdata:
-        return _dedupe(str(address) for address in msgdata["recipients"])
-    members = lists.roster(mlist).regular_members
-    return _dedupe(
-        m.email
-        for m in members
-        if m.delivery_status == "enabled" and m.email.lower() not in exclude
-    )
+        named = _dedupe(str(address) for address in msgdata["recipients"])
+        for start in range(0, len(named), chunk):
+            yield named[start : start + chunk]
+        return
+    modes = tuple(msgdata.get("delivery_modes") or DEFAULT_MODES)
+    for addresses in lists.roster(mlist).addresses(modes, chunk):
+        kept = [address for address in addresses if address.lower() not in exclude]
+        if kept:
+            yield kept
 
 
 def _domain_key(address: str) -> tuple[str, str]:

@@ -8,10 +8,10 @@ the same file twice:
    KiB, the next volume and issue are taken and the mailbox is renamed to
    ``LIST-ID.pending/VVVVVV-IIIIII.mbox`` (see ``mailbox.py``);
 2. every pending file, oldest issue first, is built in both formats and queued on
-   ``virgin`` with explicit ``recipients``: the MIME digest to ``mime_digests``
-   members, the RFC 1153 digest to ``plaintext_digests`` and ``summary_digests``
-   members (a summary format of its own is not built), each only if delivery is
-   enabled;
+   ``virgin`` naming its audience by ``delivery_modes`` (the outgoing runner reads
+   those members a chunk at a time): the MIME digest to ``mime_digests`` members, the
+   RFC 1153 digest to ``plaintext_digests`` and ``summary_digests`` members (a summary
+   format of its own is not built), each only to members whose delivery is enabled;
 3. the pending file is removed.
 
 A crash before step 3 leaves the file pending with its numbers, and the next run
@@ -39,6 +39,7 @@ from posthorn.site_lock import SiteLocks
 __all__ = ["DigestSender", "Send", "periodic_lock"]
 
 Send = Callable[[Message, dict[str, Any]], None]
+MIME_MODES = ("mime_digests",)
 PLAIN_MODES = ("plaintext_digests", "summary_digests")
 
 
@@ -85,26 +86,30 @@ class DigestSender:
 
     def _send_issue(self, mlist: IMailingList, path: Path) -> None:
         volume, number = (int(part) for part in path.stem.split("-"))
-        members = [
-            m
-            for m in self.site.lists.roster(mlist).digest_members
-            if m.delivery_status == "enabled"
-        ]
-        mime = [m.email for m in members if m.delivery_mode == "mime_digests"]
-        plain = [m.email for m in members if m.delivery_mode in PLAIN_MODES]
+        # Who gets each format is read by the outgoing runner, a chunk of the roster at
+        # a time; here only whether anyone does.
+        roster = self.site.lists.roster(mlist)
+        audiences = [
+            (modes, build, kind)
+            for modes, build, kind in ((MIME_MODES, build_mime, "mime"),
+                                       (PLAIN_MODES, build_plain, "plain"))
+            if next(roster.addresses(modes, 1), None)
+        ]  # fmt: skip
         # Nobody to send it to: the issue is dropped unread (parsing every post of it
         # was most of what a digest cost a list without digest members).
-        issue = Issue(mlist, volume, number, mailbox.read_messages(path) if mime or plain else [])
-        for recipients, build, kind in ((mime, build_mime, "mime"), (plain, build_plain, "plain")):
-            if recipients and issue.posts:
-                data = {"list_id": mlist.list_id, "recipients": recipients,
-                        "digest": kind, "no_archive": True}  # fmt: skip
+        issue = Issue(mlist, volume, number, mailbox.read_messages(path) if audiences else [])
+        for modes, build, kind in audiences:
+            if issue.posts:
+                data = {"list_id": mlist.list_id, "delivery_modes": list(modes),
+                        "audience": f"digest-{kind}", "digest": kind,
+                        "no_archive": True}  # fmt: skip
                 self._send(build(issue), data)
         path.unlink()
-        if not (mime or plain):
+        if not audiences:
             self._log.info("%s: %s dropped: no digest members", mlist.list_id, issue.subject)
             return
         self._log.info(
-            "%s: %s (%d posts) to %d MIME and %d plain members",
-            *(mlist.list_id, issue.subject, len(issue.posts), len(mime), len(plain)),
+            "%s: %s (%d posts) to the %s digest members",
+            *(mlist.list_id, issue.subject, len(issue.posts)),
+            " and ".join(kind for _, _, kind in audiences),
         )

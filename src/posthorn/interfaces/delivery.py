@@ -18,6 +18,8 @@ __all__ = ["IDeliveryRecord", "IDeliveryRecords"]
 class IDeliveryRecord(Protocol):
     """One post's record, held open (and locked) until ``close``."""
 
+    #: Served by earlier entries, as read when the record was opened; ``record``
+    #: writes the record without adding to it, so that it never holds a whole roster.
     done: set[str]
     parked: set[str]
     told: bool

@@ -11,7 +11,7 @@ used here too are re-exported from there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -149,6 +149,10 @@ class IRoster(Protocol):
 
     @property
     def nonmembers(self) -> Sequence[IMember]: ...
+    def addresses(self, modes: Collection[str], size: int) -> Iterator[list[str]]:
+        """Emails of the members with delivery enabled in these delivery ``modes``, in
+        chunks of at most ``size``: a large list is never read whole."""
+
     def get_member(self, email: str, role: Role = "member") -> IMember | None: ...
 
 

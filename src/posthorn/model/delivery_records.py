@@ -95,9 +95,8 @@ class DatabaseDeliveryRecord:
         self.close()
 
     def record(self, addresses: Iterable[str]) -> None:
-        added = [a for a in addresses if a]
-        self.done.update(added)
-        self._write(DONE, added)
+        # Written, not kept: ``done`` is what was served before the record was opened.
+        self._write(DONE, [a for a in addresses if a])
 
     def park(self, addresses: Iterable[str]) -> None:
         added = [a for a in addresses if a]

@@ -9,6 +9,7 @@ which writes the rows, is ``memberships.py``.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self, cast
@@ -154,6 +155,37 @@ class DatabaseRoster:
     @property
     def nonmembers(self) -> list[Member]:
         return self._role("nonmember")
+
+    def addresses(self, modes: Collection[str], size: int) -> Iterator[list[str]]:
+        """The emails of the members with delivery enabled in ``modes``, ``size`` at a time.
+
+        Read by email from where the last chunk ended, each chunk in a session of its
+        own: a post to a large list holds neither every member in memory nor one read
+        transaction open for the length of its delivery, and costs one statement per
+        chunk, not per member.  The unique index on (list, email, role) gives each
+        chunk as a range, with no sort of the roster.  A member who joins mid-delivery
+        gets the post if their address sorts after the chunk being sent.
+        """
+        query = select(MemberRow.email).where(
+            MemberRow.list_id == self.list_id,
+            MemberRow.role == "member",
+            MemberRow.delivery_mode.in_(tuple(modes)),
+            MemberRow.delivery_status == "enabled",
+        )
+        last = ""
+        while True:
+            with self._session() as session:
+                chunk = list(
+                    session.connection().scalars(
+                        query.where(MemberRow.email > last).order_by(MemberRow.email).limit(size)
+                    )
+                )
+            if not chunk:
+                return
+            last = chunk[-1]
+            yield chunk
+            if len(chunk) < size:
+                return
 
     def get_member(self, email: str, role: Role = "member") -> Member | None:
         query = select(MemberRow).where(MemberRow.email == email.lower(), MemberRow.role == role)
