@@ -16,6 +16,7 @@ from posthorn.registry import Registry
 
 if TYPE_CHECKING:
     from posthorn.database import Databases
+    from posthorn.database.changes import StampedCache
     from posthorn.interfaces.domains import IDomainManager
     from posthorn.interfaces.lists import IListManager
     from posthorn.interfaces.messages import IMessageStore
@@ -43,6 +44,19 @@ class Site:
         from posthorn.database import Databases
 
         return Databases(self.config)
+
+    @cached_property
+    def cache(self) -> StampedCache:
+        """Answers read per post, kept until the database changes (``database/changes.py``).
+
+        Only the built-in managers move the change stamp: with another user or list
+        manager configured nothing is kept.
+        """
+        from posthorn.database.changes import StampedCache
+
+        components = self.config["components"]
+        ours = all(components.get_str(k) == "database" for k in ("user_manager", "list_manager"))
+        return StampedCache(self.databases.stamp, max_entries=65536 if ours else 0)
 
     def _component(self, kind: str) -> Any:
         name = self.config["components"].get_str(kind)
