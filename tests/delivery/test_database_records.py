@@ -123,7 +123,7 @@ def test_a_post_without_message_id_keeps_no_row(hosts: list[Site]) -> None:
 def test_a_site_on_sqlite_keeps_its_records_in_files(site: Site) -> None:
     found = delivery_records(site)
     assert isinstance(found, FileRecords)
-    assert found.directory == site.config.path("shared_dir") / "outgoing"
+    assert found.directory == site.config.path("data_dir") / "outgoing"
 
 
 def post() -> Message:

@@ -3,10 +3,10 @@
 A site on PostgreSQL may run on several hosts, and a post's record must be seen by
 whichever host an entry for it reaches, so the records are rows in the message
 database (``model.delivery_records``).  A site on SQLite is one host: its records are
-files in ``[paths] shared_dir``/outgoing (``delivery.progress``), which cost no
+files in ``[paths] data_dir``/outgoing (``delivery.progress``), which cost no
 database write per batch.
 
-Reads: ``[database]`` (which backend the message slice is on), ``[paths] shared_dir``.
+Reads: ``[database]`` (which backend the message slice is on), ``[paths] data_dir``.
 """
 
 from __future__ import annotations
@@ -28,4 +28,4 @@ def delivery_records(site: Site) -> IDeliveryRecords:
     locks = SiteLocks.from_site(site)
     if locks.shared:
         return DatabaseRecords(site.databases.session_factory(SLICE), locks)
-    return FileRecords(site.config.path("shared_dir") / "outgoing")
+    return FileRecords(site.config.path("data_dir") / "outgoing")
