@@ -131,3 +131,21 @@ def test_a_site_on_sqlite_keeps_its_digests_in_mailboxes(site: Site) -> None:
     found = digest_store(site)
     assert isinstance(found, FileDigests)
     assert found.data_dir == site.config.path("data_dir")
+
+
+def test_posts_left_in_a_mailbox_before_the_move_are_sent_first(hosts: list[Site]) -> None:
+    site = hosts[0]
+    site.lists.create(LIST, owners=["owner@example.org"])
+    site.lists.subscribe(LIST, "mime@example.com", delivery_mode="mime_digests")
+    # A site that kept its digests in data_dir before they moved to the database.
+    earlier = FileDigests(site.config.path("data_dir"))
+    earlier.append(LIST_ID, post(1), "k1")
+    stores(hosts)[0].append(LIST_ID, post(2), "k2")
+    sent: list[Message] = []
+    mlist = site.lists.get(LIST)
+    assert mlist is not None
+    assert DigestSender(site, lambda m, d: sent.append(m)).run(mlist, force=True) == 2
+    first, second = (m.as_string() for m in sent)
+    assert "Post 1" in first and "Post 2" not in first
+    assert "Post 2" in second
+    assert earlier.size(LIST_ID) == 0 and earlier.pending(LIST_ID) == []
