@@ -75,7 +75,7 @@ class Databases:
         self._engines: dict[str, Engine] = {}
         self._makers: dict[str, sessionmaker[Session]] = {}
         #: Moves after every committed change; what runners cache is kept under it.
-        self.stamp = ChangeStamp(config.path("shared_dir") / "changes")
+        self.stamp = ChangeStamp(config.path("data_dir") / "changes")
 
     def _url(self, slice_: str) -> URL:
         # An empty per-slice key means "the same database as [database] url".

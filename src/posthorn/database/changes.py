@@ -5,7 +5,7 @@ memberships and preferences, the bans, header matches and template URIs, the ros
 Each read is a query, and a post's queries were a third of its CPU.  So the runners keep
 such answers per list (``StampedCache``) and throw them away when the stamp moves.
 
-The stamp is a file (``[paths] shared_dir``/``changes``) that grows by one byte after
+The stamp is a file (``[paths] data_dir``/``changes``) that grows by one byte after
 every committed transaction that wrote a table other than the per-post ones (post
 counters, held messages, bounce scores, pendings...), in any process of the site:
 runners, REST, the command line, importers.  Reading it is one ``stat``; a reader
@@ -14,7 +14,9 @@ differ.  The stamp moves after the commit, and a reader reads the stamp before t
 rows, so a cached answer is never older than the stamp it is kept under.
 
 Changes made behind Posthorn's back (SQL typed into the database) are not seen until
-``MAX_AGE`` has passed, or the next change made through Posthorn.
+``MAX_AGE`` has passed, or the next change made through Posthorn.  The stamp is one
+host's file: where the database is not SQLite, other hosts may change it, so answers
+are kept at most ``SHARED_MAX_AGE`` (as list settings were before the stamp).
 """
 
 from __future__ import annotations
@@ -29,11 +31,21 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
 
-__all__ = ["MAX_AGE", "PER_POST", "ChangeStamp", "StampedCache", "take_pending", "watch_writes"]
+__all__ = [
+    "MAX_AGE",
+    "PER_POST",
+    "SHARED_MAX_AGE",
+    "ChangeStamp",
+    "StampedCache",
+    "take_pending",
+    "watch_writes",
+]
 
 T = TypeVar("T")
 #: Seconds a cached answer is kept at most, however still the stamp.
 MAX_AGE = 60.0
+#: The same where hosts share the database (anything but SQLite).
+SHARED_MAX_AGE = 1.0
 #: Tables written for posts as they pass: their changes do not invalidate any cache.
 PER_POST_TABLES = frozenset(
     {
@@ -119,9 +131,12 @@ class StampedCache:
     ``max_entries`` 0 keeps nothing: every ``get`` computes.
     """
 
-    def __init__(self, stamp: ChangeStamp, max_entries: int = 65536) -> None:
+    def __init__(
+        self, stamp: ChangeStamp, max_entries: int = 65536, max_age: float = MAX_AGE
+    ) -> None:
         self.stamp = stamp
         self.max_entries = max_entries
+        self.max_age = max_age
         self._token: tuple[int, int, int] | None = None
         self._since = 0.0
         self._values: dict[Hashable, Any] = {}
@@ -132,7 +147,7 @@ class StampedCache:
         token = self.stamp.token()
         now = time.monotonic()
         with self._lock:
-            if token != self._token or now - self._since > MAX_AGE:
+            if token != self._token or now - self._since > self.max_age:
                 self._values.clear()
                 self._token, self._since = token, now
             elif key in self._values:
