@@ -33,6 +33,7 @@ from typing import Any
 from posthorn.digests import mailbox
 from posthorn.digests.build import Issue, build_mime, build_plain
 from posthorn.digests.numbering import next_issue
+from posthorn.i18n import list_translator
 from posthorn.interfaces.lists import IMailingList
 from posthorn.model.base import utc_now
 from posthorn.site import Site
@@ -98,7 +99,8 @@ class DigestSender:
 
     def _send_issue(self, mlist: IMailingList, path: Path) -> None:
         volume, number = (int(part) for part in path.stem.split("-"))
-        issue = Issue(mlist, volume, number, mailbox.read_messages(path))
+        translate = list_translator(self.site.config, mlist)
+        issue = Issue(mlist, volume, number, mailbox.read_messages(path), translate)
         members = [
             m
             for m in self.site.lists.roster(mlist).digest_members
