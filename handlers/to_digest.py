@@ -73,7 +73,7 @@ class ToDigest(Handler):
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
         if not mlist.digests_enabled:
             return
-        path = digest_mailbox(self.site.config.path("data_dir"), mlist.list_id)
+        path = digest_mailbox(self.site.config.path("shared_dir"), mlist.list_id)
         entry = _MboxEntry(msg)
         # Named by its Message-ID-Hash, a redone pipeline entry appends the post once.
         message_id = str(msg.get("message-id", "")).strip()

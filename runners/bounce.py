@@ -10,7 +10,9 @@ names no member of the list goes where ``forward_unrecognized_bounces_to`` says.
 
 Besides its queue, instance 0 sweeps every list each ``check_interval`` (section
 ``[runner.bounce]``): warnings to members disabled for bounces fall due, and members
-warned often enough are unsubscribed, whether or not any bounce arrives.
+warned often enough are unsubscribed, whether or not any bounce arrives.  The sweep
+is site-wide: it runs under the site lock ``bounce-sweep`` (``posthorn.site_lock``),
+so with a bounce runner on every host each due sweep runs on one of them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from posthorn.bounces.attribution import attribute
 from posthorn.interfaces.lists import IMailingList
 from posthorn.runners.base import ExitCode, Runner
 from posthorn.site import Site
+from posthorn.site_lock import SiteLocks
 
 __all__ = ["BounceRunner"]
 
@@ -33,6 +36,7 @@ class BounceRunner(Runner):
         super().__init__(site, name, slice=slice, count=count)
         self.check_interval = self.section.get_float("check_interval")
         self.actions = BounceActions(site, self._send, log=self.log)
+        self.locks = SiteLocks.from_site(site)
         self._next_sweep = 0.0
 
     def _send(self, msg: Message, msgdata: dict[str, Any]) -> None:
@@ -79,8 +83,8 @@ class BounceRunner(Runner):
         handled = 0
         while not self._should_stop():
             if self.slice == 0 and time.monotonic() >= self._next_sweep:
-                self.sweep()
-                self._next_sweep = time.monotonic() + self.check_interval
+                wait = self.locks.run_due("bounce-sweep", self.check_interval, self.sweep, self.log)
+                self._next_sweep = time.monotonic() + wait
             files = self.switchboard.get_files()
             for filebase in files:
                 if self._should_stop():

@@ -11,7 +11,9 @@ Besides its queue, instance 0 polls every ``poll_interval``: for each list with
 ``incoming`` as posts (``fromusenet`` set, so ``to-usenet`` never sends them back),
 leaving out the articles the list posted itself (its List-Id).  A list's first poll
 only sets the watermark at the group's last article: the gateway carries new traffic,
-not the group's history.
+not the group's history.  The poll is site-wide: it runs under the site lock
+``nntp-poll`` (``posthorn.site_lock``), and the watermarks are in ``[paths]
+shared_dir``, so with an nntp runner on every host each article comes in once.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from posthorn.messages.folding import CACHED_COMPAT32
 from posthorn.news import NNTPError, Watermarks, article_of, connection, is_from_list, post
 from posthorn.runners.base import RetryLater, Runner
 from posthorn.site import Site
+from posthorn.site_lock import SiteLocks
 
 __all__ = ["NNTPRunner"]
 
@@ -35,7 +38,8 @@ class NNTPRunner(Runner):
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
         self.poll_interval = self.section.get_float("poll_interval")
-        self.watermarks = Watermarks(site.config.path("data_dir") / "nntp")
+        self.watermarks = Watermarks(site.config.path("shared_dir") / "nntp")
+        self.locks = SiteLocks.from_site(site)
         self._next_poll = 0.0
 
     def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
@@ -58,10 +62,9 @@ class NNTPRunner(Runner):
     def periodic(self) -> float | None:
         if self.slice != 0:
             return None
-        now = time.monotonic()
-        if now >= self._next_poll:
-            self.poll()
-            self._next_poll = time.monotonic() + self.poll_interval
+        if time.monotonic() >= self._next_poll:
+            wait = self.locks.run_due("nntp-poll", self.poll_interval, self.poll, self.log)
+            self._next_poll = time.monotonic() + wait
         return max(0.0, self._next_poll - time.monotonic())
 
     def poll(self) -> None:

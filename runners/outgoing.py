@@ -78,7 +78,7 @@ class OutgoingRunner(Runner):
             )
         )
         self.pool = ThreadPoolExecutor(section.get_int("connections"), "smtp")
-        self.record_dir = site.config.path("data_dir") / "outgoing"
+        self.record_dir = site.config.path("shared_dir") / "outgoing"
         self.record_age = section.get_float("record_age")
         self._next_prune = 0.0
         self.arc = ArcSigner.from_config(site.config)

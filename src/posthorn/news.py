@@ -11,7 +11,7 @@ to ``X-Original-*``, and sets Newsgroups.  The list's List-Id stays on the artic
 which is how the pull tells the list's own articles from the group's.
 
 The watermark of a list is the number of the last article of its group taken in, one
-small file per list under ``data_dir/nntp``; it is written after the article is
+small file per list under ``shared_dir/nntp``; it is written after the article is
 queued, so a crash in between brings an article in twice rather than never.
 """
 

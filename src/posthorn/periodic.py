@@ -67,7 +67,7 @@ class PeriodicJobs:
         section = site.config.runner("task")
         self.digest_interval = section.get_float("digests_interval")
         self.reminder_age = section.get_float("reminder_age")
-        self.data_dir = site.config.path("data_dir")
+        self.shared_dir = site.config.path("shared_dir")
 
     def run(self, name: str) -> str:
         """Run the job ``name``; what it did, for the log."""
@@ -82,7 +82,7 @@ class PeriodicJobs:
     def digests(self) -> str:
         sender = DigestSender(self.site, self._send, log=self._log)
         sent = 0
-        with periodic_lock(self.data_dir):
+        with periodic_lock(self.site):
             # Read inside the lock: a cron run that held it has just set the dates.
             now = utc_now()
             for mlist in self.site.lists.lists():
@@ -130,7 +130,7 @@ class PeriodicJobs:
 
     def prune(self) -> str:
         age = self.site.config.runner("outgoing").get_float("record_age")
-        records = prune_records(self.data_dir / "outgoing", age)
+        records = prune_records(self.shared_dir / "outgoing", age)
         sessions = self.site.databases.session_factory("list")
         bounces = BounceRecords(sessions)
         responses = AutoResponseRecords(sessions)

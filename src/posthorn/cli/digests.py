@@ -39,7 +39,7 @@ def _lists(cli: CliContext, name: str | None) -> list[IMailingList]:
 def command(cli: CliContext, list_name: str | None, send: bool, bump: bool) -> None:
     """Send digests now, start a new digest volume, or show what is waiting."""
     site = cli.site
-    data_dir = cli.config.path("data_dir")
+    shared_dir = cli.config.path("shared_dir")
     lists = _lists(cli, list_name)
     if bump:
         for mlist in lists:
@@ -48,13 +48,13 @@ def command(cli: CliContext, list_name: str | None, send: bool, bump: bool) -> N
     if not send:
         if not bump:
             for mlist in lists:
-                size = mailbox.size(mailbox.digest_mailbox(data_dir, mlist.list_id))
+                size = mailbox.size(mailbox.digest_mailbox(shared_dir, mlist.list_id))
                 click.echo(f"{mlist.fqdn_listname}: {size} bytes waiting")
         return
     # The task runner's periodic digests take the same lock: one sends, the other finds
     # the digests sent.
     with (
-        periodic_lock(data_dir),
+        periodic_lock(site),
         Switchboard(cli.config.path("queue_dir") / "virgin", name="virgin") as virgin,
     ):
 

@@ -14,6 +14,9 @@ are appends to a file held under ``flock`` for the whole delivery (two entries f
 same post take turns).  An append survives the process being killed; like a finished
 queue entry, only a power cut can undo one, so only ``sync`` (before an entry leaves
 for ``dead`` or ``shunt``) fsyncs.  Records older than ``record_age`` are pruned.
+
+The records are in ``[paths] shared_dir``/outgoing: on a site of several hosts, an
+entry redone or redelivered on another host must find what this one sent.
 """
 
 from __future__ import annotations

@@ -7,6 +7,11 @@ finds, once it has the lock, that its file is no longer the mailbox and opens th
 one, so no post is written into a file already rotated.  Rotated files wait in
 ``digests/LIST-ID.pending/`` named by volume and issue until the digest is queued.
 
+The folder is ``[paths] shared_dir``: the pipeline runner of any host appends, the
+digest runner of any host rotates, so on a site of several hosts it is one shared
+folder, on a file system whose ``flock`` reaches every host (Linux NFS clients lock
+the whole file with a byte-range lock on the server).
+
 A post may reach the mailbox twice: when the pipeline runner is killed after appending
 but before finishing its entry, the entry is redone.  Each append names the post by its
 Message-ID-Hash, kept in ``LIST-ID.seen`` (the last ``SEEN_KEEP`` posts, across
@@ -34,12 +39,12 @@ READ_SLICE = 256 * 1024
 SEEN_KEEP = 2000
 
 
-def digest_mailbox(data_dir: Path, list_id: str) -> Path:
-    return data_dir / "digests" / f"{list_id}.mbox"
+def digest_mailbox(shared_dir: Path, list_id: str) -> Path:
+    return shared_dir / "digests" / f"{list_id}.mbox"
 
 
-def pending_dir(data_dir: Path, list_id: str) -> Path:
-    return data_dir / "digests" / f"{list_id}.pending"
+def pending_dir(shared_dir: Path, list_id: str) -> Path:
+    return shared_dir / "digests" / f"{list_id}.pending"
 
 
 def _is_current(fd: int, path: Path) -> bool:

@@ -1,7 +1,8 @@
 """Sending a list's digest: rotate the mailbox, number the issue, queue one copy each.
 
-The steps, all under a per-list lock (``digests/LIST-ID.lock``) so that the digest
-runner and ``posthorn digests --send`` never send the same file twice:
+The steps, all under a per-list site lock (``digest.LIST-ID``, ``posthorn.site_lock``)
+so that the digest runners of every host and ``posthorn digests --send`` never send
+the same file twice:
 
 1. if asked to (``force``) or the mailbox has reached ``digest_size_threshold``
    KiB, the next volume and issue are taken and the mailbox is renamed to
@@ -21,11 +22,8 @@ window of one unlink.  A digest with no digest members is numbered and dropped.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ from posthorn.i18n import list_translator
 from posthorn.interfaces.lists import IMailingList
 from posthorn.model.base import utc_now
 from posthorn.site import Site
+from posthorn.site_lock import SiteLocks
 
 __all__ = ["DigestSender", "Send", "periodic_lock"]
 
@@ -44,42 +43,31 @@ Send = Callable[[Message, dict[str, Any]], None]
 PLAIN_MODES = ("plaintext_digests", "summary_digests")
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-def periodic_lock(data_dir: Path) -> contextlib.AbstractContextManager[None]:
-    """Held while digests are sent for every list at once (cron or the task runner)."""
-    return _locked(data_dir / "digests" / "periodic.lock")
+def periodic_lock(site: Site) -> contextlib.AbstractContextManager[bool]:
+    """Held, site-wide, while digests are sent for every list (cron or a task runner)."""
+    return SiteLocks.from_site(site).hold("digests", wait=True)
 
 
 class DigestSender:
     def __init__(self, site: Site, send: Send, *, log: logging.Logger | None = None) -> None:
         self.site = site
-        self.data_dir = site.config.path("data_dir")
+        self.shared_dir = site.config.path("shared_dir")
+        self.locks = SiteLocks.from_site(site)
         self._send = send
         self._log = log or logging.getLogger("posthorn.digest")
 
     def due(self, mlist: IMailingList) -> bool:
         """Whether the mailbox has reached the list's size threshold (0: never by size)."""
         threshold = mlist.digest_size_threshold * 1024
-        path = mailbox.digest_mailbox(self.data_dir, mlist.list_id)
+        path = mailbox.digest_mailbox(self.shared_dir, mlist.list_id)
         return threshold > 0 and mailbox.size(path) >= threshold
 
     def run(self, mlist: IMailingList, *, force: bool = False) -> int:
         """Rotate if forced or due, then send every pending issue; how many were sent."""
-        lock = self.data_dir / "digests" / f"{mlist.list_id}.lock"
-        with _locked(lock):
+        with self.locks.hold(f"digest.{mlist.list_id}", wait=True):
             if force or self.due(mlist):
                 self._rotate(mlist)
-            pending = sorted(mailbox.pending_dir(self.data_dir, mlist.list_id).glob("*.mbox"))
+            pending = sorted(mailbox.pending_dir(self.shared_dir, mlist.list_id).glob("*.mbox"))
             for path in pending:
                 self._send_issue(mlist, path)
             return len(pending)
@@ -90,11 +78,10 @@ class DigestSender:
             volume, issue = next_issue(
                 sessions, mlist.list_id, mlist.digest_volume_frequency, utc_now()
             )
-            return (
-                mailbox.pending_dir(self.data_dir, mlist.list_id) / f"{volume:06d}-{issue:06d}.mbox"
-            )
+            pending = mailbox.pending_dir(self.shared_dir, mlist.list_id)
+            return pending / f"{volume:06d}-{issue:06d}.mbox"
 
-        path = mailbox.digest_mailbox(self.data_dir, mlist.list_id)
+        path = mailbox.digest_mailbox(self.shared_dir, mlist.list_id)
         return mailbox.rotate(path, numbered)
 
     def _send_issue(self, mlist: IMailingList, path: Path) -> None:

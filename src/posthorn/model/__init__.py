@@ -31,7 +31,7 @@ _TABLE_MODULES = {
         "posthorn.model.template_uris",
         "posthorn.model.autoresponses",
     ),
-    "message": ("posthorn.model.messages", "posthorn.model.held"),
+    "message": ("posthorn.model.messages", "posthorn.model.held", "posthorn.model.job_runs"),
 }
 _BASES = {"user": UserBase, "list": ListBase, "message": MessageBase}
 

@@ -58,7 +58,7 @@ class ListBase(DeclarativeBase):
 
 
 class MessageBase(DeclarativeBase):
-    """The message store and held messages."""
+    """The message store, held messages and when site-wide jobs last ran."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

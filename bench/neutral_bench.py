@@ -1,0 +1,204 @@
+"""The site measured by the neutral harness, with the CPU it takes per post per runner.
+
+The neutral harness (``../shared/bench/e2e.py`` beside the checkout, or ``--harness``)
+knows nothing of Posthorn: it posts over one or more LMTP connections as a list member
+(``m0001@example.org``), runs its own aiosmtpd sink and reports throughput, latency and
+the CPU of the processes ``--pids-cmd`` prints.  This bench provisions what it needs
+(a temporary site with the built-in defaults on SQLite, lists ``bN@example.org`` of N
+members ``m0001@example.org``..., outgoing SMTP pointed at the sink), starts the real
+master, runs the harness as a subprocess once per list size and mode, and prints the
+harness's figures with the CPU ms per post of each process of the site (psutil
+``cpu_times`` before and after the run, named from the master's state file).
+
+Modes: ``saturated`` (one connection, as fast as accepted), ``paced`` (2 posts/s),
+``c16`` (16 connections).  ``--pipelining`` runs ``bench/neutral_e2e.py``, the copy of
+the harness whose sink also advertises PIPELINING: the aiosmtpd sink of the original
+does not, so outgoing pays one round trip per recipient there.
+
+    .venv/bin/python bench/neutral_bench.py [--sizes 1,100,1000] [--modes saturated,paced]
+        [--pipelining] [-n 200] [--json-out FILE]
+
+CPU per runner counts the whole harness run, its settle time included (idle runners
+count), divided by the posts accepted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from posthorn.config import load_config
+from posthorn.site import Site
+from tests.processes import free_port, start_master, stop
+
+ROOT = Path(__file__).resolve().parent.parent
+MODES = {"saturated": (1, 0.0), "paced": (1, 2.0), "c16": (16, 0.0)}
+
+
+def member(n: int) -> str:
+    """The harness's default ``--member-fmt``, numbered from 1."""
+    return f"m{n:04d}@example.org"
+
+
+def provision(tmp: Path, sink_port: int, lmtp_port: int, sizes: list[int]) -> Path:
+    """A site with the built-in defaults but for its ports, and a list of each size."""
+    site_file = tmp / "posthorn.cfg"
+    site_file.write_text(
+        f"[paths]\nvar_dir: {tmp / 'var'}\n\n"
+        f"[mta]\nlmtp_port: {lmtp_port}\nsmtp_port: {sink_port}\n\n"
+        f"[webservice]\nport: {free_port()}\n"
+    )
+    site = Site(load_config(site_file))
+    site.databases.upgrade()
+    for size in sizes:
+        name = f"b{size}@example.org"
+        site.lists.create(name)
+        for n in range(1, size + 1):
+            site.lists.subscribe(name, member(n))
+    site.close()
+    return site_file
+
+
+class SiteCPU:
+    """CPU seconds of each process of the running site, named by runner."""
+
+    def __init__(self, master: subprocess.Popen[bytes], var_dir: Path) -> None:
+        self.master = psutil.Process(master.pid)
+        self.state = var_dir / "run" / "master.json"
+
+    def pids(self) -> list[int]:
+        return [self.master.pid, *(p.pid for p in self.master.children(recursive=True))]
+
+    def names(self) -> dict[int, str]:
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            state = json.loads(self.state.read_text())
+            return {int(r["pid"]): str(r["name"]) for r in state["runners"] if r.get("pid")}
+        return {}
+
+    def sample(self) -> dict[str, float]:
+        names = self.names()
+        times: dict[str, float] = {}
+        for proc in [self.master, *self.master.children(recursive=True)]:
+            try:
+                used = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            name = names.get(proc.pid, "master" if proc.pid == self.master.pid else "other")
+            times[name] = times.get(name, 0.0) + used.user + used.system
+        return times
+
+
+def run_harness(args: argparse.Namespace, site: SiteCPU, size: int, mode: str) -> dict:
+    concurrency, rate = MODES[mode]
+    posts = args.paced_n if rate else max(10, min(args.n, args.n * 1000 // size))
+    harness = ROOT / "bench" / "neutral_e2e.py" if args.pipelining else Path(args.harness)
+    command = [
+        sys.executable,
+        str(harness),
+        "--lmtp-port", str(args.lmtp_port),
+        "--sink-port", str(args.sink_port),
+        "--list", f"b{size}@example.org",
+        "--sender", member(1),
+        "--members", str(size),
+        "-n", str(posts),
+        "--concurrency", str(concurrency),
+        "--rate", str(rate),
+        "--pids-cmd", f"echo {' '.join(map(str, site.pids()))}",
+        "--tag", f"{size} {mode}",
+    ]  # fmt: skip
+    if args.pipelining:
+        command.append("--pipelining")
+    before = site.sample()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
+    after = site.sample()
+    try:
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError) as error:
+        raise SystemExit(f"the harness printed no result:\n{done.stdout}\n{done.stderr}") from error
+    accepted = max(1, int(result["accepted"]))
+    spent = {name: after[name] - before.get(name, 0.0) for name in after}
+    result["cpu_ms_per_post_by_runner"] = {
+        name: round(seconds * 1000 / accepted, 2)
+        for name, seconds in sorted(spent.items(), key=lambda item: -item[1])
+        if seconds > 0
+    }
+    result["cpu_ms_per_post"] = round(sum(spent.values()) * 1000 / accepted, 2)
+    return result
+
+
+def report(result: dict, mode: str) -> None:
+    latency = result["latency_last_s"]
+    median = latency["p50"] * 1000 if latency["p50"] is not None else float("nan")
+    print(
+        f"{result['members']:>6} members {mode:>9}: {result['accepted']:>4} posts "
+        f"{result['messages_per_s_e2e'] or 0:7.1f} posts/s "
+        f"intake {result['intake_msgs_per_s'] or 0:7.1f} msg/s "
+        f"last copy median {median:6.1f} ms "
+        f"cpu {result['cpu_ms_per_post']:7.2f} ms/post "
+        f"(harness {result.get('sut_cpu_ms_per_message', 0):.1f}) "
+        f"missing {result['missing']} dup {result['duplicates']}",
+        flush=True,
+    )
+    detail = " ".join(f"{n} {t:.2f}" for n, t in result["cpu_ms_per_post_by_runner"].items())
+    print(f"{'':>17}cpu ms/post by runner: {detail}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1,100,1000")
+    parser.add_argument("--modes", default="saturated,paced")
+    parser.add_argument("-n", type=int, default=200, help="saturated posts (fewer above 1,000)")
+    parser.add_argument("--paced-n", type=int, default=20)
+    parser.add_argument("--harness", default=str(ROOT.parent / "shared" / "bench" / "e2e.py"))
+    parser.add_argument("--pipelining", action="store_true", help="bench/neutral_e2e.py's sink")
+    parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--json-out", default=None, help="append each result as a JSON line")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    modes = args.modes.split(",")
+    tmp = Path(tempfile.mkdtemp(prefix="posthorn-neutral-"))
+    args.sink_port, args.lmtp_port = free_port(), free_port()
+    site_file = provision(tmp, args.sink_port, args.lmtp_port, sizes)
+    master = start_master(site_file, tmp, subprocess.DEVNULL)
+    try:
+        _wait_for_lmtp(args.lmtp_port)
+        site = SiteCPU(master, tmp / "var")
+        idle = site.sample()
+        time.sleep(5)
+        spent = sum(site.sample().values()) - sum(idle.values())
+        print(f"idle site: {spent * 1000 / 5:.1f} ms CPU per second", flush=True)
+        for size in sizes:
+            for mode in modes:
+                result = run_harness(args, site, size, mode)
+                report(result, mode)
+                if args.json_out:
+                    with open(args.json_out, "a") as out:
+                        out.write(json.dumps(result) + "\n")
+    finally:
+        stop(master)
+
+
+def _wait_for_lmtp(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with smtplib.LMTP("127.0.0.1", port):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the LMTP runner did not come up")
+
+
+if __name__ == "__main__":
+    main()
