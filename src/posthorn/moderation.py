@@ -21,7 +21,7 @@ from email.mime.multipart import MIMEMultipart
 from typing import TYPE_CHECKING, Any, Literal
 
 from posthorn.errors import PosthornError
-from posthorn.i18n import Translator, _, recipient_translator, text_part
+from posthorn.i18n import Translator, _, header_value, recipient_translator, text_part
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import IHeldMessage
 from posthorn.messages.notices import mark_notice, notice_id
@@ -66,7 +66,7 @@ def make_notice(
         msg.attach(MIMEMessage(attach))
     msg["From"] = mlist.owner_address
     msg["To"] = ", ".join(recipients)
-    msg["Subject"] = subject
+    msg["Subject"] = header_value(subject, charset)
     msg["Date"] = email.utils.formatdate(localtime=False)
     msg["Message-ID"] = message_id or email.utils.make_msgid(domain=mlist.mail_host)
     msg["Auto-Submitted"] = "auto-generated"

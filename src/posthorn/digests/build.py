@@ -19,7 +19,7 @@ from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
 from email.utils import formatdate, getaddresses, make_msgid
 
-from posthorn.i18n import Translator, _, text_part
+from posthorn.i18n import Translator, _, header_value, text_part
 from posthorn.interfaces.lists import IMailingList
 from posthorn.messages.oneline import decoded_header, one_line
 
@@ -89,7 +89,7 @@ def table_of_contents(issue: Issue) -> str:
 
 def _envelope(msg: Message, issue: Issue) -> None:
     mlist = issue.mlist
-    msg["Subject"] = issue.subject
+    msg["Subject"] = header_value(issue.subject, issue.translate.charset)
     msg["From"] = mlist.request_address
     msg["To"] = mlist.posting_address
     msg["Date"] = formatdate(localtime=False)

@@ -21,13 +21,20 @@ from posthorn.i18n.choice import (
     recipient_translator,
     translator,
 )
-from posthorn.i18n.languages import Language, check_language, known_languages, text_part
+from posthorn.i18n.languages import (
+    Language,
+    check_language,
+    header_value,
+    known_languages,
+    text_part,
+)
 
 __all__ = [
     "Language",
     "Translator",
     "_",
     "check_language",
+    "header_value",
     "known_languages",
     "list_translator",
     "placeholders",

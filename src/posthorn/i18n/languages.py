@@ -12,6 +12,7 @@ every text.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.header import Header
 from email.mime.text import MIMEText
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,15 @@ from posthorn.errors import InvalidSettingError
 if TYPE_CHECKING:
     from posthorn.config import Config
 
-__all__ = ["ENGLISH", "Language", "check_language", "known_languages", "text_part"]
+__all__ = [
+    "ENGLISH",
+    "Language",
+    "check_language",
+    "fitting_charset",
+    "header_value",
+    "known_languages",
+    "text_part",
+]
 
 ENGLISH = "en"
 
@@ -58,15 +67,27 @@ def check_language(config: Config, name: str, value: Any) -> str:
     known = known_languages(config)
     if not isinstance(value, str) or value not in known:
         raise InvalidSettingError(
-            name, f"{name}: unknown language {value!r}; known: {', '.join(known)}"
+            name, f"{value!r} is not a language of this site (known: {', '.join(known)})"
         )
     return value
 
 
-def text_part(text: str, charset: str) -> MIMEText:
-    """A text/plain part in ``charset``, or in UTF-8 when the text does not fit it."""
+def fitting_charset(text: str, charset: str) -> str:
+    """``charset`` if ``text`` can be written in it, else UTF-8 (which fits everything)."""
     try:
         text.encode(charset)
     except (UnicodeEncodeError, LookupError):
-        charset = "utf-8"
-    return MIMEText(text, "plain", charset)
+        return "utf-8"
+    return charset
+
+
+def text_part(text: str, charset: str) -> MIMEText:
+    """A text/plain part in ``charset``, or in UTF-8 when the text does not fit it."""
+    return MIMEText(text, "plain", fitting_charset(text, charset))
+
+
+def header_value(text: str, charset: str) -> str:
+    """A header's text: as it is when ASCII, else encoded words in the language's charset."""
+    if text.isascii():
+        return text
+    return Header(text, fitting_charset(text, charset)).encode()

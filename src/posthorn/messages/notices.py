@@ -16,7 +16,7 @@ from email.mime.multipart import MIMEMultipart
 from email.utils import formatdate, getaddresses, make_msgid
 from typing import Any
 
-from posthorn.i18n.languages import text_part
+from posthorn.i18n.languages import header_value, text_part
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import message_id_hash
 
@@ -81,7 +81,7 @@ def make_notice(
         mixed.attach(body)
         mixed.attach(MIMEMessage(original))
         msg = mixed
-    msg["Subject"] = subject
+    msg["Subject"] = header_value(subject, charset)
     msg["From"] = mlist.owner_address
     msg["To"] = ", ".join(recipients)
     msg["Date"] = formatdate(localtime=False)

@@ -43,6 +43,9 @@ __all__ = [
     "Workflow",
 ]
 
+# The request type as a notice names it ($request_type).
+_REQUEST_TYPES = {"subscription": _("subscription"), "unsubscription": _("unsubscription")}
+
 # One sentence per request type, since "subscription" is not one word in every language.
 _WAITING = {
     "subscription": _("The subscription of $email is waiting for a moderator."),
@@ -131,12 +134,14 @@ class Workflow:
         A notice to the list's administrators is in the list's language; one to a
         requester in the requester's own.
         """
-        values.setdefault("request_type", self.request_type)
         remote = RemoteTemplates.from_site(self.site)
         if to_admins or len(recipients) != 1:
             translate = list_translator(self.site.config, self.mlist)
         else:
             translate = recipient_translator(self.site, self.mlist, recipients[0])
+        values.setdefault(
+            "request_type", translate(_REQUEST_TYPES.get(self.request_type, self.request_type))
+        )
         subject, body = render(
             self.site.config, template, self.mlist, remote=remote,
             language=translate.language, **values,
