@@ -11,9 +11,11 @@ harness's figures with the CPU ms per post of each process of the site (psutil
 ``cpu_times`` before and after the run, named from the master's state file).
 
 Modes: ``saturated`` (one connection, as fast as accepted), ``paced`` (2 posts/s),
-``c16`` (16 connections).  ``--pipelining`` runs ``bench/neutral_e2e.py``, the copy of
-the harness whose sink also advertises PIPELINING: the aiosmtpd sink of the original
-does not, so outgoing pays one round trip per recipient there.
+``c16`` (16 connections).  ``--profile DIR`` has every runner write its cProfile
+statistics to DIR when the site stops ($POSTHORN_PROFILE, ``runners/process.py``).
+``--pipelining`` runs the harness through ``bench/neutral_e2e.py``, whose sink also
+advertises PIPELINING: the aiosmtpd sink of the original does not, so outgoing pays one
+round trip per recipient there.
 
     .venv/bin/python bench/neutral_bench.py [--sizes 1,100,1000] [--modes saturated,paced]
         [--pipelining] [-n 200] [--json-out FILE]
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import smtplib
 import subprocess
 import sys
@@ -77,6 +80,12 @@ class SiteCPU:
         self.master = psutil.Process(master.pid)
         self.state = var_dir / "run" / "master.json"
 
+    def changes(self) -> int:
+        """How often the site's change stamp has moved (its size)."""
+        with contextlib.suppress(OSError):
+            return (self.state.parent.parent / "data" / "changes").stat().st_size
+        return 0
+
     def pids(self) -> list[int]:
         return [self.master.pid, *(p.pid for p in self.master.children(recursive=True))]
 
@@ -118,10 +127,11 @@ def run_harness(args: argparse.Namespace, site: SiteCPU, size: int, mode: str) -
         "--tag", f"{size} {mode}",
     ]  # fmt: skip
     if args.pipelining:
-        command.append("--pipelining")
-    before = site.sample()
+        command += ["--pipelining", "--harness", args.harness]
+    before, changes = site.sample(), site.changes()
     done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
     after = site.sample()
+    changes = site.changes() - changes
     try:
         result = json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError) as error:
@@ -134,6 +144,8 @@ def run_harness(args: argparse.Namespace, site: SiteCPU, size: int, mode: str) -
         if seconds > 0
     }
     result["cpu_ms_per_post"] = round(sum(spent.values()) * 1000 / accepted, 2)
+    # Each database change throws away what the runners cached (database/changes.py).
+    result["site_changes"] = changes
     return result
 
 
@@ -147,7 +159,8 @@ def report(result: dict, mode: str) -> None:
         f"last copy median {median:6.1f} ms "
         f"cpu {result['cpu_ms_per_post']:7.2f} ms/post "
         f"(harness {result.get('sut_cpu_ms_per_message', 0):.1f}) "
-        f"missing {result['missing']} dup {result['duplicates']}",
+        f"missing {result['missing']} dup {result['duplicates']} "
+        f"changes {result['site_changes']}",
         flush=True,
     )
     detail = " ".join(f"{n} {t:.2f}" for n, t in result["cpu_ms_per_post_by_runner"].items())
@@ -163,6 +176,7 @@ def main() -> None:
     parser.add_argument("--harness", default=str(ROOT.parent / "shared" / "bench" / "e2e.py"))
     parser.add_argument("--pipelining", action="store_true", help="bench/neutral_e2e.py's sink")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--profile", default=None, help="runners write cProfile stats here")
     parser.add_argument("--json-out", default=None, help="append each result as a JSON line")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -170,6 +184,9 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="posthorn-neutral-"))
     args.sink_port, args.lmtp_port = free_port(), free_port()
     site_file = provision(tmp, args.sink_port, args.lmtp_port, sizes)
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+        os.environ["POSTHORN_PROFILE"] = str(Path(args.profile).resolve())
     master = start_master(site_file, tmp, subprocess.DEVNULL)
     try:
         _wait_for_lmtp(args.lmtp_port)

@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from posthorn.queues.entry import (
     FormatError,
@@ -39,12 +41,15 @@ __all__ = [
     "HOLD",
     "PARKED",
     "EntryInfo",
+    "StoredEntry",
     "delete",
     "find",
     "hold",
     "list_entries",
+    "peek",
     "release",
     "requeue",
+    "scan",
 ]
 
 HOLD = "hold"
@@ -69,6 +74,49 @@ class EntryInfo:
     size: int
     list_id: str
     message_id: str
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """One entry, loaded without claiming it (``scan``)."""
+
+    id: str
+    queue: str
+    state: str  # "queued", or "claimed" while a runner has it in hand
+    data: bytes
+    msgdata: dict[str, Any]
+
+
+def scan(queue_root: Path) -> Iterator[StoredEntry]:
+    """Every entry of every queue that loads, queue by queue, oldest first."""
+    for path in sorted(queue_root.glob("*/*")):
+        state = {QUEUED: "queued", CLAIMED: "claimed"}.get(path.suffix)
+        if state is None:
+            continue
+        try:
+            with open_private(path) as fp:
+                data, msgdata = read_entry(fp)
+        except (OSError, FormatError, UnsafeFile):
+            continue
+        yield StoredEntry(path.stem, path.parent.name, state, data, msgdata)
+
+
+def peek(queue_root: Path, ref: str) -> tuple[bytes, dict[str, Any]]:
+    """The entry with id ``ref`` in any queue (claimed too), or the entry file at path
+    ``ref``, loaded without claiming it; QueueError if there is none or it is unreadable."""
+    path = Path(ref)
+    if not path.is_file():
+        if not _ENTRY_ID.match(ref):
+            raise QueueError(f"no entry file and no entry id {ref!r}")
+        found = [*queue_root.glob(f"*/{ref}{QUEUED}"), *queue_root.glob(f"*/{ref}{CLAIMED}")]
+        if not found:
+            raise QueueError(f"no entry {ref} in any queue")
+        path = found[0]
+    try:
+        with path.open("rb") as fp:
+            return read_entry(fp)
+    except (OSError, FormatError) as error:
+        raise QueueError(f"cannot read: {error}") from None
 
 
 def list_entries(queue_root: Path, names: list[str]) -> list[EntryInfo]:

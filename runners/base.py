@@ -17,16 +17,17 @@ import enum
 import logging
 import os
 import signal
-import time
 from email.message import Message
 from functools import cached_property
 from typing import Any, ClassVar
 
 from posthorn.config import Config
 from posthorn.interfaces.lists import IMailingList
+from posthorn.interfaces.queues import IQueueStore, ISwitchboard
 from posthorn.logs import reopen_logs
 from posthorn.messages.folding import CACHED_COMPAT32
-from posthorn.queues import BadEntry, EntryGone, Switchboard
+from posthorn.queues import BadEntry, EntryGone
+from posthorn.queuing import queue_store
 from posthorn.runners.retrying import (
     DATABASE_UNAVAILABLE,
     RETRY_QUEUE,
@@ -75,7 +76,7 @@ class BaseRunner:
         self.log = logging.getLogger(f"posthorn.{name}")
         self.sleep_time = self.section.get_float("sleep_time")
         self.master_pid: int | None = None
-        self._queues: dict[str, Switchboard] = {}
+        self._queues: dict[str, ISwitchboard] = {}
         # While a batch of entries is in hand, enqueued files are fsynced but their
         # directories only once, before the entries are finished (see
         # Runner._process_batch): one directory sync per queue and batch instead of one
@@ -83,11 +84,15 @@ class BaseRunner:
         self._deferring = False
         self._unsynced: set[str] = set()
 
-    def queue(self, name: str) -> Switchboard:
-        """A Switchboard on queue ``name`` (for writing; it is not this runner's slice)."""
+    @cached_property
+    def queue_store(self) -> IQueueStore:
+        """The site's queues, on the configured backend."""
+        return queue_store(self.site.config)
+
+    def queue(self, name: str) -> ISwitchboard:
+        """Queue ``name`` (for writing; it is not this runner's slice)."""
         if name not in self._queues:
-            root = self.site.config.path("queue_dir")
-            self._queues[name] = Switchboard(root / name, name=name, logger=self.log)
+            self._queues[name] = self.queue_store.open(name, logger=self.log)
         return self._queues[name]
 
     def enqueue(
@@ -126,6 +131,8 @@ class BaseRunner:
     def close(self) -> None:
         for switchboard in self._queues.values():
             switchboard.close()
+        if "queue_store" in self.__dict__:
+            self.queue_store.close()
 
 
 class Runner(SignalFlags, BaseRunner):
@@ -133,10 +140,10 @@ class Runner(SignalFlags, BaseRunner):
 
     #: The queue this runner reads; by default the runner's own name.
     queue_name: ClassVar[str | None] = None
-    #: Seconds a looked-up list is reused (see ``_find_list``); 0 looks it up each time.
-    #: The message-path runners set 1 s; runners that act on settings a person just
-    #: changed (subscription policy, say) keep 0.
-    list_cache_ttl: ClassVar[float] = 0.0
+    #: Whether a looked-up list is kept until the database changes (see ``_find_list``).
+    #: The message-path runners keep it; runners that act on settings a person just
+    #: changed (subscription policy, say) look the list up each time.
+    list_cache: ClassVar[bool] = False
 
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
@@ -146,8 +153,6 @@ class Runner(SignalFlags, BaseRunner):
         self._stopped = False  # the loop has decided to stop
         self._reopen = False  # set by SIGHUP
         self._wake_fds: tuple[int, int] | None = None
-        # list-id -> (monotonic expiry, list); see _find_list.
-        self._lists: dict[str, tuple[float, IMailingList]] = {}
 
     def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
         """Handle one entry.  Return to finish it; raise to shunt it (or RetryLater)."""
@@ -161,17 +166,12 @@ class Runner(SignalFlags, BaseRunner):
         return None
 
     @cached_property
-    def switchboard(self) -> Switchboard:
+    def switchboard(self) -> ISwitchboard:
         """This runner's own queue, restricted to its slice."""
-        queue_dir = self.site.config.path("queue_dir")
-        name = self.queue_name or self.name
-        return Switchboard(
-            queue_dir / name,
-            name=name,
+        return self.queue_store.open(
+            self.queue_name or self.name,
             slice=self.slice,
             count=self.count,
-            shunt_dir=queue_dir / "shunt",
-            bad_dir=queue_dir / "bad",
             logger=self.log,
             # compat32, folding each distinct header once however often it is written.
             policy=CACHED_COMPAT32,
@@ -190,7 +190,7 @@ class Runner(SignalFlags, BaseRunner):
     def run_once(self) -> int:
         """Process every entry now in the slice; return how many (for tests: drain)."""
         # A drain sees the lists as they are now, whatever was cached before it.
-        self._lists.clear()
+        self.site.cache.clear()
         files = self.switchboard.get_files()
         for start in range(0, len(files), self.batch_size):
             self._process_batch(files[start : start + self.batch_size])
@@ -258,7 +258,7 @@ class Runner(SignalFlags, BaseRunner):
         Every entry's outputs are written (each file fsynced) while it is processed, but
         each touched queue directory is fsynced only once, after the last entry of the
         batch; only then are the entries finished.  A crash before that leaves the
-        batch's ``.bak`` files, which recovery puts back: up to ``batch_size`` entries
+        batch's entries claimed, and recovery puts them back: up to ``batch_size`` entries
         may be processed twice, none is lost.
         """
         finishes: list[tuple[str, str | None]] = []
@@ -301,26 +301,25 @@ class Runner(SignalFlags, BaseRunner):
         return None
 
     def _find_list(self, msgdata: dict[str, Any]) -> IMailingList | None:
-        """The entry's list, looked up at most once per ``list_cache_ttl`` per list.
+        """The entry's list; with ``list_cache``, kept until the database changes.
 
         A lookup is a database session (about half a millisecond on SQLite) and a post
-        passes three queue runners, each looking its list up; a burst of posts to one
-        list needs it once.  A changed setting therefore reaches such a runner within
-        ``list_cache_ttl``, and what must be exact per post (the post number) is read
-        afresh by the handler that needs it.
+        passes three queue runners, each looking its list up; posts to one list need it
+        once until a setting changes (``site.cache``, ``database/changes.py``).  What
+        must be exact per post (the post number) is read afresh by the handler that
+        needs it.
         """
         list_id = msgdata.get("list_id")
         if not list_id:
             return None
-        now = time.monotonic()
-        cached = self._lists.get(str(list_id))
-        if cached is not None and cached[0] > now and self.list_cache_ttl > 0:
-            return cached[1]
-        mlist = self.site.lists.get(str(list_id))
+        key = str(list_id)
+        mlist: IMailingList | None
+        if self.list_cache:
+            mlist = self.site.cache.get(("list", key), lambda: self.site.lists.get(key))
+        else:
+            mlist = self.site.lists.get(key)
         if mlist is None:
-            self._lists.pop(str(list_id), None)
             raise _ListGone(f"no such list: {list_id}")
-        self._lists[str(list_id)] = (now + self.list_cache_ttl, mlist)
         return mlist
 
     def _send_to_retry(

@@ -51,7 +51,7 @@ BAD_QUEUE = "bad"
 
 class IncomingRunner(Runner):
     # A burst of posts to one list looks the list up once a second (see Runner).
-    list_cache_ttl = 1.0
+    list_cache = True
 
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)

@@ -50,7 +50,7 @@ from posthorn.intake.data import TooBig, read_data
 from posthorn.intake.lmtp import LMTPIntake
 from posthorn.intake.precheck import Limits
 from posthorn.intake.slots import Slots
-from posthorn.queues import Switchboard
+from posthorn.interfaces.queues import ISwitchboard
 from posthorn.runners.base import ServiceRunner
 
 __all__ = ["LMTPRunner"]
@@ -214,7 +214,7 @@ class LMTPRunner(ServiceRunner):
                     key=key,
                 )
 
-    def locked_queue(self, name: str) -> Switchboard:
+    def locked_queue(self, name: str) -> ISwitchboard:
         """``self.queue`` for worker threads: a queue is created once, whoever asks first."""
         with self._queue_lock:
             return self.queue(name)

@@ -15,7 +15,7 @@ A 5xx at RCPT is a bounce: an entry on queue ``bounce`` and a ``DeliveryBounceEv
 A 5xx for the message (MAIL FROM, DATA, "500 line too long") parks it on queue
 ``dead`` with the reason (``dead_reason``), for the recipients of the refused batches;
 the owners get one notice naming it, unless it is itself a notice (``is_notice``).
-Every post's finished recipients are recorded (``delivery.progress``), by list,
+Every post's finished recipients are recorded (``delivery.records``), by list,
 audience and Message-ID-Hash, for ``record_age``: a crash re-sends at most the batches
 in flight, and a second entry for the same post (an earlier stage redone after a kill)
 sends nothing to those already served.
@@ -31,13 +31,15 @@ from email.message import Message
 from typing import Any
 
 from posthorn.delivery.events import DeliveryBounceEvent
-from posthorn.delivery.progress import DeliveryRecord, audience_of, prune
+from posthorn.delivery.progress import audience_of
 from posthorn.delivery.recipients import batches, recipients_of, verp_sender
+from posthorn.delivery.records import delivery_records
 from posthorn.delivery.smtp import SMTPSettings, Transaction, Transport
 from posthorn.delivery.wire import to_wire
 from posthorn.handlers.arc_sign import ArcSigner
 from posthorn.handlers.decorate import decorate
 from posthorn.i18n import _, list_translator
+from posthorn.interfaces.delivery import IDeliveryRecord
 from posthorn.interfaces.lists import IMailingList
 from posthorn.logs import FORMAT, ReopenableFileHandler
 from posthorn.messages.notices import is_notice, make_notice
@@ -56,7 +58,7 @@ class DeliveryGaveUp(Exception):
 
 class OutgoingRunner(Runner):
     # A burst of posts to one list looks the list up once a second (see Runner).
-    list_cache_ttl = 1.0
+    list_cache = True
 
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
@@ -78,7 +80,7 @@ class OutgoingRunner(Runner):
             )
         )
         self.pool = ThreadPoolExecutor(section.get_int("connections"), "smtp")
-        self.record_dir = site.config.path("shared_dir") / "outgoing"
+        self.records = delivery_records(site)
         self.record_age = section.get_float("record_age")
         self._next_prune = 0.0
         self.arc = ArcSigner.from_config(site.config)
@@ -103,7 +105,7 @@ class OutgoingRunner(Runner):
             return
         message_id = str(msg.get("message-id") or "")
         audience = audience_of(msgdata)
-        with DeliveryRecord(self.record_dir, mlist.list_id, audience, message_id) as record:
+        with self.records.open(mlist.list_id, audience, message_id) as record:
             # A second entry for the same post (an earlier stage redone after a kill)
             # finds its recipients done; only an entry re-queued from dead sends to the
             # recipients parked there.
@@ -125,7 +127,7 @@ class OutgoingRunner(Runner):
         if now < self._next_prune:
             return
         self._next_prune = now + PRUNE_INTERVAL
-        removed = prune(self.record_dir, self.record_age)
+        removed = self.records.prune(self.record_age)
         if removed:
             self.log.info("removed %d delivery records older than record_age", removed)
 
@@ -136,7 +138,7 @@ class OutgoingRunner(Runner):
         msgdata: dict[str, Any],
         chunks: list[list[str]],
         per_member: bool,
-        record: DeliveryRecord,
+        record: IDeliveryRecord,
     ) -> list[Transaction]:
         sender = str(msgdata.get("sender") or mlist.bounces_address)
         bulk = None if msgdata.get("decorate_per_recipient") else self._wire(msg, msgdata)
@@ -197,7 +199,7 @@ class OutgoingRunner(Runner):
         msg: Message,
         msgdata: dict[str, Any],
         results: list[Transaction],
-        record: DeliveryRecord,
+        record: IDeliveryRecord,
     ) -> None:
         temporary: dict[str, tuple[int, str]] = {}
         bounced: dict[str, tuple[int, str]] = {}
@@ -237,7 +239,7 @@ class OutgoingRunner(Runner):
         msg: Message,
         msgdata: dict[str, Any],
         refused: list[Transaction],
-        record: DeliveryRecord,
+        record: IDeliveryRecord,
     ) -> None:
         """The MTA refused the message itself: park it on ``dead`` and tell the owners once.
 
@@ -313,7 +315,7 @@ class OutgoingRunner(Runner):
         msg: Message,
         msgdata: dict[str, Any],
         temporary: dict[str, tuple[int, str]],
-        record: DeliveryRecord,
+        record: IDeliveryRecord,
     ) -> None:
         now = time.time()
         first = float(msgdata.get("first_failure") or now)

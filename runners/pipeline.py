@@ -33,7 +33,7 @@ __all__ = ["PipelineRunner"]
 
 class PipelineRunner(Runner):
     # A burst of posts to one list looks the list up once a second (see Runner).
-    list_cache_ttl = 1.0
+    list_cache = True
 
     #: The pipeline to run when msgdata names none; None means the list's own.
     default_pipeline: ClassVar[str | None] = None

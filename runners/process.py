@@ -1,21 +1,38 @@
-"""The body of a runner process: the master forks, prepares the child (signals,
-parent-death signal) and calls ``run_runner``, then exits with the code it returns."""
+"""The body of a runner process: the master freezes its heap and forks, prepares the
+child (signals, parent-death signal) and calls ``run_runner``, then exits with the code
+it returns."""
 
 from __future__ import annotations
 
+import cProfile
 import ctypes
+import gc
+import os
+from pathlib import Path
 
 from posthorn.config import Config, ConfigError
 from posthorn.logs import setup_logging
 from posthorn.runners.base import BaseRunner, ExitCode
 from posthorn.site import Site
 
-__all__ = ["run_runner", "set_parent_death_signal"]
+__all__ = ["freeze_heap", "run_runner", "set_parent_death_signal"]
 
 PR_SET_PDEATHSIG = 1
 M_MMAP_THRESHOLD = -3
 # Blocks at least this large get a mapping of their own, returned to the system on free.
 MMAP_THRESHOLD = 128 * 1024
+
+
+def freeze_heap() -> None:
+    """Move every object the master holds out of the collector's sight, before a fork.
+
+    A child shares the master's heap page by page until it writes to a page.  Its first
+    full collection would write to every page holding a container (the collector marks
+    each object it visits), copying them all: some 35 MiB per runner.  Frozen, those
+    objects are never visited; what the child allocates itself is still collected.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def set_parent_death_signal(signum: int) -> None:
@@ -43,6 +60,22 @@ def return_large_blocks() -> None:
         pass  # not glibc: its allocator has its own policy
 
 
+def _profiled(runner: BaseRunner, label: str) -> ExitCode:
+    """``runner.run()``, under cProfile when $POSTHORN_PROFILE names a directory.
+
+    The statistics go to ``DIR/LABEL-PID.prof`` when the runner stops (read them with
+    ``python -m pstats``): a profile of real posts through real processes.
+    """
+    folder = os.environ.get("POSTHORN_PROFILE")
+    if not folder:
+        return runner.run()
+    profile = cProfile.Profile()
+    try:
+        return profile.runcall(runner.run)
+    finally:
+        profile.dump_stats(Path(folder) / f"{label}-{os.getpid()}.prof")
+
+
 def run_runner(
     config: Config,
     name: str,
@@ -66,7 +99,7 @@ def run_runner(
         runner = cls(site, name, slice=slice, count=count)
         runner.master_pid = master_pid
         log.info("started, slice %d/%d", slice, count)
-        code = runner.run()
+        code = _profiled(runner, f"{name}-{slice}")
     except ConfigError as error:
         log.error("configuration error: %s", error)
         return ExitCode.CONFIG

@@ -4,10 +4,9 @@ Entries arrive from ``RetryLater`` and from the outgoing runner with ``retry_que
 (where they go back to) and ``retry_after`` (epoch seconds; absent means now).  An entry
 not yet due is kept claimed, in memory, and this runner sleeps until the earliest due
 time or a new arrival -- never polling.  On a clean stop the entries not yet due are put
-back on the queue unclaimed: recovery counts every ``.bak`` it finds as an unfinished
+back on the queue unclaimed: recovery counts every entry left claimed as an unfinished
 attempt and shunts an entry past the limit, and waiting through a restart is no failed
-attempt.  A crash leaves the claimed entries as ``.bak`` files, which the queue puts
-back at start-up.
+attempt.  A crash leaves the entries claimed, and the queue puts them back at start-up.
 """
 
 from __future__ import annotations

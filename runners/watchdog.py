@@ -2,8 +2,8 @@
 
 A handler that loops forever on one message never raises, so the runner's own
 ``except`` cannot shunt it and the master sees a live process.  Progress is therefore
-watched from outside: the claim of an entry (its rename to ``.bak``) is stamped in the
-file's ctime, and a runner whose oldest claim is older than ``[runner.NAME]
+watched from outside: the queue tells when a runner's oldest entry in hand was claimed
+(``claimed_since``), and a runner whose oldest claim is older than ``[runner.NAME]
 entry_timeout`` is killed with SIGKILL (SIGTERM would wait for the entry in hand, which
 never ends).  The master restarts it like any crashed runner; recovery counts the
 attempt on the entry, which reaches ``shunt`` after its budget, so one poisonous
@@ -19,7 +19,8 @@ import signal
 import time
 
 from posthorn.config import Config
-from posthorn.queues import Switchboard
+from posthorn.interfaces.queues import ISwitchboard
+from posthorn.queuing import queue_store
 from posthorn.runners.slots import Slot
 
 __all__ = ["Watchdog"]
@@ -33,18 +34,14 @@ class Watchdog:
 
     def __init__(self, config: Config, slots: list[Slot], log: logging.Logger) -> None:
         self.log = log
-        self._boards: dict[int, tuple[Switchboard, float]] = {}
+        self._boards: dict[int, tuple[ISwitchboard, float]] = {}
         timeouts = []
+        store = queue_store(config)
         for index, slot in enumerate(slots):
             timeout = config.runner(slot.spec.name).get_float("entry_timeout")
             if slot.spec.queue is None or timeout <= 0:
                 continue
-            board = Switchboard(
-                config.path("queue_dir") / slot.spec.queue,
-                name=slot.spec.queue,
-                slice=slot.slice,
-                count=slot.spec.instances,
-            )
+            board = store.open(slot.spec.queue, slice=slot.slice, count=slot.spec.instances)
             self._boards[index] = (board, timeout)
             timeouts.append(timeout)
         self.interval = min([CHECK_INTERVAL_MAX, *(t / 4 for t in timeouts)])

@@ -75,6 +75,28 @@ def test_queues_never_import_the_core() -> None:
     assert offenders == []
 
 
+# Where a queue's storage may be named: the queue library, the one factory, and the
+# master's creation of var/'s folders.
+QUEUE_FACTORY = {"src/posthorn/queuing.py", "src/posthorn/vardir.py"}
+
+
+def test_queues_are_made_only_by_the_factory() -> None:
+    """Outside queues/, nothing builds a backend's queue or knows its files and claims."""
+    internals = re.compile(
+        r"\b(Switchboard|FileStore)\(|\.bak\b|[\"']\.pck[\"']|path\([\"']queue_dir[\"']\)"
+    )
+    offenders = [
+        f"{path.relative_to(ROOT)}: {match.group(0)}"
+        for folder in CODE_DIRS
+        if folder != ROOT / "queues"
+        for path in folder.rglob("*.py")
+        if str(path.relative_to(ROOT)) not in QUEUE_FACTORY
+        for match in [internals.search(path.read_text())]
+        if match
+    ]
+    assert offenders == []
+
+
 # Files that declare, store, serve or import list settings: their mention is no reader.
 _SETTING_KEEPERS = ("model/settings.py", "model/lists.py", "interfaces/settings.py",
                     "importers/", "rest/", "cli/")  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Any
 
 from posthorn.errors import PosthornError
 from posthorn.interfaces.lists import IMailingList
-from posthorn.queues import Switchboard
+from posthorn.queuing import open_queue
 from posthorn.site import Site
 
 __all__ = ["NotAMessage", "inject"]
@@ -36,6 +36,5 @@ def inject(site: Site, mlist: IMailingList, raw: bytes, queue: str = "incoming")
     }
     if queue == "incoming":
         msgdata["to_list"] = True
-    root = site.config.path("queue_dir")
-    with Switchboard(root / queue, name=queue) as board:
+    with open_queue(site.config, queue) as board:
         return board.enqueue(raw, msgdata)

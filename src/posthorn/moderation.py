@@ -25,7 +25,7 @@ from posthorn.i18n import Translator, _, header_value, recipient_translator, tex
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import IHeldMessage
 from posthorn.messages.notices import mark_notice, notice_id
-from posthorn.queues import Switchboard
+from posthorn.queuing import queue_store
 from posthorn.rules import reasons_in
 
 if TYPE_CHECKING:
@@ -110,10 +110,10 @@ def reject_notice(
 
 def queue_enqueuer(site: Site) -> Enqueue:
     """Enqueue onto the site's queues from outside a runner (the CLI, the REST API)."""
-    root = site.config.path("queue_dir")
+    store = queue_store(site.config)
 
     def enqueue(name: str, msg: Message | bytes, msgdata: dict[str, Any]) -> str:
-        with Switchboard(root / name, name=name) as board:
+        with store.open(name) as board:
             return board.enqueue(msg, msgdata)
 
     return enqueue

@@ -27,7 +27,7 @@ import logging
 from datetime import timedelta
 
 from posthorn.config.types import parse_duration
-from posthorn.delivery.progress import prune as prune_records
+from posthorn.delivery.records import delivery_records
 from posthorn.digests.send import DigestSender, Send, periodic_lock
 from posthorn.errors import NoSuchMessageError
 from posthorn.i18n import _, list_translator
@@ -67,7 +67,6 @@ class PeriodicJobs:
         section = site.config.runner("task")
         self.digest_interval = section.get_float("digests_interval")
         self.reminder_age = section.get_float("reminder_age")
-        self.shared_dir = site.config.path("shared_dir")
 
     def run(self, name: str) -> str:
         """Run the job ``name``; what it did, for the log."""
@@ -130,7 +129,7 @@ class PeriodicJobs:
 
     def prune(self) -> str:
         age = self.site.config.runner("outgoing").get_float("record_age")
-        records = prune_records(self.shared_dir / "outgoing", age)
+        records = delivery_records(self.site).prune(age)
         sessions = self.site.databases.session_factory("list")
         bounces = BounceRecords(sessions)
         responses = AutoResponseRecords(sessions)

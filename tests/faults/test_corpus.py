@@ -19,6 +19,7 @@ import test  # type: ignore[import-not-found]
 
 from posthorn.cli.where import in_queues
 from posthorn.config import load_config
+from posthorn.queues.store import FileStore
 from posthorn.site import Site
 from tests.faults.stack import LIST, POSTER, Poster, Stack, build
 from tests.waiting import wait_for
@@ -123,7 +124,7 @@ def _fates(stack: Stack, poster: Poster, mids: dict[str, str]) -> dict[str, str]
     queue_dir = stack.var_dir / "queue"
     fates = {}
     for name, mid in mids.items():
-        where = " ".join(in_queues(queue_dir, mid))
+        where = " ".join(in_queues(FileStore(queue_dir), mid))
         if mid in poster.refused:
             fates[name] = "refused"
         elif mid in delivered:

@@ -19,7 +19,6 @@ import pytest
 
 from posthorn.digests import mailbox
 from posthorn.digests.send import DigestSender
-from posthorn.handlers.to_digest import _MboxEntry
 from posthorn.i18n import Translator, recipient_language, text_part, translator
 from posthorn.runners.command import CommandRunner
 from posthorn.site import Site
@@ -137,7 +136,7 @@ def test_digest_mastheads_are_in_the_lists_language(site: Site) -> None:
     mlist = site.lists.require(LIST)
     path = mailbox.digest_mailbox(site.config.path("data_dir"), mlist.list_id)
     post = email.message_from_string("From: p@example.com\nSubject: Hallo\n\nText.\n")
-    mailbox.append(path, _MboxEntry(post))
+    mailbox.append(path, mailbox.MboxEntry(post))
     sent: list[Message] = []
     assert DigestSender(site, lambda msg, data: sent.append(msg)).run(mlist, force=True) == 1
     (digest,) = sent

@@ -18,13 +18,13 @@ from posthorn.archivers.loading import configured_archivers
 from posthorn.archivers.status import ArchiveStatus
 from posthorn.cli import CliContext, pass_cli
 from posthorn.errors import NoSuchListError
-from posthorn.queues import Switchboard
+from posthorn.queuing import queue_store
 
 
 def site_report(cli: CliContext) -> dict[str, Any]:
     config = cli.config
-    queue = config.path("queue_dir") / "archive"
-    depth = len(Switchboard(queue, name="archive").entries()) if queue.is_dir() else 0
+    store = queue_store(config)
+    depth = len(store.open("archive").entries()) if store.exists("archive") else 0
     status = ArchiveStatus(config.path("run_dir") / "archivers.json").load()
     archivers = {}
     for name, enabled in configured_archivers(cli.site).items():

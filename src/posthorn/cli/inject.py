@@ -15,6 +15,7 @@ import click
 from posthorn.cli import CliContext, pass_cli
 from posthorn.errors import PosthornError
 from posthorn.injection import inject
+from posthorn.queuing import queue_store
 
 
 @click.command()
@@ -27,8 +28,7 @@ def command(cli: CliContext, listname: str, file: Path | None, queue: str) -> No
     site = cli.site
     mlist = site.lists.require(listname)
     runners = set(site.config.named("runner"))
-    root = site.config.path("queue_dir")
-    folders = {p.name for p in root.iterdir() if p.is_dir()} if root.is_dir() else set()
+    folders = set(queue_store(site.config).names())
     if queue not in runners | folders:
         known = ", ".join(sorted(runners | folders))
         raise PosthornError(f"no queue {queue!r} (queues: {known})")

@@ -1,37 +1,38 @@
 """``posthorn qfile``: show a queue entry (metadata and message) to a person.
 
-It reads the file without claiming it, so it is safe on a running site; the entry is
-loaded with the queue's own restricted unpickler, never a general one.
+An entry is named by its id (as ``posthorn queue list`` shows it), in whichever queue
+it waits, or on the files backend by the path of its file.  It is read without being
+claimed, so this is safe on a running site; the entry is loaded with the queue's own
+restricted unpickler, never a general one.
 """
 
 from __future__ import annotations
 
 import pprint
-from pathlib import Path
 
 import click
 
-from posthorn.queues.entry import FormatError, read_entry, read_metadata
+from posthorn.cli import CliContext, pass_cli
+from posthorn.queues import QueueError
+from posthorn.queuing import queue_store
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("entries", nargs=-1, required=True)
 @click.option("-m", "--metadata-only", is_flag=True, help="Leave out the message.")
-def command(paths: tuple[Path, ...], metadata_only: bool) -> None:
-    """Print the metadata and message of each queue FILE (.pck, .bak, or in shunt/bad)."""
+@pass_cli
+def command(cli: CliContext, entries: tuple[str, ...], metadata_only: bool) -> None:
+    """Print the metadata and message of each queue ENTRY (an id, or an entry file)."""
+    store = queue_store(cli.config)
     failed = 0
-    for path in paths:
+    for ref in entries:
         try:
-            with path.open("rb") as fp:
-                if metadata_only:
-                    msgdata, data = read_metadata(fp), b""
-                else:
-                    data, msgdata = read_entry(fp)
-        except (OSError, FormatError) as error:
-            click.echo(f"{path}: cannot read: {error}", err=True)
+            data, msgdata = store.peek(ref)
+        except QueueError as error:
+            click.echo(f"{ref}: {error}", err=True)
             failed += 1
             continue
-        click.echo(f"==> {path} <==\n[metadata]")
+        click.echo(f"==> {ref} <==\n[metadata]")
         click.echo(pprint.pformat(msgdata, sort_dicts=True, width=88))
         if not metadata_only:
             click.echo("[message]")

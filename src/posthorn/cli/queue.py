@@ -1,8 +1,8 @@
 """``posthorn queue``: single queue entries, as Postfix's postqueue -p and postsuper.
 
 ``list`` shows each entry (id, queue, state, age, size, list, Message-ID); ``delete``,
-``hold``, ``release`` and ``requeue`` act on entries by id.  The work is done in
-``posthorn.queues.admin``; this module only parses and prints.
+``hold``, ``release`` and ``requeue`` act on entries by id.  The work is done by the
+site's queue store (``posthorn.queuing``); this module only parses and prints.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import click
 
 from posthorn.cli import CliContext, pass_cli
 from posthorn.cli.tables import json_option, print_table
-from posthorn.queues import QueueError, admin
+from posthorn.queues import QueueError
+from posthorn.queuing import queue_store
 
 COLUMNS = ("id", "queue", "state", "age", "size", "list_id", "message_id")
 
@@ -30,9 +31,9 @@ def command() -> None:
 @pass_cli
 def list_(cli: CliContext, queues: tuple[str, ...], as_json: bool) -> None:
     """Every entry of QUEUES (default: all), oldest first (as postqueue -p)."""
-    root = cli.existing_config.path("queue_dir")
-    names = list(queues) or sorted(p.name for p in root.iterdir() if p.is_dir())
-    rows = [asdict(entry) for entry in admin.list_entries(root, names)]
+    store = queue_store(cli.existing_config)
+    names = list(queues) or store.names()
+    rows = [asdict(entry) for entry in store.list_entries(names)]
     for row in rows:
         row["age"] = round(row["age"])
     print_table(COLUMNS, rows, as_json)
@@ -55,8 +56,8 @@ def _each(cli: CliContext, ids: tuple[str, ...], act: Callable[[str], str]) -> N
 @pass_cli
 def delete(cli: CliContext, ids: tuple[str, ...]) -> None:
     """Remove entries for good (as postsuper -d)."""
-    root = cli.existing_config.path("queue_dir")
-    _each(cli, ids, lambda i: f"deleted from {admin.delete(root, i)}")
+    store = queue_store(cli.existing_config)
+    _each(cli, ids, lambda i: f"deleted from {store.delete(i)}")
 
 
 @command.command()
@@ -64,8 +65,8 @@ def delete(cli: CliContext, ids: tuple[str, ...]) -> None:
 @pass_cli
 def hold(cli: CliContext, ids: tuple[str, ...]) -> None:
     """Move entries to queue hold, which no runner reads (as postsuper -h)."""
-    root = cli.existing_config.path("queue_dir")
-    _each(cli, ids, lambda i: f"held (was in {admin.hold(root, i)})")
+    store = queue_store(cli.existing_config)
+    _each(cli, ids, lambda i: f"held (was in {store.hold(i)})")
 
 
 @command.command()
@@ -73,8 +74,8 @@ def hold(cli: CliContext, ids: tuple[str, ...]) -> None:
 @pass_cli
 def release(cli: CliContext, ids: tuple[str, ...]) -> None:
     """Put held entries back in the queue they were held from (as postsuper -H)."""
-    root = cli.existing_config.path("queue_dir")
-    _each(cli, ids, lambda i: f"released to {admin.release(root, i)}")
+    store = queue_store(cli.existing_config)
+    _each(cli, ids, lambda i: f"released to {store.release(i)}")
 
 
 @command.command()
@@ -83,8 +84,8 @@ def release(cli: CliContext, ids: tuple[str, ...]) -> None:
 @pass_cli
 def requeue(cli: CliContext, ids: tuple[str, ...], target: str | None) -> None:
     """Send any entries (held, shunted, dead ...) to a queue afresh (as postsuper -r)."""
-    root = cli.existing_config.path("queue_dir")
-    _each(cli, ids, lambda i: "requeued from {} to {}".format(*admin.requeue(root, i, target)))
+    store = queue_store(cli.existing_config)
+    _each(cli, ids, lambda i: "requeued from {} to {}".format(*store.requeue(i, target)))
 
 
 command.name = "queue"

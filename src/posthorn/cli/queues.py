@@ -1,6 +1,6 @@
 """``posthorn queues``: how much is waiting where, and for how long.
 
-Every directory under ``[paths] queue_dir`` is a queue.  ``shunt``, ``bad``, ``dead``
+Every queue the configured backend knows is listed.  ``shunt``, ``bad``, ``dead``
 (posts the MTA refused as a whole) and ``hold`` (``posthorn queue hold``) are always
 listed, even before their first entry: no runner reads them, and a growing count or an
 old oldest entry there is what an administrator watches for.
@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from posthorn.cli import CliContext, pass_cli
-from posthorn.queues import Switchboard
+from posthorn.queuing import queue_store
 
 # The queues no runner reads, where entries wait for a person.
 PARKED = ("bad", "dead", "hold", "shunt")
@@ -35,15 +35,14 @@ def _age(seconds: float | None) -> str:
 @pass_cli
 def command(cli: CliContext, as_json: bool) -> None:
     """Count the entries of every queue (waiting, being processed) and the oldest's age."""
-    root = cli.existing_config.path("queue_dir")
-    names = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    names = sorted({*names, *PARKED})
+    store = queue_store(cli.existing_config)
+    names = sorted({*store.names(), *PARKED})
     rows: list[dict[str, Any]] = []
     for name in names:
-        if not (root / name).is_dir():
+        if not store.exists(name):
             rows.append({"queue": name, "queued": 0, "claimed": 0, "oldest": None})
             continue
-        with Switchboard(root / name) as board:
+        with store.open(name) as board:
             claimed = sum(1 for entry in board.entries() if entry.state == "claimed")
             row: dict[str, Any] = {"queue": name, "queued": board.count(), "claimed": claimed}
             rows.append({**row, "oldest": board.oldest_age()})

@@ -9,29 +9,25 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import click
 
 from posthorn.cli import CliContext, pass_cli
 from posthorn.config import Config
-from posthorn.queues import Switchboard
+from posthorn.interfaces.queues import IQueueStore
+from posthorn.queuing import queue_store
 from posthorn.runstate import MasterFiles, NotRunning, ProcessId, read_state, running_master
 
 GIVEN_UP = "given-up"
 COLUMNS = ("RUNNER", "SLICE", "PID", "STATE", "UPTIME", "RESTARTS", "QUEUE", "LAST EXIT")
 
 
-def _depth(queue_dir: Path, row: dict[str, Any]) -> int | None:
+def _depth(store: IQueueStore, row: dict[str, Any]) -> int | None:
     """Entries waiting in this runner's slice; None for a service runner."""
     if not row.get("queue"):
         return None
-    path = queue_dir / str(row["queue"])
-    if not path.is_dir():
-        return 0
-    board = Switchboard(path, slice=int(row["slice"]), count=int(row["count"]))
-    return len(board.get_files())
+    return store.depth(str(row["queue"]), slice=int(row["slice"]), count=int(row["count"]))
 
 
 def _report(config: Config) -> dict[str, Any]:
@@ -40,12 +36,13 @@ def _report(config: Config) -> dict[str, Any]:
     if master is None or state is None:
         raise NotRunning("Posthorn is not running")
     now = time.time()
+    store = queue_store(config)
     state["master"]["uptime"] = now - float(state["master"]["started"])
     for row in state["runners"]:
         alive = row["pid"] is not None and ProcessId(int(row["pid"]), None).alive()
         row["alive"] = alive
         row["uptime"] = now - float(row["started"]) if alive and row["started"] else None
-        row["queue_depth"] = _depth(config.path("queue_dir"), row)
+        row["queue_depth"] = _depth(store, row)
         if row["pid"] is not None and not alive:
             row["state"] = "gone"
     state["running"] = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from posthorn.cli import CliContext, pass_cli
-from posthorn.queues import Switchboard
+from posthorn.queuing import queue_store
 
 
 @click.command()
@@ -19,13 +19,12 @@ from posthorn.queues import Switchboard
 @pass_cli
 def command(cli: CliContext, from_queue: str) -> None:
     """Re-queue every shunted entry to its original queue."""
-    root = cli.existing_config.path("queue_dir")
-    source = root / from_queue
-    if not source.is_dir():
-        click.echo(f"nothing to unshunt: {source} does not exist")
+    store = queue_store(cli.existing_config)
+    if not store.exists(from_queue):
+        click.echo(f"nothing to unshunt: {store.location(from_queue)} does not exist")
         return
-    with Switchboard(source) as shunt:
-        moved = shunt.unshunt(root)
+    with store.open(from_queue) as shunt:
+        moved = shunt.unshunt()
         left = shunt.count()
     for filebase, queue in moved:
         click.echo(f"{filebase} -> {queue}")

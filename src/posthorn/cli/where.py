@@ -1,8 +1,8 @@
 """``posthorn where MESSAGE-ID``: where a message is now, for an administrator.
 
-Searches every queue (the entry's metadata and its Message-ID header, so a claimed
-``.bak`` and the ``shunt``/``bad``/``dead`` queues count too) and the held messages of every
-list, and ``smtp.log`` (each transaction's line names the Message-ID): a delivered
+Searches every queue (the entry's metadata and its Message-ID header, so an entry a
+runner has in hand and the ``shunt``/``bad``/``dead`` queues count too) and the held
+messages of every list, and ``smtp.log`` (each transaction's line names the Message-ID): a delivered
 message is reported as "delivered to N recipients (last at TIME)", N being the
 recipients the MTA accepted over every transaction for it.  A message found nowhere
 was discarded or rejected (the incoming and pipeline logs say which).
@@ -16,7 +16,8 @@ from pathlib import Path
 import click
 
 from posthorn.cli import CliContext, pass_cli
-from posthorn.queues.entry import FormatError, decode
+from posthorn.interfaces.queues import IQueueStore
+from posthorn.queuing import queue_store
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _ACCEPTED = re.compile(r" accepted=(\d+) ")
@@ -28,24 +29,18 @@ def _message_id_of(data: bytes) -> str:
     return found.group(1).decode(errors="replace") if found else ""
 
 
-def in_queues(queue_dir: Path, message_id: str) -> list[str]:
-    """A line per queue file holding ``message_id``: queue, state, file, reason."""
+def in_queues(store: IQueueStore, message_id: str) -> list[str]:
+    """A line per queue entry holding ``message_id``: queue, state, entry id, reason."""
     found = []
-    for path in sorted(queue_dir.glob("*/*")):
-        if path.suffix not in (".pck", ".bak"):
+    for entry in store.scan():
+        if _message_id_of(entry.data) != message_id:
             continue
-        try:
-            data, msgdata = decode(path.read_bytes())
-        except (OSError, FormatError):
-            continue
-        if _message_id_of(data) != message_id:
-            continue
-        state = "claimed" if path.suffix == ".bak" else "queued"
+        msgdata = entry.msgdata
         reason = msgdata.get("shunt_reason") or msgdata.get("bad_reason") or ""
-        if path.parent.name == "dead":
+        if entry.queue == "dead":
             reason = f"refused by the MTA: {msgdata.get('dead_reason', '')}"
         retry = msgdata.get("retry_reason")
-        line = f"queue {path.parent.name} ({state}) {path.name}"
+        line = f"queue {entry.queue} ({entry.state}) {entry.id}"
         if reason:
             line += f": {reason}"
         elif retry:
@@ -81,7 +76,7 @@ def delivered(log_dir: Path, message_id: str) -> str:
 def command(cli: CliContext, message_id: str) -> None:
     """Show where the message with MESSAGE-ID is: queues, held messages, smtp.log."""
     wanted = message_id if message_id.startswith("<") else f"<{message_id}>"
-    lines = in_queues(cli.existing_config.path("queue_dir"), wanted)
+    lines = in_queues(queue_store(cli.existing_config), wanted)
     site = cli.site
     for mlist in site.lists.lists():
         for held in site.messages.held_for_list(mlist.list_id):

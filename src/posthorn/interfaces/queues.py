@@ -9,10 +9,15 @@ arrival.  The exceptions named below live in ``posthorn.queues.errors``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import logging
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from email.message import Message
+from email.policy import Policy
 from types import TracebackType
-from typing import Any, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, Self, runtime_checkable
+
+if TYPE_CHECKING:
+    from posthorn.queues.admin import EntryInfo, StoredEntry
 
 
 @runtime_checkable
@@ -147,6 +152,11 @@ class ISwitchboard(Protocol):
         """Every waiting or claimed entry of the whole queue, oldest first."""
         ...
 
+    def claimed_since(self) -> float | None:
+        """When this slice's oldest entry in hand was claimed (epoch seconds), or None:
+        nothing claimed, or a backend that cannot tell (the watchdog then skips it)."""
+        ...
+
     def wait(self, timeout: float, stop_fd: int | None = None) -> bool:
         """Block until this slice has an entry (True), or ``timeout`` seconds pass or
         ``stop_fd`` becomes readable (False).
@@ -168,3 +178,89 @@ class ISwitchboard(Protocol):
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None: ...
+
+
+@runtime_checkable
+class IQueueStore(Protocol):
+    """Every queue of one site on one backend: makes them, counts them, lists them.
+
+    ``posthorn.queuing.queue_store`` gives the configured one.  Entries are named by
+    their id (the ``filebase``); the single-entry actions raise ``QueueError`` with a
+    sentence for a person when they cannot be done.
+    """
+
+    @property
+    def backend(self) -> str:
+        """The backend's name as ``[queues] backend`` spells it."""
+        ...
+
+    def open(
+        self,
+        name: str,
+        *,
+        slice: int = 0,
+        count: int = 1,
+        max_attempts: int = 3,
+        prefetch: int = 0,
+        logger: logging.Logger | None = None,
+        policy: Policy[Any] = ...,
+    ) -> ISwitchboard:
+        """Queue ``name``; for a reader, its ``slice`` of ``count`` and how many entries
+        it may hold unfinished (``prefetch``, where the backend pushes entries)."""
+        ...
+
+    def exists(self, name: str) -> bool:
+        """True once queue ``name`` has been made (looking never makes it)."""
+        ...
+
+    def names(self) -> list[str]:
+        """The queues this store knows to exist, sorted."""
+        ...
+
+    def location(self, name: str) -> str:
+        """Where queue ``name`` lives, for a person (a folder, a broker queue)."""
+        ...
+
+    def waiting(self, name: str) -> list[str]:
+        """The ids of the entries waiting in ``name``, oldest first."""
+        ...
+
+    def depth(self, name: str, *, slice: int = 0, count: int = 1) -> int:
+        """How many entries wait in one reader's slice of ``name``."""
+        ...
+
+    def remove(self, name: str, entry_id: str) -> bool:
+        """Drop the waiting entry ``entry_id`` of ``name``; False if it is not there."""
+        ...
+
+    def list_entries(self, names: list[str]) -> list[EntryInfo]:
+        """Every entry of the named queues, oldest first (``posthorn queue list``)."""
+        ...
+
+    def scan(self) -> Iterator[StoredEntry]:
+        """Every loadable entry of every queue, loaded without claiming it."""
+        ...
+
+    def peek(self, entry_id: str) -> tuple[bytes, dict[str, Any]]:
+        """One entry, by id, loaded without claiming it."""
+        ...
+
+    def delete(self, entry_id: str) -> str:
+        """Remove the entry for good; return the queue it was in."""
+        ...
+
+    def hold(self, entry_id: str) -> str:
+        """Move the entry to queue ``hold``; return the queue it was in."""
+        ...
+
+    def release(self, entry_id: str) -> str:
+        """Send a held entry back to its queue; return that queue."""
+        ...
+
+    def requeue(self, entry_id: str, to: str | None = None) -> tuple[str, str]:
+        """Send the entry to ``to`` (default: its own queue) afresh; return (from, to)."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; the store stays usable."""
+        ...

@@ -1,25 +1,24 @@
 """``queues``: what waits in each queue, and injecting a message into one.
 
 Every queue a runner reads, plus ``shunt`` and ``bad`` (which no runner reads), plus
-any other directory under ``[paths] queue_dir``, is listed with its ``count``, its
-entries' ``files`` (file bases, oldest first) and its ``directory``, as Mailman shows
-them on the Postorius system page.  Three queues are named as Mailman names them
+any other queue the backend knows, is listed with its ``count``, its entries'
+``files`` (entry ids, oldest first) and its ``directory`` (where the backend keeps it),
+as Mailman shows them on the Postorius system page.  Three queues are named as Mailman names them
 (``in``, ``out``, ``bounces`` for our ``incoming``, ``outgoing``, ``bounce``), so that
-clients written for Mailman find them; our names work in paths too.  A queue whose
-directory does not exist yet reads as empty and is not created by looking.
+clients written for Mailman find them; our names work in paths too.  A queue not made
+yet reads as empty and is not made by looking.
 ``POST queues/{name} {list_id, text}`` injects a message for a list (201 with the
 entry's location); ``DELETE queues/{name}/{file}`` removes one waiting entry.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import falcon
 
 from posthorn.injection import NotAMessage, inject
-from posthorn.queues import EntryGone, Switchboard
+from posthorn.queuing import queue_store
 from posthorn.rest.app import Api, RestApp, collection, page_of, respond
 from posthorn.rest.fields import as_str, bad_request, read_fields
 
@@ -36,18 +35,8 @@ def queue_names(api: Api) -> list[str]:
     config = api.site.config
     names = {name for name in config.named("runner") if name not in _SERVICES} - {"*"}
     names |= {"shunt", "bad"}
-    root = config.path("queue_dir")
-    if root.is_dir():
-        names |= {path.name for path in root.iterdir() if path.is_dir()}
+    names |= set(queue_store(config).names())
     return sorted(names)
-
-
-def _files(directory: Path) -> list[str]:
-    """The waiting entries' file bases, oldest first, without creating the directory."""
-    if not directory.is_dir():
-        return []
-    with Switchboard(directory) as board:
-        return board.files
 
 
 class _Queues:
@@ -61,12 +50,12 @@ class _Queues:
         return name
 
     def _json(self, req: falcon.Request, name: str) -> dict[str, Any]:
-        directory = self.api.site.config.path("queue_dir") / name
-        files = _files(directory)
+        store = queue_store(self.api.site.config)
+        files = store.waiting(name)
         shown = _SHOWN.get(name, name)
         return {
             "name": shown,
-            "directory": str(directory),
+            "directory": store.location(name),
             "count": len(files),
             "files": files,
             "self_link": self.api.link(req, "queues", shown),
@@ -103,17 +92,8 @@ class Queue(_Queues):
 class QueueFile(_Queues):
     def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str, file: str) -> None:
         name = self._name(name)
-        if file not in _files(self.api.site.config.path("queue_dir") / name):
+        if not queue_store(self.api.site.config).remove(name, file):
             raise falcon.HTTPNotFound(title="404 Not Found", description=f"No such file: {file}")
-        root = self.api.site.config.path("queue_dir")
-        with Switchboard(root / name, name=name) as board:
-            try:
-                board.dequeue_raw(file)
-                board.finish(file)
-            except EntryGone:
-                raise falcon.HTTPNotFound(
-                    title="404 Not Found", description=f"No such file: {file}"
-                ) from None
         resp.status = falcon.HTTP_204
 
 

@@ -82,7 +82,8 @@ def sender_memberships(site: Any, mlist: IMailingList, address: str) -> list[IMe
     def lookup() -> list[IMember]:
         return list(site.lists.find_members(list_id=list_id, email=address))
 
-    return memoized(("memberships", list_id, address), lookup)
+    key = ("memberships", list_id, address)
+    return memoized(key, lambda: list(site.cache.get(key, lookup)))
 
 
 class Rule:

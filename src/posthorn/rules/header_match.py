@@ -43,7 +43,9 @@ class HeaderMatch(Rule):
         self.matches = DatabaseHeaderMatches.from_site(site)
 
     def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
-        matches = self.matches.of(mlist.list_id)
+        matches = self.site.cache.get(
+            ("header_matches", mlist.list_id), lambda: self.matches.of(mlist.list_id)
+        )
         if not matches:
             return False
         # The headers indexed once, not scanned once per match.
