@@ -1,21 +1,30 @@
-"""How much memory one large post costs each runner, as a multiple of the post's size.
+"""What the running site costs in memory: in all and per runner, idle and per large post.
 
-For each size (``--sizes`` in MiB) a fresh site runs every runner a post passes through
-(lmtp, incoming, pipeline, outgoing, virgin, retry, archive with the prototype archiver,
-digest), its MTA a sink in its own process.  The list has three regular members and one
-member of each digest kind, so the post also makes a MIME and a plain digest.  A small
-post warms every runner up; then each runner's peak resident size is reset, the large
-post (text and a base64 attachment of random bytes) goes in over LMTP, and once every
-copy has reached the sink and every queue is empty, the bench prints how far each
-runner's peak rose, in MiB and as a multiple of the post's size.  Prints figures,
-never pass/fail.
+First (``site``) a site runs with every runner started, the master included, its MTA
+a sink; the bench prints each process's PSS (shared pages split between the processes
+sharing them, so the column adds up to the whole site) once every runner has started,
+then again after a few posts have been through every runner (each has then done its
+real work once: parsed, queried, delivered, archived, digested, answered REST) and
+the site has stood idle for a few seconds.  The total is the figure to hold to.
 
-    .venv/bin/python bench/memory_bench.py [--sizes 1 10 30]
+Then (``posts``), for each size (``--sizes`` in MiB) a fresh site runs every runner a
+post passes through (lmtp, incoming, pipeline, outgoing, virgin, retry, archive with the
+prototype archiver, digest), its MTA a sink in its own process.  The list has three
+regular members and one member of each digest kind, so the post also makes a MIME and a
+plain digest.  A small post warms every runner up; then each runner's peak resident size
+is reset, the large post (text and a base64 attachment of random bytes) goes in over
+LMTP, and once every copy has reached the sink and every queue is empty, the bench
+prints how far each runner's peak rose, in MiB and as a multiple of the post's size.
+Prints figures, never pass/fail.
+
+    .venv/bin/python bench/memory_bench.py [site] [posts] [--sizes 1 10 30] [--settle S]
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import http.client
 import shutil
 import smtplib
 import subprocess
@@ -29,7 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchsink import BenchSink
 
-from tests.memory import MIB, RunnerMemory, large_post, site_settings
+from posthorn.config import load_config
+from tests.memory import MIB, RunnerMemory, large_post, site_pss, site_settings
 from tests.processes import free_port, start_master, stop
 from tests.sites import prepared_site, wait_for_greeting, write_site_config
 
@@ -45,6 +55,11 @@ def prepare(tmp: Path, lmtp_port: int, smtp_port: int) -> Path:
         tmp, lmtp_port=lmtp_port, smtp_port=smtp_port, running=RUNNING,
         extra_sections=site_settings(),
     )  # fmt: skip
+    prepare_list(site_file)
+    return site_file
+
+
+def prepare_list(site_file: Path) -> None:
     with prepared_site(site_file) as site:
         site.lists.create(LIST, owners=["owner@example.org"])
         site.lists.update(LIST, default_nonmember_action="accept", max_message_size=0)
@@ -52,13 +67,71 @@ def prepare(tmp: Path, lmtp_port: int, smtp_port: int) -> Path:
             site.lists.subscribe(LIST, f"m{n}@example.com")
         site.lists.subscribe(LIST, "mime@example.com", delivery_mode="mime_digests")
         site.lists.subscribe(LIST, "plain@example.com", delivery_mode="plaintext_digests")
-    return site_file
 
 
 def settled(sink: BenchSink, expected: int, queue_dir: Path) -> bool:
     total = sink.stats()[0]
     waiting = [p for p in queue_dir.rglob("*") if p.suffix in (".pck", ".bak", ".tmp")]
     return total >= expected and not waiting
+
+
+def every_runner(tmp: Path) -> list[str]:
+    defaults = load_config(None, overrides={"paths": {"var_dir": str(tmp / "var")}})
+    return sorted(defaults.named("runner"))
+
+
+def rest_get(port: int, path: str) -> int:
+    auth = base64.b64encode(b"restadmin:restpass").decode()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Authorization": f"Basic {auth}"})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def measure_site(settle: float) -> tuple[dict[str, int], dict[str, int]]:
+    """PSS per process once every runner has started, and after a few posts."""
+    tmp = Path(tempfile.mkdtemp(prefix="posthorn-memory-"))
+    sink = BenchSink(free_port())
+    lmtp_port, rest_port = free_port(), free_port()
+    sections = {**site_settings(), "webservice": {"port": rest_port}}
+    site_file = write_site_config(
+        tmp, lmtp_port=lmtp_port, smtp_port=sink.port, running=every_runner(tmp),
+        extra_sections=sections,
+    )  # fmt: skip
+    prepare_list(site_file)
+    master = start_master(site_file, tmp, subprocess.DEVNULL)
+    try:
+        wait_for_greeting(master, lmtp_port, tmp / "var")
+        time.sleep(settle)
+        started = site_pss(master.pid, tmp / "var")
+        expected = 0
+        for n in range(3):
+            # The first one past the digest threshold (30 KiB): digests go out too.
+            post(lmtp_port, large_post(LIST, 40 * 1024 if n == 0 else 2048, f"warm{n}"))
+            expected += COPIES if n == 0 else COPIES - 2
+            wait(lambda count=expected: settled(sink, count, tmp / "var" / "queue"), tmp)
+        for path in ("/3.1/system/versions", "/3.1/lists", f"/3.1/lists/{LIST}/roster/member"):
+            rest_get(rest_port, path)
+        time.sleep(settle)
+        return started, site_pss(master.pid, tmp / "var")
+    finally:
+        stop(master)
+        sink.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report_site(started: dict[str, int], worked: dict[str, int]) -> None:
+    print("PSS of the site with every runner started, MiB")
+    print(f"{'process':>10} {'started':>9} {'after posts':>12}")
+    for name in sorted(started, key=lambda n: (n != "master", n)):
+        print(f"{name:>10} {started[name] / MIB:9.1f} {worked.get(name, 0) / MIB:12.1f}")
+    total_started, total_worked = sum(started.values()), sum(worked.values())
+    print(f"{'total':>10} {total_started / MIB:9.1f} {total_worked / MIB:12.1f}")
+    print(f"processes: {len(started)}")
 
 
 def post(lmtp_port: int, data: bytes) -> None:
@@ -105,8 +178,18 @@ def wait(condition: Callable[[], bool], tmp: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("parts", nargs="*", choices=["site", "posts"], default=["site", "posts"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 30], help="MiB")
+    parser.add_argument("--settle", type=float, default=5.0, help="idle seconds before PSS")
     args = parser.parse_args()
+    if "site" in args.parts:
+        report_site(*measure_site(args.settle))
+    if "posts" in args.parts:
+        report_posts(args.sizes)
+
+
+def report_posts(sizes: list[int]) -> None:
+    args = argparse.Namespace(sizes=sizes)
     results = {size: measure(size) for size in args.sizes}
     names = sorted({name for extra, _ in results.values() for name in extra})
     print("extra peak resident memory per runner, MiB (multiple of the post's size)")

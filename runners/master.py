@@ -31,7 +31,7 @@ from posthorn.logs import reopen_logs
 from posthorn.runners.base import ExitCode
 from posthorn.runners.budget import CrashBudget
 from posthorn.runners.orphans import end_earlier_processes, lead_process_group
-from posthorn.runners.process import run_runner, set_parent_death_signal
+from posthorn.runners.process import freeze_heap, run_runner, set_parent_death_signal
 from posthorn.runners.reload import reread
 from posthorn.runners.signals import HANDLED as _HANDLED
 from posthorn.runners.signals import MasterSignals
@@ -193,6 +193,7 @@ class Master(MasterSignals):
         # Block our signals across the fork: until the child has reset its handlers, a
         # signal sent to it would land in the wake-up pipe it shares with the master.
         master_pid = os.getpid()
+        freeze_heap()
         signal.pthread_sigmask(signal.SIG_BLOCK, _HANDLED)
         try:
             pid = os.fork()

@@ -15,7 +15,7 @@ A 5xx at RCPT is a bounce: an entry on queue ``bounce`` and a ``DeliveryBounceEv
 A 5xx for the message (MAIL FROM, DATA, "500 line too long") parks it on queue
 ``dead`` with the reason (``dead_reason``), for the recipients of the refused batches;
 the owners get one notice naming it, unless it is itself a notice (``is_notice``).
-Every post's finished recipients are recorded (``delivery.progress``), by list,
+Every post's finished recipients are recorded (``delivery.records``), by list,
 audience and Message-ID-Hash, for ``record_age``: a crash re-sends at most the batches
 in flight, and a second entry for the same post (an earlier stage redone after a kill)
 sends nothing to those already served.
@@ -31,12 +31,15 @@ from email.message import Message
 from typing import Any
 
 from posthorn.delivery.events import DeliveryBounceEvent
-from posthorn.delivery.progress import DeliveryRecord, audience_of, prune
+from posthorn.delivery.progress import audience_of
 from posthorn.delivery.recipients import batches, recipients_of, verp_sender
+from posthorn.delivery.records import delivery_records
 from posthorn.delivery.smtp import SMTPSettings, Transaction, Transport
 from posthorn.delivery.wire import to_wire
 from posthorn.handlers.arc_sign import ArcSigner
 from posthorn.handlers.decorate import decorate
+from posthorn.i18n import _, list_translator
+from posthorn.interfaces.delivery import IDeliveryRecord
 from posthorn.interfaces.lists import IMailingList
 from posthorn.logs import FORMAT, ReopenableFileHandler
 from posthorn.messages.notices import is_notice, make_notice
@@ -55,7 +58,7 @@ class DeliveryGaveUp(Exception):
 
 class OutgoingRunner(Runner):
     # A burst of posts to one list looks the list up once a second (see Runner).
-    list_cache_ttl = 1.0
+    list_cache = True
 
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
@@ -77,7 +80,7 @@ class OutgoingRunner(Runner):
             )
         )
         self.pool = ThreadPoolExecutor(section.get_int("connections"), "smtp")
-        self.record_dir = site.config.path("shared_dir") / "outgoing"
+        self.records = delivery_records(site)
         self.record_age = section.get_float("record_age")
         self._next_prune = 0.0
         self.arc = ArcSigner.from_config(site.config)
@@ -102,7 +105,7 @@ class OutgoingRunner(Runner):
             return
         message_id = str(msg.get("message-id") or "")
         audience = audience_of(msgdata)
-        with DeliveryRecord(self.record_dir, mlist.list_id, audience, message_id) as record:
+        with self.records.open(mlist.list_id, audience, message_id) as record:
             # A second entry for the same post (an earlier stage redone after a kill)
             # finds its recipients done; only an entry re-queued from dead sends to the
             # recipients parked there.
@@ -124,7 +127,7 @@ class OutgoingRunner(Runner):
         if now < self._next_prune:
             return
         self._next_prune = now + PRUNE_INTERVAL
-        removed = prune(self.record_dir, self.record_age)
+        removed = self.records.prune(self.record_age)
         if removed:
             self.log.info("removed %d delivery records older than record_age", removed)
 
@@ -135,7 +138,7 @@ class OutgoingRunner(Runner):
         msgdata: dict[str, Any],
         chunks: list[list[str]],
         per_member: bool,
-        record: DeliveryRecord,
+        record: IDeliveryRecord,
     ) -> list[Transaction]:
         sender = str(msgdata.get("sender") or mlist.bounces_address)
         bulk = None if msgdata.get("decorate_per_recipient") else self._wire(msg, msgdata)
@@ -196,7 +199,7 @@ class OutgoingRunner(Runner):
         msg: Message,
         msgdata: dict[str, Any],
         results: list[Transaction],
-        record: DeliveryRecord,
+        record: IDeliveryRecord,
     ) -> None:
         temporary: dict[str, tuple[int, str]] = {}
         bounced: dict[str, tuple[int, str]] = {}
@@ -236,7 +239,7 @@ class OutgoingRunner(Runner):
         msg: Message,
         msgdata: dict[str, Any],
         refused: list[Transaction],
-        record: DeliveryRecord,
+        record: IDeliveryRecord,
     ) -> None:
         """The MTA refused the message itself: park it on ``dead`` and tell the owners once.
 
@@ -265,21 +268,31 @@ class OutgoingRunner(Runner):
             self._notify_owners(
                 mlist,
                 msg,
-                f"Delivery of a message to {mlist.fqdn_listname} failed",
-                f"The mail server refused this message for {len(addresses)} recipients:\n"
-                f"{_one_line(reason)}\n\n"
-                "It is kept on the dead queue; `posthorn unshunt --queue dead` sends it "
-                "again once the cause is fixed.\n",
+                _("Delivery of a message to $list failed"),
+                _(
+                    "The mail server refused this message for $count recipients:\n"
+                    "$reason\n\n"
+                    "It is kept on the dead queue; `posthorn unshunt --queue dead` sends it "
+                    "again once the cause is fixed.\n"
+                ),
+                count=len(addresses),
+                reason=_one_line(reason),
             )
             record.mark_told()
         record.sync()
 
-    def _notify_owners(self, mlist: IMailingList, msg: Message, subject: str, text: str) -> None:
+    def _notify_owners(
+        self, mlist: IMailingList, msg: Message, subject: str, text: str, **values: object
+    ) -> None:
         """Tell the owners about ``msg``; never about a notice (that is how storms start).
 
         The notice names the message rather than carrying it: what made the MTA refuse
-        the message would make it refuse a notice that carried it too.
+        the message would make it refuse a notice that carried it too.  ``subject``
+        and ``text`` are marked sentences, written in the list's language.
         """
+        translate = list_translator(self.site.config, mlist)
+        subject = translate(subject, list=mlist.fqdn_listname, **values)
+        text = translate(text, list=mlist.fqdn_listname, **values)
         if is_notice(msg, {}):
             self.log.warning("%s: not telling the owners about a notice: %s", mlist.list_id,
                              subject)  # fmt: skip
@@ -292,7 +305,8 @@ class OutgoingRunner(Runner):
             f"{name}: {_one_line(str(msg.get(name, '')))}\n"
             for name in ("Message-ID", "From", "Subject", "Date")
         )
-        notice, data = make_notice(mlist, owners, subject, f"{text}\n{about}", kind="delivery")
+        notice, data = make_notice(mlist, owners, subject, f"{text}\n{about}", kind="delivery",
+                                   charset=translate.charset)  # fmt: skip
         self.enqueue("virgin", notice, data)
 
     def _retry(
@@ -301,21 +315,23 @@ class OutgoingRunner(Runner):
         msg: Message,
         msgdata: dict[str, Any],
         temporary: dict[str, tuple[int, str]],
-        record: DeliveryRecord,
+        record: IDeliveryRecord,
     ) -> None:
         now = time.time()
         first = float(msgdata.get("first_failure") or now)
         sample = next(iter(temporary.values()))
         if now - first >= self.retry_period:
-            text = (
-                f"Delivery to {len(temporary)} recipients kept failing for "
-                f"{int(now - first)}s; the last answer was {sample[0]} {sample[1]}.\n"
+            text = _(
+                "Delivery to $count recipients kept failing for "
+                "${seconds}s; the last answer was $answer.\n"
                 "The message is kept on the shunt queue; `posthorn unshunt` retries it.\n"
             )
+            values = {"count": len(temporary), "seconds": int(now - first),
+                      "answer": f"{sample[0]} {sample[1]}"}  # fmt: skip
             # At most one notice per post: none if they heard of a refusal already.
             if not is_notice(msg, msgdata) and not record.told:
                 record.mark_told()
-                self._notify_owners(mlist, msg, f"Delivery to {mlist.fqdn_listname} failed", text)
+                self._notify_owners(mlist, msg, _("Delivery to $list failed"), text, **values)
             # The shunted entry names every recipient; the record keeps those already
             # served from getting a second copy when a person re-queues it.
             record.sync()

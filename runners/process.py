@@ -1,10 +1,12 @@
-"""The body of a runner process: the master forks, prepares the child (signals,
-parent-death signal) and calls ``run_runner``, then exits with the code it returns."""
+"""The body of a runner process: the master freezes its heap and forks, prepares the
+child (signals, parent-death signal) and calls ``run_runner``, then exits with the code
+it returns."""
 
 from __future__ import annotations
 
 import cProfile
 import ctypes
+import gc
 import os
 from pathlib import Path
 
@@ -13,12 +15,24 @@ from posthorn.logs import setup_logging
 from posthorn.runners.base import BaseRunner, ExitCode
 from posthorn.site import Site
 
-__all__ = ["run_runner", "set_parent_death_signal"]
+__all__ = ["freeze_heap", "run_runner", "set_parent_death_signal"]
 
 PR_SET_PDEATHSIG = 1
 M_MMAP_THRESHOLD = -3
 # Blocks at least this large get a mapping of their own, returned to the system on free.
 MMAP_THRESHOLD = 128 * 1024
+
+
+def freeze_heap() -> None:
+    """Move every object the master holds out of the collector's sight, before a fork.
+
+    A child shares the master's heap page by page until it writes to a page.  Its first
+    full collection would write to every page holding a container (the collector marks
+    each object it visits), copying them all: some 35 MiB per runner.  Frozen, those
+    objects are never visited; what the child allocates itself is still collected.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def set_parent_death_signal(signum: int) -> None:

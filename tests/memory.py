@@ -4,6 +4,9 @@
 each runner's peak resident size (``VmHWM``, by writing 5 to ``/proc/PID/clear_refs``)
 and notes its resident size now; ``extra()`` is then, per runner, how far its peak rose
 above that since: the memory one message cost it, whatever the allocator keeps after.
+``site_pss`` is the proportional set size of the master and of each runner, the share
+of shared pages split between the processes that map them, so that the figures add up
+to what the whole site costs the machine.
 ``large_post`` is a realistic big post: a short text and a base64 attachment.
 """
 
@@ -15,7 +18,7 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["RunnerMemory", "large_post", "site_settings"]
+__all__ = ["RunnerMemory", "large_post", "site_pss", "site_settings"]
 
 MIB = 2**20
 
@@ -60,6 +63,18 @@ class RunnerMemory:
             with contextlib.suppress(OSError, LookupError):
                 rises[name] = max(_status(pid, "VmHWM") - before, 0)
         return rises
+
+
+def site_pss(master_pid: int, var_dir: Path) -> dict[str, int]:
+    """The PSS in bytes of the master (as ``master``) and of each of its runners, by name."""
+    import psutil
+
+    pids = {"master": master_pid, **RunnerMemory(var_dir).pids()}
+    found = {}
+    for name, pid in pids.items():
+        with contextlib.suppress(psutil.Error):
+            found[name] = int(psutil.Process(pid).memory_full_info().pss)
+    return found
 
 
 def large_post(list_address: str, size: int, tag: str, payload: bytes | None = None) -> bytes:

@@ -27,9 +27,10 @@ import logging
 from datetime import timedelta
 
 from posthorn.config.types import parse_duration
-from posthorn.delivery.progress import prune as prune_records
+from posthorn.delivery.records import delivery_records
 from posthorn.digests.send import DigestSender, Send, periodic_lock
 from posthorn.errors import NoSuchMessageError
+from posthorn.i18n import _, list_translator
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import message_id_hash
 from posthorn.messages.notices import make_notice
@@ -49,6 +50,15 @@ JOBS = {
 }
 
 
+_REMINDER = _("""\
+$count message(s) to the $display_name mailing list ($posting_address) wait for a moderator:
+
+$held
+
+Accept, reject or discard them with: posthorn moderate $fqdn_listname ID ACTION
+""")
+
+
 class PeriodicJobs:
     def __init__(self, site: Site, send: Send, *, log: logging.Logger | None = None) -> None:
         self.site = site
@@ -57,7 +67,6 @@ class PeriodicJobs:
         section = site.config.runner("task")
         self.digest_interval = section.get_float("digests_interval")
         self.reminder_age = section.get_float("reminder_age")
-        self.shared_dir = site.config.path("shared_dir")
 
     def run(self, name: str) -> str:
         """Run the job ``name``; what it did, for the log."""
@@ -98,24 +107,29 @@ class PeriodicJobs:
         admins = sorted({m.email for m in self.site.lists.roster(mlist).administrators})
         if not old or not admins:
             return False
-        lines = [f"  {h.request_id}: {h.subject} (from {h.sender}, held since "
-                 f"{h.held_on:%Y-%m-%d %H:%M} UTC)" for h in old]  # fmt: skip
-        text = (
-            f"{len(old)} message(s) to the {mlist.display_name} mailing list "
-            f"({mlist.posting_address}) wait for a moderator:\n\n" + "\n".join(lines) + "\n"
-            f"\nAccept, reject or discard them with: posthorn moderate {mlist.fqdn_listname} "
-            "ID ACTION\n"
-        )
+        translate = list_translator(self.site.config, mlist)
+        line = _("$request_id: $subject (from $sender, held since $held_on UTC)")
+        lines = [
+            "  " + translate(line, request_id=h.request_id, subject=h.subject, sender=h.sender,
+                             held_on=f"{h.held_on:%Y-%m-%d %H:%M}")
+            for h in old
+        ]  # fmt: skip
+        names = {"count": len(old), "display_name": mlist.display_name}
+        text = translate(
+            _REMINDER, posting_address=mlist.posting_address, held="\n".join(lines),
+            fqdn_listname=mlist.fqdn_listname, **names,
+        )  # fmt: skip
         day = f"{mlist.list_id}/{now:%Y-%m-%d}"
         mid = f"<posthorn.reminder.{message_id_hash(day).lower()}@{mlist.mail_host}>"
-        title = f"{len(old)} {mlist.display_name} message(s) wait for moderation"
-        notice, data = make_notice(mlist, admins, title, text, kind="reminder", message_id=mid)
+        title = translate(_("$count $display_name message(s) wait for moderation"), **names)
+        notice, data = make_notice(mlist, admins, title, text, kind="reminder", message_id=mid,
+                                   charset=translate.charset)  # fmt: skip
         self._send(notice, data)
         return True
 
     def prune(self) -> str:
         age = self.site.config.runner("outgoing").get_float("record_age")
-        records = prune_records(self.shared_dir / "outgoing", age)
+        records = delivery_records(self.site).prune(age)
         sessions = self.site.databases.session_factory("list")
         bounces = BounceRecords(sessions)
         responses = AutoResponseRecords(sessions)

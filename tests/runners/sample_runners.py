@@ -2,12 +2,14 @@
 
 They record what they do in files under ``[paths] var_dir`` so a test, in another
 process, can wait for the evidence: ``NAME-started.jsonl`` (one line per process start,
-with its slice) and ``NAME-processed.jsonl`` (one line per processed entry).
+with its slice and how many objects it inherited frozen from the master) and
+``NAME-processed.jsonl`` (one line per processed entry).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import time
@@ -28,7 +30,12 @@ def _append(path: Path, record: dict[str, Any]) -> None:
 
 def _record_start(runner: Runner | ServiceRunner) -> None:
     var_dir = runner.site.config.path("var_dir")
-    record = {"pid": os.getpid(), "slice": runner.slice, "count": runner.count}
+    record = {
+        "pid": os.getpid(),
+        "slice": runner.slice,
+        "count": runner.count,
+        "frozen": gc.get_freeze_count(),
+    }
     _append(var_dir / f"{runner.name}-started.jsonl", record)
 
 

@@ -45,6 +45,8 @@ def test_start_status_and_stop(site: PosthornSite) -> None:
     records = site.records("alpha", "started")
     assert sorted(r["slice"] for r in records) == [0, 1, 2, 3]
     assert {r["pid"] for r in records} == {r["pid"] for r in rows if r["name"] == "alpha"}
+    # The master's heap came frozen, out of the children's collections (shared, not copied).
+    assert all(r["frozen"] > 0 for r in records)
     assert not site.records("beta", "started")
 
     status = site.cli("status")

@@ -15,8 +15,9 @@ same post take turns).  An append survives the process being killed; like a fini
 queue entry, only a power cut can undo one, so only ``sync`` (before an entry leaves
 for ``dead`` or ``shunt``) fsyncs.  Records older than ``record_age`` are pruned.
 
-The records are in ``[paths] shared_dir``/outgoing: on a site of several hosts, an
-entry redone or redelivered on another host must find what this one sent.
+These are the records of a site on SQLite, in ``[paths] data_dir``/outgoing; a site
+on PostgreSQL keeps them in its database (``model.delivery_records``), where every host
+finds them: an entry redone or redelivered on another host must see what this one sent.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 
 from posthorn.interfaces.messages import message_id_hash
 
-__all__ = ["DeliveryRecord", "audience_of", "prune"]
+__all__ = ["DeliveryRecord", "FileRecords", "audience_of", "prune", "record_key"]
 
 SUFFIX = ".done"
 _TOLD = "#told"
@@ -48,6 +49,12 @@ def audience_of(msgdata: dict[str, Any]) -> str:
     return "to:" + hashlib.sha1("\n".join(names).encode("utf-8", "surrogateescape")).hexdigest()
 
 
+def record_key(list_id: str, audience: str, message_id: str) -> str:
+    """The name of a post's record for an audience: the same on every host."""
+    key = "\0".join((list_id, audience, message_id_hash(message_id)))
+    return hashlib.sha1(key.encode()).hexdigest()
+
+
 class DeliveryRecord:
     """The done marks of one post for one audience, locked while it is open."""
 
@@ -60,9 +67,8 @@ class DeliveryRecord:
         self.path: Path | None = None
         if not message_id.strip():
             return  # nothing names the post across entries: an in-memory record
-        key = "\0".join((list_id, audience, message_id_hash(message_id)))
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.path = directory / (hashlib.sha1(key.encode()).hexdigest() + SUFFIX)
+        self.path = directory / (record_key(list_id, audience, message_id) + SUFFIX)
         fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -139,3 +145,16 @@ def prune(directory: Path, age: float, now: float | None = None) -> int:
         except FileNotFoundError:
             continue
     return removed
+
+
+class FileRecords:
+    """The records as files in one folder (``IDeliveryRecords``)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def open(self, list_id: str, audience: str, message_id: str) -> DeliveryRecord:
+        return DeliveryRecord(self.directory, list_id, audience, message_id)
+
+    def prune(self, age: float) -> int:
+        return prune(self.directory, age)

@@ -31,7 +31,14 @@ _TABLE_MODULES = {
         "posthorn.model.template_uris",
         "posthorn.model.autoresponses",
     ),
-    "message": ("posthorn.model.messages", "posthorn.model.held", "posthorn.model.job_runs"),
+    "message": (
+        "posthorn.model.messages",
+        "posthorn.model.held",
+        "posthorn.model.job_runs",
+        "posthorn.model.delivery_records",
+        "posthorn.model.digest_posts",
+        "posthorn.model.news_watermarks",
+    ),
 }
 _BASES = {"user": UserBase, "list": ListBase, "message": MessageBase}
 
