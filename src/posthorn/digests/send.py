@@ -33,6 +33,7 @@ from typing import Any
 from posthorn.digests.build import Issue, build_mime, build_plain
 from posthorn.digests.numbering import next_issue
 from posthorn.digests.store import digest_stores
+from posthorn.i18n import list_translator
 from posthorn.interfaces.digests import IDigestStore, IssueNumber
 from posthorn.interfaces.lists import IMailingList
 from posthorn.model.base import utc_now
@@ -96,7 +97,7 @@ class DigestSender:
         # Nobody to send it to: the issue is dropped unread (parsing every post of it
         # was most of what a digest cost a list without digest members).
         posts = store.read(mlist.list_id, number) if mime or plain else []
-        issue = Issue(mlist, *number, posts)
+        issue = Issue(mlist, *number, posts, list_translator(self.site.config, mlist))
         for recipients, build, kind in ((mime, build_mime, "mime"), (plain, build_plain, "plain")):
             if recipients and issue.posts:
                 data = {"list_id": mlist.list_id, "recipients": recipients,
