@@ -49,10 +49,11 @@ class NNTPRunner(Runner):
         super().__init__(site, name, slice=slice, count=count)
         self.poll_interval = self.section.get_float("poll_interval")
         self.locks = SiteLocks.from_site(site)
+        files = Watermarks(site.config.path("data_dir") / "nntp")
         self.watermarks: IWatermarks = (
-            DatabaseWatermarks(site.databases.session_factory(SLICE))
+            DatabaseWatermarks(site.databases.session_factory(SLICE), earlier=files.get)
             if self.locks.shared
-            else Watermarks(site.config.path("data_dir") / "nntp")
+            else files
         )
         self._next_poll = 0.0
 

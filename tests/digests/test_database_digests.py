@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 
 from posthorn.config import load_config
+from posthorn.delivery.records import delivery_records
 from posthorn.digests.mailbox import FileDigests
 from posthorn.digests.send import DigestSender
 from posthorn.digests.store import digest_store
 from posthorn.model.digest_posts import DatabaseDigests
+from posthorn.model.news_watermarks import DatabaseWatermarks
 from posthorn.site import Site
 
 LIST = "dev@example.org"
@@ -131,3 +133,36 @@ def test_a_site_on_sqlite_keeps_its_digests_in_mailboxes(site: Site) -> None:
     found = digest_store(site)
     assert isinstance(found, FileDigests)
     assert found.data_dir == site.config.path("data_dir")
+
+
+def test_posts_left_in_a_mailbox_before_the_move_are_sent_first(hosts: list[Site]) -> None:
+    site = hosts[0]
+    site.lists.create(LIST, owners=["owner@example.org"])
+    site.lists.subscribe(LIST, "mime@example.com", delivery_mode="mime_digests")
+    # A site that kept its digests in data_dir before they moved to the database.
+    earlier = FileDigests(site.config.path("data_dir"))
+    earlier.append(LIST_ID, post(1), "k1")
+    stores(hosts)[0].append(LIST_ID, post(2), "k2")
+    sent: list[Message] = []
+    mlist = site.lists.get(LIST)
+    assert mlist is not None
+    assert DigestSender(site, lambda m, d: sent.append(m)).run(mlist, force=True) == 2
+    first, second = (m.as_string() for m in sent)
+    assert "Post 1" in first and "Post 2" not in first
+    assert "Post 2" in second
+    assert earlier.size(LIST_ID) == 0 and earlier.pending(LIST_ID) == []
+
+
+def test_the_runners_own_rows_leave_the_change_stamp_alone(hosts: list[Site]) -> None:
+    """Written for every post, they must not throw away what the runners cache."""
+    site = hosts[0]
+    site.lists.create(LIST, owners=["owner@example.org"])
+    site.lists.update(LIST, linked_newsgroup="local.test")
+    mlist = site.lists.get(LIST)
+    assert mlist is not None
+    before = site.databases.stamp.token()
+    stores(hosts)[0].append(LIST_ID, post(1), "k1")
+    with delivery_records(site).open(LIST_ID, "list", "<p1@example.com>") as record:
+        record.record(["a@example.com"])
+    DatabaseWatermarks(site.databases.session_factory("message")).set(mlist, 7)
+    assert site.databases.stamp.token() == before

@@ -44,7 +44,8 @@ class Recorder(Runner):
 
     ``msgdata["hold"]`` names a file: the runner announces the entry in
     ``NAME-began.jsonl`` and waits (up to 20 s) until that file exists before finishing,
-    so a test can signal the runner while an entry is in hand.
+    so a test can signal the runner while an entry is in hand.  ``msgdata["pause"]``
+    is seconds to spend on the entry, so that several processes share a queue's work.
     """
 
     def run(self) -> ExitCode:
@@ -59,6 +60,7 @@ class Recorder(Runner):
             deadline = time.monotonic() + 20
             while not Path(msgdata["hold"]).exists() and time.monotonic() < deadline:
                 time.sleep(0.01)
+        time.sleep(float(msgdata.get("pause", 0)))
         if "fail" in subject:
             raise ValueError(f"asked to fail: {subject}")
         if "retry" in subject:

@@ -56,6 +56,9 @@ PER_POST_TABLES = frozenset(
         "autoresponses",
         "pendings",
         "job_runs",
+        "delivery_records",
+        "digest_posts",
+        "news_watermarks",
     }
 )
 _WRITE = re.compile(

@@ -26,6 +26,7 @@ __all__ = ["delivery_records"]
 
 def delivery_records(site: Site) -> IDeliveryRecords:
     locks = SiteLocks.from_site(site)
+    files = FileRecords(site.config.path("data_dir") / "outgoing")
     if locks.shared:
-        return DatabaseRecords(site.databases.session_factory(SLICE), locks)
-    return FileRecords(site.config.path("data_dir") / "outgoing")
+        return DatabaseRecords(site.databases.session_factory(SLICE), locks, earlier=files)
+    return files

@@ -32,8 +32,9 @@ from typing import Any
 
 from posthorn.digests.build import Issue, build_mime, build_plain
 from posthorn.digests.numbering import next_issue
-from posthorn.digests.store import digest_store
-from posthorn.interfaces.digests import IssueNumber
+from posthorn.digests.store import digest_stores
+from posthorn.i18n import list_translator
+from posthorn.interfaces.digests import IDigestStore, IssueNumber
 from posthorn.interfaces.lists import IMailingList
 from posthorn.model.base import utc_now
 from posthorn.site import Site
@@ -53,7 +54,7 @@ def periodic_lock(site: Site) -> contextlib.AbstractContextManager[bool]:
 class DigestSender:
     def __init__(self, site: Site, send: Send, *, log: logging.Logger | None = None) -> None:
         self.site = site
-        self.store = digest_store(site)
+        self.stores = digest_stores(site)
         self.locks = SiteLocks.from_site(site)
         self._send = send
         self._log = log or logging.getLogger("posthorn.digest")
@@ -61,26 +62,31 @@ class DigestSender:
     def due(self, mlist: IMailingList) -> bool:
         """Whether the posts gathered reach the list's size threshold (0: never by size)."""
         threshold = mlist.digest_size_threshold * 1024
-        return threshold > 0 and self.store.size(mlist.list_id) >= threshold
+        gathered = sum(store.size(mlist.list_id) for store in self.stores)
+        return threshold > 0 and gathered >= threshold
 
     def run(self, mlist: IMailingList, *, force: bool = False) -> int:
         """Rotate if forced or due, then send every pending issue; how many were sent."""
+        sent = 0
         with self.locks.hold(f"digest.{mlist.list_id}", wait=True):
-            if force or self.due(mlist):
-                self._rotate(mlist)
-            pending = self.store.pending(mlist.list_id)
-            for issue in pending:
-                self._send_issue(mlist, issue)
-            return len(pending)
+            rotating = force or self.due(mlist)
+            for store in self.stores:
+                if rotating:
+                    self._rotate(store, mlist)
+                pending = store.pending(mlist.list_id)
+                for issue in pending:
+                    self._send_issue(store, mlist, issue)
+                sent += len(pending)
+        return sent
 
-    def _rotate(self, mlist: IMailingList) -> bool:
+    def _rotate(self, store: IDigestStore, mlist: IMailingList) -> bool:
         def numbered() -> IssueNumber:
             sessions = self.site.databases.session_factory("list")
             return next_issue(sessions, mlist.list_id, mlist.digest_volume_frequency, utc_now())
 
-        return self.store.rotate(mlist.list_id, numbered)
+        return store.rotate(mlist.list_id, numbered)
 
-    def _send_issue(self, mlist: IMailingList, number: IssueNumber) -> None:
+    def _send_issue(self, store: IDigestStore, mlist: IMailingList, number: IssueNumber) -> None:
         members = [
             m
             for m in self.site.lists.roster(mlist).digest_members
@@ -90,14 +96,14 @@ class DigestSender:
         plain = [m.email for m in members if m.delivery_mode in PLAIN_MODES]
         # Nobody to send it to: the issue is dropped unread (parsing every post of it
         # was most of what a digest cost a list without digest members).
-        posts = self.store.read(mlist.list_id, number) if mime or plain else []
-        issue = Issue(mlist, *number, posts)
+        posts = store.read(mlist.list_id, number) if mime or plain else []
+        issue = Issue(mlist, *number, posts, list_translator(self.site.config, mlist))
         for recipients, build, kind in ((mime, build_mime, "mime"), (plain, build_plain, "plain")):
             if recipients and issue.posts:
                 data = {"list_id": mlist.list_id, "recipients": recipients,
                         "digest": kind, "no_archive": True}  # fmt: skip
                 self._send(build(issue), data)
-        self.store.remove(mlist.list_id, number)
+        store.remove(mlist.list_id, number)
         if not (mime or plain):
             self._log.info("%s: %s dropped: no digest members", mlist.list_id, issue.subject)
             return

@@ -21,10 +21,23 @@ from posthorn.site_lock import SLICE, SiteLocks
 if TYPE_CHECKING:
     from posthorn.site import Site
 
-__all__ = ["digest_store"]
+__all__ = ["digest_store", "digest_stores"]
 
 
 def digest_store(site: Site) -> IDigestStore:
+    """Where new posts go."""
     if SiteLocks.from_site(site).shared:
         return DatabaseDigests(site.databases.session_factory(SLICE))
     return FileDigests(site.config.path("data_dir"))
+
+
+def digest_stores(site: Site) -> list[IDigestStore]:
+    """Every store that may hold the site's posts, the one of new posts last.
+
+    A site on PostgreSQL that kept mailboxes in ``data_dir`` before its posts moved to
+    the database may still have posts there; they are sent first, so none is lost.
+    """
+    current = digest_store(site)
+    if isinstance(current, FileDigests):
+        return [current]
+    return [FileDigests(site.config.path("data_dir")), current]

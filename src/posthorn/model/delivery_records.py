@@ -24,7 +24,7 @@ from sqlalchemy import Index, String, Text, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from posthorn.delivery.progress import record_key
+from posthorn.delivery.progress import FileRecords, record_key
 from posthorn.model.base import MessageBase, SessionFactory, UTCDateTime, utc_now
 from posthorn.site_lock import SiteLocks
 
@@ -125,11 +125,18 @@ class DatabaseDeliveryRecord:
 
 
 class DatabaseRecords:
-    """The site's records in its message database (``IDeliveryRecords``)."""
+    """The site's records in its message database (``IDeliveryRecords``).
 
-    def __init__(self, sessions: SessionFactory, locks: SiteLocks) -> None:
+    ``earlier`` are the files the site kept its records in before: pruned with the
+    rows, so they do not stay for ever after a move to the database.
+    """
+
+    def __init__(
+        self, sessions: SessionFactory, locks: SiteLocks, earlier: FileRecords | None = None
+    ) -> None:
         self._sessions = sessions
         self._locks = locks
+        self._earlier = earlier
 
     def open(self, list_id: str, audience: str, message_id: str) -> DatabaseDeliveryRecord:
         return DatabaseDeliveryRecord(self._sessions, self._locks, list_id, audience, message_id)
@@ -148,4 +155,5 @@ class DatabaseRecords:
                 session.execute(
                     delete(DeliveryRecordRow).where(DeliveryRecordRow.record_key.in_(chunk))
                 )
-        return len(keys)
+        earlier = self._earlier.prune(age) if self._earlier is not None else 0
+        return len(keys) + earlier

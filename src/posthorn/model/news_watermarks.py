@@ -9,6 +9,8 @@ host's disk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,15 +29,26 @@ class NewsWatermarkRow(MessageBase):
 
 
 class DatabaseWatermarks:
-    """Watermarks as rows (``posthorn.news.IWatermarks``)."""
+    """Watermarks as rows (``posthorn.news.IWatermarks``).
 
-    def __init__(self, sessions: SessionFactory) -> None:
+    ``earlier`` reads a list's watermark where it was kept before (the files of
+    ``data_dir/nntp``) while the list has no row, so a site moving to the database goes
+    on from its last article instead of starting again from the group's newest.
+    """
+
+    def __init__(
+        self, sessions: SessionFactory, earlier: Callable[[IMailingList], int | None] | None = None
+    ) -> None:
         self._sessions = sessions
+        self._earlier = earlier
 
     def get(self, mlist: IMailingList) -> int | None:
         with self._sessions() as session:
             row = session.get(NewsWatermarkRow, (mlist.list_id, mlist.linked_newsgroup))
-            return None if row is None else row.number
+            number = None if row is None else row.number
+        if number is None and self._earlier is not None:
+            return self._earlier(mlist)
+        return number
 
     def set(self, mlist: IMailingList, number: int) -> None:
         with self._sessions() as session:

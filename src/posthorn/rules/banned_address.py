@@ -12,6 +12,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import TYPE_CHECKING, Any
 
+from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.model.bans import DatabaseBanManager
 from posthorn.rules import Rule, add_reason, sender_of
@@ -33,7 +34,8 @@ class BannedAddress(Rule):
         senders = [sender_of(msg), str(msgdata.get("envelope_sender") or "")]
         for address in dict.fromkeys(s.lower() for s in senders if s):
             if self._banned(address, mlist.list_id):
-                add_reason(msgdata, f"{address} is banned from posting to {mlist.posting_address}")
+                add_reason(msgdata, _("$address is banned from posting to $posting_address"),
+                           address=address, posting_address=mlist.posting_address)  # fmt: skip
                 return True
         return False
 
