@@ -13,6 +13,7 @@ from pathlib import Path
 
 from posthorn.config import Config, ConfigError
 from posthorn.logs import setup_logging
+from posthorn.queues import QueueUnavailable
 from posthorn.runners.base import BaseRunner, ExitCode
 from posthorn.site import Site
 
@@ -105,6 +106,10 @@ def run_runner(
     except ConfigError as error:
         log.error("configuration error: %s", error)
         return ExitCode.CONFIG
+    except QueueUnavailable as error:
+        # A broker down is no fault of the runner: restarted after a pause, not counted.
+        log.error("queues unavailable: %s", error)
+        return ExitCode.TEMPFAIL
     except Exception:
         log.exception("crashed")
         return 1

@@ -15,8 +15,8 @@ import pika
 import pytest
 
 from posthorn.queues import BadEntry, EntryGone
-from posthorn.queues.amqp import REASON_HEADER
-from posthorn.queues.amqp_link import browse
+from posthorn.queues.amqp import REASON_HEADER, AmqpQueue
+from posthorn.queues.amqp_link import AmqpLink, browse
 from posthorn.queues.amqp_store import AmqpStore
 from posthorn.queues.entry import HEADER, decode
 from tests.broker import URL, broker_prefix
@@ -159,8 +159,10 @@ def test_a_reader_holds_no_more_than_its_prefetch(store: AmqpStore) -> None:
     writer = store.open("incoming")
     for n in range(5):
         writer.enqueue(MESSAGE, {"n": n})
-    first, second = store.open("incoming", prefetch=2), AmqpStore(URL, prefix=store.link.prefix)
-    other = second.open("incoming", prefetch=2)
+    first = store.open("incoming", prefetch=2)
+    # A second connection, as another process or host would have.
+    second = AmqpLink(URL, store.link.prefix)
+    other = AmqpQueue(second, "incoming", prefetch=2)
     try:
         wait_for(lambda: len(first.get_files()) == 2, "two entries for the first reader", 5)
         wait_for(lambda: len(other.get_files()) == 2, "two for the second", 5)

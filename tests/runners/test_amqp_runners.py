@@ -131,3 +131,22 @@ def test_retry_later_waits_on_the_broker_and_comes_back_when_due(
     assert time.time() - sent >= 4
     assert [r["subject"] for r in site.records("alpha", "processed")] == ["retry once"]
     assert "back to alpha" in site.log("retry")
+
+
+@pytest.mark.slow
+def test_a_broker_out_of_reach_is_waited_out_not_counted_as_crashes(
+    site: PosthornSite, prefix: str
+) -> None:
+    queues = on_amqp(prefix)
+    queues["queues"]["amqp_url"] = "amqp://guest:guest@127.0.0.1:1/"
+    site.configure({"alpha": {**RECORDER, "max_restarts": "1"}}, extra=queues)
+    site.start()
+
+    def restarted() -> bool:
+        rows = site.runners("alpha")
+        return bool(rows) and rows[0]["restarts"] >= 3
+
+    wait_for(restarted, "the runner started again three times", 20)
+    (row,) = site.runners("alpha")
+    assert row["state"] != "given-up"
+    assert "queues unavailable: cannot reach the broker" in site.log("alpha")
