@@ -11,7 +11,7 @@ entries) and ``store``.  The amqp backend (RabbitMQ, through pika): ``amqp_link`
 queue) and ``amqp_store``.
 """
 
-from posthorn.queues.errors import BadEntry, EntryGone, QueueError
+from posthorn.queues.errors import BadEntry, EntryGone, QueueError, QueueUnavailable
 from posthorn.queues.listing import QueueEntry
 from posthorn.queues.switchboard import (
     ATTEMPTS_KEY,
@@ -32,5 +32,6 @@ __all__ = [
     "EntryGone",
     "QueueEntry",
     "QueueError",
+    "QueueUnavailable",
     "Switchboard",
 ]

@@ -42,7 +42,7 @@ from typing import Any, NoReturn, Self
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import AMQPError
 
-from posthorn.queues.amqp_link import AmqpLink, browse
+from posthorn.queues.amqp_link import AmqpLink, BrokerUnavailable, browse
 from posthorn.queues.delays import DUE_HEADER
 from posthorn.queues.entry import (
     FORMAT_VERSION,
@@ -253,8 +253,11 @@ class AmqpQueue:
             return
         # A new channel: what the old one had delivered is back on the queue already.
         self._ready.clear()
-        channel.basic_qos(prefetch_count=self.prefetch)
-        tag = channel.basic_consume(self.link.declare(self.name), self._arrived)
+        try:
+            channel.basic_qos(prefetch_count=self.prefetch)
+            tag = channel.basic_consume(self.link.declare(self.name), self._arrived)
+        except AMQPError as error:
+            raise BrokerUnavailable(f"cannot read {self.name}: {error!r}") from None
         self._consumer = (channel, tag)
 
     def _arrived(self, channel: BlockingChannel, method: Any, properties: Any, body: bytes) -> None:

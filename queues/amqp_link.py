@@ -32,19 +32,23 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import AMQPError, ChannelClosedByBroker
 
 from posthorn.queues.delays import DELAY_HEADER, delay_queue_seconds
-from posthorn.queues.errors import QueueError
+from posthorn.queues.errors import QueueUnavailable
 
-__all__ = ["AmqpLink", "BrokerUnavailable", "Browsed", "browse"]
+__all__ = ["AmqpLink", "BrokerUnavailable", "Browsed", "browse", "shared_link"]
 
 PERSISTENT = pika.DeliveryMode.Persistent
 # pika tells of every connection at INFO; our own lines say what matters.
 logging.getLogger("pika").setLevel(logging.WARNING)
 NOT_FOUND = 404
+# Durable quorum queues.  Posthorn counts attempts itself (``max_attempts``); the
+# broker's own limit (20 by default from RabbitMQ 4.0) would drop messages, and every
+# look into a parked queue counts as a delivery, so it is set out of reach.
+QUORUM = {"x-queue-type": "quorum", "x-delivery-limit": 2**31 - 1}
 # How long a look waits for the messages it returns to be counted again.
 PUT_BACK_WAIT = 2.0
 
 
-class BrokerUnavailable(QueueError, ConnectionError):
+class BrokerUnavailable(QueueUnavailable):
     """The broker cannot be reached or refused a message: nothing was stored."""
 
 
@@ -53,6 +57,20 @@ def _with_default_heartbeat(url: str) -> str:
     query = dict(parse_qsl(parts.query))
     query.setdefault("heartbeat", "0")
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+_LINKS: dict[tuple[str, str], AmqpLink] = {}
+_LINKS_LOCK = threading.Lock()
+
+
+def shared_link(url: str, prefix: str) -> AmqpLink:
+    """The process's one link to ``url`` for ``prefix``: however many stores are made
+    (one per REST request, say), each thread keeps one connection to the broker."""
+    with _LINKS_LOCK:
+        link = _LINKS.get((url, prefix))
+        if link is None:
+            link = _LINKS[(url, prefix)] = AmqpLink(url, prefix)
+        return link
 
 
 class AmqpLink:
@@ -102,7 +120,10 @@ class AmqpLink:
 
     def process_events(self, seconds: float) -> None:
         """Let this thread's connection deliver what has arrived, waiting up to ``seconds``."""
-        self.channel().connection.process_data_events(time_limit=max(seconds, 0.0))
+        try:
+            self.channel().connection.process_data_events(time_limit=max(seconds, 0.0))
+        except AMQPError as error:
+            raise BrokerUnavailable(f"lost the broker at {self.url}: {error!r}") from None
 
     def close(self) -> None:
         """Close this thread's connection; unfinished deliveries return to their queues."""
@@ -121,7 +142,7 @@ class AmqpLink:
         full = self.queue_name(name)
         channel = self.channel()
         if full not in self._local.declared:
-            channel.queue_declare(full, durable=True, arguments={"x-queue-type": "quorum"})
+            channel.queue_declare(full, durable=True, arguments=QUORUM)
             self._local.declared.add(full)
         return full
 
@@ -133,7 +154,7 @@ class AmqpLink:
             return
         channel.exchange_declare(self.delay_exchange, "headers", durable=True)
         arguments = {
-            "x-queue-type": "quorum",
+            **QUORUM,
             "x-message-ttl": seconds * 1000,
             "x-dead-letter-exchange": "",
             # Dead-lettered only once the target queue has confirmed it.
@@ -156,7 +177,9 @@ class AmqpLink:
         except ChannelClosedByBroker as error:
             if error.reply_code == NOT_FOUND:
                 return None
-            raise
+            raise BrokerUnavailable(f"cannot count {name}: {error!r}") from None
+        except AMQPError as error:
+            raise BrokerUnavailable(f"cannot count {name}: {error!r}") from None
         return int(ok.method.message_count)
 
     # -- publishing --------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from posthorn.queues.admin import HOLD, PARKED, EntryInfo, StoredEntry, describe
 from posthorn.queues.amqp import BROWSABLE, REASON_HEADER, AmqpQueue
-from posthorn.queues.amqp_link import AmqpLink, Browsed, browse
+from posthorn.queues.amqp_link import Browsed, browse, shared_link
 from posthorn.queues.entry import FormatError, decode, encode
 from posthorn.queues.errors import QueueError
 from posthorn.queues.naming import arrival_ns
@@ -46,7 +46,7 @@ class AmqpStore:
         delayed: Iterable[str] = ("retry",),
         due_key: str = "retry_after",
     ) -> None:
-        self.link = AmqpLink(url, prefix)
+        self.link = shared_link(url, prefix)
         self.known = sorted({*known, *BROWSABLE})
         self.delayed = frozenset(delayed)
         self.due_key = due_key

@@ -15,8 +15,8 @@ import pika
 import pytest
 
 from posthorn.queues import BadEntry, EntryGone
-from posthorn.queues.amqp import REASON_HEADER
-from posthorn.queues.amqp_link import browse
+from posthorn.queues.amqp import REASON_HEADER, AmqpQueue
+from posthorn.queues.amqp_link import AmqpLink, browse
 from posthorn.queues.amqp_store import AmqpStore
 from posthorn.queues.entry import HEADER, decode
 from tests.broker import URL, broker_prefix
@@ -159,8 +159,10 @@ def test_a_reader_holds_no_more_than_its_prefetch(store: AmqpStore) -> None:
     writer = store.open("incoming")
     for n in range(5):
         writer.enqueue(MESSAGE, {"n": n})
-    first, second = store.open("incoming", prefetch=2), AmqpStore(URL, prefix=store.link.prefix)
-    other = second.open("incoming", prefetch=2)
+    first = store.open("incoming", prefetch=2)
+    # A second connection, as another process or host would have.
+    second = AmqpLink(URL, store.link.prefix)
+    other = AmqpQueue(second, "incoming", prefetch=2)
     try:
         wait_for(lambda: len(first.get_files()) == 2, "two entries for the first reader", 5)
         wait_for(lambda: len(other.get_files()) == 2, "two for the second", 5)
@@ -173,16 +175,18 @@ def test_a_reader_holds_no_more_than_its_prefetch(store: AmqpStore) -> None:
         second.close()
 
 
-def test_a_delayed_entry_arrives_when_due_and_not_before(store: AmqpStore) -> None:
+@pytest.mark.parametrize("delay", [3.0, 5.5])
+def test_a_delayed_entry_arrives_when_due_and_not_before(store: AmqpStore, delay: float) -> None:
+    # 5.5 s: the 4 s rung, then what is left on the 1 s rung.
     retry = store.open("retry")
-    due = time.time() + 3
+    due = time.time() + delay
     filebase = retry.enqueue(MESSAGE, {"retry_after": due, "retry_queue": "outgoing"})
     # It waits on the delay ladder, not in the queue a reader takes from.
     assert store.depth("retry") == 0
     reader = store.open("retry")
-    assert not reader.wait(1.5)
+    assert not reader.wait(delay - 1.5)
     assert reader.wait(5)
-    assert time.time() >= due - 1
+    assert due - 1 <= time.time() <= due + 1
     assert reader.get_files() == [filebase]
     _, msgdata = reader.dequeue_raw(filebase)
     assert msgdata["retry_queue"] == "outgoing" and msgdata["whichq"] == "retry"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from collections import Counter
 from collections.abc import Iterator
 
@@ -111,3 +112,41 @@ def test_a_failing_entry_is_shunted_and_the_cli_sends_it_back(
     assert moved.returncode == 0, moved.stderr
     assert f"{failing} -> alpha" in moved.stdout
     assert (size(prefix, "shunt"), size(prefix, "alpha")) == (0, 1)
+
+
+@pytest.mark.slow
+def test_retry_later_waits_on_the_broker_and_comes_back_when_due(
+    site: PosthornSite, prefix: str, store: AmqpStore
+) -> None:
+    site.configure(
+        {"alpha": RECORDER, "retry": {"start": "yes", "sleep_time": "30s"}},
+        extra=on_amqp(prefix),
+    )
+    site.start()
+    site.wait_running(2)
+    sent = time.time()
+    store.open("alpha").enqueue(message("retry once"))
+    wait_for(lambda: site.records("alpha", "processed"), "the entry back and processed", 15)
+    # RetryLater(delay=5): not before its time, and with no runner polling for it.
+    assert time.time() - sent >= 4
+    assert [r["subject"] for r in site.records("alpha", "processed")] == ["retry once"]
+    assert "back to alpha" in site.log("retry")
+
+
+@pytest.mark.slow
+def test_a_broker_out_of_reach_is_waited_out_not_counted_as_crashes(
+    site: PosthornSite, prefix: str
+) -> None:
+    queues = on_amqp(prefix)
+    queues["queues"]["amqp_url"] = "amqp://guest:guest@127.0.0.1:1/"
+    site.configure({"alpha": {**RECORDER, "max_restarts": "1"}}, extra=queues)
+    site.start()
+
+    def restarted() -> bool:
+        rows = site.runners("alpha")
+        return bool(rows) and rows[0]["restarts"] >= 3
+
+    wait_for(restarted, "the runner started again three times", 20)
+    (row,) = site.runners("alpha")
+    assert row["state"] != "given-up"
+    assert "queues unavailable: cannot reach the broker" in site.log("alpha")
