@@ -172,6 +172,8 @@ class Runner(SignalFlags, BaseRunner):
             self.queue_name or self.name,
             slice=self.slice,
             count=self.count,
+            # Entries the broker may hand this reader ahead (amqp backend; 0: a batch).
+            prefetch=self.section.get_int("prefetch") or self.batch_size,
             logger=self.log,
             # compat32, folding each distinct header once however often it is written.
             policy=CACHED_COMPAT32,

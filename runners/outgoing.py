@@ -98,7 +98,7 @@ class OutgoingRunner(Runner):
         # avoid-duplicates names the members who get no copy (receive_list_copy off
         # and in To/Cc, or the poster with receive_own_postings off).
         skip = {str(address).lower() for address in msgdata.get("skip_recipients", ())}
-        recipients = recipients_of(self.site.lists, mlist, msgdata, skip)
+        recipients = recipients_of(self.site.lists, mlist, msgdata, skip, self.site.cache)
         if not recipients:
             # Said in the log, so `posthorn where` has an answer for such a post.
             self.log.info("%s: no recipients for %s", mlist.list_id, msg.get("message-id"))
@@ -118,7 +118,8 @@ class OutgoingRunner(Runner):
             if not todo:
                 return
             per_member = self.verp or mlist.personalize != "none"
-            chunks = list(batches(todo, 1 if per_member else self.max_recipients))
+            roster = "recipients" not in msgdata
+            chunks = list(batches(todo, 1 if per_member else self.max_recipients, ordered=roster))
             results = self._deliver(mlist, msg, msgdata, chunks, per_member, record)
             self._settle(mlist, msg, {**msgdata, "audience": audience}, results, record)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from posthorn.config import Config
 from posthorn.delivery.preferences import member_preferences
+from posthorn.digests.numbering import next_issue
+from posthorn.model.base import utc_now
 from posthorn.site import Site
 from tests.conftest import SiteFactory
 
@@ -72,3 +74,15 @@ def test_a_cached_answer_is_kept_while_nothing_changes(site: Site) -> None:
     assert site.cache.get("key", compute) == 1
     site.lists.create(LIST)
     assert site.cache.get("key", compute) == 2
+
+
+def test_numbering_a_digest_leaves_the_stamp_alone(site: Site) -> None:
+    site.lists.create(LIST)
+    before = site.databases.stamp.token()
+    sessions = site.databases.session_factory("list")
+    first = next_issue(sessions, "stamp.example.org", "monthly", utc_now())
+    assert next_issue(sessions, "stamp.example.org", "monthly", utc_now()) == (
+        first[0],
+        first[1] + 1,
+    )
+    assert site.databases.stamp.token() == before

@@ -145,8 +145,13 @@ class StampedCache:
         self._values: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """The cached answer for ``key``, or ``compute()`` kept under the current stamp."""
+    def get(
+        self, key: Hashable, compute: Callable[[], T], keep: Callable[[T], bool] | None = None
+    ) -> T:
+        """The cached answer for ``key``, or ``compute()`` kept under the current stamp.
+
+        ``keep`` may refuse to keep an answer (too large to hold between posts).
+        """
         token = self.stamp.token()
         now = time.monotonic()
         with self._lock:
@@ -157,7 +162,7 @@ class StampedCache:
                 return self._values[key]  # type: ignore[no-any-return]
         value = compute()
         with self._lock:
-            if self._token == token and self.max_entries:
+            if self._token == token and self.max_entries and (keep is None or keep(value)):
                 if len(self._values) >= self.max_entries:
                     self._values.clear()
                 self._values[key] = value
