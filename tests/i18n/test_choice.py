@@ -95,6 +95,18 @@ def test_a_member_gets_their_own_language_on_an_english_list(
     # Everyone else on the list still reads English.
     other = by_kind(send(command_runner, mail("bogus\n", sender=OWNER)), "command-results")
     assert "No such command: bogus" in text_of(other)
+    # The welcome and the goodbye are theirs too.
+    command_runner.site.lists.update(LIST, subscription_policy="open",
+                                     unsubscription_policy="open")  # fmt: skip
+    command_runner.site.users.verify_address(ANNE)
+    welcome = by_kind(send(command_runner, mail(), subaddress="join"), "welcome")
+    assert subject_of(welcome) == template_subject(language, "welcome").replace(
+        "$display_name", "Dev"
+    )
+    goodbye = by_kind(send(command_runner, mail(), subaddress="leave"), "goodbye")
+    assert subject_of(goodbye) == template_subject(language, "goodbye").replace(
+        "$display_name", "Dev"
+    )
 
 
 def test_the_most_specific_preference_wins(command_runner: CommandRunner) -> None:

@@ -6,11 +6,11 @@ gets ``550 5.1.2``, an address that names no list ``550 5.1.1``, one recipient p
 loop never waits for the database, and the database layer only ever sees one thread of
 this process.  A failed look-up (database down) is ``451``: the MTA tries again later.
 
-DATA: LMTP answers once per accepted recipient, in RCPT order.  First, off the loop, the
-message is made safe to store: its line endings normalised, its structure checked
-against the caps (``precheck``: ``554 5.6.0`` naming the limit, for every recipient), and
-a Message-ID added if it has none.  Then every recipient gets its own entry, on queue
-``incoming`` (posting and ``-owner``), ``command`` or ``bounce``, with metadata:
+DATA: LMTP answers once per accepted recipient, in RCPT order.  First (off the loop
+when it is large), the message is made safe to store: its line endings normalised, its
+structure checked against the caps (``precheck``: ``554 5.6.0`` naming the limit, for
+every recipient), and a Message-ID added if it has none.  Then every recipient gets its
+own entry, on queue ``incoming`` (posting and ``-owner``), ``command`` or ``bounce``, with metadata:
 ``list_id``, ``subaddress``, ``original_recipient``, ``envelope_sender`` ("" for the null
 sender), ``original_size`` (bytes as received), ``received_time`` (seconds since the
 epoch) and the routing flags and data of ``Recipient.msgdata``.
@@ -73,6 +73,9 @@ PROCESSING_ERROR = "451 4.3.0 Error in processing, try again later"
 # so a new list is served at once; mail to a list removed within this window is
 # accepted and then shunted by the incoming runner with "no such list", not lost.
 LIST_CACHE_TTL = 1.0
+# A message up to this size is made safe to store on the event loop itself: checking a
+# small message costs less than handing it to a thread and back.
+INLINE_PREPARE = 64 * 1024
 
 
 class Directory(Protocol):
@@ -129,7 +132,8 @@ class LMTPIntake:
         self._commits: dict[str, GroupCommit] = {}
         self.stored = 0
         self._targets: WeakKeyDictionary[Envelope, list[Target]] = WeakKeyDictionary()
-        # fqdn_listname -> (monotonic expiry, list-id); only the look-up thread uses it.
+        # fqdn_listname -> (monotonic expiry, list-id); only the look-up thread writes
+        # it, the event loop reads it to answer a list it knows without a thread hop.
         self._lists: dict[str, tuple[float, str]] = {}
 
     def close(self) -> None:
@@ -161,8 +165,12 @@ class LMTPIntake:
             recipient = parse_recipient(address)
         except InvalidRecipient:
             return f"550 5.1.1 No such list: {address}"
+        known = self._lists.get(recipient.fqdn_listname)
         try:
-            found = await self._lookup(self._resolve, recipient)
+            if known is not None and known[0] > time.monotonic():
+                found: Target | str = Target(recipient, known[1])
+            else:
+                found = await self._lookup(self._resolve, recipient)
         except Exception as error:
             self.log.error("RCPT %s: cannot look up the list: %s", address, error)
             return "451 4.3.0 Cannot look up the list now, try again later"
@@ -219,7 +227,10 @@ class LMTPIntake:
         # Taken first: prepare may add a Message-ID to the buffer in place.
         size = len(raw)
         try:
-            data = await asyncio.to_thread(self.prepare, raw)
+            if size <= INLINE_PREPARE:
+                data = self.prepare(raw)
+            else:
+                data = await asyncio.to_thread(self.prepare, raw)
         except StructureError as refused:
             self.log.info("refused a message from %s: %s", envelope.mail_from, refused.reply)
             return [refused.reply] * len(targets)
