@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: start stop status test lint typecheck unit venv samples clean
+.PHONY: start stop status test lint typecheck unit venv samples clean catalogues
 
 # pip's and setuptools' chatter goes to a log, shown only when a step fails.
 LOG := $(VENV)/install.log
@@ -66,6 +66,20 @@ unit: venv samples
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# The gettext catalogues in $(LOCALE): the template of every string marked _("...")
+# in the code, each language's .po brought up to date with it (new strings empty,
+# gone ones commented out), and the .mo files compiled from them (committed, so an
+# installed package needs no build step; tests/i18n checks they match).
+LOCALE := src/posthorn/locale
+catalogues: venv
+	$(BIN)/pybabel extract --no-default-keywords -k _ --no-location --sort-output \
+		--add-comments=Translators: --project=Posthorn --charset=utf-8 \
+		-o $(LOCALE)/posthorn.pot src/posthorn runners handlers queues
+	@if ls $(LOCALE)/*/LC_MESSAGES/posthorn.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel update -i $(LOCALE)/posthorn.pot -d $(LOCALE) -D posthorn \
+			--no-fuzzy-matching --ignore-obsolete && \
+		$(BIN)/pybabel compile -d $(LOCALE) -D posthorn --statistics; fi
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -13,7 +13,7 @@ harness's figures with the CPU ms per post of each process of the site (psutil
 Modes: ``saturated`` (one connection, as fast as accepted), ``paced`` (2 posts/s),
 ``c16`` (16 connections).  ``--profile DIR`` has every runner write its cProfile
 statistics to DIR when the site stops ($POSTHORN_PROFILE, ``runners/process.py``).
-``--pipelining`` runs ``bench/neutral_e2e.py``, the copy of the harness whose sink also
+``--pipelining`` runs the harness through ``bench/neutral_e2e.py``, whose sink also
 advertises PIPELINING: the aiosmtpd sink of the original does not, so outgoing pays one
 round trip per recipient there.
 
@@ -80,6 +80,12 @@ class SiteCPU:
         self.master = psutil.Process(master.pid)
         self.state = var_dir / "run" / "master.json"
 
+    def changes(self) -> int:
+        """How often the site's change stamp has moved (its size)."""
+        with contextlib.suppress(OSError):
+            return (self.state.parent.parent / "data" / "changes").stat().st_size
+        return 0
+
     def pids(self) -> list[int]:
         return [self.master.pid, *(p.pid for p in self.master.children(recursive=True))]
 
@@ -121,10 +127,11 @@ def run_harness(args: argparse.Namespace, site: SiteCPU, size: int, mode: str) -
         "--tag", f"{size} {mode}",
     ]  # fmt: skip
     if args.pipelining:
-        command.append("--pipelining")
-    before = site.sample()
+        command += ["--pipelining", "--harness", args.harness]
+    before, changes = site.sample(), site.changes()
     done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
     after = site.sample()
+    changes = site.changes() - changes
     try:
         result = json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError) as error:
@@ -137,6 +144,8 @@ def run_harness(args: argparse.Namespace, site: SiteCPU, size: int, mode: str) -
         if seconds > 0
     }
     result["cpu_ms_per_post"] = round(sum(spent.values()) * 1000 / accepted, 2)
+    # Each database change throws away what the runners cached (database/changes.py).
+    result["site_changes"] = changes
     return result
 
 
@@ -150,7 +159,8 @@ def report(result: dict, mode: str) -> None:
         f"last copy median {median:6.1f} ms "
         f"cpu {result['cpu_ms_per_post']:7.2f} ms/post "
         f"(harness {result.get('sut_cpu_ms_per_message', 0):.1f}) "
-        f"missing {result['missing']} dup {result['duplicates']}",
+        f"missing {result['missing']} dup {result['duplicates']} "
+        f"changes {result['site_changes']}",
         flush=True,
     )
     detail = " ".join(f"{n} {t:.2f}" for n, t in result["cpu_ms_per_post_by_runner"].items())
@@ -181,10 +191,12 @@ def main() -> None:
     try:
         _wait_for_lmtp(args.lmtp_port)
         site = SiteCPU(master, tmp / "var")
+        time.sleep(5)  # every runner started, not only LMTP
         idle = site.sample()
         time.sleep(5)
-        spent = sum(site.sample().values()) - sum(idle.values())
-        print(f"idle site: {spent * 1000 / 5:.1f} ms CPU per second", flush=True)
+        spent = {n: t - idle.get(n, 0.0) for n, t in site.sample().items()}
+        detail = " ".join(f"{n} {t * 200:.1f}" for n, t in sorted(spent.items()) if t > 0)
+        print(f"idle site: {sum(spent.values()) * 200:.1f} ms CPU per second ({detail})")
         for size in sizes:
             for mode in modes:
                 result = run_harness(args, site, size, mode)

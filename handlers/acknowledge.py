@@ -13,10 +13,20 @@ from typing import Any
 from posthorn.delivery.preferences import poster_preferences
 from posthorn.handlers.base import Handler
 from posthorn.handlers.subject_prefix import decoded_subject
+from posthorn.i18n import _, recipient_translator
 from posthorn.interfaces.lists import IMailingList
 from posthorn.messages.notices import make_notice, notice_id
 
 __all__ = ["Acknowledge"]
+
+
+_ACKNOWLEDGEMENT = _("""\
+Your message entitled
+
+    $subject
+
+was successfully received by the $display_name mailing list ($posting_address).
+""")
 
 
 class Acknowledge(Handler):
@@ -30,12 +40,11 @@ class Acknowledge(Handler):
         if preferences is None or not preferences["acknowledge_posts"]:
             return
         subject = str(msgdata.get("original_subject") or decoded_subject(msg))
-        text = (
-            f"Your message entitled\n\n    {subject}\n\n"
-            f"was successfully received by the {mlist.display_name} mailing list "
-            f"({mlist.posting_address}).\n"
-        )
-        title = f"{mlist.display_name} post acknowledgement"
+        translate = recipient_translator(self.site, mlist, poster)
+        names = {"display_name": mlist.display_name, "posting_address": mlist.posting_address}
+        text = translate(_ACKNOWLEDGEMENT, subject=subject, **names)
+        title = translate(_("$display_name post acknowledgement"), **names)
         mid = notice_id(mlist, "acknowledge", msg)  # a redone pipeline acknowledges once
-        notice, data = make_notice(mlist, [poster], title, text, message_id=mid)
+        notice, data = make_notice(mlist, [poster], title, text, message_id=mid,
+                                   charset=translate.charset)  # fmt: skip
         self.context.enqueue("virgin", notice, data)

@@ -26,6 +26,7 @@ from typing import Any
 
 from posthorn.config.types import parse_duration
 from posthorn.handlers.base import Handler
+from posthorn.i18n import _, recipient_translator
 from posthorn.interfaces.handlers import DiscardMessage, HandlerContext
 from posthorn.interfaces.lists import IMailingList
 from posthorn.loops import no_reply_reason
@@ -94,10 +95,14 @@ class AutoRespond(Handler):
         poster = poster_of(msg, msgdata)
         values = list_variables(self.site.config, mlist)
         body = Template(text).safe_substitute(values)
-        subject = f'Auto-response for your message to the "{values["display_name"]}" mailing list'
+        translate = recipient_translator(self.site, mlist, poster)
+        subject = translate(
+            _('Auto-response for your message to the "$display_name" mailing list'),
+            display_name=values["display_name"],
+        )
         mid = notice_id(mlist, f"autoresponse-{kind}", msg)  # a redone entry answers once
         notice, data = make_notice(mlist, [poster], subject, body, kind="autoresponse",
-                                   message_id=mid)  # fmt: skip
+                                   message_id=mid, charset=translate.charset)  # fmt: skip
         del notice["Auto-Submitted"]
         notice["Auto-Submitted"] = "auto-replied"
         notice["X-Ack"] = "no"

@@ -16,6 +16,7 @@ from typing import Any
 
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.lists import IMailingList
+from posthorn.messages.dropping import drop_headers
 from posthorn.messages.notices import NOTICE_HEADER
 
 __all__ = ["Cleanse"]
@@ -54,10 +55,7 @@ class Cleanse(Handler):
     description = "Remove headers members must not see (passwords, receipt requests)."
 
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
-        for header in ALWAYS:
-            del msg[header]
+        drop_headers(msg, (*ALWAYS, *ANONYMOUS) if mlist.anonymous_list else ALWAYS)
         if mlist.anonymous_list:
-            for header in ANONYMOUS:
-                del msg[header]
             msg["From"] = formataddr((mlist.display_name, mlist.posting_address))
             msg["Reply-To"] = mlist.posting_address

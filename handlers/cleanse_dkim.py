@@ -14,6 +14,7 @@ from typing import Any
 
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.lists import IMailingList
+from posthorn.messages.dropping import drop_headers
 
 __all__ = ["CleanseDKIM"]
 
@@ -39,6 +40,4 @@ class CleanseDKIM(Handler):
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
         if list_modifies(mlist) or msgdata.get("dmarc_action"):
             kept = ARC_SETS if msgdata.get("arc_results") else ()
-            for header in (*SIGNATURES, *ARC_SETS):
-                if header not in kept:
-                    del msg[header]
+            drop_headers(msg, (h for h in (*SIGNATURES, *ARC_SETS) if h not in kept))

@@ -22,6 +22,7 @@ from posthorn.handlers.base import Handler
 from posthorn.interfaces.handlers import HandlerContext
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import message_id_hash
+from posthorn.messages.dropping import drop_headers
 
 __all__ = ["CookHeaders"]
 
@@ -101,8 +102,7 @@ class CookHeaders(Handler):
         _replace(msg, "Reply-To", ", ".join(merged))
 
     def _list_headers(self, mlist: IMailingList, msg: Message, virgin: bool) -> None:
-        for name in RFC2369:
-            del msg[name]
+        drop_headers(msg, RFC2369)
         label = mlist.display_name or mlist.list_name
         msg["List-Id"] = f"{label} <{mlist.list_id}>"
         request = mlist.request_address

@@ -33,6 +33,7 @@ from email.message import Message
 from typing import Any
 
 from posthorn.handlers.base import Handler
+from posthorn.i18n import _, list_translator
 from posthorn.interfaces.handlers import DiscardMessage, HoldMessage, RejectMessage
 from posthorn.interfaces.lists import IMailingList
 from posthorn.messages.html2text import html_to_text
@@ -45,13 +46,13 @@ __all__ = ["MimeDelete", "filter_message"]
 # The actions that need the post as it arrived once filtering has emptied it.
 KEEPS_ORIGINAL = ("hold", "forward", "preserve")
 PRESERVED_DIR = "preserved"
-FORWARD_SUBJECT = "Content filter message notification"
-FORWARD_TEXT = (
-    "The attached message matched the {list} mailing list's content filtering rules\n"
+FORWARD_SUBJECT = _("Content filter message notification")
+FORWARD_TEXT = _(
+    "The attached message matched the $list mailing list's content filtering rules\n"
     "and was prevented from being forwarded on to the list membership.  You are\n"
     "receiving the only remaining copy of the discarded message.\n"
 )
-HOLD_REASON = "The message has no content left after content filtering"
+HOLD_REASON = _("The message has no content left after content filtering")
 
 
 def _matches(ctype: str, patterns: Sequence[str]) -> bool:
@@ -160,8 +161,11 @@ class MimeDelete(Handler):
         action = mlist.filter_action
         if action == "reject":
             raise RejectMessage(
-                f"Your message to {mlist.fqdn_listname} had no content the list "
-                "accepts once its filters removed the parts it does not take."
+                _(
+                    "Your message to $list had no content the list "
+                    "accepts once its filters removed the parts it does not take."
+                ),
+                list=mlist.fqdn_listname,
             )
         if action == "hold":
             raise HoldMessage(HOLD_REASON, original)
@@ -176,8 +180,10 @@ class MimeDelete(Handler):
         if not owners:
             self.log.warning("%s: no owners to forward a filtered post to", mlist.list_id)
             return
-        text = FORWARD_TEXT.format(list=mlist.display_name or mlist.fqdn_listname)
-        notice, data = make_notice(mlist, owners, FORWARD_SUBJECT, text, original)
+        translate = list_translator(self.site.config, mlist)
+        text = translate(FORWARD_TEXT, list=mlist.display_name or mlist.fqdn_listname)
+        notice, data = make_notice(mlist, owners, translate(FORWARD_SUBJECT), text, original,
+                                   charset=translate.charset)  # fmt: skip
         self.context.enqueue("virgin", notice, data)
         self.log.info(
             "%s: forwarded filtered post %s to the owners",

@@ -1,12 +1,17 @@
-"""Filesystem queues (Switchboard): standard library only, never imports the core.
+"""Queues (Switchboard): never imports the core; two backends behind one factory.
 
-One module per idea: ``naming`` (entry names and slices), ``entry`` (the file format),
-``files`` (durable, private file operations), ``wakeup`` (inotify), ``errors``,
-``listing`` (counts and ages for status), ``quarantine`` (tidying at a reader's start),
-and ``switchboard``, which puts them together.
+``factory`` picks the backend ``[queues] backend`` names and gives its store, which
+makes every queue of a site.  The files backend (standard library only), one module per
+idea: ``naming`` (entry names and slices), ``entry`` (the entry format, shared by both
+backends), ``files`` (durable, private file operations), ``wakeup`` (inotify),
+``errors``, ``listing`` (counts and ages for status), ``quarantine`` (tidying at a
+reader's start), ``switchboard``, which puts them together, ``admin`` (single
+entries) and ``store``.  The amqp backend (RabbitMQ, through pika): ``amqp_link``
+(connections, confirmed publishes), ``delays`` (the delay ladder), ``amqp`` (one
+queue) and ``amqp_store``.
 """
 
-from posthorn.queues.errors import BadEntry, EntryGone, QueueError
+from posthorn.queues.errors import BadEntry, EntryGone, QueueError, QueueUnavailable
 from posthorn.queues.listing import QueueEntry
 from posthorn.queues.switchboard import (
     ATTEMPTS_KEY,
@@ -27,5 +32,6 @@ __all__ = [
     "EntryGone",
     "QueueEntry",
     "QueueError",
+    "QueueUnavailable",
     "Switchboard",
 ]

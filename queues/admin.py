@@ -43,6 +43,7 @@ __all__ = [
     "EntryInfo",
     "StoredEntry",
     "delete",
+    "describe",
     "find",
     "hold",
     "list_entries",
@@ -153,7 +154,12 @@ def _describe(path: Path) -> tuple[str, str]:
             head = next(read_message(fp, min(length, _HEAD)), b"")
     except (OSError, FormatError, UnsafeFile):
         return "-", "-"
-    head = head.split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
+    return describe(msgdata, head)
+
+
+def describe(msgdata: dict[str, Any], head: bytes) -> tuple[str, str]:
+    """The list and the Message-ID of an entry, from its metadata and its first bytes."""
+    head = head[:_HEAD].split(b"\n\n", 1)[0].split(b"\r\n\r\n", 1)[0]
     match = _MESSAGE_ID.search(head)
     message_id = b" ".join(match.group(1).split()).decode("ascii", "replace") if match else "-"
     return str(msgdata.get("list_id") or "-"), message_id or "-"

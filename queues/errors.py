@@ -20,6 +20,11 @@ class BadEntry(QueueError):
         self.reason = reason
 
 
+class QueueUnavailable(QueueError, ConnectionError):
+    """Where the entries are kept cannot be reached now (a broker down or refusing):
+    nothing was stored or taken by the call that failed; later may work."""
+
+
 class EntryGone(QueueError):
     """The entry was no longer there to claim: someone else took or removed it."""
 

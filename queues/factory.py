@@ -8,15 +8,21 @@ queue library still imports nothing of the core.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from posthorn.queues.errors import QueueError
 from posthorn.queues.store import FileStore
 
+if TYPE_CHECKING:
+    from posthorn.queues.amqp_store import AmqpStore
+
 __all__ = ["BACKENDS", "BadQueueSetting", "QueueSettings", "open_store"]
 
-BACKENDS = ("files",)
+BACKENDS = ("files", "amqp")
+_PREFIX = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 
 class BadQueueSetting(QueueError):
@@ -35,13 +41,42 @@ class QueueSettings:
     queue_dir: Path
     backend: str = "files"
     amqp_url: str = ""
+    amqp_prefix: str = "posthorn"
+    # Queue names a store cannot discover by itself (a broker has no listing).
+    known: tuple[str, ...] = ()
+    # Queues whose entries wait until the time in their metadata key ``due_key``.
+    delayed: tuple[str, ...] = field(default=("retry",))
+    due_key: str = "retry_after"
 
 
-def open_store(settings: QueueSettings) -> FileStore:
-    """The store of the backend ``settings`` name; BadQueueSetting if there is none."""
+def open_store(settings: QueueSettings) -> FileStore | AmqpStore:
+    """The store of the backend ``settings`` name; BadQueueSetting if there is none.
+
+    Nothing is connected to yet: a broker is reached when a queue is first used.
+    """
     if settings.backend not in BACKENDS:
         raise BadQueueSetting(
             "backend",
             f"unknown queue backend {settings.backend!r}; choose one of {', '.join(BACKENDS)}",
         )
-    return FileStore(settings.queue_dir)
+    if settings.backend == "files":
+        return FileStore(settings.queue_dir)
+    if not settings.amqp_url.startswith(("amqp://", "amqps://")):
+        raise BadQueueSetting(
+            "amqp_url", f"expected an amqp:// or amqps:// URL, got {settings.amqp_url!r}"
+        )
+    if not _PREFIX.match(settings.amqp_prefix):
+        raise BadQueueSetting(
+            "amqp_prefix",
+            f"expected letters, digits, '.', '_' or '-', got {settings.amqp_prefix!r}",
+        )
+    # Imported here: the files backend needs no AMQP client installed.
+    from posthorn.queues.amqp_store import AmqpStore
+
+    return AmqpStore(
+        settings.amqp_url,
+        prefix=settings.amqp_prefix,
+        known=settings.known,
+        delayed=settings.delayed,
+        due_key=settings.due_key,
+    )

@@ -17,7 +17,6 @@ import enum
 import logging
 import os
 import signal
-import time
 from email.message import Message
 from functools import cached_property
 from typing import Any, ClassVar
@@ -141,10 +140,10 @@ class Runner(SignalFlags, BaseRunner):
 
     #: The queue this runner reads; by default the runner's own name.
     queue_name: ClassVar[str | None] = None
-    #: Seconds a looked-up list is reused (see ``_find_list``); 0 looks it up each time.
-    #: The message-path runners set 1 s; runners that act on settings a person just
-    #: changed (subscription policy, say) keep 0.
-    list_cache_ttl: ClassVar[float] = 0.0
+    #: Whether a looked-up list is kept until the database changes (see ``_find_list``).
+    #: The message-path runners keep it; runners that act on settings a person just
+    #: changed (subscription policy, say) look the list up each time.
+    list_cache: ClassVar[bool] = False
 
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
@@ -154,8 +153,6 @@ class Runner(SignalFlags, BaseRunner):
         self._stopped = False  # the loop has decided to stop
         self._reopen = False  # set by SIGHUP
         self._wake_fds: tuple[int, int] | None = None
-        # list-id -> (monotonic expiry, list); see _find_list.
-        self._lists: dict[str, tuple[float, IMailingList]] = {}
 
     def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
         """Handle one entry.  Return to finish it; raise to shunt it (or RetryLater)."""
@@ -175,6 +172,8 @@ class Runner(SignalFlags, BaseRunner):
             self.queue_name or self.name,
             slice=self.slice,
             count=self.count,
+            # Entries the broker may hand this reader ahead (amqp backend; 0: a batch).
+            prefetch=self.section.get_int("prefetch") or self.batch_size,
             logger=self.log,
             # compat32, folding each distinct header once however often it is written.
             policy=CACHED_COMPAT32,
@@ -193,7 +192,7 @@ class Runner(SignalFlags, BaseRunner):
     def run_once(self) -> int:
         """Process every entry now in the slice; return how many (for tests: drain)."""
         # A drain sees the lists as they are now, whatever was cached before it.
-        self._lists.clear()
+        self.site.cache.clear()
         files = self.switchboard.get_files()
         for start in range(0, len(files), self.batch_size):
             self._process_batch(files[start : start + self.batch_size])
@@ -317,26 +316,25 @@ class Runner(SignalFlags, BaseRunner):
         return None
 
     def _find_list(self, msgdata: dict[str, Any]) -> IMailingList | None:
-        """The entry's list, looked up at most once per ``list_cache_ttl`` per list.
+        """The entry's list; with ``list_cache``, kept until the database changes.
 
         A lookup is a database session (about half a millisecond on SQLite) and a post
-        passes three queue runners, each looking its list up; a burst of posts to one
-        list needs it once.  A changed setting therefore reaches such a runner within
-        ``list_cache_ttl``, and what must be exact per post (the post number) is read
-        afresh by the handler that needs it.
+        passes three queue runners, each looking its list up; posts to one list need it
+        once until a setting changes (``site.cache``, ``database/changes.py``).  What
+        must be exact per post (the post number) is read afresh by the handler that
+        needs it.
         """
         list_id = msgdata.get("list_id")
         if not list_id:
             return None
-        now = time.monotonic()
-        cached = self._lists.get(str(list_id))
-        if cached is not None and cached[0] > now and self.list_cache_ttl > 0:
-            return cached[1]
-        mlist = self.site.lists.get(str(list_id))
+        key = str(list_id)
+        mlist: IMailingList | None
+        if self.list_cache:
+            mlist = self.site.cache.get(("list", key), lambda: self.site.lists.get(key))
+        else:
+            mlist = self.site.lists.get(key)
         if mlist is None:
-            self._lists.pop(str(list_id), None)
             raise _ListGone(f"no such list: {list_id}")
-        self._lists[str(list_id)] = (now + self.list_cache_ttl, mlist)
         return mlist
 
     def _send_to_retry(

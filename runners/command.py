@@ -24,6 +24,7 @@ from email.message import Message
 from typing import Any
 
 from posthorn.commands import ALIASES, CommandContext
+from posthorn.i18n import _, recipient_translator
 from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, IHandler
 from posthorn.interfaces.lists import IMailingList
 from posthorn.loops import is_automatic, own_addresses
@@ -98,15 +99,16 @@ class CommandRunner(Runner):
             self.log.info("%s: no reply to %s (%s)", mlist.list_id, sender or "?", why)
             return
         context = CommandContext(self.site, mlist, sender, msg, msgdata, self.enqueue)
+        context.translate = recipient_translator(self.site, mlist, sender)
         lines, ignored = self._commands(msg, msgdata)
         for line in lines:
             context.results.append(f"> {line}")
             if not self._run(context, line):
                 break
         if ignored:
-            context.results.append(
-                f"\n{ignored} more lines were ignored (at most {self.max_lines} are read)."
-            )
+            context.results.append("")
+            context.say(_("$ignored more lines were ignored (at most $max_lines are read)."),
+                        ignored=ignored, max_lines=self.max_lines)  # fmt: skip
         self._reply(mlist, context)
 
     def _commands(self, msg: Message, msgdata: dict[str, Any]) -> tuple[list[str], int]:
@@ -134,15 +136,20 @@ class CommandRunner(Runner):
         name, *arguments = line.split()
         found = self._find(name.lower())
         if found is None:
-            context.results.append(f"No such command: {name}")
+            context.say(_("No such command: $name"), name=name)
             return True
         command = found() if isinstance(found, type) else found
         return bool(command.run(context, arguments))
 
     def _reply(self, mlist: IMailingList, context: CommandContext) -> None:
-        results = "\n".join(context.results) or "No commands were found in your message."
-        subject, body = render(self.site.config, "command-results", mlist, results=results)
-        reply, data = make_notice(mlist, [context.sender], subject, body, kind="command-results")
+        translate = context.translate
+        results = "\n".join(context.results) or translate(
+            _("No commands were found in your message.")
+        )
+        subject, body = render(self.site.config, "command-results", mlist,
+                               language=translate.language, results=results)  # fmt: skip
+        reply, data = make_notice(mlist, [context.sender], subject, body,
+                                  kind="command-results", charset=translate.charset)  # fmt: skip
         original_id = context.msg.get("message-id")
         if original_id:
             reply["In-Reply-To"] = str(original_id)

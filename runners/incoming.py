@@ -34,11 +34,13 @@ from typing import Any
 from posthorn.chains import load_chain
 from posthorn.chains.default_posting_chain import HITS_HEADER, MISSES_HEADER
 from posthorn.config import ConfigError
+from posthorn.i18n import _
 from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, IHandler
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.rules import IChain
 from posthorn.queues.flatten import message_sha1, message_size
 from posthorn.registry import RegistryError
+from posthorn.rules import add_reason
 from posthorn.runners.base import Runner
 from posthorn.site import Site
 
@@ -49,7 +51,7 @@ BAD_QUEUE = "bad"
 
 class IncomingRunner(Runner):
     # A burst of posts to one list looks the list up once a second (see Runner).
-    list_cache_ttl = 1.0
+    list_cache = True
 
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
@@ -87,7 +89,7 @@ class IncomingRunner(Runner):
         if msgdata.get("to_owner"):
             self.chain(mlist.owner_chain).process(self, mlist, msg, msgdata)
         elif not msg.get_all("from"):
-            msgdata.setdefault("moderation_reasons", []).append("The message has no From header")
+            add_reason(msgdata, _("The message has no From header"))
             self.chain("hold").process(self, mlist, msg, msgdata)
         else:
             self.chain(mlist.posting_chain).process(self, mlist, msg, msgdata)

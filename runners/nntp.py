@@ -12,8 +12,9 @@ Besides its queue, instance 0 polls every ``poll_interval``: for each list with
 leaving out the articles the list posted itself (its List-Id).  A list's first poll
 only sets the watermark at the group's last article: the gateway carries new traffic,
 not the group's history.  The poll is site-wide: it runs under the site lock
-``nntp-poll`` (``posthorn.site_lock``), and the watermarks are in ``[paths]
-shared_dir``, so with an nntp runner on every host each article comes in once.
+``nntp-poll`` (``posthorn.site_lock``), and the watermarks are in the database on
+PostgreSQL (``[paths] data_dir`` on SQLite), so with an nntp runner on every host
+each article comes in once.
 """
 
 from __future__ import annotations
@@ -26,10 +27,19 @@ from typing import Any
 
 from posthorn.interfaces.lists import IMailingList
 from posthorn.messages.folding import CACHED_COMPAT32
-from posthorn.news import NNTPError, Watermarks, article_of, connection, is_from_list, post
+from posthorn.model.news_watermarks import DatabaseWatermarks
+from posthorn.news import (
+    IWatermarks,
+    NNTPError,
+    Watermarks,
+    article_of,
+    connection,
+    is_from_list,
+    post,
+)
 from posthorn.runners.base import RetryLater, Runner
 from posthorn.site import Site
-from posthorn.site_lock import SiteLocks
+from posthorn.site_lock import SLICE, SiteLocks
 
 __all__ = ["NNTPRunner"]
 
@@ -38,8 +48,13 @@ class NNTPRunner(Runner):
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
         self.poll_interval = self.section.get_float("poll_interval")
-        self.watermarks = Watermarks(site.config.path("shared_dir") / "nntp")
         self.locks = SiteLocks.from_site(site)
+        files = Watermarks(site.config.path("data_dir") / "nntp")
+        self.watermarks: IWatermarks = (
+            DatabaseWatermarks(site.databases.session_factory(SLICE), earlier=files.get)
+            if self.locks.shared
+            else files
+        )
         self._next_poll = 0.0
 
     def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:

@@ -44,6 +44,7 @@ from posthorn.delivery.smtp import SMTPSettings, Transaction, Transport
 from posthorn.delivery.wire import to_wire
 from posthorn.handlers.arc_sign import ArcSigner
 from posthorn.handlers.decorate import decorate
+from posthorn.i18n import _, list_translator
 from posthorn.interfaces.delivery import IDeliveryRecord
 from posthorn.interfaces.lists import IMailingList
 from posthorn.logs import FORMAT, ReopenableFileHandler
@@ -63,7 +64,7 @@ class DeliveryGaveUp(Exception):
 
 class OutgoingRunner(Runner):
     # A burst of posts to one list looks the list up once a second (see Runner).
-    list_cache_ttl = 1.0
+    list_cache = True
 
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
@@ -105,8 +106,8 @@ class OutgoingRunner(Runner):
         # avoid-duplicates names the members who get no copy (receive_list_copy off
         # and in To/Cc, or the poster with receive_own_postings off).
         skip = {str(address).lower() for address in msgdata.get("skip_recipients", ())}
-        lists = self.site.lists
-        chunks = recipient_chunks(lists, mlist, msgdata, self.roster_chunk, skip)
+        lists, cache = self.site.lists, self.site.cache
+        chunks = recipient_chunks(lists, mlist, msgdata, self.roster_chunk, skip, cache)
         first = next(chunks, None)
         if first is None:
             # Said in the log, so `posthorn where` has an answer for such a post.
@@ -260,21 +261,31 @@ class OutgoingRunner(Runner):
             self._notify_owners(
                 mlist,
                 msg,
-                f"Delivery of a message to {mlist.fqdn_listname} failed",
-                f"The mail server refused this message for {len(addresses)} recipients:\n"
-                f"{_one_line(reason)}\n\n"
-                "It is kept on the dead queue; `posthorn unshunt --queue dead` sends it "
-                "again once the cause is fixed.\n",
+                _("Delivery of a message to $list failed"),
+                _(
+                    "The mail server refused this message for $count recipients:\n"
+                    "$reason\n\n"
+                    "It is kept on the dead queue; `posthorn unshunt --queue dead` sends it "
+                    "again once the cause is fixed.\n"
+                ),
+                count=len(addresses),
+                reason=_one_line(reason),
             )
             record.mark_told()
         record.sync()
 
-    def _notify_owners(self, mlist: IMailingList, msg: Message, subject: str, text: str) -> None:
+    def _notify_owners(
+        self, mlist: IMailingList, msg: Message, subject: str, text: str, **values: object
+    ) -> None:
         """Tell the owners about ``msg``; never about a notice (that is how storms start).
 
         The notice names the message rather than carrying it: what made the MTA refuse
-        the message would make it refuse a notice that carried it too.
+        the message would make it refuse a notice that carried it too.  ``subject``
+        and ``text`` are marked sentences, written in the list's language.
         """
+        translate = list_translator(self.site.config, mlist)
+        subject = translate(subject, list=mlist.fqdn_listname, **values)
+        text = translate(text, list=mlist.fqdn_listname, **values)
         if is_notice(msg, {}):
             self.log.warning("%s: not telling the owners about a notice: %s", mlist.list_id,
                              subject)  # fmt: skip
@@ -287,7 +298,8 @@ class OutgoingRunner(Runner):
             f"{name}: {_one_line(str(msg.get(name, '')))}\n"
             for name in ("Message-ID", "From", "Subject", "Date")
         )
-        notice, data = make_notice(mlist, owners, subject, f"{text}\n{about}", kind="delivery")
+        notice, data = make_notice(mlist, owners, subject, f"{text}\n{about}", kind="delivery",
+                                   charset=translate.charset)  # fmt: skip
         self.enqueue("virgin", notice, data)
 
     def _retry(
@@ -302,15 +314,17 @@ class OutgoingRunner(Runner):
         first = float(msgdata.get("first_failure") or now)
         sample = next(iter(temporary.values()))
         if now - first >= self.retry_period:
-            text = (
-                f"Delivery to {len(temporary)} recipients kept failing for "
-                f"{int(now - first)}s; the last answer was {sample[0]} {sample[1]}.\n"
+            text = _(
+                "Delivery to $count recipients kept failing for "
+                "${seconds}s; the last answer was $answer.\n"
                 "The message is kept on the shunt queue; `posthorn unshunt` retries it.\n"
             )
+            values = {"count": len(temporary), "seconds": int(now - first),
+                      "answer": f"{sample[0]} {sample[1]}"}  # fmt: skip
             # At most one notice per post: none if they heard of a refusal already.
             if not is_notice(msg, msgdata) and not record.told:
                 record.mark_told()
-                self._notify_owners(mlist, msg, f"Delivery to {mlist.fqdn_listname} failed", text)
+                self._notify_owners(mlist, msg, _("Delivery to $list failed"), text, **values)
             # The shunted entry names every recipient; the record keeps those already
             # served from getting a second copy when a person re-queues it.
             record.sync()

@@ -14,6 +14,7 @@ from email.message import Message
 from typing import Any, ClassVar
 
 from posthorn.chains import load_chain
+from posthorn.i18n import _, recipient_translator
 from posthorn.interfaces.handlers import (
     DiscardMessage,
     HandlerContext,
@@ -32,7 +33,7 @@ __all__ = ["PipelineRunner"]
 
 class PipelineRunner(Runner):
     # A burst of posts to one list looks the list up once a second (see Runner).
-    list_cache_ttl = 1.0
+    list_cache = True
 
     #: The pipeline to run when msgdata names none; None means the list's own.
     default_pipeline: ClassVar[str | None] = None
@@ -64,6 +65,7 @@ class PipelineRunner(Runner):
         except HoldMessage as hold:
             data = dict(msgdata)
             data["moderation_reasons"] = [*data.get("moderation_reasons", ()), hold.reason]
+            data["reason_texts"] = [*data.get("reason_texts", ()), [hold.reason, {}]]
             held = hold.original if hold.original is not None else msg
             load_chain(self.site, "hold").process(self, mlist, held, data)
         finally:
@@ -82,7 +84,13 @@ class PipelineRunner(Runner):
         )
         if not poster:
             return
-        subject = f"Your message to {mlist.fqdn_listname} was rejected"
+        translate = recipient_translator(self.site, mlist, poster)
+        subject = translate(
+            _("Your message to $posting_address was rejected"),
+            posting_address=mlist.posting_address,
+        )
+        text = translate(reject.text, **reject.values)
         mid = notice_id(mlist, "reject", msg)  # a redone entry rejects once
-        notice, data = make_notice(mlist, [poster], subject, reject.notice, msg, message_id=mid)
+        notice, data = make_notice(mlist, [poster], subject, text, msg, message_id=mid,
+                                   charset=translate.charset)  # fmt: skip
         self.enqueue("virgin", notice, data)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 __all__ = [
     "DATABASE_UNAVAILABLE",
+    "RETRY_AFTER",
     "RETRY_QUEUE",
     "RetryLater",
     "database_retry",
@@ -23,6 +24,8 @@ __all__ = [
 
 # The queue RetryLater sends entries to; the retry runner returns them when due.
 RETRY_QUEUE = "retry"
+# The metadata key naming when an entry on the retry queue is due (epoch seconds).
+RETRY_AFTER = "retry_after"
 # Without an explicit delay, the n-th retry of an entry waits RETRY_PAUSE * 2**(n-1),
 # at most RETRY_PAUSE_MAX: an entry that keeps failing must not cycle at full speed.
 RETRY_PAUSE = 60.0
@@ -68,5 +71,5 @@ def retry_metadata(msgdata: dict[str, Any], queue: str, retry: RetryLater) -> di
     delay = retry.delay
     if delay is None:
         delay = min(RETRY_PAUSE * 2 ** (data["retries"] - 1), RETRY_PAUSE_MAX)
-    data["retry_after"] = time.time() + delay
+    data[RETRY_AFTER] = time.time() + delay
     return data

@@ -18,14 +18,15 @@ from collections.abc import Callable, Sequence
 from email.message import Message
 from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from typing import TYPE_CHECKING, Any, Literal
 
 from posthorn.errors import PosthornError
+from posthorn.i18n import Translator, _, header_value, recipient_translator, text_part
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import IHeldMessage
 from posthorn.messages.notices import mark_notice, notice_id
 from posthorn.queuing import queue_store
+from posthorn.rules import reasons_in
 
 if TYPE_CHECKING:
     from posthorn.site import Site
@@ -49,13 +50,15 @@ def make_notice(
     attach: Message | None = None,
     kind: str = "notice",
     message_id: str | None = None,
+    charset: str = "utf-8",
 ) -> tuple[Message, dict[str, Any]]:
     """A message from the list to ``recipients``, and the msgdata queue virgin expects.
 
     ``message_id`` makes a notice written again for the same cause (a redone entry)
     the same message, which the outgoing runner's delivery record sends only once.
+    ``charset`` is the language's (UTF-8 if the text does not fit it).
     """
-    body = MIMEText(text, "plain", "utf-8")
+    body = text_part(text, charset)
     msg: Message = body
     if attach is not None:
         msg = MIMEMultipart()
@@ -63,7 +66,7 @@ def make_notice(
         msg.attach(MIMEMessage(attach))
     msg["From"] = mlist.owner_address
     msg["To"] = ", ".join(recipients)
-    msg["Subject"] = subject
+    msg["Subject"] = header_value(subject, charset)
     msg["Date"] = email.utils.formatdate(localtime=False)
     msg["Message-ID"] = message_id or email.utils.make_msgid(domain=mlist.mail_host)
     msg["Auto-Submitted"] = "auto-generated"
@@ -78,17 +81,31 @@ def make_notice(
 
 
 def reject_notice(
-    mlist: IMailingList, poster: str, reasons: Sequence[str], original: Message | None
+    mlist: IMailingList,
+    poster: str,
+    reasons: Sequence[str],
+    original: Message | None,
+    translate: Translator | None = None,
 ) -> tuple[Message, dict[str, Any]]:
-    """The notice telling a poster their post to the list was rejected, and why."""
-    lines = [f"Your message to {mlist.posting_address} was rejected.", "", "Reason(s):"]
-    lines += [f"    {reason}" for reason in reasons or ["No reason given"]]
-    lines += ["", f"Questions go to {mlist.owner_address}."]
-    subject = f"Your message to {mlist.posting_address} was rejected"
+    """The notice telling a poster their post to the list was rejected, and why.
+
+    ``reasons`` are already in ``translate``'s language (the poster's).
+    """
+    translate = translate or Translator("en")
+    address = {"posting_address": mlist.posting_address}
+    lines = [translate(_("Your message to $posting_address was rejected."), **address), ""]
+    lines += [translate(_("Reason(s):"))]
+    lines += [f"    {reason}" for reason in reasons or [translate(_("No reason given"))]]
+    lines += [
+        "",
+        translate(_("Questions go to $owner_address."), owner_address=mlist.owner_address),
+    ]
+    subject = translate(_("Your message to $posting_address was rejected"), **address)
     mid = notice_id(mlist, "reject", original) if original is not None else None
     return make_notice(
-        mlist, [poster], subject, "\n".join(lines), attach=original, kind="reject", message_id=mid
-    )
+        mlist, [poster], subject, "\n".join(lines), attach=original, kind="reject",
+        message_id=mid, charset=translate.charset,
+    )  # fmt: skip
 
 
 def queue_enqueuer(site: Site) -> Enqueue:
@@ -129,8 +146,11 @@ def moderate(
     elif decision == "reject":
         poster = held.sender or str(held.msgdata.get("envelope_sender") or "")
         if poster:
-            reasons = [reason] if reason else [held.reason]
-            notice, data = reject_notice(mlist, poster, reasons, held.message)
+            # A moderator's reason is their own text, given as written.
+            translate = recipient_translator(site, mlist, poster)
+            reasons = [reason] if reason else reasons_in(dict(held.msgdata), translate)
+            reasons = reasons or [held.reason]
+            notice, data = reject_notice(mlist, poster, reasons, held.message, translate)
             put("virgin", notice, data)
     if decision in ("accept", "reject", "discard"):
         site.messages.remove_held(held.request_id)

@@ -10,9 +10,11 @@ single; ``article_of`` removes those, renames the mail-only recipient fields (To
 to ``X-Original-*``, and sets Newsgroups.  The list's List-Id stays on the article,
 which is how the pull tells the list's own articles from the group's.
 
-The watermark of a list is the number of the last article of its group taken in, one
-small file per list under ``shared_dir/nntp``; it is written after the article is
-queued, so a crash in between brings an article in twice rather than never.
+The watermark of a list is the number of the last article of its group taken in: one
+small file per list under ``data_dir/nntp`` on SQLite, a row of the database on
+PostgreSQL (``model.news_watermarks``), where the next poll finds it whichever host
+runs it.  It is written after the article is queued, so a crash in between brings an
+article in twice rather than never.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from email.message import Message
 from email.utils import formatdate, make_msgid
 from io import BytesIO
 from pathlib import Path
+from typing import Protocol
 
 from posthorn.config import Config
 from posthorn.interfaces.lists import IMailingList
@@ -39,6 +42,7 @@ with warnings.catch_warnings():
     import nntplib
 
 __all__ = [
+    "IWatermarks",
     "NNTPError",
     "Watermarks",
     "article_of",
@@ -133,8 +137,16 @@ def is_from_list(article: Message, mlist: IMailingList) -> bool:
     return found is not None and found.group(1).strip().lower() == mlist.list_id.lower()
 
 
-class Watermarks:
+class IWatermarks(Protocol):
     """The number of the last article taken in, per list and group."""
+
+    def get(self, mlist: IMailingList) -> int | None: ...
+
+    def set(self, mlist: IMailingList, number: int) -> None: ...
+
+
+class Watermarks:
+    """Watermarks as one small file per list (``IWatermarks``)."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory

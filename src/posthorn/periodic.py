@@ -30,6 +30,7 @@ from posthorn.config.types import parse_duration
 from posthorn.delivery.records import delivery_records
 from posthorn.digests.send import DigestSender, Send, periodic_lock
 from posthorn.errors import NoSuchMessageError
+from posthorn.i18n import _, list_translator
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import message_id_hash
 from posthorn.messages.notices import make_notice
@@ -47,6 +48,15 @@ JOBS = {
     "reminders": "reminders_interval",
     "prune": "prune_interval",
 }
+
+
+_REMINDER = _("""\
+$count message(s) to the $display_name mailing list ($posting_address) wait for a moderator:
+
+$held
+
+Accept, reject or discard them with: posthorn moderate $fqdn_listname ID ACTION
+""")
 
 
 class PeriodicJobs:
@@ -97,18 +107,23 @@ class PeriodicJobs:
         admins = sorted({m.email for m in self.site.lists.roster(mlist).administrators})
         if not old or not admins:
             return False
-        lines = [f"  {h.request_id}: {h.subject} (from {h.sender}, held since "
-                 f"{h.held_on:%Y-%m-%d %H:%M} UTC)" for h in old]  # fmt: skip
-        text = (
-            f"{len(old)} message(s) to the {mlist.display_name} mailing list "
-            f"({mlist.posting_address}) wait for a moderator:\n\n" + "\n".join(lines) + "\n"
-            f"\nAccept, reject or discard them with: posthorn moderate {mlist.fqdn_listname} "
-            "ID ACTION\n"
-        )
+        translate = list_translator(self.site.config, mlist)
+        line = _("$request_id: $subject (from $sender, held since $held_on UTC)")
+        lines = [
+            "  " + translate(line, request_id=h.request_id, subject=h.subject, sender=h.sender,
+                             held_on=f"{h.held_on:%Y-%m-%d %H:%M}")
+            for h in old
+        ]  # fmt: skip
+        names = {"count": len(old), "display_name": mlist.display_name}
+        text = translate(
+            _REMINDER, posting_address=mlist.posting_address, held="\n".join(lines),
+            fqdn_listname=mlist.fqdn_listname, **names,
+        )  # fmt: skip
         day = f"{mlist.list_id}/{now:%Y-%m-%d}"
         mid = f"<posthorn.reminder.{message_id_hash(day).lower()}@{mlist.mail_host}>"
-        title = f"{len(old)} {mlist.display_name} message(s) wait for moderation"
-        notice, data = make_notice(mlist, admins, title, text, kind="reminder", message_id=mid)
+        title = translate(_("$count $display_name message(s) wait for moderation"), **names)
+        notice, data = make_notice(mlist, admins, title, text, kind="reminder", message_id=mid,
+                                   charset=translate.charset)  # fmt: skip
         self._send(notice, data)
         return True
 

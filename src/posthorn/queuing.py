@@ -15,6 +15,11 @@ from typing import Any
 from posthorn.config import Config, ConfigError
 from posthorn.interfaces.queues import IQueueStore, ISwitchboard
 from posthorn.queues.factory import BadQueueSetting, QueueSettings, open_store
+from posthorn.runners.retrying import RETRY_AFTER, RETRY_QUEUE
+
+# Runners that serve a socket and read no queue; queues no runner reads.
+SERVICES = frozenset({"lmtp", "rest", "*"})
+PARKED_QUEUES = ("bad", "dead", "hold", "shunt")
 
 __all__ = ["open_queue", "queue_settings", "queue_store"]
 
@@ -22,10 +27,15 @@ __all__ = ["open_queue", "queue_settings", "queue_store"]
 def queue_settings(config: Config) -> QueueSettings:
     """The queue settings of ``config``; ConfigError for a backend that does not exist."""
     section = config["queues"]
+    runners = [name for name in config.named("runner") if name not in SERVICES]
     return QueueSettings(
         queue_dir=config.path("queue_dir"),
         backend=section.get_str("backend").strip().lower(),
         amqp_url=section.get_str("amqp_url").strip(),
+        amqp_prefix=section.get_str("amqp_prefix").strip(),
+        known=(*runners, *PARKED_QUEUES),
+        delayed=(RETRY_QUEUE,),
+        due_key=RETRY_AFTER,
     )
 
 

@@ -24,6 +24,7 @@ from posthorn.interfaces.template_uris import ITemplateUri, ITemplateUris
 from posthorn.model.template_uris import DatabaseTemplateUris
 
 if TYPE_CHECKING:
+    from posthorn.database.changes import StampedCache
     from posthorn.interfaces.lists import IMailingList
     from posthorn.site import Site
 
@@ -74,14 +75,16 @@ class RemoteTemplates:
         uris: ITemplateUris,
         fetch: Fetch = fetch_uri,
         clock: Callable[[], float] = time.monotonic,
+        cache: StampedCache | None = None,
     ) -> None:
         self.uris = uris
         self._fetch = fetch
         self._clock = clock
+        self._cache = cache
 
     @classmethod
     def from_site(cls, site: Site) -> Self:
-        return cls(DatabaseTemplateUris.from_site(site))
+        return cls(DatabaseTemplateUris.from_site(site), cache=site.cache)
 
     def body(self, name: str, mlist: IMailingList | None) -> str | None:
         """The front end's text for notice ``name``, or None to use the shipped one."""
@@ -94,7 +97,13 @@ class RemoteTemplates:
         """The front end's texts for these Mailman names, where it has them (one query)."""
         contexts = [mlist.list_id, mlist.mail_host, None] if mlist is not None else [None]
         found: dict[str, str] = {}
-        for name, uri in self.uris.lookup(names, contexts).items():
+        key = ("template_uris", tuple(names), tuple(contexts))
+        uris = (
+            self.uris.lookup(names, contexts)
+            if self._cache is None
+            else self._cache.get(key, lambda: self.uris.lookup(names, contexts))
+        )
+        for name, uri in uris.items():
             text = self._text(uri)
             if text is not None:
                 found[name] = text

@@ -16,6 +16,7 @@ from posthorn.registry import Registry
 
 if TYPE_CHECKING:
     from posthorn.database import Databases
+    from posthorn.database.changes import StampedCache
     from posthorn.interfaces.domains import IDomainManager
     from posthorn.interfaces.lists import IListManager
     from posthorn.interfaces.messages import IMessageStore
@@ -43,6 +44,25 @@ class Site:
         from posthorn.database import Databases
 
         return Databases(self.config)
+
+    @cached_property
+    def cache(self) -> StampedCache:
+        """Answers read per post, kept until the database changes (``database/changes.py``).
+
+        Only the built-in managers move the change stamp: with another user or list
+        manager configured nothing is kept.  The stamp is this host's: on a database
+        other hosts may share, an answer is kept a second at most.
+        """
+        from posthorn.database.changes import MAX_AGE, SHARED_MAX_AGE, StampedCache
+
+        components = self.config["components"]
+        ours = all(components.get_str(k) == "database" for k in ("user_manager", "list_manager"))
+        one_host = all(url.startswith("sqlite") for url in self.databases.urls().values())
+        return StampedCache(
+            self.databases.stamp,
+            max_entries=65536 if ours else 0,
+            max_age=MAX_AGE if one_host else SHARED_MAX_AGE,
+        )
 
     def _component(self, kind: str) -> Any:
         name = self.config["components"].get_str(kind)

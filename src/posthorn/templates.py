@@ -12,9 +12,11 @@ Look-up order, first found wins, so a site changes one notice without copying al
 3. the shipped ``posthorn/templates/LANG/NAME.txt`` (package data, so an installed
    package and a checkout find the same files);
 
-each tried in the list's ``preferred_language``, then ``[posthorn] default_language``,
-then ``en``.  Before all of these, a front end's text stored by URI for the list, its
-domain or the site (``remote_templates.py``) gives the body of the notices it names.
+each tried in the recipient's language (when the notice is to one person: see
+``posthorn.i18n.choice``), then the list's ``preferred_language``, then
+``[posthorn] default_language``, then ``en``.  Before all of these, a front end's
+text stored by URI for the list, its domain or the site (``remote_templates.py``)
+gives the body of the notices it names.
 Placeholders also answer to Mailman's names (``$listname``, ``$request_email``,
 ``$owner_email``, ``$domain_name``, ``$user_email``), so such texts fill in.
 """
@@ -40,8 +42,8 @@ class NoSuchTemplateError(PosthornError):
     """No template of that name in any language or location."""
 
 
-def _languages(config: Config, mlist: IMailingList | None) -> list[str]:
-    wanted = [mlist.preferred_language if mlist is not None else ""]
+def _languages(config: Config, mlist: IMailingList | None, language: str | None) -> list[str]:
+    wanted = [language or "", mlist.preferred_language if mlist is not None else ""]
     wanted += [config["posthorn"].get_str("default_language"), "en"]
     return list(dict.fromkeys(lang for lang in wanted if lang))
 
@@ -59,19 +61,24 @@ def _shipped_file(language: str, name: str) -> str | None:
     return found.read_text(encoding="utf-8") if found.is_file() else None
 
 
-def load_template(config: Config, name: str, mlist: IMailingList | None = None) -> str:
-    """The raw text of template ``name`` for ``mlist`` (see the module for the order)."""
+def load_template(
+    config: Config, name: str, mlist: IMailingList | None = None, language: str | None = None
+) -> str:
+    """The raw text of template ``name`` for ``mlist`` (see the module for the order).
+
+    ``language`` (the recipient's) is tried before the list's.
+    """
     if "/" in name or name.startswith("."):
         raise NoSuchTemplateError(f"not a template name: {name!r}")
-    for language in _languages(config, mlist):
-        candidates = [f"{language}/{name}.txt"]
+    for code in _languages(config, mlist, language):
+        candidates = [f"{code}/{name}.txt"]
         if mlist is not None:
-            candidates.insert(0, f"lists/{mlist.list_id}/{language}/{name}.txt")
+            candidates.insert(0, f"lists/{mlist.list_id}/{code}/{name}.txt")
         for relative in candidates:
             text = _site_file(config, relative)
             if text is not None:
                 return text
-        text = _shipped_file(language, name)
+        text = _shipped_file(code, name)
         if text is not None:
             return text
     raise NoSuchTemplateError(f"no template named {name!r}")
@@ -108,11 +115,13 @@ def render(
     mlist: IMailingList | None = None,
     *,
     remote: RemoteTemplates | None = None,
+    language: str | None = None,
     **values: object,
 ) -> tuple[str, str]:
     """(subject, body) of template ``name`` with the list's and ``values``' placeholders.
 
     With ``remote``, a front end's text for the notice, if it has one, is the body.
+    ``language`` is the recipient's, tried before the list's.
     """
     mapping: dict[str, object] = {}
     if mlist is not None:
@@ -120,7 +129,7 @@ def render(
     if "address" in values:
         mapping["user_email"] = values["address"]
     mapping.update(values)
-    text = Template(load_template(config, name, mlist)).safe_substitute(mapping)
+    text = Template(load_template(config, name, mlist, language)).safe_substitute(mapping)
     first, _, rest = text.partition("\n")
     if first.lower().startswith("subject:"):
         subject, body = first.split(":", 1)[1].strip(), rest.lstrip("\n")

@@ -25,15 +25,7 @@ __all__ = ["PRIVATE_UMASK", "RUNTIME_DIRS", "make_private"]
 
 PRIVATE_UMASK = 0o077
 # The folders the master creates at start, so a person finds each where it is documented.
-RUNTIME_DIRS = (
-    "queue_dir",
-    "log_dir",
-    "lock_dir",
-    "data_dir",
-    "shared_dir",
-    "archive_dir",
-    "run_dir",
-)
+RUNTIME_DIRS = ("queue_dir", "log_dir", "lock_dir", "data_dir", "archive_dir", "run_dir")
 _OPEN_BITS = 0o077
 
 

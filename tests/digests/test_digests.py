@@ -16,7 +16,6 @@ from posthorn.digests import mailbox
 from posthorn.digests.build import Issue, build_mime, build_plain
 from posthorn.digests.numbering import bump_volume, next_issue, period
 from posthorn.digests.send import DigestSender
-from posthorn.handlers.to_digest import _MboxEntry
 from posthorn.queues import Switchboard
 from posthorn.site import Site
 
@@ -32,14 +31,14 @@ def post(n: int) -> Message:
 def test_rotation_moves_every_post_once(tmp_path: Path) -> None:
     path = mailbox.digest_mailbox(tmp_path, "dev.example.org")
     for n in range(3):
-        mailbox.append(path, _MboxEntry(post(n)))
+        mailbox.append(path, mailbox.MboxEntry(post(n)))
     rotated = mailbox.rotate(path, lambda: tmp_path / "pending" / "1.mbox")
     assert rotated is not None and not path.exists()
     assert [str(m["subject"]) for m in mailbox.read_messages(rotated)] == [
         "Post 0", "Post 1", "Post 2",
     ]  # fmt: skip
     assert mailbox.rotate(path, lambda: tmp_path / "never") is None
-    mailbox.append(path, _MboxEntry(post(3)))
+    mailbox.append(path, mailbox.MboxEntry(post(3)))
     assert [str(m["subject"]) for m in mailbox.read_messages(path)] == ["Post 3"]
 
 
@@ -86,7 +85,7 @@ def test_sender_sends_each_member_their_format(site: Site) -> None:
     site.lists.update_member(off.member_id, delivery_status="by_user")
     mlist = site.lists.require(LIST)
     path = mailbox.digest_mailbox(site.config.path("data_dir"), mlist.list_id)
-    mailbox.append(path, _MboxEntry(post(1)))
+    mailbox.append(path, mailbox.MboxEntry(post(1)))
     sent: list[tuple[Message, dict[str, Any]]] = []
     sender = DigestSender(site, lambda msg, data: sent.append((msg, data)))
     assert not sender.due(mlist)
@@ -108,7 +107,7 @@ def test_cli_send_and_delivery_mode(invoke: Callable[..., Result], cli_site: Sit
     assert result.output == "m@example.com: mime_digests\n"
     assert invoke("delivery", LIST, "x@example.com").exit_code == 1
     path = mailbox.digest_mailbox(cli_site.config.path("data_dir"), "dev.example.org")
-    mailbox.append(path, _MboxEntry(post(1)))
+    mailbox.append(path, mailbox.MboxEntry(post(1)))
     assert "bytes waiting" in invoke("digests").output
     result = invoke("digests", "--send", "--bump")
     assert result.exit_code == 0, result.output

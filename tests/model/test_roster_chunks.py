@@ -74,7 +74,8 @@ def test_excluded_members_and_explicit_recipients(site: Site, mlist: IMailingLis
     named = {"recipients": ["A@example.com", "a@example.com", *numbered(CHUNK + 2)]}
     chunks = read(site, mlist, named)
     assert [len(chunk) for chunk in chunks] == [CHUNK, 3]
-    assert chunks[0][0] == "A@example.com"  # the first spelling, once
+    flat = [address for chunk in chunks for address in chunk]
+    assert "A@example.com" in flat and "a@example.com" not in flat  # the first spelling
 
 
 def test_statements_grow_with_chunks_not_members(site: Site, mlist: IMailingList) -> None:

@@ -1,4 +1,4 @@
-"""A post to a list of thousands, read and delivered a small chunk at a time.
+"""A post to a list of 12,000, read and delivered a small chunk at a time.
 
 Real pipeline, virgin and outgoing runners (and LMTP, to know the site is up), an SMTP
 sink as the MTA, ``roster_chunk`` set far below the roster's size: every enabled regular
@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from posthorn.delivery.recipients import KEEP_ROSTER
 from posthorn.queues import Switchboard
 from posthorn.site import Site
 from tests.rosters import add_members, numbered
@@ -28,10 +29,12 @@ pytestmark = pytest.mark.slow
 
 RUNNING = ("lmtp", "pipeline", "virgin", "outgoing")
 BIG, SMALL, PERSONAL = "big@example.org", "small@example.org", "personal@example.org"
-MEMBERS = 3000
-CHUNK = 128
+# Past KEEP_ROSTER, so that the roster is read from the database a chunk at a time for
+# the post rather than kept whole between posts.
+MEMBERS = KEEP_ROSTER + 2000
+CHUNK = 512
 SETTINGS = {
-    "runner.outgoing": {"roster_chunk": CHUNK, "max_recipients": 50},
+    "runner.outgoing": {"roster_chunk": CHUNK, "max_recipients": 100},
     "logging": {"level": "debug"},
 }
 DEADLINE = 120.0

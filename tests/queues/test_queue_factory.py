@@ -32,3 +32,14 @@ def test_an_unknown_backend_is_a_configuration_error(tmp_path: Path) -> None:
         queue_store(config)
     assert str(raised.value).startswith(f"{site}: [queues] backend: unknown queue backend")
     assert "'carrier-pigeon'" in str(raised.value)
+
+
+def test_the_amqp_backend_is_chosen_and_its_url_checked(tmp_path: Path) -> None:
+    site = tmp_path / "posthorn.cfg"
+    site.write_text("[queues]\nbackend: amqp\namqp_prefix: site-a\n", encoding="utf-8")
+    store = queue_store(load_config(site))
+    assert store.backend == "amqp"
+    assert "shunt" in store.location("shunt") and "site-a.shunt" in store.location("shunt")
+    site.write_text("[queues]\nbackend: amqp\namqp_url: http://localhost/\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[queues\] amqp_url: expected an amqp://"):
+        queue_store(load_config(site))

@@ -22,10 +22,11 @@ from posthorn.rest.lists import settings_spec
 from posthorn.site import Site
 from tests.rest.conftest import Server
 
-# Values REST checks against the site (a pipeline must exist): the other default one.
+# Values REST checks against the site (a pipeline or language must exist): another one.
 _CROSS_CHECKED = {
     "posting_pipeline": "default-owner-pipeline",
     "owner_pipeline": "default-posting-pipeline",
+    "preferred_language": "de",
 }
 
 

@@ -49,9 +49,13 @@ class PosthornSite:
         self.configure({})
 
     def configure(
-        self, runners: dict[str, dict[str, str]], master: dict[str, str] | None = None
+        self,
+        runners: dict[str, dict[str, str]],
+        master: dict[str, str] | None = None,
+        extra: dict[str, dict[str, str]] | None = None,
     ) -> None:
-        """Write the site file: fast restarts for tests, then each [runner.NAME]."""
+        """Write the site file: fast restarts for tests, then each [runner.NAME] and
+        ``extra``'s sections (``queues``, say)."""
         sections: dict[str, dict[str, str]] = {
             "paths": {"var_dir": str(self.var)},
             "master": {
@@ -65,6 +69,7 @@ class PosthornSite:
         for name in self._builtin_runners():
             sections[f"runner.{name}"] = {"start": "no"}
         sections.update({f"runner.{name}": keys for name, keys in runners.items()})
+        sections.update(extra or {})
         text = "".join(
             f"[{name}]\n" + "".join(f"{key}: {value}\n" for key, value in keys.items()) + "\n"
             for name, keys in sections.items()

@@ -40,11 +40,13 @@ def _record_start(runner: Runner | ServiceRunner) -> None:
 
 
 class Recorder(Runner):
-    """Records every entry; a subject with "fail" raises, "retry" or "back off" retries.
+    """Records every entry; a subject with "fail" raises, "retry" or "back off" retries
+    ("retry once": only the first time).
 
     ``msgdata["hold"]`` names a file: the runner announces the entry in
     ``NAME-began.jsonl`` and waits (up to 20 s) until that file exists before finishing,
-    so a test can signal the runner while an entry is in hand.
+    so a test can signal the runner while an entry is in hand.  ``msgdata["pause"]``
+    is seconds to spend on the entry, so that several processes share a queue's work.
     """
 
     def run(self) -> ExitCode:
@@ -59,9 +61,10 @@ class Recorder(Runner):
             deadline = time.monotonic() + 20
             while not Path(msgdata["hold"]).exists() and time.monotonic() < deadline:
                 time.sleep(0.01)
+        time.sleep(float(msgdata.get("pause", 0)))
         if "fail" in subject:
             raise ValueError(f"asked to fail: {subject}")
-        if "retry" in subject:
+        if "retry" in subject and not ("once" in subject and msgdata.get("retries")):
             raise RetryLater("asked to retry", delay=5)
         if "back off" in subject:
             raise RetryLater("asked to back off")

@@ -25,6 +25,7 @@ from typing import Any
 
 from posthorn.bounces.notices import render
 from posthorn.bounces.scoring import add_bounce, duration, warning_due
+from posthorn.i18n import list_translator, recipient_translator
 from posthorn.interfaces.lists import IMailingList, IMember
 from posthorn.messages.notices import make_notice
 from posthorn.model.base import utc_now
@@ -89,8 +90,11 @@ class BounceActions:
         warned = dataclasses.replace(
             state, warnings_sent=state.warnings_sent + 1, last_warning=self._now()
         )
-        subject, text = render("warning", mlist, email=state.email, warning=warned.warnings_sent)
-        self._send(*make_notice(mlist, [state.email], subject, text))
+        translate = recipient_translator(self.site, mlist, state.email)
+        subject, text = render(
+            "warning", mlist, translate, email=state.email, warning=warned.warnings_sent
+        )
+        self._send(*make_notice(mlist, [state.email], subject, text, charset=translate.charset))
         self.records.save(warned)
         self._log.info("%s: warning %d sent to %s", mlist.list_id, warned.warnings_sent,
                        state.email)  # fmt: skip
@@ -133,13 +137,16 @@ class BounceActions:
             recipients = [self.site.config["posthorn"].get_str("site_owner")]
         else:
             recipients = [m.email for m in self.site.lists.roster(mlist).administrators]
-        subject, text = render("unrecognized", mlist)
-        self._send(*make_notice(mlist, recipients, subject, text, original=msg))
+        translate = list_translator(self.site.config, mlist)
+        subject, text = render("unrecognized", mlist, translate)
+        self._send(*make_notice(mlist, recipients, subject, text, original=msg,
+                                charset=translate.charset))  # fmt: skip
         self._log.info("%s: unrecognised bounce forwarded to %s", mlist.list_id, target)
 
     def _to_owners(self, mlist: IMailingList, kind: str, **values: object) -> None:
         owners = [m.email for m in self.site.lists.roster(mlist).owners]
         if not owners:
             return
-        subject, text = render(kind, mlist, **values)
-        self._send(*make_notice(mlist, owners, subject, text))
+        translate = list_translator(self.site.config, mlist)
+        subject, text = render(kind, mlist, translate, **values)
+        self._send(*make_notice(mlist, owners, subject, text, charset=translate.charset))

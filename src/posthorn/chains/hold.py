@@ -4,7 +4,8 @@ The held record keeps the post, the reasons and the metadata (so accepting it la
 resumes where it stopped).  The list's owners and moderators get a notice (when
 ``admin_immed_notify`` is on); the poster gets one too when the list's
 ``respond_to_post_requests`` is on and the poster can be identified.  Both texts are
-the templates ``held`` and ``held-poster`` (``posthorn.templates``).  A redone hold
+the templates ``held`` and ``held-poster`` (``posthorn.templates``), the first in the
+list's language, the second in the poster's.  A redone hold
 (the runner killed before finishing the entry) finds the post's request and writes the
 notices again with the same Message-IDs, which the outgoing runner sends only once.
 """
@@ -15,11 +16,13 @@ from email.message import Message
 from typing import TYPE_CHECKING, Any
 
 from posthorn.chains import Chain
+from posthorn.i18n import _, list_translator, recipient_translator
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.rules import ChainContext
 from posthorn.messages.notices import notice_id
 from posthorn.moderation import make_notice
 from posthorn.remote_templates import RemoteTemplates
+from posthorn.rules import reasons_in
 from posthorn.sender import sender_address
 from posthorn.templates import render
 
@@ -39,7 +42,10 @@ class HoldChain(Chain):
     def process(
         self, context: ChainContext, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]
     ) -> None:
-        reasons = list(msgdata.get("moderation_reasons", [])) or ["The message was held"]
+        if not msgdata.get("moderation_reasons"):
+            msgdata["moderation_reasons"] = [_("The message was held")]
+            msgdata["reason_texts"] = [[_("The message was held"), {}]]
+        reasons = list(msgdata["moderation_reasons"])
         poster = sender_address(msg)
         shown_sender = poster or str(msg.get("from") or msgdata.get("envelope_sender") or "")
         subject = str(msg.get("subject") or "(no subject)")
@@ -48,15 +54,17 @@ class HoldChain(Chain):
             mlist.list_id, msg, "; ".join(reasons), shown_sender, subject, data
         )
         context.log.info("%s: held %s as request %d", mlist.list_id, subject, request_id)
-        self._notify_moderators(context, mlist, msg, request_id, shown_sender, subject, reasons)
+        self._notify_moderators(context, mlist, msg, request_id, shown_sender, subject, msgdata)
         if poster and mlist.respond_to_post_requests:
+            translate = recipient_translator(context.site, mlist, poster)
             subject_line, text = render(
                 context.site.config, "held-poster", mlist, subject=subject,
-                reasons="; ".join(reasons), remote=self.remote,
+                reasons="; ".join(reasons_in(msgdata, translate)), remote=self.remote,
+                language=translate.language,
             )  # fmt: skip
             notice, ndata = make_notice(
                 mlist, [poster], subject_line, text, kind="held-poster",
-                message_id=notice_id(mlist, "held-poster", msg),
+                message_id=notice_id(mlist, "held-poster", msg), charset=translate.charset,
             )  # fmt: skip
             context.enqueue("virgin", notice, ndata)
 
@@ -68,7 +76,7 @@ class HoldChain(Chain):
         request_id: int,
         sender: str,
         subject: str,
-        reasons: list[str],
+        msgdata: dict[str, Any],
     ) -> None:
         if not mlist.admin_immed_notify:
             return
@@ -79,13 +87,15 @@ class HoldChain(Chain):
                 "%s: request %d held, but nobody moderates", mlist.list_id, request_id
             )
             return
+        translate = list_translator(context.site.config, mlist)
         title, text = render(
             context.site.config, "held", mlist, request_id=request_id, sender=sender,
-            subject=subject, reasons="; ".join(reasons), remote=self.remote,
+            subject=subject, reasons="; ".join(reasons_in(msgdata, translate)),
+            remote=self.remote,
         )  # fmt: skip
         notice, data = make_notice(
             mlist, admins, title, text, kind="held",
-            message_id=notice_id(mlist, "held", msg),
+            message_id=notice_id(mlist, "held", msg), charset=translate.charset,
         )  # fmt: skip
         data["held_request_id"] = request_id
         context.enqueue("virgin", notice, data)

@@ -10,9 +10,11 @@ from email.message import Message
 from typing import Any
 
 from posthorn.chains import Chain
+from posthorn.i18n import recipient_translator
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.rules import ChainContext
 from posthorn.moderation import reject_notice
+from posthorn.rules import reasons_in
 from posthorn.sender import sender_address
 
 
@@ -34,5 +36,7 @@ class RejectChain(Chain):
         )
         if not poster:
             return
-        notice, data = reject_notice(mlist, poster, reasons, msg)
+        translate = recipient_translator(context.site, mlist, poster)
+        reasons = reasons_in(msgdata, translate)
+        notice, data = reject_notice(mlist, poster, reasons, msg, translate)
         context.enqueue("virgin", notice, data)

@@ -14,9 +14,9 @@ from typing import Any
 import click
 
 from posthorn.cli import CliContext, pass_cli
-from posthorn.digests import mailbox
 from posthorn.digests.numbering import bump_volume
 from posthorn.digests.send import DigestSender, periodic_lock
+from posthorn.digests.store import digest_stores
 from posthorn.errors import NoSuchListError
 from posthorn.interfaces.lists import IMailingList
 from posthorn.queuing import open_queue
@@ -39,7 +39,7 @@ def _lists(cli: CliContext, name: str | None) -> list[IMailingList]:
 def command(cli: CliContext, list_name: str | None, send: bool, bump: bool) -> None:
     """Send digests now, start a new digest volume, or show what is waiting."""
     site = cli.site
-    shared_dir = cli.config.path("shared_dir")
+    stores = digest_stores(site)
     lists = _lists(cli, list_name)
     if bump:
         for mlist in lists:
@@ -48,7 +48,7 @@ def command(cli: CliContext, list_name: str | None, send: bool, bump: bool) -> N
     if not send:
         if not bump:
             for mlist in lists:
-                size = mailbox.size(mailbox.digest_mailbox(shared_dir, mlist.list_id))
+                size = sum(store.size(mlist.list_id) for store in stores)
                 click.echo(f"{mlist.fqdn_listname}: {size} bytes waiting")
         return
     # The task runner's periodic digests take the same lock: one sends, the other finds

@@ -43,8 +43,9 @@ def command(cli: CliContext, as_json: bool) -> None:
             rows.append({"queue": name, "queued": 0, "claimed": 0, "oldest": None})
             continue
         with store.open(name) as board:
+            queued = board.count()
             claimed = sum(1 for entry in board.entries() if entry.state == "claimed")
-            row: dict[str, Any] = {"queue": name, "queued": board.count(), "claimed": claimed}
+            row: dict[str, Any] = {"queue": name, "queued": queued, "claimed": claimed}
             rows.append({**row, "oldest": board.oldest_age()})
     if as_json:
         click.echo(json.dumps(rows, indent=2))

@@ -16,6 +16,7 @@ import click
 
 from posthorn.cli import CliContext, pass_cli
 from posthorn.errors import InvalidSettingError
+from posthorn.i18n import check_language
 from posthorn.model.settings import READ_ONLY, setting_types
 
 
@@ -52,6 +53,11 @@ def command(cli: CliContext, name: str, assignments: tuple[str, ...]) -> None:
     mlist = lists.require(name)
     if assignments:
         changes = _changes(assignments)
+        if "preferred_language" in changes:
+            try:
+                check_language(cli.site.config, "preferred_language", changes["preferred_language"])
+            except InvalidSettingError as error:
+                raise click.ClickException(f"--set preferred_language: {error}") from None
         lists.update(mlist, **changes)
         click.echo(f"Changed {', '.join(sorted(changes))} of {mlist.fqdn_listname}")
         return

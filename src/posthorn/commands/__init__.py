@@ -5,6 +5,9 @@ A command is an object with ``name``, ``argument_description``, ``description`` 
 lines for the sender to ``context.results``; the command runner sends them all in one
 reply.  Built-ins are listed under ``"command"`` in the registry; a third party adds
 one by entry point (group ``posthorn.commands``).
+
+Results are written in the sender's language: a command passes its sentence, marked
+with ``_``, through ``context.translate`` (``posthorn.i18n``).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import TYPE_CHECKING, Any, Protocol
 
+from posthorn.i18n import Translator, _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.workflows import Enqueue, Outcome
 
@@ -36,9 +40,14 @@ class CommandContext:
     msgdata: dict[str, Any]
     enqueue: Enqueue
     results: list[str] = field(default_factory=list)
+    translate: Translator = field(default_factory=lambda: Translator("en"))
 
     def report(self, outcome: Outcome) -> None:
-        self.results.append(outcome.message)
+        self.results.append(outcome.message_in(self.translate))
+
+    def say(self, message: str, /, **values: object) -> None:
+        """Append ``message`` (marked with ``_``) in the sender's language."""
+        self.results.append(self.translate(message, **values))
 
 
 class EmailCommand(Protocol):
@@ -60,7 +69,8 @@ def keyword_arguments(
         key = key.lower()
         if not sep or key not in allowed or not value:
             wanted = " ".join(f"{name}=..." for name in allowed)
-            context.results.append(f"Bad argument {argument!r}; expected {wanted}.")
+            context.say(_("Bad argument '$argument'; expected $wanted."),
+                        argument=argument, wanted=wanted)  # fmt: skip
             return None
         found[key] = value
     return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from posthorn.commands import CommandContext
+from posthorn.i18n import _
 
 __all__ = ["End"]
 
@@ -10,7 +11,7 @@ __all__ = ["End"]
 class End:
     name = "end"
     argument_description = ""
-    description = "Stop processing commands."
+    description = _("Stop processing commands.")
 
     def run(self, context: CommandContext, arguments: list[str]) -> bool:
         return False

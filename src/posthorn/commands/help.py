@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from posthorn.commands import CommandContext
+from posthorn.i18n import _
 from posthorn.registry import Registry
 from posthorn.templates import render
 
@@ -12,15 +13,19 @@ __all__ = ["Help"]
 class Help:
     name = "help"
     argument_description = ""
-    description = "Get this help."
+    description = _("Get this help.")
 
     def run(self, context: CommandContext, arguments: list[str]) -> bool:
         registry = Registry(context.site.config)
         lines = []
+        translate = context.translate
         for name in registry.names("command"):
             command = registry.load("command", name)
-            usage = f"{name} {command.argument_description}".rstrip()
-            lines.append(f"    {usage}\n        {command.description}")
-        _, body = render(context.site.config, "help", context.mlist, commands="\n".join(lines))
+            usage = f"{name} {translate(command.argument_description)}".rstrip()
+            lines.append(f"    {usage}\n        {translate(command.description)}")
+        body = render(
+            context.site.config, "help", context.mlist,
+            language=translate.language, commands="\n".join(lines),
+        )[1]  # fmt: skip
         context.results.append(body.rstrip("\n"))
         return True

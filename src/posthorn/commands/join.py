@@ -7,6 +7,7 @@ sender's is always asked to confirm, so nobody subscribes someone else by mail.
 from __future__ import annotations
 
 from posthorn.commands import CommandContext, keyword_arguments
+from posthorn.i18n import _
 from posthorn.workflows.subscription import SubscriptionWorkflow
 
 __all__ = ["Join"]
@@ -21,8 +22,8 @@ DIGESTS = {
 
 class Join:
     name = "join"
-    argument_description = "[digest=no|plain|mime|summary] [address=ADDRESS]"
-    description = "Join this mailing list."
+    argument_description = _("[digest=no|plain|mime|summary] [address=ADDRESS]")
+    description = _("Join this mailing list.")
 
     def run(self, context: CommandContext, arguments: list[str]) -> bool:
         args = keyword_arguments(context, arguments, ("address", "digest"))
@@ -30,7 +31,7 @@ class Join:
             return True
         mode = DIGESTS.get(args.get("digest", "no").lower())
         if mode is None:
-            context.results.append(f"Unknown digest choice {args['digest']!r}.")
+            context.say(_("Unknown digest choice '$choice'."), choice=args["digest"])
             return True
         email = args.get("address", context.sender)
         workflow = SubscriptionWorkflow(context.site, context.mlist, context.enqueue)

@@ -6,6 +6,7 @@ An address other than the sender's is always asked to confirm.
 from __future__ import annotations
 
 from posthorn.commands import CommandContext, keyword_arguments
+from posthorn.i18n import _
 from posthorn.workflows.unsubscription import UnsubscriptionWorkflow
 
 __all__ = ["Leave"]
@@ -13,8 +14,8 @@ __all__ = ["Leave"]
 
 class Leave:
     name = "leave"
-    argument_description = "[address=ADDRESS]"
-    description = "Leave this mailing list."
+    argument_description = _("[address=ADDRESS]")
+    description = _("Leave this mailing list.")
 
     def run(self, context: CommandContext, arguments: list[str]) -> bool:
         args = keyword_arguments(context, arguments, ("address",))

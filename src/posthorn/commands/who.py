@@ -7,6 +7,7 @@ moderators only.
 from __future__ import annotations
 
 from posthorn.commands import CommandContext
+from posthorn.i18n import _
 
 __all__ = ["Who"]
 
@@ -14,7 +15,7 @@ __all__ = ["Who"]
 class Who:
     name = "who"
     argument_description = ""
-    description = "Get a list of the members of this mailing list."
+    description = _("Get a list of the members of this mailing list.")
 
     def _allowed(self, context: CommandContext) -> bool:
         roster = context.site.lists.roster(context.mlist)
@@ -26,9 +27,10 @@ class Who:
 
     def run(self, context: CommandContext, arguments: list[str]) -> bool:
         if not self._allowed(context):
-            context.results.append("You are not allowed to see the members of this list.")
+            context.say(_("You are not allowed to see the members of this list."))
             return True
         members = sorted(m.email for m in context.site.lists.roster(context.mlist).members)
-        context.results.append(f"Members of {context.mlist.fqdn_listname}: {len(members)}")
+        context.say(_("Members of $list: $count"), list=context.mlist.fqdn_listname,
+                    count=len(members))  # fmt: skip
         context.results.extend(f"    {email}" for email in members)
         return True

@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 BUILTIN = "<built-in>"
-TEMPLATE_PREFIXES = ("runner", "archiver")
+TEMPLATE_PREFIXES = ("runner", "archiver", "language")
 DEFAULT_SITE_FILE = Path("etc") / "posthorn.cfg"
 _REFERENCE = re.compile(r"\$(\w+)")
 

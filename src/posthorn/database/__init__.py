@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 from posthorn.config import Config, ConfigError
+from posthorn.database.changes import ChangeStamp, take_pending, watch_writes
 from posthorn.model.base import SLICES, SessionFactory
 
 __all__ = ["SLICES", "Databases"]
@@ -73,6 +74,8 @@ class Databases:
         self._section = config["database"]
         self._engines: dict[str, Engine] = {}
         self._makers: dict[str, sessionmaker[Session]] = {}
+        #: Moves after every committed change; what runners cache is kept under it.
+        self.stamp = ChangeStamp(config.path("data_dir") / "changes")
 
     def _url(self, slice_: str) -> URL:
         # An empty per-slice key means "the same database as [database] url".
@@ -94,6 +97,7 @@ class Databases:
         key = url.render_as_string(hide_password=False)
         if key not in self._engines:
             self._engines[key] = _create_engine(url, self._section.get_bool("echo"))
+            watch_writes(self._engines[key])
         return self._engines[key]
 
     @contextmanager
@@ -105,6 +109,8 @@ class Databases:
             self._makers[slice_] = sessionmaker(self.engine(slice_), expire_on_commit=False)
         with self._makers[slice_].begin() as session:
             yield session
+        if take_pending():
+            self.stamp.bump()
 
     def session_factory(self, slice_: str) -> SessionFactory:
         """What a manager keeps: call it to open a session on this slice."""
@@ -118,6 +124,8 @@ class Databases:
 
         for slice_ in SLICES:
             upgrade_slice(self.engine(slice_), slice_)
+        take_pending()
+        self.stamp.bump()
 
     def dispose(self) -> None:
         for engine in self._engines.values():

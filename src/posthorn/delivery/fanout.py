@@ -2,10 +2,10 @@
 
 The batches come from a generator reading the roster a chunk at a time: at most
 ``in_flight`` batches (and, for a personalised post, their copies' bytes) exist at
-once, however large the list.  Each batch's outcome is recorded by the thread that
-sent it as soon as it ends (a kill mid-post re-sends at most those in flight), and is
-folded into a ``Settlement``, which keeps only what needs more work: recipients to
-retry, bounces and refused batches.
+once, however large the list.  Each batch's outcome is recorded, in the calling
+thread, as it ends (a kill mid-post re-sends at most those in flight, and what the
+record has not yet written), and is folded into a ``Settlement``, which keeps only
+what needs more work: recipients to retry, bounces and refused batches.
 A post that is one batch goes out from the calling thread, as handing it to the pool
 and waiting for it costs more than it overlaps.
 
@@ -60,21 +60,17 @@ def fan_out(
     """Send every batch; ``prepare`` makes, in this thread, the call that sends one (a
     personalised copy is built here, not in the pool's threads)."""
     settlement = Settlement()
-    settle = settlement.add
 
-    def send(call: Callable[[], Transaction]) -> Transaction:
-        # Recorded by the thread that sent it, the moment it ends: on PostgreSQL a
-        # record write is a commit, and the pool's threads make them side by side.
-        result = call()
+    def settle(result: Transaction) -> None:
         record.record(finished(result))
-        return result
+        settlement.add(result)
 
     first = next(batches, None)
     if first is None:
         return settlement
     second = next(batches, None)
     if second is None:
-        settle(send(prepare(first)))
+        settle(prepare(first)())
         return settlement
     pending: set[Future[Transaction]] = set()
     try:
@@ -83,15 +79,15 @@ def fan_out(
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     settle(future.result())
-            pending.add(pool.submit(send, prepare(batch)))
+            pending.add(pool.submit(prepare(batch)))
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
                 settle(future.result())
     finally:
-        # An error in one batch: those not begun are not sent; those sending finish
-        # (and are recorded) before the error goes on.
+        # An error in one batch: those not begun are not sent; those sending finish,
+        # and are recorded, before the error goes on.
         for future in pending:
-            future.cancel()
-        wait(pending)
+            if not future.cancel() and future.exception() is None:
+                settle(future.result())
     return settlement

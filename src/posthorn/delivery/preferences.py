@@ -24,6 +24,13 @@ __all__ = ["member_preferences", "poster_preferences"]
 
 def member_preferences(site: Site, mlist: IMailingList, email: str) -> dict[str, Any] | None:
     """Every preference as it applies to ``email`` on ``mlist``; None for a non-member."""
+    found = site.cache.get(
+        ("preferences", mlist.list_id, email.lower()), lambda: _lookup(site, mlist, email)
+    )
+    return None if found is None else dict(found)
+
+
+def _lookup(site: Site, mlist: IMailingList, email: str) -> dict[str, Any] | None:
     # One query on the member rows; ``roster(mlist)`` would first re-check that the
     # list exists, which the runner that found ``mlist`` already knows.
     found = site.lists.find_members(list_id=mlist.list_id, email=email.lower(), role="member")

@@ -15,7 +15,7 @@ same post take turns).  An append survives the process being killed; like a fini
 queue entry, only a power cut can undo one, so only ``sync`` (before an entry leaves
 for ``dead`` or ``shunt``) fsyncs.  Records older than ``record_age`` are pruned.
 
-These are the records of a site on SQLite, in ``[paths] shared_dir``/outgoing; a site
+These are the records of a site on SQLite, in ``[paths] data_dir``/outgoing; a site
 on PostgreSQL keeps them in its database (``model.delivery_records``), where every host
 finds them: an entry redone or redelivered on another host must see what this one sent.
 """

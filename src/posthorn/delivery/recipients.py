@@ -5,25 +5,33 @@ one of ``msgdata["delivery_modes"]`` (``regular`` unless it says otherwise: a di
 names its modes), or to exactly ``msgdata["recipients"]`` when that is present
 (notices, owner posts, retries).  The roster is read ``chunk`` members at a time
 (``IRoster.addresses``), so that a post to 100,000 members never holds them all: each
-chunk is filtered, split into batches and delivered before the next is read.
+chunk is filtered, split into batches and delivered before the next is read.  With a
+cache, a roster of at most ``KEEP_ROSTER`` members is kept whole between posts until
+the database changes, and a larger one is known to be larger without reading it.
 From the roster the outgoing runner leaves out ``exclude``: the members avoid-duplicates
 named in ``msgdata["skip_recipients"]`` and a poster who turned
 ``receive_own_postings`` off.
 Addresses are deduplicated without regard to case (a roster holds each lowercased
-address once).  Batches are sorted by domain within a chunk, so that an MTA relaying
-them groups the recipients of one destination.
+address once).  Each chunk comes sorted by domain (a kept roster is sorted whole), so
+that an MTA relaying a batch groups the recipients of one destination.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from posthorn.interfaces.lists import IListManager, IMailingList
+from posthorn.interfaces.lists import IListManager, IMailingList, IRoster
 
-__all__ = ["batches", "recipient_chunks", "verp_sender"]
+if TYPE_CHECKING:
+    from posthorn.database.changes import StampedCache
+
+__all__ = ["KEEP_ROSTER", "batches", "recipient_chunks", "verp_sender"]
 
 DEFAULT_MODES = ("regular",)
+#: A roster of at most this many recipients is kept between posts (in domain order) until
+#: the database changes; a larger one is read a chunk at a time for each post.
+KEEP_ROSTER = 10_000
 
 
 def _dedupe(addresses: Iterable[str]) -> list[str]:
@@ -43,19 +51,35 @@ def recipient_chunks(
     msgdata: dict[str, Any],
     chunk: int,
     exclude: Collection[str] = (),
+    cache: StampedCache | None = None,
 ) -> Iterator[list[str]]:
-    """The addresses this entry is to be delivered to, at most ``chunk`` at a time
-    (``exclude``: lowercased)."""
+    """The addresses this entry is to be delivered to, at most ``chunk`` at a time, each
+    chunk in domain order (``exclude``: lowercased)."""
     if "recipients" in msgdata:
         named = _dedupe(str(address) for address in msgdata["recipients"])
         for start in range(0, len(named), chunk):
-            yield named[start : start + chunk]
+            yield sorted(named[start : start + chunk], key=_domain_key)
         return
     modes = tuple(msgdata.get("delivery_modes") or DEFAULT_MODES)
-    for addresses in lists.roster(mlist).addresses(modes, chunk):
-        kept = [address for address in addresses if address.lower() not in exclude]
-        if kept:
-            yield kept
+    roster = lists.roster(mlist)
+    if cache is not None:
+        kept = cache.get(("roster", mlist.list_id, modes), lambda: _small(roster, modes))
+        if kept is not None:
+            addresses = [a for a in kept if a.lower() not in exclude] if exclude else kept
+            for start in range(0, len(addresses), chunk):
+                yield list(addresses[start : start + chunk])
+            return
+    for addresses in roster.addresses(modes, chunk):
+        kept_ = [address for address in addresses if address.lower() not in exclude]
+        if kept_:
+            yield sorted(kept_, key=_domain_key)
+
+
+def _small(roster: IRoster, modes: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The whole roster in domain order, or None when it has more than ``KEEP_ROSTER``
+    members (kept too: the next post streams it without asking again).  One statement."""
+    first = next(roster.addresses(modes, KEEP_ROSTER + 1), [])
+    return None if len(first) > KEEP_ROSTER else tuple(sorted(first, key=_domain_key))
 
 
 def _domain_key(address: str) -> tuple[str, str]:
@@ -64,11 +88,10 @@ def _domain_key(address: str) -> tuple[str, str]:
 
 
 def batches(recipients: Sequence[str], size: int) -> Iterator[list[str]]:
-    """The recipients sorted by domain, in batches of at most ``size`` (0: one batch)."""
-    ordered = sorted(recipients, key=_domain_key)
-    size = size if size > 0 else max(len(ordered), 1)
-    for start in range(0, len(ordered), size):
-        yield ordered[start : start + size]
+    """The recipients, in the order given, in batches of at most ``size`` (0: one batch)."""
+    size = size if size > 0 else max(len(recipients), 1)
+    for start in range(0, len(recipients), size):
+        yield list(recipients[start : start + size])
 
 
 def verp_sender(bounces_address: str, recipient: str) -> str:

@@ -3,10 +3,10 @@
 A site on PostgreSQL may run on several hosts, and a post's record must be seen by
 whichever host an entry for it reaches, so the records are rows in the message
 database (``model.delivery_records``).  A site on SQLite is one host: its records are
-files in ``[paths] shared_dir``/outgoing (``delivery.progress``), which cost no
+files in ``[paths] data_dir``/outgoing (``delivery.progress``), which cost no
 database write per batch.
 
-Reads: ``[database]`` (which backend the message slice is on), ``[paths] shared_dir``.
+Reads: ``[database]`` (which backend the message slice is on), ``[paths] data_dir``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = ["delivery_records"]
 
 def delivery_records(site: Site) -> IDeliveryRecords:
     locks = SiteLocks.from_site(site)
+    files = FileRecords(site.config.path("data_dir") / "outgoing")
     if locks.shared:
-        return DatabaseRecords(site.databases.session_factory(SLICE), locks)
-    return FileRecords(site.config.path("shared_dir") / "outgoing")
+        return DatabaseRecords(site.databases.session_factory(SLICE), locks, earlier=files)
+    return files

@@ -42,6 +42,8 @@ log = logging.getLogger("posthorn.smtp")
 DATA_SLICE = 256 * 1024
 _EOL = re.compile(rb"\r\n|\r|\n")
 _PERIOD = re.compile(rb"^\.", re.MULTILINE)
+# The longest reply line smtplib reads (its own _MAXLINE).
+_MAXLINE = 8192
 
 
 @dataclass(frozen=True)
@@ -306,13 +308,60 @@ def _pipelined_envelope(
 ) -> list[tuple[int, bytes]]:
     """The same as ``_envelope`` in one write; every reply is read even after a refusal."""
     commands = [f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n"]
-    commands += [f"RCPT TO:{smtplib.quoteaddr(address)}\r\n" for address in recipients]
+    commands += [f"RCPT TO:{_quoted(address)}\r\n" for address in recipients]
     smtp.send("".join(commands))
-    replies = [smtp.getreply() for _ in commands]
+    replies = [smtp.getreply()]
+    replies += _replies(smtp, len(commands) - 1)
     if replies[0][0] != 250:
         # RFC 2920: after a refused MAIL FROM the RCPTs are refused too; the envelope
         # is what failed, reported once.
         return replies[:1]
+    return replies
+
+
+# An address smtplib.quoteaddr would only put in angle brackets: no display name, no
+# comment, no quoting, nothing to parse.
+_PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+")
+
+
+def _quoted(address: str) -> str:
+    """``smtplib.quoteaddr(address)``, without parsing a plain address (most are)."""
+    if _PLAIN_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return smtplib.quoteaddr(address)
+
+
+def _replies(smtp: smtplib.SMTP, count: int) -> list[tuple[int, bytes]]:
+    """``count`` replies, read exactly as ``smtp.getreply()`` reads them, at less cost.
+
+    A pipelined batch has one reply per recipient, and smtplib's reader (a method call,
+    a debug check and a try per line) cost more than the line.
+    """
+    if smtp.file is None:
+        return [smtp.getreply() for _ in range(count)]
+    readline = smtp.file.readline
+    replies: list[tuple[int, bytes]] = []
+    for _ in range(count):
+        lines = []
+        while True:
+            try:
+                line = readline(_MAXLINE + 1)
+            except OSError as error:
+                smtp.close()
+                raise smtplib.SMTPServerDisconnected(
+                    f"Connection unexpectedly closed: {error}"
+                ) from error
+            if not line:
+                smtp.close()
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+            if len(line) > _MAXLINE:
+                smtp.close()
+                raise smtplib.SMTPResponseException(500, "Line too long.")
+            lines.append(line[4:].strip(b" \t\r\n"))
+            code = int(line[:3]) if line[:3].isdigit() else -1
+            if code == -1 or line[3:4] != b"-":
+                break
+        replies.append((code, b"\n".join(lines)))
     return replies
 
 

@@ -7,10 +7,9 @@ finds, once it has the lock, that its file is no longer the mailbox and opens th
 one, so no post is written into a file already rotated.  Rotated files wait in
 ``digests/LIST-ID.pending/`` named by volume and issue until the digest is queued.
 
-The folder is ``[paths] shared_dir``: the pipeline runner of any host appends, the
-digest runner of any host rotates, so on a site of several hosts it is one shared
-folder, on a file system whose ``flock`` reaches every host (Linux NFS clients lock
-the whole file with a byte-range lock on the server).
+The mailboxes are in ``[paths] data_dir``, for a site on SQLite, which is one host.
+A site on PostgreSQL, which may have several, keeps the same posts in its database
+(``model.digest_posts``); ``digests.store`` chooses.
 
 A post may reach the mailbox twice: when the pipeline runner is killed after appending
 but before finishing its entry, the entry is redone.  Each append names the post by its
@@ -24,14 +23,26 @@ from __future__ import annotations
 import fcntl
 import mailbox
 import os
+import time
 from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 from typing import IO
 
+from posthorn.interfaces.digests import IssueNumber
+from posthorn.queues.flatten import flatten_to
 from posthorn.queues.parsing import message_parser
 
-__all__ = ["append", "digest_mailbox", "pending_dir", "read_messages", "rotate", "size"]
+__all__ = [
+    "FileDigests",
+    "MboxEntry",
+    "append",
+    "digest_mailbox",
+    "pending_dir",
+    "read_messages",
+    "rotate",
+    "size",
+]
 
 READ_SLICE = 256 * 1024
 # How many recent posts' names are kept per list to recognise a redone append; a redo
@@ -39,12 +50,12 @@ READ_SLICE = 256 * 1024
 SEEN_KEEP = 2000
 
 
-def digest_mailbox(shared_dir: Path, list_id: str) -> Path:
-    return shared_dir / "digests" / f"{list_id}.mbox"
+def digest_mailbox(data_dir: Path, list_id: str) -> Path:
+    return data_dir / "digests" / f"{list_id}.mbox"
 
 
-def pending_dir(shared_dir: Path, list_id: str) -> Path:
-    return shared_dir / "digests" / f"{list_id}.pending"
+def pending_dir(data_dir: Path, list_id: str) -> Path:
+    return data_dir / "digests" / f"{list_id}.pending"
 
 
 def _is_current(fd: int, path: Path) -> bool:
@@ -168,3 +179,58 @@ def _parse(fp: mailbox._PartialFile) -> Message:
         while piece := fp.read(READ_SLICE):
             parser.feed(piece)
     return parser.close()
+
+
+class MboxEntry:
+    """Writes a post to the mailbox as one mbox entry, and keeps how long it was.
+
+    Written straight to the file, never made into bytes: a large post would be in
+    memory twice.
+    """
+
+    def __init__(self, msg: Message) -> None:
+        self.msg = msg
+        self.size = 0
+
+    def __call__(self, fp: IO[bytes]) -> None:
+        start = fp.tell()
+        stamp = time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime())
+        fp.write(f"From posthorn {stamp}\n".encode())
+        flatten_to(fp, self.msg, mangle_from=True)
+        fp.write(b"\n\n")
+        self.size = fp.tell() - start
+
+
+class FileDigests:
+    """The digest store as mailboxes in ``data_dir/digests`` (``IDigestStore``)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+
+    def append(self, list_id: str, msg: Message, key: str = "") -> tuple[int, int]:
+        entry = MboxEntry(msg)
+        gathered = append(digest_mailbox(self.data_dir, list_id), entry, key=key)
+        return gathered, entry.size
+
+    def size(self, list_id: str) -> int:
+        return size(digest_mailbox(self.data_dir, list_id))
+
+    def rotate(self, list_id: str, numbered: Callable[[], IssueNumber]) -> bool:
+        def target() -> Path:
+            return self._issue_path(list_id, numbered())
+
+        return rotate(digest_mailbox(self.data_dir, list_id), target) is not None
+
+    def pending(self, list_id: str) -> list[IssueNumber]:
+        paths = pending_dir(self.data_dir, list_id).glob("*.mbox")
+        return sorted((int(v), int(n)) for v, n in (p.stem.split("-") for p in paths))
+
+    def read(self, list_id: str, issue: IssueNumber) -> list[Message]:
+        return read_messages(self._issue_path(list_id, issue))
+
+    def remove(self, list_id: str, issue: IssueNumber) -> None:
+        self._issue_path(list_id, issue).unlink()
+
+    def _issue_path(self, list_id: str, issue: IssueNumber) -> Path:
+        volume, number = issue
+        return pending_dir(self.data_dir, list_id) / f"{volume:06d}-{number:06d}.mbox"

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from posthorn.database.changes import PER_POST
 from posthorn.model.base import SessionFactory
 from posthorn.model.lists import MailingListRow
 
@@ -47,6 +48,9 @@ def next_issue(
 ) -> tuple[int, int]:
     """Take the next (volume, issue) for a digest sent at ``now``."""
     with sessions() as session:
+        # Numbering an issue changes no setting: what runners cache stays valid (the
+        # message path reads no digest number from a cached list).
+        session.connection(execution_options={PER_POST: True})
         row = _row(session, list_id)
         last = row.digest_last_sent_at
         if last is not None and period(frequency, last) != period(frequency, now):

@@ -1,22 +1,25 @@
-"""Sending a list's digest: rotate the mailbox, number the issue, queue one copy each.
+"""Sending a list's digest: rotate what has gathered, number the issue, queue one copy each.
 
-The steps, all under a per-list site lock (``digest.LIST-ID``, ``posthorn.site_lock``)
-so that the digest runners of every host and ``posthorn digests --send`` never send
-the same file twice:
+The posts wait in the site's digest store (``digests.store``: mailbox files on SQLite,
+rows of the database on PostgreSQL).  The steps, all under a per-list site lock
+(``digest.LIST-ID``, ``posthorn.site_lock``) so that the digest runners of every host
+and ``posthorn digests --send`` never send the same issue twice:
 
-1. if asked to (``force``) or the mailbox has reached ``digest_size_threshold``
-   KiB, the next volume and issue are taken and the mailbox is renamed to
-   ``LIST-ID.pending/VVVVVV-IIIIII.mbox`` (see ``mailbox.py``);
-2. every pending file, oldest issue first, is built in both formats and queued on
+1. if asked to (``force``) or what has gathered reaches ``digest_size_threshold``
+   KiB, the next volume and issue are taken and the gathered posts become that issue
+   (a mailbox is renamed to ``LIST-ID.pending/VVVVVV-IIIIII.mbox``, see
+   ``mailbox.py``; rows get the issue's number);
+2. every pending issue, oldest first, is built in both formats and queued on
    ``virgin`` naming its audience by ``delivery_modes`` (the outgoing runner reads
    those members a chunk at a time): the MIME digest to ``mime_digests`` members, the
    RFC 1153 digest to ``plaintext_digests`` and ``summary_digests`` members (a summary
    format of its own is not built), each only to members whose delivery is enabled;
-3. the pending file is removed.
+3. the pending issue is removed.
 
-A crash before step 3 leaves the file pending with its numbers, and the next run
+A crash before step 3 leaves the issue pending with its numbers, and the next run
 sends it; a crash between queueing and removing would send that issue twice, a
-window of one unlink.  A digest with no digest members is numbered and dropped.
+window of one unlink or one UPDATE.  A digest with no digest members is numbered and
+dropped.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ import contextlib
 import logging
 from collections.abc import Callable
 from email.message import Message
-from pathlib import Path
 from typing import Any
 
-from posthorn.digests import mailbox
 from posthorn.digests.build import Issue, build_mime, build_plain
 from posthorn.digests.numbering import next_issue
+from posthorn.digests.store import digest_stores
+from posthorn.i18n import list_translator
+from posthorn.interfaces.digests import IDigestStore, IssueNumber
 from posthorn.interfaces.lists import IMailingList
 from posthorn.model.base import utc_now
 from posthorn.site import Site
@@ -51,41 +55,39 @@ def periodic_lock(site: Site) -> contextlib.AbstractContextManager[bool]:
 class DigestSender:
     def __init__(self, site: Site, send: Send, *, log: logging.Logger | None = None) -> None:
         self.site = site
-        self.shared_dir = site.config.path("shared_dir")
+        self.stores = digest_stores(site)
         self.locks = SiteLocks.from_site(site)
         self._send = send
         self._log = log or logging.getLogger("posthorn.digest")
 
     def due(self, mlist: IMailingList) -> bool:
-        """Whether the mailbox has reached the list's size threshold (0: never by size)."""
+        """Whether the posts gathered reach the list's size threshold (0: never by size)."""
         threshold = mlist.digest_size_threshold * 1024
-        path = mailbox.digest_mailbox(self.shared_dir, mlist.list_id)
-        return threshold > 0 and mailbox.size(path) >= threshold
+        gathered = sum(store.size(mlist.list_id) for store in self.stores)
+        return threshold > 0 and gathered >= threshold
 
     def run(self, mlist: IMailingList, *, force: bool = False) -> int:
         """Rotate if forced or due, then send every pending issue; how many were sent."""
+        sent = 0
         with self.locks.hold(f"digest.{mlist.list_id}", wait=True):
-            if force or self.due(mlist):
-                self._rotate(mlist)
-            pending = sorted(mailbox.pending_dir(self.shared_dir, mlist.list_id).glob("*.mbox"))
-            for path in pending:
-                self._send_issue(mlist, path)
-            return len(pending)
+            rotating = force or self.due(mlist)
+            for store in self.stores:
+                if rotating:
+                    self._rotate(store, mlist)
+                pending = store.pending(mlist.list_id)
+                for issue in pending:
+                    self._send_issue(store, mlist, issue)
+                sent += len(pending)
+        return sent
 
-    def _rotate(self, mlist: IMailingList) -> Path | None:
-        def numbered() -> Path:
+    def _rotate(self, store: IDigestStore, mlist: IMailingList) -> bool:
+        def numbered() -> IssueNumber:
             sessions = self.site.databases.session_factory("list")
-            volume, issue = next_issue(
-                sessions, mlist.list_id, mlist.digest_volume_frequency, utc_now()
-            )
-            pending = mailbox.pending_dir(self.shared_dir, mlist.list_id)
-            return pending / f"{volume:06d}-{issue:06d}.mbox"
+            return next_issue(sessions, mlist.list_id, mlist.digest_volume_frequency, utc_now())
 
-        path = mailbox.digest_mailbox(self.shared_dir, mlist.list_id)
-        return mailbox.rotate(path, numbered)
+        return store.rotate(mlist.list_id, numbered)
 
-    def _send_issue(self, mlist: IMailingList, path: Path) -> None:
-        volume, number = (int(part) for part in path.stem.split("-"))
+    def _send_issue(self, store: IDigestStore, mlist: IMailingList, number: IssueNumber) -> None:
         # Who gets each format is read by the outgoing runner, a chunk of the roster at
         # a time; here only whether anyone does.
         roster = self.site.lists.roster(mlist)
@@ -97,14 +99,15 @@ class DigestSender:
         ]  # fmt: skip
         # Nobody to send it to: the issue is dropped unread (parsing every post of it
         # was most of what a digest cost a list without digest members).
-        issue = Issue(mlist, volume, number, mailbox.read_messages(path) if audiences else [])
+        posts = store.read(mlist.list_id, number) if audiences else []
+        issue = Issue(mlist, *number, posts, list_translator(self.site.config, mlist))
         for modes, build, kind in audiences:
             if issue.posts:
                 data = {"list_id": mlist.list_id, "delivery_modes": list(modes),
                         "audience": f"digest-{kind}", "digest": kind,
                         "no_archive": True}  # fmt: skip
                 self._send(build(issue), data)
-        path.unlink()
+        store.remove(mlist.list_id, number)
         if not audiences:
             self._log.info("%s: %s dropped: no digest members", mlist.list_id, issue.subject)
             return

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
+from string import Template
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from posthorn.interfaces.lists import IMailingList
@@ -43,11 +44,18 @@ class HoldMessage(Exception):
 
 
 class RejectMessage(Exception):
-    """Stop the pipeline and tell the poster why; ``notice`` is the text they get."""
+    """Stop the pipeline and tell the poster why; ``notice`` is the text they get.
 
-    def __init__(self, notice: str) -> None:
-        super().__init__(notice)
-        self.notice = notice
+    ``text`` is the sentence as written (marked with ``_``, ``$placeholders`` filled
+    from ``values``), so the poster can be told in their own language; ``notice`` is
+    it in English.
+    """
+
+    def __init__(self, text: str, **values: object) -> None:
+        self.text = text
+        self.values = {name: str(value) for name, value in values.items()}
+        self.notice = Template(text).safe_substitute(self.values)
+        super().__init__(self.notice)
 
 
 @dataclass(frozen=True)

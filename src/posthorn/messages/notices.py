@@ -13,10 +13,10 @@ from __future__ import annotations
 from email.message import Message
 from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import formatdate, getaddresses, make_msgid
 from typing import Any
 
+from posthorn.i18n.languages import header_value, text_part
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.messages import message_id_hash
 
@@ -68,16 +68,20 @@ def make_notice(
     *,
     kind: str = "notice",
     message_id: str | None = None,
+    charset: str = "utf-8",
 ) -> tuple[Message, dict[str, Any]]:
-    """A notice from the list to ``recipients``, and the msgdata to queue it with."""
-    body = MIMEText(text if text.endswith("\n") else text + "\n", "plain", "utf-8")
+    """A notice from the list to ``recipients``, and the msgdata to queue it with.
+
+    ``charset`` is the language's (UTF-8 if the text does not fit it).
+    """
+    body = text_part(text if text.endswith("\n") else text + "\n", charset)
     msg: Message = body
     if original is not None:
         mixed = MIMEMultipart("mixed")
         mixed.attach(body)
         mixed.attach(MIMEMessage(original))
         msg = mixed
-    msg["Subject"] = subject
+    msg["Subject"] = header_value(subject, charset)
     msg["From"] = mlist.owner_address
     msg["To"] = ", ".join(recipients)
     msg["Date"] = formatdate(localtime=False)

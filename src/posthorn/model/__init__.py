@@ -36,6 +36,8 @@ _TABLE_MODULES = {
         "posthorn.model.held",
         "posthorn.model.job_runs",
         "posthorn.model.delivery_records",
+        "posthorn.model.digest_posts",
+        "posthorn.model.news_watermarks",
     ),
 }
 _BASES = {"user": UserBase, "list": ListBase, "message": MessageBase}

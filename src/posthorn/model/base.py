@@ -58,7 +58,7 @@ class ListBase(DeclarativeBase):
 
 
 class MessageBase(DeclarativeBase):
-    """The message store, held messages, delivery records, when site-wide jobs last ran."""
+    """The message store, held messages, and what every host reads of the runners' state."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -20,6 +20,7 @@ from sqlalchemy import String, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from posthorn.database.changes import PER_POST
 from posthorn.interfaces.lists import ListRef
 from posthorn.interfaces.messages import message_id_hash
 from posthorn.model.base import ListBase, SessionFactory, utc_now
@@ -82,6 +83,8 @@ _BUMP = (
     update(_LISTS)
     .where(_LISTS.c.list_id == bindparam("counted_list"))
     .values(post_id=_LISTS.c.post_id + 1, last_post_at=bindparam("counted_at"))
+    # Counting a post changes no setting: cached lists stay valid (database/changes.py).
+    .execution_options(**{PER_POST: True})
 )
 _BUMP_RETURNING = _BUMP.returning(_LISTS.c.post_id)
 _POST_ID = select(_LISTS.c.post_id).where(_LISTS.c.list_id == bindparam("list_id"))

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 import falcon
 
 from posthorn.address import validate_email
-from posthorn.errors import InvalidAddressError
+from posthorn.errors import InvalidAddressError, InvalidSettingError
+from posthorn.i18n import check_language
 
 __all__ = [
     "Body",
@@ -31,10 +32,14 @@ __all__ = [
     "as_optional_str",
     "as_str",
     "bad_request",
+    "check_languages",
     "one_of",
     "read_body",
     "read_fields",
 ]
+
+if TYPE_CHECKING:
+    from posthorn.config import Config
 
 Converter = Callable[[Any], Any]
 _TRUE = frozenset({"true", "1", "yes", "on"})
@@ -44,6 +49,16 @@ _FALSE = frozenset({"false", "0", "no", "off"})
 def bad_request(description: str, title: str = "400 Bad Request") -> falcon.HTTPBadRequest:
     """The one shape of a 400 every resource raises."""
     return falcon.HTTPBadRequest(title=title, description=description)
+
+
+def check_languages(config: Config, args: Mapping[str, Any]) -> None:
+    """A language field must name one of the site's languages (None unsets it)."""
+    value = args.get("preferred_language")
+    if value is not None:
+        try:
+            check_language(config, "preferred_language", value)
+        except InvalidSettingError as error:
+            raise bad_request(f'Invalid Parameter "preferred_language": {error}') from None
 
 
 @dataclass(frozen=True)

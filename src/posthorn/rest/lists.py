@@ -27,6 +27,7 @@ from posthorn.rest.fields import (
     as_optional_str,
     as_str,
     bad_request,
+    check_languages,
     one_of,
     read_fields,
 )
@@ -208,6 +209,7 @@ class Config:
         spec = settings_spec()
         args = read_fields(body, spec, required=spec if complete else ())
         check_pipelines(self.api, args)
+        check_languages(self.api.site.config, args)
         self.api.site.lists.update(mlist, **args)
         resp.status = falcon.HTTP_204
 
@@ -236,6 +238,7 @@ class ConfigAttribute:
             )
         args = read_fields(self.api.body(req), {attr: spec[attr]}, required=[attr])
         check_pipelines(self.api, args)
+        check_languages(self.api.site.config, args)
         self.api.site.lists.update(mlist, **args)
         resp.status = falcon.HTTP_204
 

@@ -22,7 +22,7 @@ from posthorn.interfaces.lists import DeliveryMode, DeliveryStatus
 from posthorn.preferences import effective_preferences, system_preferences
 from posthorn.rest.addresses import require_address
 from posthorn.rest.app import Api, RestApp, respond
-from posthorn.rest.fields import Converter, as_bool, as_str, one_of, read_fields
+from posthorn.rest.fields import Converter, as_bool, as_str, check_languages, one_of, read_fields
 from posthorn.rest.members import require_member
 from posthorn.rest.users import require_user
 
@@ -92,6 +92,7 @@ class Preferences:
 
     def _write(self, req: falcon.Request, resp: falcon.Response, given: str, replace: bool) -> None:
         changes = read_fields(self.api.body(req), SPEC)
+        check_languages(self.api.site.config, changes)
         self.level.write(self.api, self.level.key(self.api, given), changes, replace)
         resp.status = falcon.HTTP_204
 

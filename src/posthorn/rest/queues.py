@@ -56,7 +56,8 @@ class _Queues:
         return {
             "name": shown,
             "directory": store.location(name),
-            "count": len(files),
+            # What waits, listed or not (a broker counts what it cannot list).
+            "count": max(len(files), store.depth(name)),
             "files": files,
             "self_link": self.api.link(req, "queues", shown),
         }

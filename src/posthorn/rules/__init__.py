@@ -16,8 +16,10 @@ from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from email.message import Message
+from string import Template
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from posthorn.i18n import Translator
 from posthorn.interfaces.lists import IMailingList, IMember
 from posthorn.sender import sender_address
 
@@ -31,6 +33,7 @@ __all__ = [
     "matches_address",
     "memoized",
     "one_decision",
+    "reasons_in",
     "sender_memberships",
     "sender_of",
     "set_action",
@@ -79,7 +82,8 @@ def sender_memberships(site: Any, mlist: IMailingList, address: str) -> list[IMe
     def lookup() -> list[IMember]:
         return list(site.lists.find_members(list_id=list_id, email=address))
 
-    return memoized(("memberships", list_id, address), lookup)
+    key = ("memberships", list_id, address)
+    return memoized(key, lambda: list(site.cache.get(key, lookup)))
 
 
 class Rule:
@@ -97,9 +101,30 @@ class Rule:
         raise NotImplementedError
 
 
-def add_reason(msgdata: dict[str, Any], reason: str) -> None:
-    """Keep why a post was moderated, for the held record and the notices."""
-    msgdata.setdefault("moderation_reasons", []).append(reason)
+def add_reason(msgdata: dict[str, Any], reason: str, **values: object) -> None:
+    """Keep why a post was moderated, for the held record and the notices.
+
+    ``reason`` is a sentence marked with ``_`` whose ``$placeholders`` come from
+    ``values``.  The English sentence goes to ``moderation_reasons`` (the held record,
+    the logs, the REST API); the sentence and its values also go to ``reason_texts``,
+    so each notice can give the reason in its reader's language (``reasons_in``).
+    """
+    filled = {name: str(value) for name, value in values.items()}
+    msgdata.setdefault("moderation_reasons", []).append(Template(reason).safe_substitute(filled))
+    msgdata.setdefault("reason_texts", []).append([reason, filled])
+
+
+def reasons_in(msgdata: dict[str, Any], translate: Translator) -> list[str]:
+    """The moderation reasons in ``translate``'s language; those added as plain text stay."""
+    texts = {
+        Template(sentence).safe_substitute(values): (sentence, values)
+        for sentence, values in msgdata.get("reason_texts", [])
+    }
+    found: list[str] = []
+    for reason in msgdata.get("moderation_reasons", []):
+        sentence, values = texts.get(reason, (str(reason).replace("$", "$$"), {}))
+        found.append(translate(sentence, **values))
+    return found
 
 
 def set_action(msgdata: dict[str, Any], action: str) -> None:

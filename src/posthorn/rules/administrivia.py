@@ -11,6 +11,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
+from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.messages.charsets import decode_text
 from posthorn.rules import Rule, add_reason
@@ -49,6 +50,6 @@ class Administrivia(Rule):
             return False
         subject = str(msg.get("subject", ""))
         if is_command(subject) or any(is_command(line) for line in _body_lines(msg)):
-            add_reason(msgdata, "The message looks like an administrative request")
+            add_reason(msgdata, _("The message looks like an administrative request"))
             return True
         return False

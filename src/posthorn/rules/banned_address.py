@@ -12,6 +12,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import TYPE_CHECKING, Any
 
+from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.model.bans import DatabaseBanManager
 from posthorn.rules import Rule, add_reason, sender_of
@@ -32,7 +33,13 @@ class BannedAddress(Rule):
     def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
         senders = [sender_of(msg), str(msgdata.get("envelope_sender") or "")]
         for address in dict.fromkeys(s.lower() for s in senders if s):
-            if self.bans.is_banned(address, mlist.list_id):
-                add_reason(msgdata, f"{address} is banned from posting to {mlist.posting_address}")
+            if self._banned(address, mlist.list_id):
+                add_reason(msgdata, _("$address is banned from posting to $posting_address"),
+                           address=address, posting_address=mlist.posting_address)  # fmt: skip
                 return True
         return False
+
+    def _banned(self, address: str, list_id: str) -> bool:
+        """Asked once per address and list until the bans change (``site.cache``)."""
+        key = ("banned", address, list_id)
+        return self.site.cache.get(key, lambda: self.bans.is_banned(address, list_id))

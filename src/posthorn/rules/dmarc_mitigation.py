@@ -15,6 +15,7 @@ from email.message import Message
 from typing import TYPE_CHECKING, Any
 
 from posthorn.dmarc import DmarcResolver
+from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.rules import Rule, add_reason, matches_address, sender_of, set_action
 
@@ -59,8 +60,9 @@ class DmarcMitigation(Rule):
             set_action(msgdata, "defer")
             return True
         set_action(msgdata, mitigation)
-        notice = mlist.dmarc_moderation_notice or (
-            f"{domain} publishes a DMARC policy that this list cannot honour"
+        # The list's own notice is the owner's text, in whatever language they wrote it.
+        notice = mlist.dmarc_moderation_notice.replace("$", "$$") or _(
+            "$domain publishes a DMARC policy that this list cannot honour"
         )
-        add_reason(msgdata, notice)
+        add_reason(msgdata, notice, domain=domain)
         return True

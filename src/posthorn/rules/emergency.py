@@ -5,6 +5,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
+from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.rules import Rule, add_reason
 
@@ -16,6 +17,6 @@ class Emergency(Rule):
 
     def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
         if mlist.emergency and not msgdata.get("approved"):
-            add_reason(msgdata, "The list is in emergency hold and all posts are moderated")
+            add_reason(msgdata, _("The list is in emergency hold and all posts are moderated"))
             return True
         return False

@@ -16,6 +16,7 @@ from email.message import Message
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.model.header_matches import DatabaseHeaderMatches
 from posthorn.rules import Rule, add_reason, set_action
@@ -42,7 +43,9 @@ class HeaderMatch(Rule):
         self.matches = DatabaseHeaderMatches.from_site(site)
 
     def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
-        matches = self.matches.of(mlist.list_id)
+        matches = self.site.cache.get(
+            ("header_matches", mlist.list_id), lambda: self.matches.of(mlist.list_id)
+        )
         if not matches:
             return False
         # The headers indexed once, not scanned once per match.
@@ -55,6 +58,7 @@ class HeaderMatch(Rule):
             if compiled is not None and any(compiled.search(value) for value in found or ()):
                 if match.chain is not None:
                     set_action(msgdata, match.chain)
-                add_reason(msgdata, f"Header {match.header!r} matched {match.pattern!r}")
+                add_reason(msgdata, _("Header '$header' matched '$pattern'"),
+                           header=match.header, pattern=match.pattern)  # fmt: skip
                 return True
         return False

@@ -11,6 +11,7 @@ from email.message import Message
 from email.utils import getaddresses
 from typing import Any
 
+from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.rules import Rule, add_reason, matches_address
 
@@ -18,7 +19,7 @@ from posthorn.rules import Rule, add_reason, matches_address
 def destinations(msg: Message) -> list[str]:
     """Every address in To and Cc, lowercased."""
     values = [str(v) for h in ("to", "cc") for v in msg.get_all(h) or []]
-    return [address.lower() for _, address in getaddresses(values) if address]
+    return [address.lower() for _name, address in getaddresses(values) if address]
 
 
 class ImplicitDestination(Rule):
@@ -33,5 +34,5 @@ class ImplicitDestination(Rule):
         for address in destinations(msg):
             if address in names or matches_address(address, mlist.acceptable_aliases):
                 return False
-        add_reason(msgdata, "The message does not name the list in To or Cc")
+        add_reason(msgdata, _("The message does not name the list in To or Cc"))
         return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
+from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.rules import Rule, add_reason
 from posthorn.rules.implicit_destination import destinations
@@ -22,6 +23,7 @@ class MaxRecipients(Rule):
         limit = mlist.max_num_recipients
         count = len(set(destinations(msg)))
         if limit > 0 and count >= limit:
-            add_reason(msgdata, f"The message has {count} recipients (limit {limit})")
+            add_reason(msgdata, _("The message has $count recipients (limit $limit)"),
+                       count=count, limit=limit)  # fmt: skip
             return True
         return False

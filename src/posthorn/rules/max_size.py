@@ -9,6 +9,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
+from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.queues.flatten import message_size
 from posthorn.rules import Rule, add_reason
@@ -27,6 +28,7 @@ class MaxSize(Rule):
         if not isinstance(size, int):
             size = message_size(msg)
         if size > limit_kib * 1024:
-            add_reason(msgdata, f"The message is {size} bytes, over the {limit_kib} KiB limit")
+            add_reason(msgdata, _("The message is $size bytes, over the $limit KiB limit"),
+                       size=size, limit=limit_kib)  # fmt: skip
             return True
         return False

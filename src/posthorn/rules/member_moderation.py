@@ -11,6 +11,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
+from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList, IMember
 from posthorn.rules import Rule, add_reason, sender_memberships, sender_of, set_action
 
@@ -50,5 +51,5 @@ class MemberModeration(Rule):
             return False
         set_action(msgdata, action)
         if action in ("hold", "reject"):
-            add_reason(msgdata, "The message comes from a moderated member")
+            add_reason(msgdata, _("The message comes from a moderated member"))
         return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import Any
 
+from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.rules import Rule, add_reason
 
@@ -18,6 +19,6 @@ class NoSubject(Rule):
         subject = str(msg.get("subject", "")).strip()
         prefix = mlist.subject_prefix.strip()
         if not subject or (prefix and subject == prefix):
-            add_reason(msgdata, "The message has no subject")
+            add_reason(msgdata, _("The message has no subject"))
             return True
         return False

@@ -17,6 +17,7 @@ from email.message import Message
 from typing import Any
 
 from posthorn.errors import AlreadyMemberError, InvalidAddressError
+from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.rules import (
     Rule,
@@ -56,9 +57,11 @@ class NonmemberModeration(Rule):
             return False
         set_action(msgdata, action)
         if address is None:
-            add_reason(msgdata, "The sender could not be identified unambiguously")
+            add_reason(msgdata, _("The sender could not be identified unambiguously"))
         elif action in ("hold", "reject"):
-            add_reason(msgdata, f"The message is not from a list member: {address}")
+            add_reason(
+                msgdata, _("The message is not from a list member: $address"), address=address
+            )
         return True
 
     def _record(self, mlist: IMailingList, address: str) -> None:

@@ -11,6 +11,7 @@ import re
 from email.message import Message
 from typing import Any
 
+from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.rules import Rule, add_reason
 
@@ -34,6 +35,7 @@ class SuspiciousHeader(Rule):
             if not sep or line.lstrip().startswith("#") or not pattern.strip():
                 continue
             if header_matches(msg, header.strip(), pattern.strip()):
-                add_reason(msgdata, f"The message has a suspicious header: {header.strip()}")
+                add_reason(msgdata, _("The message has a suspicious header: $header"),
+                           header=header.strip())  # fmt: skip
                 return True
         return False

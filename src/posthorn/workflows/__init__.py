@@ -18,12 +18,14 @@ the CLI and the REST API all turn them into a reply for a person.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import Message
+from string import Template
 from typing import TYPE_CHECKING, Any, Literal
 
 from posthorn.events import ConfirmationEvent
+from posthorn.i18n import Translator, _, list_translator, recipient_translator
 from posthorn.interfaces.lists import IMailingList, IPending
 from posthorn.moderation import make_notice, queue_enqueuer
 from posthorn.remote_templates import RemoteTemplates
@@ -40,6 +42,23 @@ __all__ = [
     "Outcome",
     "Workflow",
 ]
+
+# The request type as a notice names it ($request_type).
+_REQUEST_TYPES = {"subscription": _("subscription"), "unsubscription": _("unsubscription")}
+
+# One sentence per request type, since "subscription" is not one word in every language.
+_WAITING = {
+    "subscription": _("The subscription of $email is waiting for a moderator."),
+    "unsubscription": _("The unsubscription of $email is waiting for a moderator."),
+}
+_NOT_YOURS = {
+    "subscription": _("The subscription of $email is waiting for a moderator, not for you."),
+    "unsubscription": _("The unsubscription of $email is waiting for a moderator, not for you."),
+}
+_DEFERRED = {
+    "subscription": _("The subscription of $email stays pending."),
+    "unsubscription": _("The unsubscription of $email stays pending."),
+}
 
 CONFIRM_POLICIES = frozenset({"confirm", "confirm_then_moderate"})
 MODERATE_POLICIES = frozenset({"moderate", "confirm_then_moderate"})
@@ -65,14 +84,28 @@ Status = Literal[
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of a request, with a sentence a person can read."""
+    """What became of a request, with a sentence a person can read.
+
+    ``text`` is the sentence in English with ``$placeholders`` filled from ``values``,
+    so each reader can be answered in their own language (``message_in``).
+    """
 
     status: Status
-    message: str
+    text: str
     email: str = ""
     token: str | None = None
     token_owner: str | None = None
     member_id: str | None = None
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """The sentence in English."""
+        return Template(self.text).safe_substitute(self.values)
+
+    def message_in(self, translate: Translator) -> str:
+        """The sentence in ``translate``'s language."""
+        return translate(self.text, **self.values)
 
     @property
     def pending(self) -> bool:
@@ -93,12 +126,29 @@ class Workflow:
         seconds = site.config["posthorn"].get_float("pending_request_life")
         self.lifetime = timedelta(seconds=seconds)
 
-    def notify(self, template: str, recipients: Sequence[str], **values: object) -> Message:
-        """Render ``template`` for the list and queue it on ``virgin`` to ``recipients``."""
-        values.setdefault("request_type", self.request_type)
+    def notify(
+        self, template: str, recipients: Sequence[str], *, to_admins: bool = False, **values: object
+    ) -> Message:
+        """Render ``template`` and queue it on ``virgin`` to ``recipients``.
+
+        A notice to the list's administrators is in the list's language; one to a
+        requester in the requester's own.
+        """
         remote = RemoteTemplates.from_site(self.site)
-        subject, body = render(self.site.config, template, self.mlist, remote=remote, **values)
-        msg, msgdata = make_notice(self.mlist, list(recipients), subject, body, kind=template)
+        if to_admins or len(recipients) != 1:
+            translate = list_translator(self.site.config, self.mlist)
+        else:
+            translate = recipient_translator(self.site, self.mlist, recipients[0])
+        values.setdefault(
+            "request_type", translate(_REQUEST_TYPES.get(self.request_type, self.request_type))
+        )
+        subject, body = render(
+            self.site.config, template, self.mlist, remote=remote,
+            language=translate.language, **values,
+        )  # fmt: skip
+        msg, msgdata = make_notice(
+            self.mlist, list(recipients), subject, body, kind=template, charset=translate.charset
+        )
         if "confirm_address" in values:
             # A plain reply reaches the -confirm+TOKEN address: confirming by reply
             # works even where a mail client drops the Subject.
@@ -109,7 +159,11 @@ class Workflow:
     def tell_administrators(self, template: str, email: str) -> None:
         """A membership change notice to the owners and moderators, if the list asks."""
         if self.mlist.admin_notify_mchanges and self.moderators():
-            self.notify(template, self.moderators(), address=email)
+            self.notify(template, self.moderators(), to_admins=True, address=email)
+
+    def _about(self, email: str) -> dict[str, str]:
+        """The placeholders of an outcome's sentence about ``email`` on this list."""
+        return {"email": email, "list": self.mlist.fqdn_listname}
 
     def confirm_address(self, token: str) -> str:
         return f"{self.mlist.list_name}-confirm+{token}@{self.mlist.mail_host}"
@@ -138,13 +192,13 @@ class Workflow:
                 f"confirm-{kind}", [email], token=token, address=email,
                 confirm_address=self.confirm_address(token),
             )  # fmt: skip
-            text = f"A confirmation request was sent to {email}."
-            return Outcome("confirmation-sent", text, email, token, owner)
+            text = _("A confirmation request was sent to $email.")
+            return Outcome("confirmation-sent", text, email, token, owner, values={"email": email})
         moderators = self.moderators()
         if moderators:
-            self.notify("moderator-request", moderators, token=token, address=email)
-        text = f"The {self.request_type} of {email} is waiting for a moderator."
-        return Outcome("awaiting-moderator", text, email, token, owner)
+            self.notify("moderator-request", moderators, to_admins=True, token=token, address=email)
+        text = _WAITING[self.request_type]
+        return Outcome("awaiting-moderator", text, email, token, owner, values={"email": email})
 
     @property
     def policy(self) -> str:
@@ -156,8 +210,9 @@ class Workflow:
         pending = self.site.lists.get_pending(token)
         if pending is not None and pending.data.get("token_owner") == "moderator":
             email = str(pending.data.get("email", ""))
-            text = f"The {self.request_type} of {email} is waiting for a moderator, not for you."
-            return Outcome("awaiting-moderator", text, email, token, "moderator")
+            text = _NOT_YOURS[self.request_type]
+            values = {"email": email}
+            return Outcome("awaiting-moderator", text, email, token, "moderator", values=values)
         pending = self.take(token)
         if pending is None:
             return self.unknown_token(token)
@@ -180,8 +235,8 @@ class Workflow:
             return self.unknown_token(token)
         if action == "defer":
             email = str(pending.data.get("email", ""))
-            text = f"The {self.request_type} of {email} stays pending."
-            return Outcome("deferred", text, email, token)
+            text = _DEFERRED[self.request_type]
+            return Outcome("deferred", text, email, token, values={"email": email})
         pending = self.take(token)
         if pending is None:
             return self.unknown_token(token)
@@ -204,11 +259,11 @@ class Workflow:
         return pending.type == self.request_type and pending.list_id == self.mlist.list_id
 
     def unknown_token(self, token: str) -> Outcome:
-        text = (
-            f"The confirmation token {token} is unknown or has expired; "
+        text = _(
+            "The confirmation token $token is unknown or has expired; "
             "please send your request again."
         )
-        return Outcome("unknown-token", text, token=token)
+        return Outcome("unknown-token", text, token=token, values={"token": token})
 
     def refuse(self, pending: IPending, action: ModeratorAction, reason: str | None) -> Outcome:
         """Reject (telling the requester) or discard (silently) a request taken out."""
@@ -216,5 +271,7 @@ class Workflow:
         if action == "reject":
             why = reason or "No reason given"
             self.notify("request-refused", [email], address=email, reason=why)
-            return Outcome("rejected", f"The request of {email} was rejected.", email)
-        return Outcome("discarded", f"The request of {email} was discarded.", email)
+            text = _("The request of $email was rejected.")
+            return Outcome("rejected", text, email, values={"email": email})
+        text = _("The request of $email was discarded.")
+        return Outcome("discarded", text, email, values={"email": email})

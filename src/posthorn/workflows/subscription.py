@@ -16,6 +16,7 @@ from typing import Any
 
 from posthorn.address import normalize_email
 from posthorn.errors import AlreadyMemberError, InvalidAddressError
+from posthorn.i18n import _
 from posthorn.model.bans import DatabaseBanManager
 from posthorn.model.registration import address_with_user
 from posthorn.workflows import (
@@ -36,14 +37,15 @@ class SubscriptionWorkflow(Workflow):
     def _refusal(self, email: str) -> Outcome | None:
         """Why ``email`` cannot even start a subscription, or None."""
         if DatabaseBanManager.from_site(self.site).is_banned(email, self.mlist.list_id):
-            return Outcome("banned", f"{email} is banned from {self.mlist.fqdn_listname}.", email)
+            text = _("$email is banned from $list.")
+            return Outcome("banned", text, email, values=self._about(email))
         if self.site.lists.roster(self.mlist).get_member(email) is not None:
-            text = f"{email} is already a member of {self.mlist.fqdn_listname}."
-            return Outcome("already-member", text, email)
+            text = _("$email is already a member of $list.")
+            return Outcome("already-member", text, email, values=self._about(email))
         pending = self.find_pending(email)
         if pending is not None:
-            text = f"A subscription of {email} is already waiting for confirmation or approval."
-            return Outcome("already-pending", text, email, pending.token)
+            text = _("A subscription of $email is already waiting for confirmation or approval.")
+            return Outcome("already-pending", text, email, pending.token, values=self._about(email))
         return None
 
     def start(
@@ -66,9 +68,11 @@ class SubscriptionWorkflow(Workflow):
         try:
             email = normalize_email(email)
         except InvalidAddressError:
-            return Outcome("invalid-address", f"{email!r} is not a valid email address.")
+            text = _("'$email' is not a valid email address.")
+            return Outcome("invalid-address", text, values=self._about(email))
         if delivery_mode not in DELIVERY_MODES:
-            return Outcome("invalid-address", f"Unknown delivery mode {delivery_mode!r}.", email)
+            text = _("Unknown delivery mode '$mode'.")
+            return Outcome("invalid-address", text, email, values={"mode": delivery_mode})
         refusal = self._refusal(email)
         if refusal is not None:
             return refusal
@@ -110,13 +114,14 @@ class SubscriptionWorkflow(Workflow):
                 delivery_mode=data.get("delivery_mode", "regular"),
             )
         except AlreadyMemberError:
-            text = f"{email} is already a member of {self.mlist.fqdn_listname}."
-            return Outcome("already-member", text, email)
+            text = _("$email is already a member of $list.")
+            return Outcome("already-member", text, email, values=self._about(email))
         welcome = data.get("send_welcome")
         if welcome is None:
             welcome = self.mlist.send_welcome_message
         if welcome:
             self.notify("welcome", [email], address=email)
         self.tell_administrators("admin-subscribed", email)
-        text = f"{email} is now a member of {self.mlist.fqdn_listname}."
-        return Outcome("subscribed", text, email, member_id=member.member_id)
+        text = _("$email is now a member of $list.")
+        values = self._about(email)
+        return Outcome("subscribed", text, email, member_id=member.member_id, values=values)

@@ -14,6 +14,7 @@ from typing import Any
 
 from posthorn.address import normalize_email
 from posthorn.errors import InvalidAddressError, NotAMemberError
+from posthorn.i18n import _
 from posthorn.workflows import (
     CONFIRM_POLICIES,
     MODERATE_POLICIES,
@@ -44,14 +45,15 @@ class UnsubscriptionWorkflow(Workflow):
         try:
             email = normalize_email(email)
         except InvalidAddressError:
-            return Outcome("invalid-address", f"{email!r} is not a valid email address.")
+            text = _("'$email' is not a valid email address.")
+            return Outcome("invalid-address", text, values=self._about(email))
         if self.site.lists.roster(self.mlist).get_member(email) is None:
-            text = f"{email} is not a member of {self.mlist.fqdn_listname}."
-            return Outcome("not-member", text, email)
+            text = _("$email is not a member of $list.")
+            return Outcome("not-member", text, email, values=self._about(email))
         pending = self.find_pending(email)
         if pending is not None:
-            text = f"An unsubscription of {email} is already waiting for confirmation or approval."
-            return Outcome("already-pending", text, email, pending.token)
+            text = _("An unsubscription of $email is already waiting for confirmation or approval.")
+            return Outcome("already-pending", text, email, pending.token, values=self._about(email))
         policy = self.policy
         data: dict[str, Any] = {
             "email": email,
@@ -74,13 +76,13 @@ class UnsubscriptionWorkflow(Workflow):
         try:
             self.site.lists.unsubscribe(self.mlist, email, data.get("role", "member"))
         except NotAMemberError:
-            text = f"{email} is not a member of {self.mlist.fqdn_listname}."
-            return Outcome("not-member", text, email)
+            text = _("$email is not a member of $list.")
+            return Outcome("not-member", text, email, values=self._about(email))
         goodbye = data.get("send_goodbye")
         if goodbye is None:
             goodbye = self.mlist.send_goodbye_message
         if goodbye:
             self.notify("goodbye", [email], address=email)
         self.tell_administrators("admin-unsubscribed", email)
-        text = f"{email} has left {self.mlist.fqdn_listname}."
-        return Outcome("unsubscribed", text, email)
+        text = _("$email has left $list.")
+        return Outcome("unsubscribed", text, email, values=self._about(email))

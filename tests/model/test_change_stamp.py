@@ -1,0 +1,100 @@
+"""The change stamp: what the runners cache per post is thrown away by every change.
+
+Two sites on one configuration stand for two processes (a runner and the REST API or
+the command line): a change made through either moves the stamp the other reads.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from posthorn.config import Config
+from posthorn.delivery.preferences import member_preferences
+from posthorn.digests.numbering import next_issue
+from posthorn.model.base import utc_now
+from posthorn.site import Site
+from tests.conftest import SiteFactory
+
+LIST = "stamp@example.org"
+
+
+def test_a_committed_change_moves_the_stamp_and_a_read_does_not(site: Site) -> None:
+    stamp = site.databases.stamp
+    site.lists.create(LIST)
+    before = stamp.token()
+    site.lists.get(LIST)
+    site.lists.find_members(list_id="stamp.example.org")
+    assert stamp.token() == before
+    site.lists.subscribe(LIST, "a@example.com")
+    assert stamp.token() != before
+
+
+def test_counting_a_post_leaves_the_stamp_alone(site: Site) -> None:
+    site.lists.create(LIST)
+    before = site.databases.stamp.token()
+    first = site.lists.record_post(LIST, "<one@example.com>")
+    assert site.lists.record_post(LIST, "<two@example.com>") == first + 1
+    assert site.databases.stamp.token() == before
+
+
+def test_a_rolled_back_change_leaves_the_stamp_alone(site: Site) -> None:
+    site.lists.create(LIST)
+    site.lists.subscribe(LIST, "a@example.com")
+    before = site.databases.stamp.token()
+    try:
+        site.lists.subscribe(LIST, "a@example.com")
+    except Exception:
+        pass
+    else:
+        raise AssertionError("a second subscription of one address was taken")
+    assert site.databases.stamp.token() == before
+
+
+def test_a_cached_preference_follows_a_change_made_by_another_process(
+    config: Config, site: Site, make_site: SiteFactory
+) -> None:
+    site.lists.create(LIST)
+    member = site.lists.subscribe(LIST, "a@example.com")
+    mlist = site.lists.get(LIST)
+    assert mlist is not None
+    runner = make_site(config)  # the runner's own site, as in its process
+    found = member_preferences(runner, mlist, "A@example.com")
+    assert found is not None and found["receive_own_postings"] is True
+    site.lists.set_member_preferences(member.member_id, {"receive_own_postings": False})
+    found = member_preferences(runner, mlist, "a@example.com")
+    assert found is not None and found["receive_own_postings"] is False
+
+
+def test_a_cached_answer_is_kept_while_nothing_changes(site: Site) -> None:
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert site.cache.get("key", compute) == 1
+    assert site.cache.get("key", compute) == 1
+    site.lists.create(LIST)
+    assert site.cache.get("key", compute) == 2
+
+
+def test_numbering_a_digest_leaves_the_stamp_alone(site: Site) -> None:
+    site.lists.create(LIST)
+    before = site.databases.stamp.token()
+    sessions = site.databases.session_factory("list")
+    first = next_issue(sessions, "stamp.example.org", "monthly", utc_now())
+    assert next_issue(sessions, "stamp.example.org", "monthly", utc_now()) == (
+        first[0],
+        first[1] + 1,
+    )
+    assert site.databases.stamp.token() == before
+
+
+def test_a_stamp_that_cannot_move_leaves_the_change_standing(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.databases.stamp.path.unlink(missing_ok=True)
+    site.databases.stamp.path.mkdir(parents=True)  # no file can be appended there
+    site.lists.create(LIST)
+    assert site.lists.get(LIST) is not None
+    assert "cannot move the change stamp" in caplog.text
