@@ -17,9 +17,10 @@ epoch) and the routing flags and data of ``Recipient.msgdata``.
 
 A recipient gets 250 only when its entry is durable: the writing thread fsyncs the file,
 and the queue directory is fsynced by a group commit (``commit``) shared by concurrent
-sessions.  A failure on our side -- disk full, permissions, a queue directory gone --
-is 452 (no space) or 451 for the recipients it hit, never a 5xx, and the log says why;
-the MTA keeps the message and retries.  Nothing half-written stays behind: the queue
+sessions (a message alone in flight has its writing thread sync the directory too).
+A failure on our side -- disk full, permissions, a queue directory gone -- is 452 (no
+space) or 451 for the recipients it hit, never a 5xx, and the log says why; the MTA
+keeps the message and retries.  Nothing half-written stays behind: the queue
 writes under a temporary name and removes it on failure.
 
 Bare CR and LF: aiosmtpd ends DATA only at CRLF "." CRLF, so a bare "\\n.\\n" cannot end
@@ -130,6 +131,7 @@ class LMTPIntake:
         # pool (CPUs + 4 threads) would cap that on a small machine.
         self._writers = ThreadPoolExecutor(writers, thread_name_prefix="lmtp-write")
         self._commits: dict[str, GroupCommit] = {}
+        self._direct_syncs = 0
         self.stored = 0
         self._targets: WeakKeyDictionary[Envelope, list[Target]] = WeakKeyDictionary()
         # fqdn_listname -> (monotonic expiry, list-id); only the look-up thread writes
@@ -143,7 +145,7 @@ class LMTPIntake:
     @property
     def syncs(self) -> int:
         """Directory fsyncs so far; with ``stored``, how well group commit is doing."""
-        return sum(commit.syncs for commit in self._commits.values())
+        return self._direct_syncs + sum(commit.syncs for commit in self._commits.values())
 
     def commits(self, name: str) -> GroupCommit:
         """The group commit of queue ``name`` (created on first use)."""
@@ -252,9 +254,31 @@ class LMTPIntake:
         self, data: bytes | bytearray, entries: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[str | Exception]:
         loop = asyncio.get_running_loop()
-        results = await loop.run_in_executor(self._writers, self.store, data, entries)
-        await self._commit(entries, results)
+        if self.busy == 1:
+            # The only message in flight has nobody to share a directory fsync with:
+            # the writing thread syncs its directories too, one thread hop instead of two.
+            results = await loop.run_in_executor(self._writers, self._store_synced, data, entries)
+        else:
+            results = await loop.run_in_executor(self._writers, self.store, data, entries)
+            await self._commit(entries, results)
         self.stored += sum(1 for result in results if isinstance(result, str))
+        return results
+
+    def _store_synced(
+        self, data: bytes | bytearray, entries: Sequence[tuple[str, dict[str, Any]]]
+    ) -> list[str | Exception]:
+        """``store``, then each written queue's directory fsync (an error fails its entries)."""
+        results = self.store(data, entries)
+        written = {name for (name, _), result in zip(entries, results, strict=True)
+                   if isinstance(result, str)}  # fmt: skip
+        for name in sorted(written):
+            try:
+                self.queue(name).sync()
+            except Exception as error:
+                for index, (queue_name, _) in enumerate(entries):
+                    if queue_name == name and isinstance(results[index], str):
+                        results[index] = error
+            self._direct_syncs += 1
         return results
 
     def prepare(self, raw: bytes | bytearray) -> bytes | bytearray:
