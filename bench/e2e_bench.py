@@ -9,6 +9,15 @@ post (every process of the site, via psutil) and the site's peak total RSS; last
 what the sink takes on its own from a pipelining client.
 
     .venv/bin/python bench/e2e_bench.py [--posts N] [--sizes 1,100,1000,10000]
+
+Its figures are lower than those of the neutral harness (``bench/neutral_bench.py``),
+and both are to be reported.  Here the poster is no member (a member's post makes
+avoid-duplicates read the poster's preferences: before they were cached, six queries
+and half the pipeline's time), a post is some 250 bytes (there 2 KB with MIME headers,
+so each parse and flatten costs more, and a digest is due every dozen posts), only the
+message-path runners run (there every runner of the default site, the digest runner
+included, counts), four connections share the LMTP group commit, and the sink
+pipelines.
 """
 
 from __future__ import annotations

@@ -191,10 +191,12 @@ def main() -> None:
     try:
         _wait_for_lmtp(args.lmtp_port)
         site = SiteCPU(master, tmp / "var")
+        time.sleep(5)  # every runner started, not only LMTP
         idle = site.sample()
         time.sleep(5)
-        spent = sum(site.sample().values()) - sum(idle.values())
-        print(f"idle site: {spent * 1000 / 5:.1f} ms CPU per second", flush=True)
+        spent = {n: t - idle.get(n, 0.0) for n, t in site.sample().items()}
+        detail = " ".join(f"{n} {t * 200:.1f}" for n, t in sorted(spent.items()) if t > 0)
+        print(f"idle site: {sum(spent.values()) * 200:.1f} ms CPU per second ({detail})")
         for size in sizes:
             for mode in modes:
                 result = run_harness(args, site, size, mode)

@@ -1,7 +1,8 @@
 """An SMTP sink on 127.0.0.1 standing in for the MTA: it records every message.
 
 ``SMTPSink`` runs aiosmtpd in a thread.  ``sink.tempfail`` / ``sink.reject`` are sets
-of recipients answered 451 / 550 at RCPT; ``sink.stop()`` and ``sink.start()`` take
+of recipients answered 451 / 550 at RCPT; ``sink.delay`` makes each DATA wait that many
+seconds before its answer (a slow MTA); ``sink.stop()`` and ``sink.start()`` take
 the MTA down and bring it back on the same port.  ``sink.received`` lists
 ``(envelope sender, recipients, message bytes)`` in arrival order; ``sink.find`` and
 ``sink.wait`` look among them for a message by recipient and subject.
@@ -10,6 +11,7 @@ the MTA down and bring it back on the same port.  ``sink.received`` lists
 
 from __future__ import annotations
 
+import asyncio
 import email
 import threading
 import time
@@ -45,6 +47,8 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.sink.delay:
+            await asyncio.sleep(self.sink.delay)
         content = envelope.original_content or b""
         with self.sink.lock:
             self.sink.received.append((str(envelope.mail_from), list(envelope.rcpt_tos), content))
@@ -61,6 +65,7 @@ class SMTPSink:
         self.counts: Counter[str] = Counter()
         self.tempfail: set[str] = set()
         self.reject: set[str] = set()
+        self.delay = 0.0
         self.last_arrival = 0.0
         self._controller: Controller | None = None
 

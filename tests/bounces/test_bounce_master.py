@@ -81,7 +81,12 @@ def test_bounces_score_disable_warn_and_remove(tmp_path: Path) -> None:
             lmtp.sendmail("", ["dev-bounces@example.org"], samples.unrecognizable())
         expected = {address: 1 for address in SCANNED} | {VICTIM: 2}
         wait_for(lambda: scores(path) == expected or None, f"scores {expected}", DEADLINE)
-        assert member_of(path, VICTIM) in ("by_bounces", None)
+        # The disable follows the score in the same sweep, a moment later.
+        wait_for(
+            lambda: member_of(path, VICTIM) in ("by_bounces", None) or None,
+            "the victim's disable",
+            DEADLINE,
+        )
         assert member_of(path, "other@example.com") == "enabled"
         # Two warnings a second apart, then the removal a second later.
         wait_for(lambda: member_of(path, VICTIM) is None or None, "the victim's removal", DEADLINE)

@@ -73,6 +73,34 @@ def test_marks_written_on_one_host_are_read_on_another(hosts: list[Site]) -> Non
         assert other.done == set() and not other.told
 
 
+def rows(site: Site) -> int:
+    with site.databases.engine("message").connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM delivery_records")).scalar() or 0)
+
+
+def test_done_marks_are_written_in_groups_and_on_close(
+    hosts: list[Site], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = records(hosts[0])
+    monkeypatch.setattr("posthorn.model.delivery_records.WRITE_ROWS", 3)
+    with store.open(LIST_ID, "list", MID) as record:
+        record.record(["a@example.com"])
+        record.record(["b@example.com"])
+        assert rows(hosts[1]) == 0  # a personalized post: not a commit per member
+        record.record(["c@example.com"])
+        assert rows(hosts[1]) == 3
+        record.record(["d@example.com"])
+        # Parking (before a notice) writes what waits first.
+        record.park(["e@example.com"])
+        assert rows(hosts[1]) == 5
+        record.record(["f@example.com"])
+    assert rows(hosts[1]) == 6
+    monkeypatch.setattr("posthorn.model.delivery_records.WRITE_AFTER", 0.0)
+    with store.open(LIST_ID, "list", "<post-2@example.net>") as record:
+        record.record(["a@example.com"])
+        assert rows(hosts[1]) == 7  # the first has waited long enough
+
+
 def advisory_waiters(site: Site) -> int:
     with site.databases.engine("message").connect() as connection:
         query = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
@@ -116,8 +144,7 @@ def test_a_post_without_message_id_keeps_no_row(hosts: list[Site]) -> None:
     with store.open(LIST_ID, "list", "") as record:
         record.record(["a@example.com"])
         assert record.done == {"a@example.com"}
-    with hosts[0].databases.engine("message").connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM delivery_records")).scalar() == 0
+    assert rows(hosts[0]) == 0
 
 
 def test_a_site_on_sqlite_keeps_its_records_in_files(site: Site) -> None:

@@ -1,4 +1,4 @@
-"""Whose language a message is in, end to end: the command runner, the workflows, digests.
+"""Whose language a message is in, end to end: the command runner, workflows, digests.
 
 The command runner runs in process on real queues and a real database (``send``
 from the command runner's tests): a list whose language is German answers in
@@ -29,7 +29,7 @@ NO_SUCH = "No such command: $name"
 
 
 @pytest.fixture
-def runner(site: Site) -> CommandRunner:
+def command_runner(site: Site) -> CommandRunner:
     site.lists.create(LIST, owners=[OWNER])
     return CommandRunner(site, "command")
 
@@ -56,9 +56,9 @@ def template_subject(language: str, name: str) -> str:
     return first.partition(":")[2].strip()
 
 
-def test_a_german_list_answers_commands_in_german(runner: CommandRunner) -> None:
-    runner.site.lists.update(LIST, preferred_language="de")
-    found = send(runner, mail("help\nbogus\n"))
+def test_a_german_list_answers_commands_in_german(command_runner: CommandRunner) -> None:
+    command_runner.site.lists.update(LIST, preferred_language="de")
+    found = send(command_runner, mail("help\nbogus\n"))
     reply = by_kind(found, "command-results")
     assert subject_of(reply) == template_subject("de", "command-results")
     assert reply.get_content_charset() == "iso-8859-1"
@@ -68,11 +68,11 @@ def test_a_german_list_answers_commands_in_german(runner: CommandRunner) -> None
     assert "Hilfe" in body  # the German help template
 
 
-def test_a_german_list_welcomes_in_german(runner: CommandRunner) -> None:
-    runner.site.lists.update(LIST, preferred_language="de", subscription_policy="open")
-    runner.site.users.create_address(ANNE)
-    runner.site.users.verify_address(ANNE)
-    found = send(runner, mail(), subaddress="join")
+def test_a_german_list_welcomes_in_german(command_runner: CommandRunner) -> None:
+    command_runner.site.lists.update(LIST, preferred_language="de", subscription_policy="open")
+    command_runner.site.users.create_address(ANNE)
+    command_runner.site.users.verify_address(ANNE)
+    found = send(command_runner, mail(), subaddress="join")
     welcome = by_kind(found, "welcome")
     assert subject_of(welcome).startswith("Willkommen")
     assert welcome.get_content_charset() == "iso-8859-1"
@@ -84,21 +84,33 @@ def test_a_german_list_welcomes_in_german(runner: CommandRunner) -> None:
 
 @pytest.mark.parametrize("language", shipped_languages())
 def test_a_member_gets_their_own_language_on_an_english_list(
-    runner: CommandRunner, language: str
+    command_runner: CommandRunner, language: str
 ) -> None:
-    runner.site.users.create_address(ANNE)
-    runner.site.users.set_address_preferences(ANNE, {"preferred_language": language})
-    reply = by_kind(send(runner, mail("bogus\n")), "command-results")
+    command_runner.site.users.create_address(ANNE)
+    command_runner.site.users.set_address_preferences(ANNE, {"preferred_language": language})
+    reply = by_kind(send(command_runner, mail("bogus\n")), "command-results")
     assert subject_of(reply) == template_subject(language, "command-results")
     if (LOCALE / language / "LC_MESSAGES" / "posthorn.mo").is_file():
         assert translated(language, NO_SUCH, name="bogus") in text_of(reply)
     # Everyone else on the list still reads English.
-    other = by_kind(send(runner, mail("bogus\n", sender=OWNER)), "command-results")
+    other = by_kind(send(command_runner, mail("bogus\n", sender=OWNER)), "command-results")
     assert "No such command: bogus" in text_of(other)
+    # The welcome and the goodbye are theirs too.
+    command_runner.site.lists.update(LIST, subscription_policy="open",
+                                     unsubscription_policy="open")  # fmt: skip
+    command_runner.site.users.verify_address(ANNE)
+    welcome = by_kind(send(command_runner, mail(), subaddress="join"), "welcome")
+    assert subject_of(welcome) == template_subject(language, "welcome").replace(
+        "$display_name", "Dev"
+    )
+    goodbye = by_kind(send(command_runner, mail(), subaddress="leave"), "goodbye")
+    assert subject_of(goodbye) == template_subject(language, "goodbye").replace(
+        "$display_name", "Dev"
+    )
 
 
-def test_the_most_specific_preference_wins(runner: CommandRunner) -> None:
-    site = runner.site
+def test_the_most_specific_preference_wins(command_runner: CommandRunner) -> None:
+    site = command_runner.site
     site.lists.update(LIST, preferred_language="fr")
     assert recipient_language(site, site.lists.require(LIST), ANNE) == "fr"
     user = site.users.create_user(ANNE)
@@ -112,11 +124,11 @@ def test_the_most_specific_preference_wins(runner: CommandRunner) -> None:
     assert recipient_language(site, mlist, ANNE) == "de"
 
 
-def test_a_language_no_longer_offered_falls_back(runner: CommandRunner) -> None:
+def test_a_language_no_longer_offered_falls_back(command_runner: CommandRunner) -> None:
     # A list imported with a language this site does not offer still gets answers.
-    runner.site.lists.update(LIST, preferred_language="ja")
-    assert translator(runner.site.config, "ja").language == "en"
-    reply = by_kind(send(runner, mail("bogus\n")), "command-results")
+    command_runner.site.lists.update(LIST, preferred_language="ja")
+    assert translator(command_runner.site.config, "ja").language == "en"
+    reply = by_kind(send(command_runner, mail("bogus\n")), "command-results")
     assert "No such command: bogus" in text_of(reply)
 
 

@@ -7,8 +7,11 @@ server in ``tests/rest/test_languages.py``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from click.testing import Result
 
 from posthorn.config import Config
@@ -57,3 +60,15 @@ def test_the_cli_refuses_an_unknown_language(invoke: Invoke, cli_site: Site) -> 
     result = invoke("settings", "dev@example.org", "--set", "preferred_language=de")
     assert result.exit_code == 0, result.output
     assert cli_site.lists.require("dev@example.org").preferred_language == "de"
+
+
+def test_a_sites_own_catalogue_translates(make_config: ConfigFactory, tmp_path: Path) -> None:
+    catalogue = Catalog(locale="it")
+    catalogue.add("No such command: $name", "Comando sconosciuto: $name")
+    path = tmp_path / "posthorn-it.mo"
+    with path.open("wb") as file:
+        write_mo(file, catalogue)
+    config = make_config({"language.it": {"description": "Italiano", "catalogue": str(path)}})
+    translate = translator(config, "it")
+    assert translate("No such command: $name", name="x") == "Comando sconosciuto: x"
+    assert translate("Get this help.") == "Get this help."  # not in it: English

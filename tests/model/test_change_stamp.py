@@ -6,6 +6,8 @@ the command line): a change made through either moves the stamp the other reads.
 
 from __future__ import annotations
 
+import pytest
+
 from posthorn.config import Config
 from posthorn.delivery.preferences import member_preferences
 from posthorn.digests.numbering import next_issue
@@ -86,3 +88,13 @@ def test_numbering_a_digest_leaves_the_stamp_alone(site: Site) -> None:
         first[1] + 1,
     )
     assert site.databases.stamp.token() == before
+
+
+def test_a_stamp_that_cannot_move_leaves_the_change_standing(
+    site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.databases.stamp.path.unlink(missing_ok=True)
+    site.databases.stamp.path.mkdir(parents=True)  # no file can be appended there
+    site.lists.create(LIST)
+    assert site.lists.get(LIST) is not None
+    assert "cannot move the change stamp" in caplog.text

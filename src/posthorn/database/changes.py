@@ -21,6 +21,7 @@ are kept at most ``SHARED_MAX_AGE`` (as list settings were before the stamp).
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
@@ -42,6 +43,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+log = logging.getLogger("posthorn.database")
 #: Seconds a cached answer is kept at most, however still the stamp.
 MAX_AGE = 60.0
 #: The same where hosts share the database (anything but SQLite).
@@ -86,12 +88,18 @@ class ChangeStamp:
         return (found.st_ino, found.st_size, found.st_mtime_ns)
 
     def bump(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        """Move the stamp.  The change is committed already: failing to say so (a stamp
+        file another user made, a full disk) is logged, and caches elsewhere then hold
+        their answers up to ``MAX_AGE``; the change itself stands."""
         try:
-            os.write(fd, b".")
-        finally:
-            os.close(fd)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, b".")
+            finally:
+                os.close(fd)
+        except OSError as error:
+            log.warning("cannot move the change stamp %s: %s", self.path, error)
 
 
 def _after_execute(

@@ -6,20 +6,21 @@ gets ``550 5.1.2``, an address that names no list ``550 5.1.1``, one recipient p
 loop never waits for the database, and the database layer only ever sees one thread of
 this process.  A failed look-up (database down) is ``451``: the MTA tries again later.
 
-DATA: LMTP answers once per accepted recipient, in RCPT order.  First, off the loop, the
-message is made safe to store: its line endings normalised, its structure checked
-against the caps (``precheck``: ``554 5.6.0`` naming the limit, for every recipient), and
-a Message-ID added if it has none.  Then every recipient gets its own entry, on queue
-``incoming`` (posting and ``-owner``), ``command`` or ``bounce``, with metadata:
+DATA: LMTP answers once per accepted recipient, in RCPT order.  First (off the loop
+when it is large), the message is made safe to store: its line endings normalised, its
+structure checked against the caps (``precheck``: ``554 5.6.0`` naming the limit, for
+every recipient), and a Message-ID added if it has none.  Then every recipient gets its
+own entry, on queue ``incoming`` (posting and ``-owner``), ``command`` or ``bounce``, with metadata:
 ``list_id``, ``subaddress``, ``original_recipient``, ``envelope_sender`` ("" for the null
 sender), ``original_size`` (bytes as received), ``received_time`` (seconds since the
 epoch) and the routing flags and data of ``Recipient.msgdata``.
 
 A recipient gets 250 only when its entry is durable: the writing thread fsyncs the file,
 and the queue directory is fsynced by a group commit (``commit``) shared by concurrent
-sessions.  A failure on our side -- disk full, permissions, a queue directory gone --
-is 452 (no space) or 451 for the recipients it hit, never a 5xx, and the log says why;
-the MTA keeps the message and retries.  Nothing half-written stays behind: the queue
+sessions (a message alone in flight has its writing thread sync the directory too).
+A failure on our side -- disk full, permissions, a queue directory gone -- is 452 (no
+space) or 451 for the recipients it hit, never a 5xx, and the log says why; the MTA
+keeps the message and retries.  Nothing half-written stays behind: the queue
 writes under a temporary name and removes it on failure.
 
 Bare CR and LF: aiosmtpd ends DATA only at CRLF "." CRLF, so a bare "\\n.\\n" cannot end
@@ -73,6 +74,9 @@ PROCESSING_ERROR = "451 4.3.0 Error in processing, try again later"
 # so a new list is served at once; mail to a list removed within this window is
 # accepted and then shunted by the incoming runner with "no such list", not lost.
 LIST_CACHE_TTL = 1.0
+# A message up to this size is made safe to store on the event loop itself: checking a
+# small message costs less than handing it to a thread and back.
+INLINE_PREPARE = 64 * 1024
 
 
 class Directory(Protocol):
@@ -127,9 +131,11 @@ class LMTPIntake:
         # pool (CPUs + 4 threads) would cap that on a small machine.
         self._writers = ThreadPoolExecutor(writers, thread_name_prefix="lmtp-write")
         self._commits: dict[str, GroupCommit] = {}
+        self._direct_syncs = 0
         self.stored = 0
         self._targets: WeakKeyDictionary[Envelope, list[Target]] = WeakKeyDictionary()
-        # fqdn_listname -> (monotonic expiry, list-id); only the look-up thread uses it.
+        # fqdn_listname -> (monotonic expiry, list-id); only the look-up thread writes
+        # it, the event loop reads it to answer a list it knows without a thread hop.
         self._lists: dict[str, tuple[float, str]] = {}
 
     def close(self) -> None:
@@ -139,7 +145,7 @@ class LMTPIntake:
     @property
     def syncs(self) -> int:
         """Directory fsyncs so far; with ``stored``, how well group commit is doing."""
-        return sum(commit.syncs for commit in self._commits.values())
+        return self._direct_syncs + sum(commit.syncs for commit in self._commits.values())
 
     def commits(self, name: str) -> GroupCommit:
         """The group commit of queue ``name`` (created on first use)."""
@@ -161,8 +167,12 @@ class LMTPIntake:
             recipient = parse_recipient(address)
         except InvalidRecipient:
             return f"550 5.1.1 No such list: {address}"
+        known = self._lists.get(recipient.fqdn_listname)
         try:
-            found = await self._lookup(self._resolve, recipient)
+            if known is not None and known[0] > time.monotonic():
+                found: Target | str = Target(recipient, known[1])
+            else:
+                found = await self._lookup(self._resolve, recipient)
         except Exception as error:
             self.log.error("RCPT %s: cannot look up the list: %s", address, error)
             return "451 4.3.0 Cannot look up the list now, try again later"
@@ -219,7 +229,10 @@ class LMTPIntake:
         # Taken first: prepare may add a Message-ID to the buffer in place.
         size = len(raw)
         try:
-            data = await asyncio.to_thread(self.prepare, raw)
+            if size <= INLINE_PREPARE:
+                data = self.prepare(raw)
+            else:
+                data = await asyncio.to_thread(self.prepare, raw)
         except StructureError as refused:
             self.log.info("refused a message from %s: %s", envelope.mail_from, refused.reply)
             return [refused.reply] * len(targets)
@@ -241,9 +254,31 @@ class LMTPIntake:
         self, data: bytes | bytearray, entries: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[str | Exception]:
         loop = asyncio.get_running_loop()
-        results = await loop.run_in_executor(self._writers, self.store, data, entries)
-        await self._commit(entries, results)
+        if self.busy == 1:
+            # The only message in flight has nobody to share a directory fsync with:
+            # the writing thread syncs its directories too, one thread hop instead of two.
+            results = await loop.run_in_executor(self._writers, self._store_synced, data, entries)
+        else:
+            results = await loop.run_in_executor(self._writers, self.store, data, entries)
+            await self._commit(entries, results)
         self.stored += sum(1 for result in results if isinstance(result, str))
+        return results
+
+    def _store_synced(
+        self, data: bytes | bytearray, entries: Sequence[tuple[str, dict[str, Any]]]
+    ) -> list[str | Exception]:
+        """``store``, then each written queue's directory fsync (an error fails its entries)."""
+        results = self.store(data, entries)
+        written = {name for (name, _), result in zip(entries, results, strict=True)
+                   if isinstance(result, str)}  # fmt: skip
+        for name in sorted(written):
+            try:
+                self.queue(name).sync()
+            except Exception as error:
+                for index, (queue_name, _) in enumerate(entries):
+                    if queue_name == name and isinstance(results[index], str):
+                        results[index] = error
+            self._direct_syncs += 1
         return results
 
     def prepare(self, raw: bytes | bytearray) -> bytes | bytearray:
