@@ -83,7 +83,8 @@ MessageInput = bytes | bytearray | Message
 class _Delivery:
     channel: BlockingChannel
     tag: int
-    filebase: str
+    filebase: str  # the id this reader lists it under
+    message_id: str  # the entry's own id, kept when it is published again
     body: bytes
     attempts: int
     due: float | None
@@ -233,13 +234,13 @@ class AmqpQueue:
     ) -> None:
         msgdata.setdefault(WHICHQ_KEY, self.name)
         msgdata[REASON_KEY] = reason
-        self.link.publish("shunt", encode(data, msgdata), message_id=delivery.filebase,
+        self.link.publish("shunt", encode(data, msgdata), message_id=delivery.message_id,
                           headers={REASON_HEADER: reason})  # fmt: skip
         self._ack(delivery)
         self._log.error("%s: shunted %s: %s", self.name, delivery.filebase, reason)
 
     def _reject(self, delivery: _Delivery, reason: str) -> NoReturn:
-        self.link.publish("bad", delivery.body, message_id=delivery.filebase,
+        self.link.publish("bad", delivery.body, message_id=delivery.message_id,
                           headers={REASON_HEADER: reason})  # fmt: skip
         self._ack(delivery)
         self._log.error("%s: bad entry %s: %s; moved to bad", self.name, delivery.filebase, reason)
@@ -262,12 +263,12 @@ class AmqpQueue:
 
     def _arrived(self, channel: BlockingChannel, method: Any, properties: Any, body: bytes) -> None:
         headers = properties.headers or {}
-        filebase = str(properties.message_id or f"tag-{method.delivery_tag}")
+        message_id = filebase = str(properties.message_id or f"tag-{method.delivery_tag}")
         if filebase in self._ready or filebase in self._claimed:
             filebase = f"{filebase}.{method.delivery_tag}"
         attempts = int(headers.get("x-delivery-count", 0)) + int(headers.get(ATTEMPTS_HEADER, 0))
         due = headers.get(DUE_HEADER)
-        delivery = _Delivery(channel, method.delivery_tag, filebase, body, attempts,
+        delivery = _Delivery(channel, method.delivery_tag, filebase, message_id, body, attempts,
                              due / 1000 if isinstance(due, int) else None)  # fmt: skip
         if delivery.due is not None and delivery.due - time.time() >= 1:
             # Arrived from a shorter rung of the delay ladder: wait out the rest.
@@ -292,7 +293,7 @@ class AmqpQueue:
         if delivery.due is not None:
             headers[DUE_HEADER] = round(delivery.due * 1000)
             delay = delivery.due - time.time()
-        self.link.publish(self.name, delivery.body, message_id=delivery.filebase,
+        self.link.publish(self.name, delivery.body, message_id=delivery.message_id,
                           headers=headers, delay=delay)  # fmt: skip
         self._ack(delivery)
 

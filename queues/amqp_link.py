@@ -37,8 +37,9 @@ from posthorn.queues.errors import QueueUnavailable
 __all__ = ["AmqpLink", "BrokerUnavailable", "Browsed", "browse", "shared_link"]
 
 PERSISTENT = pika.DeliveryMode.Persistent
-# pika tells of every connection at INFO; our own lines say what matters.
-logging.getLogger("pika").setLevel(logging.WARNING)
+# pika tells of every connection (INFO) and every missing queue looked for (WARNING);
+# our own lines say what matters.
+logging.getLogger("pika").setLevel(logging.ERROR)
 NOT_FOUND = 404
 # Durable quorum queues.  Posthorn counts attempts itself (``max_attempts``); the
 # broker's own limit (20 by default from RabbitMQ 4.0) would drop messages, and every

@@ -51,6 +51,7 @@ from posthorn.logs import FORMAT, ReopenableFileHandler
 from posthorn.messages.notices import is_notice, make_notice
 from posthorn.runners.base import Runner
 from posthorn.site import Site
+from posthorn.site_lock import SiteLocks
 
 __all__ = ["DeliveryGaveUp", "OutgoingRunner"]
 
@@ -90,6 +91,7 @@ class OutgoingRunner(Runner):
         self.pool = ThreadPoolExecutor(self.connections, "smtp")
         self.records = delivery_records(site)
         self.record_age = section.get_float("record_age")
+        self.locks = SiteLocks.from_site(site)
         self._next_prune = 0.0
         self.arc = ArcSigner.from_config(site.config)
         _smtp_log(site)
@@ -147,10 +149,13 @@ class OutgoingRunner(Runner):
             yield from batches(todo, 1 if per_member else self.max_recipients)
 
     def _prune(self) -> None:
-        now = time.monotonic()
-        if now < self._next_prune:
+        if time.monotonic() < self._next_prune:
             return
-        self._next_prune = now + PRUNE_INTERVAL
+        # Site-wide (posthorn.site_lock): of the outgoing runners of every host, one prunes.
+        wait = self.locks.run_due("outgoing.prune", PRUNE_INTERVAL, self._prune_records, self.log)
+        self._next_prune = time.monotonic() + wait
+
+    def _prune_records(self) -> None:
         removed = self.records.prune(self.record_age)
         if removed:
             self.log.info("removed %d delivery records older than record_age", removed)

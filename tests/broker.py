@@ -62,6 +62,19 @@ def broker_prefix() -> Iterator[str]:
         delete_prefix(prefix)
 
 
+def consumers(prefix: str, name: str) -> int:
+    """Readers now consuming Posthorn queue ``name`` under ``prefix`` (0 if none or no queue)."""
+    connection = pika.BlockingConnection(pika.URLParameters(URL))
+    try:
+        ok = connection.channel().queue_declare(f"{prefix}.{name}", passive=True)
+        return int(ok.method.consumer_count)
+    except AMQPError:
+        return 0
+    finally:
+        with contextlib.suppress(AMQPError):
+            connection.close()
+
+
 def size(prefix: str, name: str) -> int:
     """Messages ready in Posthorn queue ``name`` under ``prefix`` (0 if it does not exist)."""
     link = AmqpLink(URL, prefix)  # a connection of its own, whatever the test holds

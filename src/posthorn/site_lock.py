@@ -22,6 +22,7 @@ Reads: ``[database]`` (the message slice's engine), ``[paths] lock_dir``.  Write
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import logging
@@ -128,6 +129,8 @@ class SiteLocks:
         # Autocommit: the lock belongs to the session, and no transaction stays open
         # on the connection for the length of the job.
         connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        # Until the lock is known to be free again, the connection may hold it.
+        settled = False
         try:
             key = lock_key(name, self._schema(connection))
             if wait:
@@ -136,17 +139,22 @@ class SiteLocks:
             else:
                 query = text("SELECT pg_try_advisory_lock(:key)")
                 held = bool(connection.execute(query, {"key": key}).scalar())
+            settled = not held
             try:
                 yield held
             finally:
                 if held:
                     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-        except BaseException:
-            # A connection that may still hold the lock must never go back to the pool.
-            connection.invalidate()
-            raise
+                    settled = True
         finally:
-            connection.close()
+            if settled:
+                connection.close()
+            else:
+                # A connection that may still hold the lock must never go back to the
+                # pool: closed for good, the server lets the lock go.
+                connection.invalidate()
+                with contextlib.suppress(SQLAlchemyError):
+                    connection.close()
 
     def _schema(self, connection: Connection) -> str:
         if self._namespace is None:

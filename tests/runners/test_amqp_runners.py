@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from posthorn.queues.amqp_store import AmqpStore
-from tests.broker import URL, broker_prefix, size
+from tests.broker import URL, broker_prefix, consumers, size
 from tests.runners.harness import PosthornSite, sample
 from tests.waiting import wait_for
 
@@ -77,6 +77,7 @@ def test_two_processes_compete_for_the_entries_each_processed_once(
     )
     site.start()
     site.wait_running(2)
+    wait_for(lambda: consumers(prefix, "alpha") == 2, "both processes consuming", 15)
     queue = store.open("alpha")
     subjects = [f"post {n}" for n in range(20)]
     for subject in subjects:

@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from email.message import Message
+from typing import Any
 
-from sqlalchemy import Index, Integer, LargeBinary, String, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Index, Integer, LargeBinary, Select, String, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from posthorn.digests.mailbox import SEEN_KEEP
@@ -61,26 +62,26 @@ class DatabaseDigests:
 
     def append(self, list_id: str, msg: Message, key: str = "") -> tuple[int, int]:
         raw = message_to_bytes(msg)
-        query = select(DigestPostRow.id).where(
-            DigestPostRow.list_id == list_id, DigestPostRow.post_key == key
-        )
-        try:
-            with self._sessions() as session:
-                seen = bool(key) and session.scalar(query) is not None
-                if not seen:
-                    row = DigestPostRow(list_id=list_id, post_key=key or None, issue=None,
-                                        size=len(raw), raw=raw, added_on=utc_now())  # fmt: skip
-                    session.add(row)
-        except IntegrityError:
-            seen = True  # the same post, appended at this moment by another host's redo
-        return self.size(list_id), 0 if seen else len(raw)
+        row = {"list_id": list_id, "post_key": key or None, "issue": None, "size": len(raw),
+               "raw": raw, "added_on": utc_now()}  # fmt: skip
+        with self._sessions() as session:
+            # One transaction: a post whose key is there already (a redone entry, on
+            # this host or another, even at this moment) is skipped, not an error.
+            dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+            insert = dialect.insert(DigestPostRow).values(row).on_conflict_do_nothing()
+            added = session.execute(insert.returning(DigestPostRow.id)).first() is not None
+            gathered = session.scalar(self._size_query(list_id))
+        return int(gathered or 0), len(raw) if added else 0
 
-    def size(self, list_id: str) -> int:
-        query = select(func.coalesce(func.sum(DigestPostRow.size), 0)).where(
+    @staticmethod
+    def _size_query(list_id: str) -> Select[Any]:
+        return select(func.coalesce(func.sum(DigestPostRow.size), 0)).where(
             DigestPostRow.list_id == list_id, DigestPostRow.issue.is_(None)
         )
+
+    def size(self, list_id: str) -> int:
         with self._sessions() as session:
-            return int(session.scalar(query) or 0)
+            return int(session.scalar(self._size_query(list_id)) or 0)
 
     def rotate(self, list_id: str, numbered: Callable[[], IssueNumber]) -> bool:
         if not self._waiting(list_id):
