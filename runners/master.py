@@ -21,6 +21,7 @@ import signal
 import socket
 import sys
 import time
+from functools import partial
 from typing import Any
 
 from flufl.lock import Lock, NotLockedError
@@ -31,7 +32,14 @@ from posthorn.logs import reopen_logs
 from posthorn.runners.base import ExitCode
 from posthorn.runners.budget import CrashBudget
 from posthorn.runners.orphans import end_earlier_processes, lead_process_group
-from posthorn.runners.process import freeze_heap, run_runner, set_parent_death_signal
+from posthorn.runners.process import (
+    freeze_heap,
+    in_child,
+    preload,
+    run_runner,
+    set_parent_death_signal,
+    upgrade_schema,
+)
 from posthorn.runners.reload import reread
 from posthorn.runners.signals import HANDLED as _HANDLED
 from posthorn.runners.signals import MasterSignals
@@ -44,7 +52,6 @@ from posthorn.runstate import (
     write_pid_file,
     write_state,
 )
-from posthorn.site import Site
 from posthorn.vardir import make_private
 
 __all__ = ["Master", "MasterError", "master_settings", "runner_specs"]
@@ -107,20 +114,11 @@ class Master(MasterSignals):
             raise
 
     def _upgrade_schema(self) -> None:
-        site = Site(self.config)
-        try:
-            databases = site.databases
-        except ImportError:
-            self.log.info("no database layer installed; schema upgrade skipped")
-            return
-        try:
-            databases.upgrade()
-        except Exception as error:
-            self.log.exception("database schema upgrade failed")
-            raise MasterError(f"database schema upgrade failed: {error}") from None
-        finally:
-            # Dispose of the engines now: connections must not be shared with children.
-            site.close()
+        # In a child: the migration tool never loads into the heap the runners share.
+        failure = in_child(partial(upgrade_schema, self.config, self.log))
+        if failure is not None:
+            raise MasterError(f"database schema upgrade failed: {failure}")
+        preload(self.config)
 
     def run(self) -> int:
         """Start the runners and supervise them until told to stop; return the exit code."""

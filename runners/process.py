@@ -1,14 +1,20 @@
 """The body of a runner process: the master freezes its heap and forks, prepares the
 child (signals, parent-death signal) and calls ``run_runner``, then exits with the code
-it returns."""
+it returns.  Also what the master does before forking to keep its shared heap small:
+the schema upgrade in a child of its own (``in_child``), and ``preload``."""
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import ctypes
 import gc
 import os
+import signal
+import sys
 import time
+from collections.abc import Callable
+from logging import Logger
 from pathlib import Path
 
 from posthorn.config import Config, ConfigError
@@ -17,7 +23,14 @@ from posthorn.queues import QueueUnavailable
 from posthorn.runners.base import BaseRunner, ExitCode
 from posthorn.site import Site
 
-__all__ = ["freeze_heap", "run_runner", "set_parent_death_signal"]
+__all__ = [
+    "freeze_heap",
+    "in_child",
+    "preload",
+    "run_runner",
+    "set_parent_death_signal",
+    "upgrade_schema",
+]
 
 PR_SET_PDEATHSIG = 1
 M_MMAP_THRESHOLD = -3
@@ -35,6 +48,67 @@ def freeze_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def in_child(work: Callable[[], None]) -> str | None:
+    """Run ``work`` in a forked child and wait for it: None if it succeeded, else why not.
+
+    What ``work`` imports and allocates (the schema upgrade's migration tool and its
+    templates, some 12 MiB) goes when the child exits, so the master, whose heap every
+    runner shares, never holds it.
+    """
+    read_fd, write_fd = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(read_fd)
+            signal.set_wakeup_fd(-1)  # the master's wake-up pipe is the master's
+            work()
+        except BaseException as error:
+            os.write(write_fd, (str(error) or type(error).__name__).encode()[:4096])
+            code = 1
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as pipe:
+        why = pipe.read().decode(errors="replace")
+    _, status = os.waitpid(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return None if code == 0 else why or f"exit code {code}"
+
+
+def upgrade_schema(config: Config, log: Logger) -> None:
+    """Bring every database of the site to the current schema (run by ``in_child``)."""
+    site = Site(config)
+    try:
+        databases = site.databases
+    except ImportError:
+        log.info("no database layer installed; schema upgrade skipped")
+        return
+    try:
+        databases.upgrade()
+    except Exception:
+        log.exception("database schema upgrade failed")
+        raise
+    finally:
+        site.close()
+
+
+def preload(config: Config) -> None:
+    """Import, in the master, what every runner uses: shared by them, not one copy each.
+
+    The managers' modules (models, database driver) load; no connection is made.
+    """
+    site = Site(config)
+    try:
+        with contextlib.suppress(ImportError):
+            for kind in ("users", "lists", "domains", "messages"):
+                getattr(site, kind)
+    finally:
+        site.close()
 
 
 def set_parent_death_signal(signum: int) -> None:

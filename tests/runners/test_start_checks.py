@@ -78,3 +78,15 @@ def test_commands_need_a_running_master(site: PosthornSite) -> None:
         result = site.cli(command)
         assert result.returncode == 1
         assert "Posthorn is not running" in result.stderr
+
+
+def test_a_failed_schema_upgrade_stops_start_with_its_reason(site: PosthornSite) -> None:
+    # The upgrade runs in a child of the master; its reason still reaches the terminal.
+    unreachable = {"url": "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"}
+    site.configure({"alpha": RECORDER}, extra={"database": unreachable})
+    result = site.cli("start", "--foreground")
+    assert result.returncode == 1
+    reason = result.stderr.split("database schema upgrade failed: ")[-1]
+    assert "127.0.0.1" in reason and "port 1 failed" in reason, result.stderr
+    assert site.records("alpha", "started") == []
+    assert not (site.var / "locks" / "master.lck").exists()
