@@ -128,6 +128,9 @@ def return_large_blocks() -> None:
     to 32 MiB), so after one large message the next ones come from the heap, which
     keeps what it held: a runner that had handled a 10 MiB post and then a digest of
     it peaked at twice the memory either needed.  Setting the threshold fixes it.
+    Fewer malloc arenas (``M_ARENA_MAX`` 2) were measured too, with
+    ``bench/memory_bench.py site``: the site's PSS moved by less than the run-to-run
+    noise (307 and 312 MiB after posts), so glibc's default stays.
     """
     try:
         libc = ctypes.CDLL(None)
