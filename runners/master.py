@@ -29,6 +29,7 @@ from flufl.lock import Lock, NotLockedError
 from posthorn.config import Config, ConfigError
 from posthorn.errors import PosthornError
 from posthorn.logs import reopen_logs
+from posthorn.registry import forget_plugins
 from posthorn.runners.base import ExitCode
 from posthorn.runners.budget import CrashBudget
 from posthorn.runners.orphans import end_earlier_processes, lead_process_group
@@ -318,6 +319,12 @@ class Master(MasterSignals):
             slot.restart_requested = True
         self._end_children()
         self._configure(config, specs)
+        # Plugins installed since start are seen by the restarted runners.
+        forget_plugins()
+        try:
+            preload(config)
+        except Exception:
+            self.log.exception("preloading failed; each runner loads what it needs itself")
         self.log.info("configuration reloaded from %s", config.site_file or "built-in defaults")
         for slot in self.slots:
             if not self._stopping:

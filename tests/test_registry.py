@@ -3,10 +3,51 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from posthorn.registry import BUILTINS, Registry, RegistryError, import_dotted
+from posthorn.registry import (
+    BUILTINS,
+    Registry,
+    RegistryError,
+    forget_plugins,
+    import_dotted,
+    plugin_entry_points,
+)
+
+
+@pytest.fixture
+def fresh_plugins() -> Iterator[None]:
+    forget_plugins()
+    yield
+    forget_plugins()
+
+
+def install_plugin(site_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A distribution on sys.path naming ``collections:OrderedDict`` as handler ``sample``."""
+    info = site_dir / "sample_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sample-plugin\nVersion: 1.0\n")
+    entries = "[posthorn.handlers]\nsample = collections:OrderedDict\n"
+    (info / "entry_points.txt").write_text(entries)
+    monkeypatch.syspath_prepend(str(site_dir))
+
+
+@pytest.mark.usefixtures("fresh_plugins")
+def test_entry_points_are_read_once_until_forgotten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert "sample" not in {ep.name for ep in plugin_entry_points("posthorn.handlers")}
+    install_plugin(tmp_path, monkeypatch)
+    # Read once per process: the master reads them before forking its runners.
+    assert "sample" not in Registry().names("handler")
+    forget_plugins()
+    assert "sample" in Registry().names("handler")
+    from collections import OrderedDict
+
+    assert Registry().load("handler", "sample") is OrderedDict
 
 
 def test_builtins_resolve_by_name(monkeypatch: pytest.MonkeyPatch) -> None:

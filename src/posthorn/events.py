@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib.metadata import entry_points
 from typing import Any, cast
 
 __all__ = [
@@ -124,10 +123,10 @@ class EventBus:
         class with ``from_site(site)``, which gives the callable to subscribe.
         """
         # Imported here: the registry imports the config, which must not import events.
-        from posthorn.registry import import_dotted
+        from posthorn.registry import import_dotted, plugin_entry_points
 
         found = [import_dotted(name) for name in names]
-        found.extend(ep.load() for ep in entry_points(group="posthorn.events"))
+        found.extend(ep.load() for ep in plugin_entry_points("posthorn.events"))
         return cls(_bound(subscriber, site) for subscriber in found)
 
     def subscribe(self, subscriber: Subscriber) -> None:
