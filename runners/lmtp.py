@@ -116,9 +116,9 @@ class _Session(LMTP):
 
         The header parser it uses is a fifth of the runner's work per post, for the same
         few addresses again and again.  Only a plain ``<address>`` (no quote, comment,
-        backslash or space, and not the empty ``<>``) is kept; the parameters after it (SIZE, BODY) differ per
-        message and are split off as the parser would: after the ``>``, without the
-        blanks before them.
+        backslash or space, and not the empty ``<>``) is kept; the parameters after it
+        (SIZE, BODY) differ per message and are split off as the parser would: after
+        the ``>``, without the blanks before them.
         """
         plain = _PLAIN_ANGLE.match(arg) if len(arg) <= _ADDRESS_LENGTH else None
         if plain is None:
