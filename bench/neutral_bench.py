@@ -30,6 +30,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import smtplib
 import subprocess
 import sys
@@ -206,6 +207,7 @@ def main() -> None:
                         out.write(json.dumps(result) + "\n")
     finally:
         stop(master)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _wait_for_lmtp(port: int) -> None:

@@ -90,11 +90,12 @@ def message_bytes(msg: bytes | bytearray | Message) -> bytes:
     if isinstance(msg, bytes | bytearray):
         return bytes(msg)
     if isinstance(msg, Message):
-        return message_to_bytes(msg, _queue_policy(msg))
+        return message_to_bytes(msg, queue_policy(msg))
     raise TypeError(f"message must be bytes or email.message.Message, not {type(msg).__name__}")
 
 
-def _queue_policy(msg: Message) -> Any:
+def queue_policy(msg: Message) -> Any:
+    """The policy a message is written to a queue with."""
     # The message's own policy but without re-folding long headers, so a message that
     # goes through several queues keeps its header lines intact.
     return msg.policy.clone(max_line_length=0)
@@ -158,7 +159,7 @@ def write_entry(fp: IO[bytes], msg: bytes | bytearray | Message, msgdata: dict[s
     fp.write(_PROTO + b"\x8e")
     length_at = fp.tell()
     fp.write(bytes(8))
-    flatten_to(fp, msg, policy=_queue_policy(msg))
+    flatten_to(fp, msg, policy=queue_policy(msg))
     end = fp.tell()
     fp.seek(length_at)
     fp.write(struct.pack("<Q", end - length_at - 8))

@@ -151,10 +151,11 @@ class _Tally:
         return len(data)
 
 
-def message_size(msg: Message) -> int:
-    """``len(msg.as_bytes())`` without the bytes; raises what generating the bytes would."""
+def message_size(msg: Message, policy: Policy[Any] | None = None) -> int:
+    """``len(msg.as_bytes(policy=policy))`` without the bytes; raises what generating
+    the bytes would."""
     tally = _Tally(digest=False)
-    flatten_to(tally, msg)  # type: ignore[arg-type]
+    flatten_to(tally, msg, policy=policy)  # type: ignore[arg-type]
     return tally.size
 
 

@@ -38,6 +38,7 @@ from posthorn.i18n import _
 from posthorn.interfaces.handlers import DiscardMessage, HandlerContext, IHandler
 from posthorn.interfaces.lists import IMailingList
 from posthorn.interfaces.rules import IChain
+from posthorn.queues.entry import queue_policy
 from posthorn.queues.flatten import message_sha1, message_size
 from posthorn.registry import RegistryError
 from posthorn.rules import add_reason
@@ -109,7 +110,9 @@ def _unusable(msg: Message) -> str | None:
     if not msg.keys():
         return "the message has no headers"
     try:
-        message_size(msg)
+        # Under the queue's policy: the check fails where the enqueue would, and the
+        # headers it folds are remembered (messages/folding.py) for the enqueue's copy.
+        message_size(msg, queue_policy(msg))
     except Exception as error:
         return f"the message cannot be serialised: {type(error).__name__}: {error}"
     return None

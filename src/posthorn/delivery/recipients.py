@@ -61,15 +61,18 @@ def recipient_chunks(
             yield sorted(named[start : start + chunk], key=_domain_key)
         return
     modes = tuple(msgdata.get("delivery_modes") or DEFAULT_MODES)
-    roster = lists.roster(mlist)
     if cache is not None:
-        kept = cache.get(("roster", mlist.list_id, modes), lambda: _small(roster, modes))
+        # The roster is asked for only on a miss: making one checks that the list
+        # exists, a statement per post, and a kept answer is dropped when it goes.
+        kept = cache.get(
+            ("roster", mlist.list_id, modes), lambda: _small(lists.roster(mlist), modes)
+        )
         if kept is not None:
             addresses = [a for a in kept if a.lower() not in exclude] if exclude else kept
             for start in range(0, len(addresses), chunk):
                 yield list(addresses[start : start + chunk])
             return
-    for addresses in roster.addresses(modes, chunk):
+    for addresses in lists.roster(mlist).addresses(modes, chunk):
         kept_ = [address for address in addresses if address.lower() not in exclude]
         if kept_:
             yield sorted(kept_, key=_domain_key)

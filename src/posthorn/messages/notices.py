@@ -10,6 +10,7 @@ notice, which is what keeps a refused notice from starting a storm of them.  The
 
 from __future__ import annotations
 
+import functools
 from email.message import Message
 from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
@@ -53,10 +54,29 @@ def is_notice(msg: Message, msgdata: dict[str, Any]) -> bool:
 def poster_of(msg: Message, msgdata: dict[str, Any]) -> str:
     """The address that sent ``msg``: From, else Sender, else the envelope sender."""
     for header in ("from", "sender"):
-        found = [addr for _, addr in getaddresses([str(v) for v in msg.get_all(header, [])])]
-        if found and found[0]:
-            return found[0].lower()
+        texts = tuple(str(v) for v in msg.get_all(header, []))
+        if not texts:
+            continue
+        # Asked several times per post, mostly about the same few posters.
+        short = sum(map(len, texts)) <= _CACHED_TEXT
+        found = _cached_first(texts) if short else _first_address(texts)
+        if found:
+            return found
     return str(msgdata.get("envelope_sender") or "").lower()
+
+
+# Characters of the longest header texts whose first address is kept, and how many.
+_CACHED_TEXT = 512
+_CACHED_POSTERS = 4096
+
+
+def _first_address(texts: tuple[str, ...]) -> str:
+    """The first address ``getaddresses`` finds in ``texts``, lowercased ("" if none)."""
+    found = [addr for _, addr in getaddresses(list(texts))]
+    return found[0].lower() if found and found[0] else ""
+
+
+_cached_first = functools.lru_cache(maxsize=_CACHED_POSTERS)(_first_address)
 
 
 def make_notice(
