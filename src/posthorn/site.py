@@ -32,8 +32,18 @@ class ComponentFactory(Protocol):
 
 
 class Site:
-    def __init__(self, config: Config, *, events: EventBus | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        events: EventBus | None = None,
+        databases: Databases | None = None,
+    ) -> None:
         self.config = config
+        if databases is not None:
+            # Engines a forking parent made and left without connections (``preload``).
+            databases.after_fork()
+            self.__dict__["databases"] = databases
         self.registry = Registry(config)
         # Who hears of changes is configuration, the MTA's tables included ([events]).
         names = config["events"].get_list("subscribers")

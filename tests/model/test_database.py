@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -164,3 +165,25 @@ def test_the_comparison_notices_a_drifted_schema(site: Site) -> None:
         )
         differences = compare_metadata(context, metadata("list"))
     assert [difference[0] for difference in differences] == ["add_index"]
+
+
+def test_a_forked_child_takes_over_engines_left_without_connections(site: Site) -> None:
+    """What the master does before forking its runners (``preload``), then a runner."""
+    databases = site.databases
+    databases.connect_once()
+    databases.close_connections()
+    engine = databases.engine("list")
+    assert engine.pool.checkedin() == 0  # nothing open for a child to inherit
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            child = Site(site.config, databases=databases)
+            child.lists.create("forked@example.org", owners=["owner@example.org"])
+            code = 0 if engine.pool.checkedin() == 1 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert engine.pool.checkedin() == 0  # the child's connection was its own
+    assert site.lists.get("forked@example.org") is not None

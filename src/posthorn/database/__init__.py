@@ -127,6 +127,26 @@ class Databases:
         take_pending()
         self.stamp.bump()
 
+    def connect_once(self) -> None:
+        """Open and close a connection to each database: the dialect learns the server.
+
+        Done by the master before forking (then ``close_connections``), so that every
+        runner shares what it learnt instead of each writing it into pages of its own.
+        """
+        for slice_ in SLICES:
+            with self.engine(slice_).connect():
+                pass
+
+    def close_connections(self) -> None:
+        """Close every pooled connection, keeping the engines: nothing open to fork."""
+        for engine in self._engines.values():
+            engine.dispose()
+
+    def after_fork(self) -> None:
+        """In a forked child: new empty pools, never touching the parent's connections."""
+        for engine in self._engines.values():
+            engine.dispose(close=False)
+
     def dispose(self) -> None:
         for engine in self._engines.values():
             engine.dispose()
