@@ -29,7 +29,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
-from pika.exceptions import AMQPError, ChannelClosedByBroker
+from pika.exceptions import AMQPError, ChannelClosedByBroker, NackError
 
 from posthorn.queues.delays import DELAY_HEADER, delay_queue_seconds
 from posthorn.queues.errors import QueueUnavailable
@@ -47,6 +47,10 @@ NOT_FOUND = 404
 QUORUM = {"x-queue-type": "quorum", "x-delivery-limit": 2**31 - 1}
 # How long a look waits for the messages it returns to be counted again.
 PUT_BACK_WAIT = 2.0
+# A quorum queue may refuse (nack) a publish while it settles, e.g. just after it was
+# declared on a busy broker: a refused message was not stored, so it is sent again
+# after each of these pauses before the caller hears of it.
+NACK_PAUSES = (0.05, 0.2, 0.5, 1.0)
 
 
 class BrokerUnavailable(QueueUnavailable):
@@ -208,7 +212,16 @@ class AmqpLink:
                 delivery_mode=PERSISTENT, message_id=message_id, headers=headers or None
             )
             # mandatory: a message no queue takes is refused, never silently dropped.
-            self.channel().basic_publish(exchange, routing, body, properties, mandatory=True)
+            for pause in (*NACK_PAUSES, None):
+                try:
+                    self.channel().basic_publish(
+                        exchange, routing, body, properties, mandatory=True
+                    )
+                    break
+                except NackError:
+                    if pause is None:
+                        raise
+                    time.sleep(pause)
         except AMQPError as error:
             raise BrokerUnavailable(f"the broker did not take the entry: {error!r}") from None
 
