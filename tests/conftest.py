@@ -159,3 +159,20 @@ def postgres_url(postgres_database: URL) -> Iterator[str]:
         with engine.connect() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
+
+
+@pytest.fixture
+def hosts(tmp_path: Path, postgres_url: str) -> Iterator[list[Site]]:
+    """Two hosts of one site: each its own var, both on one PostgreSQL schema."""
+    sites = []
+    for name in ("a", "b"):
+        overrides = {
+            "paths": {"var_dir": str(tmp_path / name / "var")},
+            "database": {"url": postgres_url},
+        }
+        site = Site(load_config(None, overrides=overrides))
+        site.databases.upgrade()
+        sites.append(site)
+    yield sites
+    for site in sites:
+        site.close()

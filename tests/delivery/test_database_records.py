@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import subprocess
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from email.message import Message
 from pathlib import Path
@@ -34,22 +33,6 @@ LIST = "dev@example.org"
 LIST_ID = "dev.example.org"
 MID = "<post-1@example.net>"
 MEMBERS = ("a@example.com", "b@example.com", "c@example.com")
-
-
-@pytest.fixture
-def hosts(tmp_path: Path, postgres_url: str) -> Iterator[list[Site]]:
-    sites = []
-    for name in ("a", "b"):
-        overrides = {
-            "paths": {"var_dir": str(tmp_path / name / "var")},
-            "database": {"url": postgres_url},
-        }
-        site = Site(load_config(None, overrides=overrides))
-        site.databases.upgrade()
-        sites.append(site)
-    yield sites
-    for site in sites:
-        site.close()
 
 
 def records(site: Site) -> DatabaseRecords:

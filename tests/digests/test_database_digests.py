@@ -6,14 +6,11 @@ machines sharing no folder would be.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email.message import Message
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from posthorn.config import load_config
 from posthorn.delivery.recipients import recipient_chunks
 from posthorn.delivery.records import delivery_records
 from posthorn.digests.mailbox import FileDigests
@@ -25,22 +22,6 @@ from posthorn.site import Site
 
 LIST = "dev@example.org"
 LIST_ID = "dev.example.org"
-
-
-@pytest.fixture
-def hosts(tmp_path: Path, postgres_url: str) -> Iterator[list[Site]]:
-    sites = []
-    for name in ("a", "b"):
-        overrides = {
-            "paths": {"var_dir": str(tmp_path / name / "var")},
-            "database": {"url": postgres_url},
-        }
-        site = Site(load_config(None, overrides=overrides))
-        site.databases.upgrade()
-        sites.append(site)
-    yield sites
-    for site in sites:
-        site.close()
 
 
 def stores(hosts: list[Site]) -> list[DatabaseDigests]:
