@@ -57,7 +57,9 @@ async def _read(stream: bytes, piece: int, limit: int, stream_limit: int) -> tup
     return content, rest
 
 
-def read(stream: bytes, piece: int, limit: int = 0, stream_limit: int = 2**16) -> tuple[bytes, bytes]:
+def read(
+    stream: bytes, piece: int, limit: int = 0, stream_limit: int = 2**16
+) -> tuple[bytes, bytes]:
     return asyncio.run(_read(stream, piece, limit, stream_limit))
 
 
