@@ -59,7 +59,13 @@ def _ordinary(line: str) -> bool:
 class _RunsOfLines(BufferedSubFile):  # type: ignore[misc]
     """The parser's input, holding runs of ordinary lines as one string each."""
 
+    #: False while the lines pushed are headers, none of which is ordinary.
+    runs = True
+
     def pushlines(self, lines: Iterable[str]) -> None:
+        if not self.runs:
+            super().pushlines(lines)
+            return
         run: list[str] = []
         size = 0
         out: list[str] = []
@@ -110,8 +116,11 @@ class _QueueParser(BytesFeedParser):  # type: ignore[misc]
             super().feed(data)
             return
         # Up to the end of a blank line, the parser reads as usual: by then it has
-        # parsed the top-level headers and chosen how to read the rest.
+        # parsed the top-level headers and chosen how to read the rest.  The lines
+        # of a header block are never ordinary, so no run is looked for in them.
+        self._input.runs = blank.start() >= RUN
         super().feed(data[: blank.end()])
+        self._input.runs = True
         self._whole = self._single_part()
         self.feed(data[blank.end() :])
 
