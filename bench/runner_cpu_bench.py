@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import resource
 import sys
 import tempfile
-import resource
 import time
 from email.utils import formatdate
 from pathlib import Path

@@ -28,13 +28,14 @@ This leans on ``BufferedSubFile`` and ``FeedParser`` internals of the standard l
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 import re
+from collections.abc import Iterable
 from email.feedparser import (  # type: ignore[attr-defined]
     BufferedSubFile,
     BytesFeedParser,
     headerRE,
 )
+from email.message import Message
 from email.policy import Policy
 from typing import Any
 
@@ -91,7 +92,7 @@ class _RunsOfLines(BufferedSubFile):  # type: ignore[misc]
             self._lines.append(text)
 
 
-class _QueueParser(BytesFeedParser):  # type: ignore[misc]
+class _QueueParser(BytesFeedParser):
     """A ``BytesFeedParser`` that hands a single part's body over whole (see above)."""
 
     def __init__(self, policy: Policy[Any] | None) -> None:
@@ -104,7 +105,7 @@ class _QueueParser(BytesFeedParser):  # type: ignore[misc]
         # input goes to the parser whole.
         self._whole: bool | None = None
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | bytearray) -> None:  # type: ignore[override]
         if self._whole:
             self._input.push_whole(data.decode("ascii", "surrogateescape"))
             return
@@ -126,7 +127,7 @@ class _QueueParser(BytesFeedParser):  # type: ignore[misc]
 
     def _single_part(self) -> bool:
         """Whether the parser now reads the rest as the top-level message's payload."""
-        stack = self._msgstack
+        stack: list[Message] = self._msgstack  # type: ignore[attr-defined]
         return len(stack) == 1 and stack[0].get_content_maintype() not in ("multipart", "message")
 
 
