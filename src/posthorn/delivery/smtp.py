@@ -104,6 +104,7 @@ class _Connection:
             raise
         self.sessions = 0
         self.idle_since = time.monotonic()
+        self.pipelining = self.smtp.has_extn("pipelining")
 
     def close(self) -> None:
         try:
@@ -121,6 +122,8 @@ class Transport:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._reaper: threading.Thread | None = None
+        #: Whether the MTA offered PIPELINING on the last connection made (None: none yet).
+        self.pipelining: bool | None = None
 
     def _acquire(self) -> tuple[_Connection, bool]:
         """A connection, and whether it was reused from the pool."""
@@ -209,7 +212,8 @@ class Transport:
         connection = None
         try:
             connection, reused = self._acquire() if reuse else (_Connection(self.settings), False)
-            self._exchange(connection.smtp, sender, result, data)
+            self.pipelining = connection.pipelining
+            self._exchange(connection, sender, result, data)
         except (smtplib.SMTPException, OSError) as error:
             if connection is not None:
                 connection.smtp.close()
@@ -225,8 +229,11 @@ class Transport:
                 self._release(connection)
         return result, None
 
-    def _exchange(self, smtp: SMTPClient, sender: str, result: Transaction, data: bytes) -> None:
-        if smtp.has_extn("pipelining"):
+    def _exchange(
+        self, connection: _Connection, sender: str, result: Transaction, data: bytes
+    ) -> None:
+        smtp = connection.smtp
+        if connection.pipelining:
             replies = _pipelined_envelope(smtp, sender, result.recipients)
         else:
             replies = _envelope(smtp, sender, result.recipients)
@@ -297,7 +304,8 @@ def _data(smtp: SMTPClient, data: bytes) -> tuple[int, bytes]:
 
 def _envelope(smtp: SMTPClient, sender: str, recipients: list[str]) -> list[tuple[int, bytes]]:
     """MAIL FROM, then each RCPT TO, one round trip each; stops at a refused MAIL FROM."""
-    replies = [smtp.mail(sender)]
+    smtp.send(f"MAIL FROM:{_quoted(sender)}\r\n")
+    replies = smtp.replies(1)
     if replies[0][0] == 250:
         for address in recipients:
             # ``smtp.rcpt(address)``, less its per-address parse and reply overhead.
@@ -310,10 +318,8 @@ def _pipelined_envelope(
     smtp: SMTPClient, sender: str, recipients: list[str]
 ) -> list[tuple[int, bytes]]:
     """The same as ``_envelope`` in one write; every reply is read even after a refusal."""
-    commands = [f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n"]
-    commands += [f"RCPT TO:{_quoted(address)}\r\n" for address in recipients]
-    smtp.send("".join(commands))
-    replies = smtp.replies(len(commands))
+    smtp.send(f"MAIL FROM:{_quoted(sender)}\r\n{_rcpt_commands(recipients)}")
+    replies = smtp.replies(1 + len(recipients))
     if replies[0][0] != 250:
         # RFC 2920: after a refused MAIL FROM the RCPTs are refused too; the envelope
         # is what failed, reported once.
@@ -324,6 +330,15 @@ def _pipelined_envelope(
 # An address smtplib.quoteaddr would only put in angle brackets: no display name, no
 # comment, no quoting, nothing to parse.
 _PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+")
+# Plain addresses, one a line (no address holds a line end).
+_PLAIN_ADDRESSES = re.compile(rf"{_PLAIN_ADDRESS.pattern}(?:\n{_PLAIN_ADDRESS.pattern})*")
+
+
+def _rcpt_commands(recipients: list[str]) -> str:
+    """An RCPT TO command for each recipient; when all are plain, with one check."""
+    if _PLAIN_ADDRESSES.fullmatch("\n".join(recipients)):
+        return "".join(("RCPT TO:<", ">\r\nRCPT TO:<".join(recipients), ">\r\n"))
+    return "".join(f"RCPT TO:{_quoted(address)}\r\n" for address in recipients)
 
 
 def _quoted(address: str) -> str:
