@@ -31,7 +31,6 @@ import contextlib
 import json
 import os
 import shutil
-import smtplib
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from posthorn.config import load_config
 from posthorn.site import Site
-from tests.processes import free_port, start_master, stop
+from tests.processes import free_port, start_master, stop, wait_for_lmtp
 
 ROOT = Path(__file__).resolve().parent.parent
 MODES = {"saturated": (1, 0.0), "paced": (1, 2.0), "c16": (16, 0.0)}
@@ -190,7 +189,7 @@ def main() -> None:
         os.environ["POSTHORN_PROFILE"] = str(Path(args.profile).resolve())
     master = start_master(site_file, tmp, subprocess.DEVNULL)
     try:
-        _wait_for_lmtp(args.lmtp_port)
+        wait_for_lmtp(args.lmtp_port, master)
         site = SiteCPU(master, tmp / "var")
         time.sleep(5)  # every runner started, not only LMTP
         idle = site.sample()
@@ -208,17 +207,6 @@ def main() -> None:
     finally:
         stop(master)
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _wait_for_lmtp(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with smtplib.LMTP("127.0.0.1", port):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the LMTP runner did not come up")
 
 
 if __name__ == "__main__":
