@@ -40,7 +40,7 @@ import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, AnyStr
 
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import MISSING, syntax
@@ -91,6 +91,8 @@ class _Session(LMTP):
         self._slots = slots
         # None while a command is being handled (DATA included) or before the greeting.
         self.idle_since: float | None = None
+        # When the connection is closed if no command comes (see _reset_timeout).
+        self._deadline = 0.0
         self._smtp_methods = {
             name: self._at_work(method) for name, method in self._smtp_methods.items()
         }
@@ -149,14 +151,45 @@ class _Session(LMTP):
         super().connection_lost(error)
 
     def _reset_timeout(self, duration: float | None = None) -> None:
-        # The timeout for the next command depends on how full the slots are now.
-        super()._reset_timeout(duration or self._slots.timeout())
+        """Move the deadline; only a deadline earlier than the timer's sets a new timer.
+
+        aiosmtpd cancels its timer and starts another at every command, which leaves a
+        cancelled timer in the loop's heap per command; here the one timer, when it
+        fires early, is set again for the deadline as it stands then.  The timeout for
+        the next command depends on how full the slots are now.
+        """
+        self._deadline = self.loop.time() + (duration or self._slots.timeout())
+        timer = self._timeout_handle
+        if timer is None or timer.cancelled() or timer.when() > self._deadline:
+            if timer is not None:
+                timer.cancel()
+            self._timeout_handle = self.loop.call_at(self._deadline, self._timeout_cb)
+
+    def _timeout_cb(self) -> None:
+        if self._deadline > self.loop.time():
+            self._timeout_handle = self.loop.call_at(self._deadline, self._timeout_cb)
+            return
+        super()._timeout_cb()  # type: ignore[no-untyped-call]
 
     def shorten(self, timeout: float) -> None:
         if self.transport is None or self.idle_since is None:
             return
         remaining = self.idle_since + timeout - time.monotonic()
-        super()._reset_timeout(max(remaining, 0.001))
+        self._reset_timeout(max(remaining, 0.001))
+
+    async def push(self, status: AnyStr) -> None:
+        """aiosmtpd's push, without a debug log line and a drain per reply.
+
+        The drain is awaited only when it has something to do: replies waiting in the
+        transport's buffer, or a connection closing (where it raises, ending the session).
+        """
+        response = status.encode() if isinstance(status, str) else status
+        transport = self.transport
+        if not isinstance(transport, asyncio.WriteTransport):
+            raise ConnectionResetError("Connection lost")
+        transport.write(response + b"\r\n")
+        if transport.get_write_buffer_size() or transport.is_closing():
+            await self._writer.drain()
 
     def evict(self) -> None:
         self.hang_up(EVICTED)
