@@ -68,8 +68,9 @@ def write_durable(
     ``content`` may be a function that writes to the (seekable) file instead, so that a
     large entry is never whole in memory.
     """
-    final = directory / name
-    temp = directory / (name + TEMP_SUFFIX)
+    # Plain strings: a Path per name would be a good part of the Python work per entry.
+    final = os.path.join(directory, name)
+    temp = final + TEMP_SUFFIX
     fd, mode = _create_locked(temp)
     try:
         if mode != PRIVATE_FILE:
@@ -141,7 +142,7 @@ class _Writer:
         return self.position
 
 
-def _create_locked(temp: Path) -> tuple[int, int]:
+def _create_locked(temp: str) -> tuple[int, int]:
     """Create ``temp`` and hold an exclusive flock on it until it is closed.
 
     The lock tells a reader tidying the queue that the file's writer is alive (see
