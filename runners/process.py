@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from posthorn.config import Config, ConfigError
 from posthorn.logs import setup_logging
 from posthorn.queues import QueueUnavailable
+from posthorn.runners.aside import enable as run_site_jobs_aside
 from posthorn.runners.base import BaseRunner, ExitCode
 from posthorn.site import Site
 
@@ -213,6 +214,7 @@ def run_runner(
     connections, open files) is shared with the master or a sibling.
     """
     return_large_blocks()
+    run_site_jobs_aside()
     log = setup_logging(config, name)
     site: Site | None = None
     runner: BaseRunner | None = None
