@@ -119,7 +119,15 @@ class Master(MasterSignals):
         failure = in_child(partial(upgrade_schema, self.config, self.log))
         if failure is not None:
             raise MasterError(f"database schema upgrade failed: {failure}")
-        preload(self.config)
+        self._preload()
+
+    def _preload(self) -> None:
+        # Only a saving: with the database away for now, each runner loads what it
+        # needs itself and waits the outage out, as it would for any other.
+        try:
+            preload(self.config)
+        except Exception:
+            self.log.exception("preloading failed; each runner loads what it needs itself")
 
     def run(self) -> int:
         """Start the runners and supervise them until told to stop; return the exit code."""
@@ -321,10 +329,7 @@ class Master(MasterSignals):
         self._configure(config, specs)
         # Plugins installed since start are seen by the restarted runners.
         forget_plugins()
-        try:
-            preload(config)
-        except Exception:
-            self.log.exception("preloading failed; each runner loads what it needs itself")
+        self._preload()
         self.log.info("configuration reloaded from %s", config.site_file or "built-in defaults")
         for slot in self.slots:
             if not self._stopping:
