@@ -122,8 +122,7 @@ class Master(MasterSignals):
         self._preload()
 
     def _preload(self) -> None:
-        # Only a saving: with the database away for now, each runner loads what it
-        # needs itself and waits the outage out, as it would for any other.
+        # Only a saving: without it each runner loads what it needs, outages included.
         try:
             preload(self.config)
         except Exception:
@@ -327,8 +326,7 @@ class Master(MasterSignals):
             slot.restart_requested = True
         self._end_children()
         self._configure(config, specs)
-        # Plugins installed since start are seen by the restarted runners.
-        forget_plugins()
+        forget_plugins()  # plugins installed since start are seen by the restarted runners
         self._preload()
         self.log.info("configuration reloaded from %s", config.site_file or "built-in defaults")
         for slot in self.slots:
