@@ -47,7 +47,7 @@ from benchsink import BenchSink, blast, free_port
 from posthorn.config import load_config
 from posthorn.site import Site
 from tests.pipeline.conftest import write_site_file
-from tests.processes import start_master, stop
+from tests.processes import start_master, stop, wait_for_lmtp
 
 SEQ = itertools.count()
 
@@ -257,7 +257,7 @@ def main() -> None:
     master = start_master(site_file, tmp, subprocess.DEVNULL)
     site = Site_(master, _var_dir(site_file))
     try:
-        _wait_for_lmtp(args.lmtp_port)
+        wait_for_lmtp(args.lmtp_port, master)
         env: dict[str, object] = {"sink": sink, "site": site}
         for size in sizes:
             run(args, env, size, 0.0)
@@ -274,17 +274,6 @@ def main() -> None:
 def _var_dir(site_file: Path) -> Path:
     match = re.search(r"^var_dir:\s*(\S+)", site_file.read_text(), re.MULTILINE)
     return Path(match.group(1)) if match else site_file.parent / "var"
-
-
-def _wait_for_lmtp(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with smtplib.LMTP("127.0.0.1", port):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the LMTP runner did not come up")
 
 
 if __name__ == "__main__":

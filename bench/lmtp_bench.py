@@ -5,11 +5,17 @@ loopback port, with its var directory in a fresh temporary directory (``--dir`` 
 the file system: fsync costs differ a lot between tmpfs, SSDs and network disks).  Each
 client holds one LMTP connection and sends a ~5 KB message to one list, one transaction
 after another, for ``--seconds``; a message counts once its 250 has arrived, which the
-runner sends only after the queue entry is fsynced.  Each level gets a fresh master; the
-last column is how many entries one directory fsync covered (group commit, from the
-runner's log).  Prints figures, never pass/fail.
+runner sends only after the queue entry is fsynced.  Each level gets a fresh master.
+``msgs/dir fsync`` is how many entries one directory fsync covered (group commit, from
+the runner's log); ``cpu ms/msg`` the CPU (user and system, every thread) the LMTP
+runner processes used per accepted message, ``loop ms/msg`` that of their event-loop
+threads alone (from the log): on a loaded machine the rates fall, these much less.
+``--instances`` sets ``[runner.lmtp] instances``; ``--profile DIR`` has the runner
+write its cProfile statistics there ($POSTHORN_PROFILE).  Prints figures, never
+pass/fail.
 
     .venv/bin/python bench/lmtp_bench.py [--seconds 3] [--clients 1 4 16] [--dir /var/tmp]
+        [--instances N] [--profile DIR]
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import psutil
 
 from posthorn.config import load_config
 from posthorn.site import Site
@@ -103,11 +111,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_master(tmp: Path, port: int, clients: int) -> subprocess.Popen[bytes]:
+def start_master(tmp: Path, port: int, clients: int, instances: int) -> subprocess.Popen[bytes]:
     var = tmp / "var"
     defaults = load_config(None, overrides={"paths": {"var_dir": str(var)}})
     lines = [f"[paths]\nvar_dir: {var}\n", f"[mta]\nlmtp_port: {port}\n"]
-    lines.append(f"[runner.lmtp]\nmax_connections: {max(clients * 2, 32)}\nhostname: bench\n")
+    lines.append(
+        f"[runner.lmtp]\nmax_connections: {max(clients * 2, 32)}\nhostname: bench\n"
+        f"instances: {instances}\n"
+    )
     lines += [
         f"[runner.{name}]\nstart: no\n" for name in defaults.named("runner") if name != "lmtp"
     ]
@@ -147,23 +158,44 @@ def stop_master(process: subprocess.Popen[bytes]) -> None:
             process.wait(15)
 
 
-def run_level(base: Path | None, clients: int, seconds: float) -> tuple[float, float, float, str]:
-    """One concurrency level on a fresh master: msgs/s, p50 and p99 ms, fsync sharing."""
+def runner_cpu(master: subprocess.Popen[bytes]) -> float:
+    """CPU seconds (user and system) of every process below the master: the runners."""
+    total = 0.0
+    for child in psutil.Process(master.pid).children(recursive=True):
+        try:
+            used = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += used.user + used.system
+    return total
+
+
+def run_level(
+    base: Path | None, clients: int, seconds: float, instances: int
+) -> tuple[float, float, float, str, float, float]:
+    """One level on a fresh master: msgs/s, p50 and p99 ms, fsync sharing, CPU ms/msg
+    of the runners and of their event loops."""
     tmp = Path(tempfile.mkdtemp(prefix="lmtp-bench-", dir=base))
     port = free_port()
-    process = start_master(tmp, port, clients)
+    process = start_master(tmp, port, clients, instances)
     try:
+        before = runner_cpu(process)
         accepted, latencies = asyncio.run(load(port, clients, seconds))
+        cpu = runner_cpu(process) - before
     finally:
         stop_master(process)
-    log = (tmp / "var" / "logs" / "lmtp.log").read_text()
+    logs = "".join(path.read_text() for path in (tmp / "var" / "logs").glob("lmtp*.log"))
     shutil.rmtree(tmp, ignore_errors=True)
-    found = re.search(r"stored (\d+) entries with (\d+) directory fsyncs", log)
-    sharing = f"{int(found[1]) / max(int(found[2]), 1):.1f}" if found else "?"
+    found = re.findall(
+        r"stored (\d+) entries with (\d+) directory fsyncs; event loop CPU ([\d.]+) ms", logs
+    )
+    stored, syncs = sum(int(f[0]) for f in found), sum(int(f[1]) for f in found)
+    sharing = f"{stored / max(syncs, 1):.1f}" if found else "?"
+    loop = sum(int(f[0]) * float(f[2]) for f in found) / max(stored, 1)
     latencies.sort()
     p50 = latencies[len(latencies) // 2] * 1000 if latencies else 0.0
     p99 = latencies[int(len(latencies) * 0.99)] * 1000 if latencies else 0.0
-    return accepted / seconds, p50, p99, sharing
+    return accepted / seconds, p50, p99, sharing, cpu * 1000 / max(accepted, 1), loop
 
 
 def main() -> None:
@@ -171,15 +203,31 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="per concurrency level")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--dir", type=Path, default=None, help="where the temporary var goes")
+    parser.add_argument("--instances", type=int, default=1, help="[runner.lmtp] instances")
+    parser.add_argument("--profile", type=Path, default=None, help="runners write cProfile here")
     args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        os.environ["POSTHORN_PROFILE"] = str(args.profile.resolve())
     where = str(args.dir or tempfile.gettempdir())
     fs = subprocess.run(["df", "-T", where], capture_output=True, text=True, check=False).stdout
     print(f"queue on: {fs.splitlines()[-1] if fs else where}")
-    print(f"message: {len(MESSAGE)} bytes, one recipient; fsync on; {os.cpu_count()} CPUs")
-    print(f"{'clients':>7} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'msgs/dir fsync':>15}")
+    print(
+        f"message: {len(MESSAGE)} bytes, one recipient; fsync on; {os.cpu_count()} CPUs; "
+        f"{args.instances} LMTP runner(s); load {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"{'clients':>7} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'msgs/dir fsync':>15}"
+        f" {'cpu ms/msg':>11} {'loop ms/msg':>12}"
+    )
     for clients in args.clients:
-        rate, p50, p99, sharing = run_level(args.dir, clients, args.seconds)
-        print(f"{clients:>7} {rate:>9.0f} {p50:>8.2f} {p99:>8.2f} {sharing:>15}")
+        rate, p50, p99, sharing, cpu, loop = run_level(
+            args.dir, clients, args.seconds, args.instances
+        )
+        print(
+            f"{clients:>7} {rate:>9.0f} {p50:>8.2f} {p99:>8.2f} {sharing:>15} {cpu:>11.2f}"
+            f" {loop:>12.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ __all__ = ["DigestRunner"]
 
 
 class DigestRunner(Runner):
+    # The list only names the digest and its threshold; its numbers are read afresh.
+    list_cache = True
+
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
         self.sender = DigestSender(site, self._send, log=self.log)

@@ -12,10 +12,12 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import IO
 
 STOP_DEADLINE = 15.0
+START_DEADLINE = 60.0
 # Test runners, rules and handlers are named by dotted paths under tests/, so the
 # master and its runners must be able to import them.
 REPO = Path(__file__).resolve().parent.parent
@@ -64,3 +66,24 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(STOP_DEADLINE)
     if process.stdout is not None:
         process.stdout.close()
+
+
+def wait_for_lmtp(
+    port: int, process: subprocess.Popen[bytes] | None = None, deadline: float = START_DEADLINE
+) -> None:
+    """Return once an LMTP server greets on ``port`` (the site's master is up).
+
+    Raises RuntimeError if ``process`` (the master) exits first or ``deadline`` passes.
+    """
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the master exited with {process.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                if sock.recv(512).startswith(b"220"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"no LMTP greeting on port {port} after {deadline} s")

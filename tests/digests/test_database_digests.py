@@ -71,6 +71,18 @@ def test_posts_appended_on_two_hosts_make_one_issue(hosts: list[Site]) -> None:
     assert a.size("other.example.org") == 0
 
 
+def test_an_issue_nobody_receives_is_numbered_and_forgotten(hosts: list[Site]) -> None:
+    a, b = stores(hosts)
+    a.append(LIST_ID, post(1), "k1")
+    numbered: list[int] = []
+    assert a.discard(LIST_ID, lambda: numbered.append(1) or (1, 1))
+    assert numbered == [1]
+    assert not b.discard(LIST_ID, lambda: pytest.fail("numbered with nothing gathered"))
+    assert a.size(LIST_ID) == 0 and a.pending(LIST_ID) == []
+    # A redo of a forgotten post is still recognised.
+    assert b.append(LIST_ID, post(1), "k1")[1] == 0
+
+
 def test_posts_without_a_key_are_each_kept(hosts: list[Site]) -> None:
     a, _ = stores(hosts)
     a.append(LIST_ID, post(1, message_id=False))

@@ -1,92 +1,151 @@
-"""Group commit: one sync covers every caller that was waiting when it started."""
+"""Group commit: one sync covers every writer that was waiting when it started."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
-
-import pytest
+from collections.abc import Callable
 
 from posthorn.intake.commit import GroupCommit
 
-
-def test_callers_waiting_together_share_one_sync() -> None:
-    calls: list[int] = []
-    commit = GroupCommit(lambda: calls.append(1))
-
-    async def main() -> None:
-        await asyncio.gather(*(commit.commit() for _ in range(10)))
-
-    asyncio.run(main())
-    assert len(calls) == 1
+WAIT = 5.0
 
 
-def test_a_caller_arriving_during_a_sync_waits_for_the_next_one() -> None:
-    release = threading.Event()
-    started = threading.Event()
-    calls: list[int] = []
+class Gate:
+    """A sync that counts its calls and, while ``hold`` is set, waits to be released."""
 
-    def sync() -> None:
-        calls.append(1)
-        started.set()
-        assert release.wait(5)
+    def __init__(self) -> None:
+        self.calls = 0
+        self.started = threading.Semaphore(0)
+        self.release = threading.Semaphore(0)
+        self.hold = True
 
-    commit = GroupCommit(sync)
+    def __call__(self) -> None:
+        self.calls += 1
+        self.started.release()
+        if self.hold:
+            assert self.release.acquire(timeout=WAIT)
 
-    async def main() -> None:
-        first = asyncio.create_task(commit.commit())
-        await asyncio.to_thread(started.wait, 5)
-        # These arrive while the first sync runs: it may not cover their writes.
-        late = [asyncio.create_task(commit.commit()) for _ in range(5)]
-        await asyncio.sleep(0)  # one turn of the loop: the late tasks start and wait
-        assert not any(task.done() for task in late)
-        release.set()
-        await asyncio.gather(first, *late)
 
-    asyncio.run(main())
-    assert len(calls) == 2
+def run(target: Callable[[], None], outcomes: list[BaseException | None]) -> threading.Thread:
+    def body() -> None:
+        try:
+            target()
+        except BaseException as error:
+            outcomes.append(error)
+        else:
+            outcomes.append(None)
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    return thread
+
+
+def waiting(commit: GroupCommit, count: int) -> None:
+    """Wait until ``count`` threads wait on the commit's condition."""
+    condition = commit._changed
+    for _ in range(int(WAIT / 0.01)):
+        with condition:
+            if len(condition._waiters) >= count:  # type: ignore[attr-defined]
+                return
+        threading.Event().wait(0.01)
+    raise AssertionError(f"fewer than {count} waiters")
+
+
+def test_writers_arriving_during_a_sync_share_the_next_one() -> None:
+    gate = Gate()
+    commit = GroupCommit(gate)
+    outcomes: list[BaseException | None] = []
+    first = run(commit.commit, outcomes)
+    assert gate.started.acquire(timeout=WAIT)
+    # These arrive while the first sync runs: it may not cover their writes.
+    late = [run(commit.commit, outcomes) for _ in range(6)]
+    waiting(commit, 6)
+    assert outcomes == []
+    gate.hold = False
+    gate.release.release()
+    for thread in [first, *late]:
+        thread.join(WAIT)
+    assert outcomes == [None] * 7
+    # One sync for the first writer, one more for all six that came during it.
+    assert gate.calls == commit.syncs == 2
+
+
+def test_a_lone_writer_syncs_at_once() -> None:
+    gate = Gate()
+    gate.hold = False
+    commit = GroupCommit(gate)
+    for _ in range(3):
+        commit.commit()
+    assert gate.calls == 3
 
 
 def test_a_failed_sync_fails_its_batch_only() -> None:
-    outcomes = iter([OSError(5, "I/O error"), None])
-
-    def sync() -> None:
-        error = next(outcomes)
-        if error is not None:
-            raise error
-
-    commit = GroupCommit(sync)
-
-    async def main() -> None:
-        results = await asyncio.gather(commit.commit(), commit.commit(), return_exceptions=True)
-        assert all(isinstance(result, OSError) for result in results)
-        await commit.commit()
-
-    asyncio.run(main())
-
-
-def test_a_cancelled_caller_does_not_stop_the_sync() -> None:
-    calls: list[int] = []
-    release = threading.Event()
+    failures = [OSError(5, "I/O error")]
     started = threading.Event()
+    release = threading.Event()
 
     def sync() -> None:
         started.set()
-        assert release.wait(5)
-        calls.append(1)
+        assert release.wait(WAIT)
+        if failures:
+            raise failures.pop()
 
     commit = GroupCommit(sync)
+    outcomes: list[BaseException | None] = []
+    first = run(commit.commit, outcomes)
+    assert started.wait(WAIT)
+    late = [run(commit.commit, outcomes) for _ in range(3)]
+    waiting(commit, 3)
+    release.set()
+    for thread in [first, *late]:
+        thread.join(WAIT)
+    # The first writer's sync failed; the three behind it got a sync of their own.
+    assert sum(isinstance(outcome, OSError) for outcome in outcomes) == 1
+    assert outcomes.count(None) == 3
+    commit.commit()
 
-    async def main() -> None:
-        gone = asyncio.create_task(commit.commit())
-        staying = asyncio.create_task(commit.commit())
-        # Cancelled while the sync runs: that sync must still complete.
-        assert await asyncio.to_thread(started.wait, 5)
-        gone.cancel()
-        release.set()
-        await staying
-        with pytest.raises(asyncio.CancelledError):
-            await gone
 
-    asyncio.run(main())
-    assert calls == [1]
+def test_many_writers_each_return_after_a_sync_that_started_after_them() -> None:
+    lock = threading.Lock()
+    started: list[int] = []
+
+    def sync() -> None:
+        with lock:
+            started.append(len(started) + 1)
+        threading.Event().wait(0.002)
+
+    commit = GroupCommit(sync)
+    errors: list[str] = []
+
+    def writer() -> None:
+        for _ in range(20):
+            with lock:
+                before = len(started)
+            commit.commit()
+            with lock:
+                if len(started) <= before:
+                    errors.append("returned without a sync started after the call")
+
+    threads = [threading.Thread(target=writer) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert commit.syncs == len(started) < 8 * 20
+
+
+def test_syncs_never_overlap() -> None:
+    running = threading.Semaphore(1)
+
+    def sync() -> None:
+        assert running.acquire(blocking=False), "two syncs at once"
+        threading.Event().wait(0.001)
+        running.release()
+
+    commit = GroupCommit(sync)
+    outcomes: list[BaseException | None] = []
+    threads = [run(commit.commit, outcomes) for _ in range(20)]
+    for thread in threads:
+        thread.join(WAIT)
+    assert outcomes == [None] * 20

@@ -13,7 +13,6 @@ from posthorn.intake.precheck import (
     Limits,
     StructureError,
     check_structure,
-    header_names,
     normalize_line_endings,
 )
 
@@ -173,5 +172,10 @@ def test_normalize_line_endings(raw: bytes, normal: bytes) -> None:
 
 def test_header_names_of_the_top_block_only() -> None:
     data = b"Subject: a\r\nMessage-ID: <x>\r\n\r\nX-Body: no\r\n"
-    assert header_names(data) == {b"subject", b"message-id"}
-    assert b"message-id" not in header_names(b"Subject: a\r\n\r\nMessage-ID: <x>\r\n")
+    assert check_structure(data, DEFAULTS) == {b"subject", b"message-id"}
+    assert b"message-id" not in check_structure(b"Subject: a\r\n\r\nMessage-ID: <x>\r\n", DEFAULTS)
+    part = b"Message-ID: <inner>\r\n\r\nhi\r\n"
+    nested = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n" + part + b"--b--\r\n"
+    assert check_structure(nested, DEFAULTS) == {b"content-type"}
+    # A first line that continues nothing is already the body, as the parser reads it.
+    assert check_structure(b" folded\r\nMessage-ID: <x>\r\n\r\n", DEFAULTS) == set()

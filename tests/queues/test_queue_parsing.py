@@ -42,7 +42,17 @@ def made_up() -> list[bytes]:
         b"odd line\r\n\r\nFinal-Recipient: rfc822; a@b\r\n--r--\r\n"
     )
     bare = b"Subject: bare\n\n" + BODY.replace(b"\r\n", b"\n") + b"end\rwith cr\r"
-    return [no_separator, preamble, nested, rfc822, status, bare, large_post("l@x", 2 * MIB, "1")]
+    # Single parts, whose body goes to the parser whole once past a blank line.
+    late_blank = no_separator + b"more\r\n\r\n--x\r\nFrom here\r\n\r\n" + BODY
+    eight_bit = b"Subject: caf\xc3\xa9\r\n\r\n--\r\n\xff\xfe\r\n\r\nFrom me\r\n-- \r\nsig\r"
+    no_slash = b'Content-Type: multipart; boundary="b"\r\n\r\n--b\r\n\r\nx\r\n--b--\r\n'
+    empty_body = b"Subject: empty\r\nX-A: 1\r\n\r\n"
+    cr_only = b"Subject: cr\rX-A: 1\r\rbody\r\nmore\n\nend"
+    single = [late_blank, eight_bit, no_slash, empty_body, cr_only]
+    return [
+        no_separator, preamble, nested, rfc822, status, bare, *single,
+        large_post("l@x", 2 * MIB, "1"),
+    ]  # fmt: skip
 
 
 def shape(msg: Message) -> list[object]:

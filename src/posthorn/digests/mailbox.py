@@ -38,6 +38,7 @@ __all__ = [
     "MboxEntry",
     "append",
     "digest_mailbox",
+    "discard",
     "pending_dir",
     "read_messages",
     "rotate",
@@ -156,6 +157,28 @@ def rotate(path: Path, target: Callable[[], Path]) -> Path | None:
         os.close(fd)
 
 
+def discard(path: Path, numbered: Callable[[], object]) -> bool:
+    """Empty a non-empty mailbox after calling ``numbered()``; False if it was empty.
+
+    For an issue nobody is to receive: the posts are forgotten where they are, with no
+    pending file and no fsync.  Should a crash undo the truncation, the posts only wait
+    for the next issue, which takes a number of its own.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if not _is_current(fd, path) or os.fstat(fd).st_size == 0:
+            return False
+        numbered()
+        os.ftruncate(fd, 0)
+        return True
+    finally:
+        os.close(fd)
+
+
 def size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -220,6 +243,9 @@ class FileDigests:
             return self._issue_path(list_id, numbered())
 
         return rotate(digest_mailbox(self.data_dir, list_id), target) is not None
+
+    def discard(self, list_id: str, numbered: Callable[[], IssueNumber]) -> bool:
+        return discard(digest_mailbox(self.data_dir, list_id), numbered)
 
     def pending(self, list_id: str) -> list[IssueNumber]:
         paths = pending_dir(self.data_dir, list_id).glob("*.mbox")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from posthorn.database.changes import PER_POST
@@ -47,18 +47,23 @@ def next_issue(
     sessions: SessionFactory, list_id: str, frequency: str, now: datetime
 ) -> tuple[int, int]:
     """Take the next (volume, issue) for a digest sent at ``now``."""
+    lists = MailingListRow
+    mine = lists.list_id == list_id
+    columns = (lists.volume, lists.next_digest_number, lists.digest_last_sent_at)
     with sessions() as session:
         # Numbering an issue changes no setting: what runners cache stays valid (the
-        # message path reads no digest number from a cached list).
-        session.connection(execution_options={PER_POST: True})
-        row = _row(session, list_id)
-        last = row.digest_last_sent_at
+        # message path reads no digest number from a cached list).  Three columns and
+        # no ORM object: a list without digest members numbers an issue every dozen
+        # posts or so, and loading the whole list row was most of that.
+        connection = session.connection(execution_options={PER_POST: True})
+        found = connection.execute(select(*columns).where(mine).with_for_update()).first()
+        if found is None:
+            raise LookupError(f"no such list: {list_id}")
+        volume, issue, last = found
         if last is not None and period(frequency, last) != period(frequency, now):
-            row.volume += 1
-            row.next_digest_number = 1
-        volume, issue = row.volume, row.next_digest_number
-        row.next_digest_number = issue + 1
-        row.digest_last_sent_at = now
+            volume, issue = volume + 1, 1
+        values = {"volume": volume, "next_digest_number": issue + 1, "digest_last_sent_at": now}
+        connection.execute(update(lists).where(mine).values(values))
         return volume, issue
 
 

@@ -18,8 +18,14 @@ and ``posthorn digests --send`` never send the same issue twice:
 
 A crash before step 3 leaves the issue pending with its numbers, and the next run
 sends it; a crash between queueing and removing would send that issue twice, a
-window of one unlink or one UPDATE.  A digest with no digest members is numbered and
-dropped.
+window of one unlink or one UPDATE.
+
+A list with no digest members (delivery enabled) still numbers each issue as it fills,
+as GNU Mailman does, but its posts are forgotten where they wait (``discard``: no
+pending file, no fsync, no parse), and until then they wait as on any list, so a member
+who switches to digests receives what has gathered since the last issue.  Whether
+anyone gets each format is kept until the site's data changes (``site.cache``), so a
+list without digest members costs each issue one numbering and no roster query.
 """
 
 from __future__ import annotations
@@ -45,6 +51,12 @@ __all__ = ["DigestSender", "Send", "periodic_lock"]
 Send = Callable[[Message, dict[str, Any]], None]
 MIME_MODES = ("mime_digests",)
 PLAIN_MODES = ("plaintext_digests", "summary_digests")
+# Each format: the delivery modes that receive it, how it is built, its name.
+Audience = tuple[tuple[str, ...], Callable[[Issue], Message], str]
+AUDIENCES: tuple[Audience, ...] = (
+    (MIME_MODES, build_mime, "mime"),
+    (PLAIN_MODES, build_plain, "plain"),
+)
 
 
 def periodic_lock(site: Site) -> contextlib.AbstractContextManager[bool]:
@@ -67,36 +79,70 @@ class DigestSender:
         return threshold > 0 and gathered >= threshold
 
     def run(self, mlist: IMailingList, *, force: bool = False) -> int:
-        """Rotate if forced or due, then send every pending issue; how many were sent."""
+        """Rotate if forced or due, then send every pending issue; how many were sent.
+
+        An issue nobody is to receive is numbered and dropped, and counts as sent.
+        """
         sent = 0
         with self.locks.hold(f"digest.{mlist.list_id}", wait=True):
             rotating = force or self.due(mlist)
+            audiences = self._audiences(mlist)
             for store in self.stores:
-                if rotating:
+                if rotating and not audiences and self._discard(store, mlist):
+                    sent += 1
+                elif rotating:
                     self._rotate(store, mlist)
                 pending = store.pending(mlist.list_id)
                 for issue in pending:
-                    self._send_issue(store, mlist, issue)
+                    self._send_issue(store, mlist, issue, audiences)
                 sent += len(pending)
         return sent
 
-    def _rotate(self, store: IDigestStore, mlist: IMailingList) -> bool:
+    def _numbered(self, mlist: IMailingList) -> Callable[[], IssueNumber]:
         def numbered() -> IssueNumber:
             sessions = self.site.databases.session_factory("list")
             return next_issue(sessions, mlist.list_id, mlist.digest_volume_frequency, utc_now())
 
-        return store.rotate(mlist.list_id, numbered)
+        return numbered
 
-    def _send_issue(self, store: IDigestStore, mlist: IMailingList, number: IssueNumber) -> None:
-        # Who gets each format is read by the outgoing runner, a chunk of the roster at
-        # a time; here only whether anyone does.
-        roster = self.site.lists.roster(mlist)
-        audiences = [
-            (modes, build, kind)
-            for modes, build, kind in ((MIME_MODES, build_mime, "mime"),
-                                       (PLAIN_MODES, build_plain, "plain"))
-            if next(roster.addresses(modes, 1), None)
-        ]  # fmt: skip
+    def _rotate(self, store: IDigestStore, mlist: IMailingList) -> bool:
+        return store.rotate(mlist.list_id, self._numbered(mlist))
+
+    def _discard(self, store: IDigestStore, mlist: IMailingList) -> bool:
+        taken: list[IssueNumber] = []
+        numbered = self._numbered(mlist)
+
+        def number() -> IssueNumber:
+            taken.append(numbered())
+            return taken[-1]
+
+        if not store.discard(mlist.list_id, number):
+            return False
+        subject = Issue(mlist, *taken[-1], [], list_translator(self.site.config, mlist)).subject
+        self._log.info("%s: %s dropped: no digest members", mlist.list_id, subject)
+        return True
+
+    def _audiences(self, mlist: IMailingList) -> tuple[Audience, ...]:
+        """The formats someone receives: kept until the site's data changes."""
+
+        def compute() -> tuple[Audience, ...]:
+            # Who gets each format is read by the outgoing runner, a chunk of the roster
+            # at a time; here only whether anyone does.
+            roster = self.site.lists.roster(mlist)
+            return tuple(
+                audience for audience in AUDIENCES
+                if next(roster.addresses(audience[0], 1), None)
+            )  # fmt: skip
+
+        return self.site.cache.get(("digest-audiences", mlist.list_id), compute)
+
+    def _send_issue(
+        self,
+        store: IDigestStore,
+        mlist: IMailingList,
+        number: IssueNumber,
+        audiences: tuple[Audience, ...],
+    ) -> None:
         # Nobody to send it to: the issue is dropped unread (parsing every post of it
         # was most of what a digest cost a list without digest members).
         posts = store.read(mlist.list_id, number) if audiences else []

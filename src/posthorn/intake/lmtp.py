@@ -16,8 +16,9 @@ sender), ``original_size`` (bytes as received), ``received_time`` (seconds since
 epoch) and the routing flags and data of ``Recipient.msgdata``.
 
 A recipient gets 250 only when its entry is durable: the writing thread fsyncs the file,
-and the queue directory is fsynced by a group commit (``commit``) shared by concurrent
-sessions (a message alone in flight has its writing thread sync the directory too).
+and the queue directory is fsynced by a group commit (``commit``) shared by the writing
+threads of concurrent sessions.  The event loop hands a message to a writer once and
+waits for nothing but its answer.
 A failure on our side -- disk full, permissions, a queue directory gone -- is 452 (no
 space) or 451 for the recipients it hit, never a 5xx, and the log says why; the MTA
 keeps the message and retries.  Nothing half-written stays behind: the queue
@@ -41,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -57,7 +59,6 @@ from posthorn.intake.precheck import (
     Limits,
     StructureError,
     check_structure,
-    header_names,
     normalize_line_endings,
 )
 from posthorn.interfaces.domains import IDomainManager
@@ -131,7 +132,7 @@ class LMTPIntake:
         # pool (CPUs + 4 threads) would cap that on a small machine.
         self._writers = ThreadPoolExecutor(writers, thread_name_prefix="lmtp-write")
         self._commits: dict[str, GroupCommit] = {}
-        self._direct_syncs = 0
+        self._commits_lock = threading.Lock()
         self.stored = 0
         self._targets: WeakKeyDictionary[Envelope, list[Target]] = WeakKeyDictionary()
         # fqdn_listname -> (monotonic expiry, list-id); only the look-up thread writes
@@ -145,13 +146,18 @@ class LMTPIntake:
     @property
     def syncs(self) -> int:
         """Directory fsyncs so far; with ``stored``, how well group commit is doing."""
-        return self._direct_syncs + sum(commit.syncs for commit in self._commits.values())
+        return sum(commit.syncs for commit in list(self._commits.values()))
 
     def commits(self, name: str) -> GroupCommit:
-        """The group commit of queue ``name`` (created on first use)."""
-        if name not in self._commits:
-            self._commits[name] = GroupCommit(lambda: self.queue(name).sync())
-        return self._commits[name]
+        """The group commit of queue ``name`` (created on first use, by any writer)."""
+        commit = self._commits.get(name)
+        if commit is None:
+            with self._commits_lock:
+                commit = self._commits.get(name)
+                if commit is None:
+                    commit = GroupCommit(lambda: self.queue(name).sync())
+                    self._commits[name] = commit
+        return commit
 
     async def handle_RCPT(
         self,
@@ -254,31 +260,27 @@ class LMTPIntake:
         self, data: bytes | bytearray, entries: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[str | Exception]:
         loop = asyncio.get_running_loop()
-        if self.busy == 1:
-            # The only message in flight has nobody to share a directory fsync with:
-            # the writing thread syncs its directories too, one thread hop instead of two.
-            results = await loop.run_in_executor(self._writers, self._store_synced, data, entries)
-        else:
-            results = await loop.run_in_executor(self._writers, self.store, data, entries)
-            await self._commit(entries, results)
+        results = await loop.run_in_executor(self._writers, self._store_durable, data, entries)
         self.stored += sum(1 for result in results if isinstance(result, str))
         return results
 
-    def _store_synced(
+    def _store_durable(
         self, data: bytes | bytearray, entries: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[str | Exception]:
-        """``store``, then each written queue's directory fsync (an error fails its entries)."""
+        """``store``, then each written queue's group commit (runs in a writer thread).
+
+        An entry whose directory fsync fails becomes that error.
+        """
         results = self.store(data, entries)
         written = {name for (name, _), result in zip(entries, results, strict=True)
                    if isinstance(result, str)}  # fmt: skip
         for name in sorted(written):
             try:
-                self.queue(name).sync()
+                self.commits(name).commit()
             except Exception as error:
                 for index, (queue_name, _) in enumerate(entries):
                     if queue_name == name and isinstance(results[index], str):
                         results[index] = error
-            self._direct_syncs += 1
         return results
 
     def prepare(self, raw: bytes | bytearray) -> bytes | bytearray:
@@ -288,8 +290,7 @@ class LMTPIntake:
         message is not copied.
         """
         data = normalize_line_endings(raw)
-        check_structure(data, self.limits)
-        if b"message-id" not in header_names(data):
+        if b"message-id" not in check_structure(data, self.limits):
             # make_msgid is given the domain: without one it asks the resolver.
             field = b"Message-ID: %s\r\n" % make_msgid(domain=self.hostname).encode("ascii")
             if isinstance(data, bytearray):
@@ -316,21 +317,6 @@ class LMTPIntake:
             except Exception as error:
                 results.append(error)
         return results
-
-    async def _commit(
-        self, entries: Sequence[tuple[str, dict[str, Any]]], results: list[str | Exception]
-    ) -> None:
-        """Make every written entry durable; an entry whose commit fails becomes an error."""
-        written = zip(entries, results, strict=True)
-        names = sorted({name for (name, _), result in written if isinstance(result, str)})
-        outcomes = await asyncio.gather(
-            *(self.commits(name).commit() for name in names), return_exceptions=True
-        )
-        pairs = zip(names, outcomes, strict=True)
-        failed = {name: outcome for name, outcome in pairs if isinstance(outcome, Exception)}
-        for index, (name, _) in enumerate(entries):
-            if name in failed and isinstance(results[index], str):
-                results[index] = failed[name]
 
     def _reply(self, target: Target, result: str | Exception) -> str:
         if isinstance(result, str):

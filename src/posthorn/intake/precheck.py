@@ -40,7 +40,6 @@ __all__ = [
     "Limits",
     "StructureError",
     "check_structure",
-    "header_names",
     "normalize_line_endings",
 ]
 
@@ -51,6 +50,10 @@ _BARE_EOL = re.compile(rb"\r\n|\r|\n")
 _FIELD = re.compile(rb"[\041-\071\073-\176]*:|From ")
 _DELIVERY_STATUS = "message/delivery-status"
 _HEADER_PARSER = BytesParser(policy=compat32)
+# Content-Type fields read, and the longest kept; cleared whole when full.
+_CONTENT_TYPES = 512
+_CONTENT_TYPE_LENGTH = 512
+_content_types: dict[tuple[bytes, str], tuple[str, str | None]] = {}
 
 
 class StructureError(PosthornError):
@@ -95,9 +98,15 @@ def normalize_line_endings(data: bytes | bytearray) -> bytes | bytearray:
     return _BARE_EOL.sub(CRLF, data)
 
 
-def check_structure(data: bytes | bytearray, limits: Limits) -> None:
-    """Raise StructureError naming the first limit that ``data`` (CRLF lines) exceeds."""
-    _Scan(data, limits).entity(0, 0, "text/plain")
+def check_structure(data: bytes | bytearray, limits: Limits) -> set[bytes]:
+    """Raise StructureError naming the first limit that ``data`` (CRLF lines) exceeds.
+
+    Returns the lower-cased field names of the message's own (top-level) header block,
+    as the parser will see it, which the scan reads anyway.
+    """
+    scan = _Scan(data, limits)
+    scan.entity(0, 0, "text/plain")
+    return scan.names
 
 
 class _Scan:
@@ -112,6 +121,9 @@ class _Scan:
         # Delimiters ("--" + boundary) of the multiparts enclosing the current position.
         self.open: list[bytes] = []
         self._delimiter: re.Pattern[bytes] | None = None
+        # The field names of the first header block read, the message's own.
+        self.names: set[bytes] = set()
+        self._first = True
 
     def entity(self, start: int, depth: int, default_type: str) -> int:
         """Scan the entity at ``start``; return where it ends (a delimiter or the end)."""
@@ -172,7 +184,8 @@ class _Scan:
 
     def header_block(self, start: int, stop: int, default_type: str) -> tuple[str, str | None, int]:
         """Measure the header fields at ``start``: (content type, boundary, body offset)."""
-        fields = _HeaderCounter(self.limits)
+        fields = _HeaderCounter(self.limits, self.names if self._first else None)
+        self._first = False
         position = start
         while position < stop:
             line_end = self.data.find(CRLF, position, stop)
@@ -235,8 +248,10 @@ class _Scan:
 class _HeaderCounter:
     """Counts the fields of one header block and keeps its first Content-Type field."""
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, names: set[bytes] | None = None) -> None:
         self.limits = limits
+        # Where to add each field's name, lower-cased (None: not wanted).
+        self.names = names
         self.count = 0
         self.size = 0
         self.content_type: bytes | None = None
@@ -256,6 +271,8 @@ class _HeaderCounter:
             self._field.append(line)
             self.count += 1
             self.size = len(line)
+            if self.names is not None:
+                self.names.add(line.split(b":", 1)[0].strip().lower())
             if self.count > self.limits.max_header_count:
                 limit = self.limits.max_header_count
                 raise StructureError(f"554 5.6.0 Too many header fields (limit {limit})")
@@ -283,24 +300,20 @@ class _HeaderCounter:
 
 
 def _content_type(field: bytes | None, default_type: str) -> tuple[str, str | None]:
-    """Read a Content-Type field with the email package itself, as the parser will."""
-    probe = _HEADER_PARSER.parsebytes(field or b"", headersonly=True)
-    probe.set_default_type(default_type)
-    return probe.get_content_type(), probe.get_boundary()
+    """Read a Content-Type field with the email package itself, as the parser will.
 
-
-def header_names(data: bytes | bytearray) -> set[bytes]:
-    """The lower-cased field names of the message's own (top-level) header block."""
-    names: set[bytes] = set()
-    position = 0
-    while position < len(data):
-        line_end = data.find(CRLF, position)
-        line = bytes(data[position : len(data) if line_end < 0 else line_end])
-        if line[:1] not in (b" ", b"\t"):
-            if not _FIELD.match(line):
-                break
-            names.add(line.split(b":", 1)[0].strip().lower())
-        if line_end < 0:
-            break
-        position = line_end + len(CRLF)
-    return names
+    The answers are kept per field text: most messages carry one of a few.
+    """
+    if field is None:
+        return default_type, None
+    key = (field, default_type)
+    found = _content_types.get(key)
+    if found is None:
+        probe = _HEADER_PARSER.parsebytes(field, headersonly=True)
+        probe.set_default_type(default_type)
+        found = probe.get_content_type(), probe.get_boundary()
+        if len(field) <= _CONTENT_TYPE_LENGTH:
+            if len(_content_types) >= _CONTENT_TYPES:
+                _content_types.clear()
+            _content_types[key] = found
+    return found

@@ -30,6 +30,10 @@ class IDigestStore(Protocol):
         """Make what has gathered the issue ``numbered()`` (called only if anything has);
         False if nothing had."""
 
+    def discard(self, list_id: str, numbered: Callable[[], IssueNumber]) -> bool:
+        """Number what has gathered as ``rotate`` would, then forget its posts (but not
+        their keys), for an issue nobody is to receive; False if nothing had gathered."""
+
     def pending(self, list_id: str) -> list[IssueNumber]:
         """The issues rotated and not yet removed, oldest first."""
 

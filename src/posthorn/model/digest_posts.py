@@ -95,6 +95,18 @@ class DatabaseDigests:
             )
         return True
 
+    def discard(self, list_id: str, numbered: Callable[[], IssueNumber]) -> bool:
+        taken: list[IssueNumber] = []
+
+        def number() -> IssueNumber:
+            taken.append(numbered())
+            return taken[0]
+
+        if not self.rotate(list_id, number):
+            return False
+        self.remove(list_id, taken[0])
+        return True
+
     def _waiting(self, list_id: str) -> bool:
         query = select(DigestPostRow.id).where(
             DigestPostRow.list_id == list_id, DigestPostRow.issue.is_(None)
