@@ -57,6 +57,7 @@ def write_durable(
     content: bytes | Callable[[IO[bytes]], None],
     *,
     sync_dir: bool = True,
+    reuse: Callable[[Path], int | None] | None = None,
 ) -> None:
     """Give ``directory/name`` the ``content``, atomically: readers see all of it or nothing.
 
@@ -64,11 +65,14 @@ def write_durable(
     renamed to ``name`` (replacing any file of that name).  With ``sync_dir`` false the
     caller promises to call ``fsync_dir(directory)`` before relying on the entry.
     ``content`` may be a function that writes to the (seekable) file instead, so that a
-    large entry is never whole in memory.
+    large entry is never whole in memory.  ``reuse`` may supply the temporary file: an
+    old one renamed to that name, emptied and locked (``spares``), or None.
     """
     final = directory / name
     temp = directory / (name + TEMP_SUFFIX)
-    fd = _create_locked(temp)
+    fd = reuse(temp) if reuse is not None else None
+    if fd is None:
+        fd = _create_locked(temp)
     try:
         os.fchmod(fd, PRIVATE_FILE)
         if callable(content):
