@@ -21,12 +21,32 @@ from email.policy import Policy
 from io import BytesIO
 from typing import IO, Any
 
-__all__ = ["StreamingGenerator", "flatten_to", "message_sha1", "message_size", "message_to_bytes"]
+__all__ = [
+    "StreamingGenerator",
+    "flatten_to",
+    "line_ends",
+    "message_sha1",
+    "message_size",
+    "message_to_bytes",
+]
 
 # Characters turned into one slice of output at a time.
 SLICE = 64 * 1024
-_EOL = re.compile(r"\r\n|\r|\n")
 _FROM = re.compile(r"^From ", re.MULTILINE)
+
+
+def line_ends(text: str, newline: str) -> str:
+    """``text`` with every line end ("\\r\\n", "\\r" or "\\n") made ``newline``.
+
+    The same as substituting the three at once, but by plain replacement, which is
+    several times quicker (and nothing at all where the text has the ends already).
+    """
+    if "\r" in text:
+        # Every pair first, so that only lone "\r"s remain for the second step.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if newline != "\n":
+        text = text.replace("\n", newline)
+    return text
 
 
 class StreamingGenerator(BytesGenerator):
@@ -59,7 +79,7 @@ class StreamingGenerator(BytesGenerator):
         while start < end:
             stop = text.find("\n", start + SLICE)
             stop = end if stop < 0 else stop + 1
-            self.write(_EOL.sub(newline, text[start:stop]))
+            self.write(line_ends(text[start:stop], newline))
             start = stop
 
     def _handle_text(self, msg: Message) -> None:

@@ -30,6 +30,8 @@ __all__ = ["MAX_SIZE", "PREFIX", "SLOTS", "Spares"]
 PREFIX = ".spare-"
 # One in flight per queue is the common case; a few more cover a short burst.
 SLOTS = 4
+# The mode of every queue file (``files.PRIVATE_FILE``; not imported: files uses this).
+PRIVATE_FILE = 0o600
 # A large file is removed as before: its inode is a small part of writing it again.
 MAX_SIZE = 1024 * 1024
 
@@ -87,7 +89,8 @@ class Spares:
         # a tidy that removed it before the lock leaves it without a name.
         fcntl.flock(fd, fcntl.LOCK_EX)
         info = os.fstat(fd)
-        if stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid() and info.st_nlink:
+        private = stat.S_IMODE(info.st_mode) == PRIVATE_FILE
+        if stat.S_ISREG(info.st_mode) and private and info.st_uid == os.geteuid() and info.st_nlink:
             return fd
         os.close(fd)
         return None

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import email
 import hashlib
+import itertools
 import sys
 import tracemalloc
-from email.generator import BytesGenerator
+from email.generator import NLCRE, BytesGenerator
 from email.message import Message
 from email.policy import compat32, default
 from io import BytesIO
@@ -21,7 +22,13 @@ from typing import Any
 
 import pytest
 
-from posthorn.queues.flatten import flatten_to, message_sha1, message_size, message_to_bytes
+from posthorn.queues.flatten import (
+    flatten_to,
+    line_ends,
+    message_sha1,
+    message_size,
+    message_to_bytes,
+)
 from tests.memory import MIB, large_post
 
 SAMPLES = sorted((Path(sys.prefix) / "share" / "bounce-samples").glob("*.txt"))
@@ -50,7 +57,11 @@ def made_up() -> list[bytes]:
         b"Content-Type: application/pgp-signature\r\n\r\nsig\r\n--s--\r\n"
     )
     eight_bit = "Subject: 8bit\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nFrom caf\u00e9\r\n"
-    return [no_boundary.as_bytes(), signed, eight_bit.encode(), large_post("l@x.org", 300_000, "1")]
+    mixed_ends = b"Subject: ends\n\na\r\nb\rc\nd\r\r\ne\n\r\n\rf\r"
+    return [
+        no_boundary.as_bytes(), signed, eight_bit.encode(), mixed_ends,
+        large_post("l@x.org", 300_000, "1"),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("data", [p.read_bytes() for p in SAMPLES] + made_up())
@@ -68,6 +79,14 @@ def test_the_same_bytes_as_the_standard_library(data: bytes) -> None:
     msg = email.message_from_bytes(data)
     assert message_to_bytes(msg) == msg.as_bytes()
     assert message_size(msg) == len(msg.as_bytes())
+
+
+def test_line_ends_are_replaced_as_the_standard_library_substitutes_them() -> None:
+    pieces = ["a", "\r", "\n", "\r\n", "\n\r"]
+    texts = ["".join(combo) for combo in itertools.product(pieces, repeat=4)]
+    for newline in ("\n", "\r\n", "\r"):
+        for text in texts:
+            assert line_ends(text, newline) == NLCRE.sub(newline, text), (text, newline)
 
 
 def test_a_multipart_without_boundary_gets_one_as_before() -> None:
