@@ -91,7 +91,7 @@ def main() -> None:
             site.lists.create(f"b{size}@example.org")
             add_members(site, f"b{size}.example.org", [member(n) for n in range(1, size + 1)])
         runner = OutgoingRunner(site, "outgoing")
-        profile = cProfile.Profile() if args.profile else None
+        profile = cProfile.Profile(time.process_time) if args.profile else None
         for size in sizes:
             address = f"b{size}@example.org"
             posts = max(5, min(args.n, args.n * 1000 // size))

@@ -59,7 +59,7 @@ def write_durable(
     content: bytes | Callable[[IO[bytes]], None],
     *,
     sync_dir: bool = True,
-    reuse: Callable[[Path], int | None] | None = None,
+    reuse: Callable[[str], int | None] | None = None,
 ) -> None:
     """Give ``directory/name`` the ``content``, atomically: readers see all of it or nothing.
 
@@ -70,8 +70,9 @@ def write_durable(
     large entry is never whole in memory.  ``reuse`` may supply the temporary file: an
     old one renamed to that name, emptied and locked (``spares``), or None.
     """
-    final = directory / name
-    temp = directory / (name + TEMP_SUFFIX)
+    # Plain strings: a Path per name would be a good part of the Python work per entry.
+    final = os.path.join(directory, name)
+    temp = final + TEMP_SUFFIX
     # A reused file is one of ours, already private (``spares`` checks it).
     reused = reuse(temp) if reuse is not None else None
     fd, mode = (reused, PRIVATE_FILE) if reused is not None else _create_locked(temp)
@@ -145,7 +146,7 @@ class _Writer:
         return self.position
 
 
-def _create_locked(temp: Path) -> tuple[int, int]:
+def _create_locked(temp: str) -> tuple[int, int]:
     """Create ``temp`` and hold an exclusive flock on it until it is closed.
 
     The lock tells a reader tidying the queue that the file's writer is alive (see
