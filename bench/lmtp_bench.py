@@ -5,13 +5,14 @@ loopback port, with its var directory in a fresh temporary directory (``--dir`` 
 the file system: fsync costs differ a lot between tmpfs, SSDs and network disks).  Each
 client holds one LMTP connection and sends a ~5 KB message to one list, one transaction
 after another, for ``--seconds``; a message counts once its 250 has arrived, which the
-runner sends only after the queue entry is fsynced.  Each level gets a fresh master; the
-last column is how many entries one directory fsync covered (group commit, from the
-runner's log).  ``cpu ms/msg`` is the CPU (user and system, every thread) the LMTP
-runner processes used per accepted message: on a loaded machine the rates fall, this
-figure much less.  ``--instances`` sets ``[runner.lmtp] instances``; ``--profile DIR``
-has the runner write its cProfile statistics there ($POSTHORN_PROFILE).  Prints
-figures, never pass/fail.
+runner sends only after the queue entry is fsynced.  Each level gets a fresh master.
+``msgs/dir fsync`` is how many entries one directory fsync covered (group commit, from
+the runner's log); ``cpu ms/msg`` the CPU (user and system, every thread) the LMTP
+runner processes used per accepted message, ``loop ms/msg`` that of their event-loop
+threads alone (from the log): on a loaded machine the rates fall, these much less.
+``--instances`` sets ``[runner.lmtp] instances``; ``--profile DIR`` has the runner
+write its cProfile statistics there ($POSTHORN_PROFILE).  Prints figures, never
+pass/fail.
 
     .venv/bin/python bench/lmtp_bench.py [--seconds 3] [--clients 1 4 16] [--dir /var/tmp]
         [--instances N] [--profile DIR]
@@ -171,8 +172,9 @@ def runner_cpu(master: subprocess.Popen[bytes]) -> float:
 
 def run_level(
     base: Path | None, clients: int, seconds: float, instances: int
-) -> tuple[float, float, float, str, float]:
-    """One level on a fresh master: msgs/s, p50 and p99 ms, fsync sharing, CPU ms/msg."""
+) -> tuple[float, float, float, str, float, float]:
+    """One level on a fresh master: msgs/s, p50 and p99 ms, fsync sharing, CPU ms/msg
+    of the runners and of their event loops."""
     tmp = Path(tempfile.mkdtemp(prefix="lmtp-bench-", dir=base))
     port = free_port()
     process = start_master(tmp, port, clients, instances)
@@ -184,13 +186,16 @@ def run_level(
         stop_master(process)
     logs = "".join(path.read_text() for path in (tmp / "var" / "logs").glob("lmtp*.log"))
     shutil.rmtree(tmp, ignore_errors=True)
-    found = re.findall(r"stored (\d+) entries with (\d+) directory fsyncs", logs)
+    found = re.findall(
+        r"stored (\d+) entries with (\d+) directory fsyncs; event loop CPU ([\d.]+) ms", logs
+    )
     stored, syncs = sum(int(f[0]) for f in found), sum(int(f[1]) for f in found)
     sharing = f"{stored / max(syncs, 1):.1f}" if found else "?"
+    loop = sum(int(f[0]) * float(f[2]) for f in found) / max(stored, 1)
     latencies.sort()
     p50 = latencies[len(latencies) // 2] * 1000 if latencies else 0.0
     p99 = latencies[int(len(latencies) * 0.99)] * 1000 if latencies else 0.0
-    return accepted / seconds, p50, p99, sharing, cpu * 1000 / max(accepted, 1)
+    return accepted / seconds, p50, p99, sharing, cpu * 1000 / max(accepted, 1), loop
 
 
 def main() -> None:
@@ -213,11 +218,16 @@ def main() -> None:
     )
     print(
         f"{'clients':>7} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'msgs/dir fsync':>15}"
-        f" {'cpu ms/msg':>11}"
+        f" {'cpu ms/msg':>11} {'loop ms/msg':>12}"
     )
     for clients in args.clients:
-        rate, p50, p99, sharing, cpu = run_level(args.dir, clients, args.seconds, args.instances)
-        print(f"{clients:>7} {rate:>9.0f} {p50:>8.2f} {p99:>8.2f} {sharing:>15} {cpu:>11.2f}")
+        rate, p50, p99, sharing, cpu, loop = run_level(
+            args.dir, clients, args.seconds, args.instances
+        )
+        print(
+            f"{clients:>7} {rate:>9.0f} {p50:>8.2f} {p99:>8.2f} {sharing:>15} {cpu:>11.2f}"
+            f" {loop:>12.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -13,11 +13,13 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 TEMP_SUFFIX = ".tmp"
+# Writes smaller than this are gathered before they go to the file.
+WRITE_BUFFER = 64 * 1024
 
 
 class UnsafeFile(Exception):
@@ -57,6 +59,7 @@ def write_durable(
     content: bytes | Callable[[IO[bytes]], None],
     *,
     sync_dir: bool = True,
+    reuse: Callable[[str], int | None] | None = None,
 ) -> None:
     """Give ``directory/name`` the ``content``, atomically: readers see all of it or nothing.
 
@@ -64,20 +67,25 @@ def write_durable(
     renamed to ``name`` (replacing any file of that name).  With ``sync_dir`` false the
     caller promises to call ``fsync_dir(directory)`` before relying on the entry.
     ``content`` may be a function that writes to the (seekable) file instead, so that a
-    large entry is never whole in memory.
+    large entry is never whole in memory.  ``reuse`` may supply the temporary file: an
+    old one renamed to that name, emptied and locked (``spares``), or None.
     """
-    final = directory / name
-    temp = directory / (name + TEMP_SUFFIX)
-    fd = _create_locked(temp)
+    # Plain strings: a Path per name would be a good part of the Python work per entry.
+    final = os.path.join(directory, name)
+    temp = final + TEMP_SUFFIX
+    # A reused file is one of ours, already private (``spares`` checks it).
+    reused = reuse(temp) if reuse is not None else None
+    fd, mode = (reused, PRIVATE_FILE) if reused is not None else _create_locked(temp)
     try:
-        os.fchmod(fd, PRIVATE_FILE)
+        if mode != PRIVATE_FILE:
+            # The umask took more than group and other bits away; set the mode exactly.
+            os.fchmod(fd, PRIVATE_FILE)
         if callable(content):
-            with os.fdopen(fd, "wb", closefd=False) as fp:
-                content(fp)
+            writer = _Writer(fd)
+            content(cast(IO[bytes], writer))
+            writer.flush()
         else:
-            view = memoryview(content)
-            while view:
-                view = view[os.write(fd, view) :]
+            _write_all(fd, content)
         os.fsync(fd)
     except BaseException:
         os.close(fd)
@@ -93,12 +101,57 @@ def write_durable(
         fsync_dir(directory)
 
 
-def _create_locked(temp: Path) -> int:
+def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+class _Writer:
+    """The file object ``write_durable`` hands to a writing function: write, tell, seek.
+
+    ``os.fdopen`` would first fstat, lseek and ioctl the descriptor, three system calls
+    per entry for an object used once.  Small writes are gathered into one; a large one
+    (a message) goes straight to the descriptor, never copied.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buffer = bytearray()
+        # Where the buffer's first byte goes in the file.
+        self.position = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        size = memoryview(data).nbytes
+        if len(self.buffer) + size <= WRITE_BUFFER:
+            self.buffer += data
+            return size
+        self.flush()
+        _write_all(self.fd, data)
+        self.position += size
+        return size
+
+    def flush(self) -> None:
+        if self.buffer:
+            _write_all(self.fd, self.buffer)
+            self.position += len(self.buffer)
+            self.buffer.clear()
+
+    def tell(self) -> int:
+        return self.position + len(self.buffer)
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        self.flush()
+        self.position = os.lseek(self.fd, offset, whence)
+        return self.position
+
+
+def _create_locked(temp: str) -> tuple[int, int]:
     """Create ``temp`` and hold an exclusive flock on it until it is closed.
 
     The lock tells a reader tidying the queue that the file's writer is alive (see
     ``quarantine``); a file unlinked by such a tidy before we got the lock is created
-    afresh.
+    afresh.  Returns the descriptor and the file's permission bits.
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     while True:
@@ -110,8 +163,9 @@ def _create_locked(temp: Path) -> int:
             os.unlink(temp)
             fd = os.open(temp, flags, PRIVATE_FILE)
         fcntl.flock(fd, fcntl.LOCK_EX)
-        if os.fstat(fd).st_nlink:
-            return fd
+        info = os.fstat(fd)
+        if info.st_nlink:
+            return fd, stat.S_IMODE(info.st_mode)
         os.close(fd)
 
 

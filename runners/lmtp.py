@@ -64,6 +64,8 @@ TOO_MANY_CONNECTIONS = b"421 4.3.2 Too many connections, try again later\r\n"
 SHUTTING_DOWN = b"421 4.3.2 Service shutting down, try again later\r\n"
 EVICTED = b"421 4.3.2 All connection slots in use, closing an idle one\r\n"
 AIOSMTPD_LOGGER = "mail.log"
+# Bytes read from a client at once (see _Session.connection_made).
+RECEIVE_SIZE = 64 * 1024
 
 
 # A plain ``<address>`` and what follows it, for the envelope-address cache below.
@@ -145,6 +147,11 @@ class _Session(LMTP):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         self.idle_since = time.monotonic()
+        if hasattr(transport, "max_size"):
+            # asyncio receives into a new bytes object of this size each time, then
+            # shrinks it; at its 256 KiB, above malloc's mmap threshold, that is an mmap,
+            # an mremap and a munmap per read.
+            transport.max_size = RECEIVE_SIZE
 
     def connection_lost(self, error: Exception | None) -> None:
         self._slots.discard(self)
@@ -308,14 +315,20 @@ class LMTPRunner(ServiceRunner):
         )
         bound = ", ".join(str(sock.getsockname()[:2]) for sock in server.sockets)
         self.log.info("listening for LMTP on %s", bound)
+        # The event loop's own CPU (this thread's), reported per entry at the end.
+        loop_cpu = time.thread_time()
         try:
             await stopping.wait()
         finally:
             server.close()
             await self._finish(intake)
             intake.close()
+        loop_cpu = time.thread_time() - loop_cpu
         self.log.info(
-            "stopped; stored %d entries with %d directory fsyncs", intake.stored, intake.syncs
+            "stopped; stored %d entries with %d directory fsyncs; event loop CPU %.3f ms per entry",
+            intake.stored,
+            intake.syncs,
+            loop_cpu * 1000 / max(intake.stored, 1),
         )
 
     def _protocol(

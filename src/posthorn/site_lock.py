@@ -88,11 +88,23 @@ class SiteLocks:
         With ``wait``, blocks until the lock is free and always yields True.
         """
         if self.shared:
-            with self._advisory(name, wait) as held:
+            with self._advisory(name, wait) as (held, _):
                 yield held
         else:
             with self._file_lock(name, wait) as held:
                 yield held
+
+    @contextmanager
+    def holding(self, name: str) -> Iterator[Connection | None]:
+        """``hold(name, wait=True)``, yielding on PostgreSQL the autocommit connection
+        that holds the lock, so the holder's statements need no session of their own
+        (its set-up, BEGIN and COMMIT cost round trips); None on SQLite."""
+        if not self.shared:
+            with self._file_lock(name, True):
+                yield None
+            return
+        with self._advisory(name, True) as (_, connection):
+            yield connection
 
     def run_due(
         self, name: str, interval: float, job: Callable[[], object], log: logging.Logger
@@ -125,7 +137,7 @@ class SiteLocks:
             return min(interval, RETRY_AFTER)
 
     @contextmanager
-    def _advisory(self, name: str, wait: bool) -> Iterator[bool]:
+    def _advisory(self, name: str, wait: bool) -> Iterator[tuple[bool, Connection]]:
         # Autocommit: the lock belongs to the session, and no transaction stays open
         # on the connection for the length of the job.
         connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
@@ -141,7 +153,7 @@ class SiteLocks:
                 held = bool(connection.execute(query, {"key": key}).scalar())
             settled = not held
             try:
-                yield held
+                yield held, connection
             finally:
                 if held:
                     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})

@@ -100,7 +100,11 @@ class DeliveryRecord:
         """These recipients are done: no later entry for this post sends to them."""
         # Written, not kept: ``done`` is what was served before the record was opened,
         # and a post to 100,000 members must not grow a set of them as it goes.
-        self._append(f"{a}\n" for a in addresses if a)
+        served = addresses if isinstance(addresses, list) else list(addresses)
+        if "" in served:
+            served = [a for a in served if a]
+        if served:
+            self._append(("\n".join(served), "\n"))
 
     def park(self, addresses: Iterable[str]) -> None:
         """These recipients wait on queue ``dead``: only an entry from there sends to them."""

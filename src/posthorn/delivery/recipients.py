@@ -73,7 +73,7 @@ def recipient_chunks(
                 yield list(addresses[start : start + chunk])
             return
     for addresses in lists.roster(mlist).addresses(modes, chunk):
-        kept_ = [address for address in addresses if address.lower() not in exclude]
+        kept_ = [a for a in addresses if a.lower() not in exclude] if exclude else addresses
         if kept_:
             yield sorted(kept_, key=_domain_key)
 

@@ -34,6 +34,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from posthorn.delivery.replies import SMTPClient
+
 __all__ = ["SMTPSettings", "Transaction", "Transport"]
 
 log = logging.getLogger("posthorn.smtp")
@@ -42,8 +44,6 @@ log = logging.getLogger("posthorn.smtp")
 DATA_SLICE = 256 * 1024
 _EOL = re.compile(rb"\r\n|\r|\n")
 _PERIOD = re.compile(rb"^\.", re.MULTILINE)
-# The longest reply line smtplib reads (its own _MAXLINE).
-_MAXLINE = 8192
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def _text(reply: bytes | str) -> str:
 
 class _Connection:
     def __init__(self, settings: SMTPSettings) -> None:
-        self.smtp = smtplib.SMTP(timeout=settings.connect_timeout)
+        self.smtp = SMTPClient(timeout=settings.connect_timeout)
         try:
             self.smtp.connect(settings.host, settings.port)
             if self.smtp.sock is not None:
@@ -104,6 +104,7 @@ class _Connection:
             raise
         self.sessions = 0
         self.idle_since = time.monotonic()
+        self.pipelining = self.smtp.has_extn("pipelining")
 
     def close(self) -> None:
         try:
@@ -121,6 +122,8 @@ class Transport:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._reaper: threading.Thread | None = None
+        #: Whether the MTA offered PIPELINING on the last connection made (None: none yet).
+        self.pipelining: bool | None = None
 
     def _acquire(self) -> tuple[_Connection, bool]:
         """A connection, and whether it was reused from the pool."""
@@ -209,7 +212,8 @@ class Transport:
         connection = None
         try:
             connection, reused = self._acquire() if reuse else (_Connection(self.settings), False)
-            self._exchange(connection.smtp, sender, result, data)
+            self.pipelining = connection.pipelining
+            self._exchange(connection, sender, result, data)
         except (smtplib.SMTPException, OSError) as error:
             if connection is not None:
                 connection.smtp.close()
@@ -225,8 +229,11 @@ class Transport:
                 self._release(connection)
         return result, None
 
-    def _exchange(self, smtp: smtplib.SMTP, sender: str, result: Transaction, data: bytes) -> None:
-        if smtp.has_extn("pipelining"):
+    def _exchange(
+        self, connection: _Connection, sender: str, result: Transaction, data: bytes
+    ) -> None:
+        smtp = connection.smtp
+        if connection.pipelining:
             replies = _pipelined_envelope(smtp, sender, result.recipients)
         else:
             replies = _envelope(smtp, sender, result.recipients)
@@ -262,7 +269,7 @@ class Transport:
             result.fail_all(code, _text(reply))
 
 
-def _data(smtp: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
+def _data(smtp: SMTPClient, data: bytes) -> tuple[int, bytes]:
     """``smtp.data(data)``, sent a slice at a time.
 
     smtplib makes three whole copies of the message on the way (line ends, quoted
@@ -295,26 +302,24 @@ def _data(smtp: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
     return smtp.getreply()
 
 
-def _envelope(smtp: smtplib.SMTP, sender: str, recipients: list[str]) -> list[tuple[int, bytes]]:
+def _envelope(smtp: SMTPClient, sender: str, recipients: list[str]) -> list[tuple[int, bytes]]:
     """MAIL FROM, then each RCPT TO, one round trip each; stops at a refused MAIL FROM."""
-    replies = [smtp.mail(sender)]
+    smtp.send(f"MAIL FROM:{_quoted(sender)}\r\n")
+    replies = smtp.replies(1)
     if replies[0][0] == 250:
         for address in recipients:
             # ``smtp.rcpt(address)``, less its per-address parse and reply overhead.
             smtp.send(f"RCPT TO:{_quoted(address)}\r\n")
-            replies += _replies(smtp, 1)
+            replies += smtp.replies(1)
     return replies
 
 
 def _pipelined_envelope(
-    smtp: smtplib.SMTP, sender: str, recipients: list[str]
+    smtp: SMTPClient, sender: str, recipients: list[str]
 ) -> list[tuple[int, bytes]]:
     """The same as ``_envelope`` in one write; every reply is read even after a refusal."""
-    commands = [f"MAIL FROM:{smtplib.quoteaddr(sender)}\r\n"]
-    commands += [f"RCPT TO:{_quoted(address)}\r\n" for address in recipients]
-    smtp.send("".join(commands))
-    replies = [smtp.getreply()]
-    replies += _replies(smtp, len(commands) - 1)
+    smtp.send(f"MAIL FROM:{_quoted(sender)}\r\n{_rcpt_commands(recipients)}")
+    replies = smtp.replies(1 + len(recipients))
     if replies[0][0] != 250:
         # RFC 2920: after a refused MAIL FROM the RCPTs are refused too; the envelope
         # is what failed, reported once.
@@ -325,6 +330,15 @@ def _pipelined_envelope(
 # An address smtplib.quoteaddr would only put in angle brackets: no display name, no
 # comment, no quoting, nothing to parse.
 _PLAIN_ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"@]+@[^\s<>()\[\]\\,;:\"@]+")
+# Plain addresses, one a line (no address holds a line end).
+_PLAIN_ADDRESSES = re.compile(rf"{_PLAIN_ADDRESS.pattern}(?:\n{_PLAIN_ADDRESS.pattern})*")
+
+
+def _rcpt_commands(recipients: list[str]) -> str:
+    """An RCPT TO command for each recipient; when all are plain, with one check."""
+    if _PLAIN_ADDRESSES.fullmatch("\n".join(recipients)):
+        return "".join(("RCPT TO:<", ">\r\nRCPT TO:<".join(recipients), ">\r\n"))
+    return "".join(f"RCPT TO:{_quoted(address)}\r\n" for address in recipients)
 
 
 def _quoted(address: str) -> str:
@@ -332,40 +346,6 @@ def _quoted(address: str) -> str:
     if _PLAIN_ADDRESS.fullmatch(address):
         return f"<{address}>"
     return smtplib.quoteaddr(address)
-
-
-def _replies(smtp: smtplib.SMTP, count: int) -> list[tuple[int, bytes]]:
-    """``count`` replies, read exactly as ``smtp.getreply()`` reads them, at less cost.
-
-    A pipelined batch has one reply per recipient, and smtplib's reader (a method call,
-    a debug check and a try per line) cost more than the line.
-    """
-    if smtp.file is None:
-        return [smtp.getreply() for _ in range(count)]
-    readline = smtp.file.readline
-    replies: list[tuple[int, bytes]] = []
-    for _ in range(count):
-        lines = []
-        while True:
-            try:
-                line = readline(_MAXLINE + 1)
-            except OSError as error:
-                smtp.close()
-                raise smtplib.SMTPServerDisconnected(
-                    f"Connection unexpectedly closed: {error}"
-                ) from error
-            if not line:
-                smtp.close()
-                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-            if len(line) > _MAXLINE:
-                smtp.close()
-                raise smtplib.SMTPResponseException(500, "Line too long.")
-            lines.append(line[4:].strip(b" \t\r\n"))
-            code = int(line[:3]) if line[:3].isdigit() else -1
-            if code == -1 or line[3:4] != b"-":
-                break
-        replies.append((code, b"\n".join(lines)))
-    return replies
 
 
 def _log_transaction(

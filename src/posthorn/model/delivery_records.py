@@ -8,11 +8,15 @@ post redone by an earlier stage there, must find what the first host sent; a fil
 the first host's disk cannot tell it.
 
 While a record is open, the site lock ``delivery.KEY`` is held (``site_lock``), so
-two entries for one post take turns, whatever their hosts.  Parked and told marks are
-committed as they are made; done marks in groups (``WRITE_ROWS``, ``WRITE_AFTER``), and
-always before the record closes, without waiting for the server's disk (see
-``_insert_new``); ``sync``, before an entry leaves for ``dead`` or ``shunt``, waits for
-it.  Records whose last mark is older than ``record_age`` are pruned whole.
+two entries for one post take turns, whatever their hosts, and every statement of the
+record goes on the lock's own connection, in autocommit: one round trip each, where a
+session of its own cost four (set-up, BEGIN, the statement, COMMIT).  Parked and told
+marks are committed as they are made; done marks in groups (``WRITE_ROWS``,
+``WRITE_AFTER``), and always before the record closes, without waiting for the
+server's disk (see ``_INSERT_QUICK``); ``sync``, before an entry leaves for ``dead`` or
+``shunt``, waits for it.  Records whose last mark is older than ``record_age`` are
+pruned whole.  PostgreSQL only: a site on SQLite is one host and keeps its records in
+files.
 """
 
 from __future__ import annotations
@@ -21,11 +25,10 @@ import time
 from collections.abc import Iterable
 from contextlib import ExitStack
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import Self
 
-from sqlalchemy import Index, String, Text, delete, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Connection, Index, String, Text, delete, func, select, text
+from sqlalchemy.orm import Mapped, mapped_column
 
 from posthorn.delivery.progress import FileRecords, record_key
 from posthorn.model.base import MessageBase, SessionFactory, UTCDateTime, utc_now
@@ -55,33 +58,37 @@ class DeliveryRecordRow(MessageBase):
     written_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-def _insert_new(session: Session, rows: list[dict[str, Any]], *, durable: bool) -> None:
-    """Insert the rows, skipping those already there (a redone batch writes them again).
-
-    Not ``durable``: the commit returns before the server has flushed it to disk.  A
-    crash of the database server (not of a runner) may then lose the last marks, which
-    re-sends those copies, as a power cut may undo the last appends to a record file;
-    it saves a disk flush per batch, which per member is most of a mark's cost.
-    """
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres and not durable:
-        session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    dialect = postgresql if postgres else sqlite
-    session.execute(dialect.insert(DeliveryRecordRow).on_conflict_do_nothing(), rows)
+# The marks of one kind in one statement, skipping those already there (a redone batch
+# writes them again).
+# The addresses go as one text, a line each (no address holds a line end; the owners'
+# notice is one empty line): psycopg writes a list as an array an element at a time, in
+# Python, which cost more than the statement.
+_INSERT = (
+    "INSERT INTO delivery_records (record_key, mark, address, written_at) "
+    "SELECT :key, :mark, address, :now "
+    "FROM regexp_split_to_table(CAST(:addresses AS text), chr(10)) AS address"
+)
+_INSERT_DURABLE = text(_INSERT + " ON CONFLICT DO NOTHING")
+# The same, committed without waiting for the server's disk (``set_config`` with
+# is_local true lasts for the statement's own transaction).  A crash of the database
+# server (not of a runner) may then lose the last marks, which re-sends those copies,
+# as a power cut may undo the last appends to a record file; it saves a disk flush per
+# batch, which per member is most of a mark's cost.
+_INSERT_QUICK = text(
+    _INSERT + ", (SELECT set_config('synchronous_commit', 'off', true)) AS quick "
+    "ON CONFLICT DO NOTHING"
+)
 
 
 class DatabaseDeliveryRecord:
     """One post's record (``IDeliveryRecord``), locked site-wide while it is open."""
 
-    def __init__(
-        self, sessions: SessionFactory, locks: SiteLocks, list_id: str, audience: str,
-        message_id: str,
-    ) -> None:  # fmt: skip
+    def __init__(self, locks: SiteLocks, list_id: str, audience: str, message_id: str) -> None:
         self.done: set[str] = set()
         self.parked: set[str] = set()
         self.told = False
-        self._sessions = sessions
         self._held = ExitStack()
+        self._connection: Connection | None = None
         # Done marks not yet written, and when the first of them was made (monotonic).
         self._unwritten: list[str] = []
         self._since = 0.0
@@ -89,25 +96,26 @@ class DatabaseDeliveryRecord:
         if not message_id.strip():
             return  # nothing names the post across entries: an in-memory record
         self.key = record_key(list_id, audience, message_id)
-        self._held.enter_context(locks.hold(f"delivery.{self.key}", wait=True))
         try:
-            self._load(self.key)
+            self._connection = self._held.enter_context(locks.holding(f"delivery.{self.key}"))
+            if self._connection is None:
+                raise ValueError("delivery records in the database need PostgreSQL")
+            self._load(self._connection, self.key)
         except BaseException:
             self._held.close()
             raise
 
-    def _load(self, key: str) -> None:
+    def _load(self, connection: Connection, key: str) -> None:
         query = select(DeliveryRecordRow.mark, DeliveryRecordRow.address).where(
             DeliveryRecordRow.record_key == key
         )
-        with self._sessions() as session:
-            for mark, address in session.execute(query):
-                if mark == TOLD:
-                    self.told = True
-                elif mark == PARKED:
-                    self.parked.add(address)
-                else:
-                    self.done.add(address)
+        for mark, address in connection.execute(query):
+            if mark == TOLD:
+                self.told = True
+            elif mark == PARKED:
+                self.parked.add(address)
+            else:
+                self.done.add(address)
 
     def __enter__(self) -> Self:
         return self
@@ -138,18 +146,17 @@ class DatabaseDeliveryRecord:
 
     def sync(self) -> None:
         self._write_done()
-        if self.key is None:
+        if self._connection is None:
             return
         # A transaction that writes commits durably, and so flushes every commit before
         # it, the marks written without waiting for the disk included.
-        with self._sessions() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                session.execute(text("SELECT pg_current_xact_id()"))
+        self._connection.execute(text("SELECT pg_current_xact_id()"))
 
     def close(self) -> None:
         try:
             self._write_done()
         finally:
+            self._connection = None
             self._held.close()
 
     def _write_done(self) -> None:
@@ -157,15 +164,13 @@ class DatabaseDeliveryRecord:
         self._write(DONE, unwritten)
 
     def _write(self, mark: str, addresses: list[str]) -> None:
-        if not addresses or self.key is None:
+        if not addresses or self._connection is None:
             return
-        now = utc_now()
-        rows = [{"record_key": self.key, "mark": mark, "address": a, "written_at": now}
-                for a in addresses]  # fmt: skip
-        with self._sessions() as session:
-            # Done marks are written as each batch ends and may wait for the disk; a
-            # parked mark or the owners' notice is rare, and precedes a notice.
-            _insert_new(session, rows, durable=mark != DONE)
+        # Done marks, written as each batch ends, do not wait for the server's disk; a
+        # parked mark or the owners' notice is rare, precedes a notice, and does.
+        lines = "\n".join(addresses)
+        values = {"key": self.key, "mark": mark, "addresses": lines, "now": utc_now()}
+        self._connection.execute(_INSERT_QUICK if mark == DONE else _INSERT_DURABLE, values)
 
 
 class DatabaseRecords:
@@ -183,7 +188,7 @@ class DatabaseRecords:
         self._earlier = earlier
 
     def open(self, list_id: str, audience: str, message_id: str) -> DatabaseDeliveryRecord:
-        return DatabaseDeliveryRecord(self._sessions, self._locks, list_id, audience, message_id)
+        return DatabaseDeliveryRecord(self._locks, list_id, audience, message_id)
 
     def prune(self, age: float, now: datetime | None = None) -> int:
         limit = (now or utc_now()) - timedelta(seconds=age)
