@@ -5,7 +5,9 @@ a sink; the bench prints each process's PSS (shared pages split between the proc
 sharing them, so the column adds up to the whole site) once every runner has started,
 then again after a few posts have been through every runner (each has then done its
 real work once: parsed, queried, delivered, archived, digested, answered REST) and
-the site has stood idle for a few seconds.  The total is the figure to hold to.
+the site has stood idle for a few seconds, and once more when it has stood idle past
+``[runner.*] max_idle`` (its default, a minute), when the queue runners that worked
+have been started afresh.  The totals are the figures to hold to.
 
 Then (``posts``), for each size (``--sizes`` in MiB) a fresh site runs every runner a
 post passes through (lmtp, incoming, pipeline, outgoing, virgin, retry, archive with the
@@ -92,8 +94,9 @@ def rest_get(port: int, path: str) -> int:
         conn.close()
 
 
-def measure_site(settle: float) -> tuple[dict[str, int], dict[str, int]]:
-    """PSS per process once every runner has started, and after a few posts."""
+def measure_site(settle: float) -> list[dict[str, int]]:
+    """PSS per process once every runner has started, after a few posts, and after
+    standing idle past max_idle."""
     tmp = Path(tempfile.mkdtemp(prefix="posthorn-memory-"))
     sink = BenchSink(free_port())
     lmtp_port, rest_port = free_port(), free_port()
@@ -117,21 +120,24 @@ def measure_site(settle: float) -> tuple[dict[str, int], dict[str, int]]:
         for path in ("/3.1/system/versions", "/3.1/lists", f"/3.1/lists/{LIST}/roster/member"):
             rest_get(rest_port, path)
         time.sleep(settle)
-        return started, site_pss(master.pid, tmp / "var")
+        worked = site_pss(master.pid, tmp / "var")
+        time.sleep(load_config(site_file)["runner.incoming"].get_float("max_idle") + settle)
+        return [started, worked, site_pss(master.pid, tmp / "var")]
     finally:
         stop(master)
         sink.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report_site(started: dict[str, int], worked: dict[str, int]) -> None:
+def report_site(figures: list[dict[str, int]]) -> None:
     print("PSS of the site with every runner started, MiB")
-    print(f"{'process':>10} {'started':>9} {'after posts':>12}")
-    for name in sorted(started, key=lambda n: (n != "master", n)):
-        print(f"{name:>10} {started[name] / MIB:9.1f} {worked.get(name, 0) / MIB:12.1f}")
-    total_started, total_worked = sum(started.values()), sum(worked.values())
-    print(f"{'total':>10} {total_started / MIB:9.1f} {total_worked / MIB:12.1f}")
-    print(f"processes: {len(started)}")
+    print(f"{'process':>10} {'started':>9} {'after posts':>12} {'after idle':>11}")
+    for name in sorted(figures[0], key=lambda n: (n != "master", n)):
+        started, worked, idle = (pss.get(name, 0) / MIB for pss in figures)
+        print(f"{name:>10} {started:9.1f} {worked:12.1f} {idle:11.1f}")
+    started, worked, idle = (sum(pss.values()) / MIB for pss in figures)
+    print(f"{'total':>10} {started:9.1f} {worked:12.1f} {idle:11.1f}")
+    print(f"processes: {len(figures[0])}")
 
 
 def post(lmtp_port: int, data: bytes) -> None:
@@ -183,7 +189,7 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=5.0, help="idle seconds before PSS")
     args = parser.parse_args()
     if "site" in args.parts:
-        report_site(*measure_site(args.settle))
+        report_site(measure_site(args.settle))
     if "posts" in args.parts:
         report_posts(args.sizes)
 

@@ -17,6 +17,7 @@ import enum
 import logging
 import os
 import signal
+import time
 from email.message import Message
 from functools import cached_property
 from typing import Any, ClassVar
@@ -53,7 +54,7 @@ class ExitCode(enum.IntEnum):
     OK = 0  # stopped on request, or its master is gone: not restarted
     TEMPFAIL = 75  # something it needs is unavailable for now: restarted after a pause
     CONFIG = 78  # its configuration is wrong: restarting cannot help
-    RECYCLE = 79  # handled max_messages entries: restarted at once, not counted as a crash
+    RECYCLE = 79  # max_messages or max_idle reached: restarted at once, not counted as a crash
 
 
 class _ListGone(Exception):
@@ -148,6 +149,7 @@ class Runner(SignalFlags, BaseRunner):
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
         self.max_messages = self.section.get_int("max_messages")
+        self.max_idle = self.section.get_float("max_idle")
         self.batch_size = max(self.section.get_int("batch_size"), 1)
         self._stopping = False  # set by SIGTERM/SIGINT
         self._stopped = False  # the loop has decided to stop
@@ -205,9 +207,18 @@ class Runner(SignalFlags, BaseRunner):
 
     def _loop(self) -> ExitCode:
         handled = 0
+        last_entry = time.monotonic()
         while not self._should_stop():
             pause = self.periodic()
             files = self.switchboard.get_files()
+            if files:
+                last_entry = time.monotonic()
+            elif handled and self.max_idle and time.monotonic() - last_entry >= self.max_idle:
+                # The pages its work copied from the master go back; a fresh process
+                # takes the next entry.
+                self.log.info("idle for %gs after %d entries; exiting to be recycled",
+                              self.max_idle, handled)  # fmt: skip
+                return ExitCode.RECYCLE
             start = 0
             while start < len(files) and not self._should_stop():
                 size = self.batch_size
@@ -220,7 +231,9 @@ class Runner(SignalFlags, BaseRunner):
                 if self.max_messages and handled >= self.max_messages:
                     self.log.info("handled %d entries; exiting to be recycled", handled)
                     return ExitCode.RECYCLE
-            if not files:
+            # Also after work: the wait lists the queue before it blocks, so what came
+            # in meanwhile is taken at once, and the loop saves a listing per entry.
+            if not self._stopped:
                 self._wait(None if pause is None else max(0.01, min(self.sleep_time, pause)))
         return ExitCode.OK
 

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import time
 from email.message import Message
+from functools import partial
 from typing import Any
 
 from posthorn.bounces.actions import BounceActions
 from posthorn.bounces.attribution import attribute
 from posthorn.interfaces.lists import IMailingList
+from posthorn.runners.aside import run_aside
 from posthorn.runners.base import ExitCode, Runner
 from posthorn.site import Site
 from posthorn.site_lock import SiteLocks
@@ -83,7 +85,10 @@ class BounceRunner(Runner):
         handled = 0
         while not self._should_stop():
             if self.slice == 0 and time.monotonic() >= self._next_sweep:
-                wait = self.locks.run_due("bounce-sweep", self.check_interval, self.sweep, self.log)
+                sweep = partial(
+                    self.locks.run_due, "bounce-sweep", self.check_interval, self.sweep, self.log
+                )
+                wait = run_aside(self.site, sweep)
                 self._next_sweep = time.monotonic() + wait
             files = self.switchboard.get_files()
             for filebase in files:

@@ -23,6 +23,7 @@ import email
 import time
 from email.message import Message
 from email.utils import parseaddr
+from functools import partial
 from typing import Any
 
 from posthorn.interfaces.lists import IMailingList
@@ -37,6 +38,7 @@ from posthorn.news import (
     is_from_list,
     post,
 )
+from posthorn.runners.aside import run_aside
 from posthorn.runners.base import RetryLater, Runner
 from posthorn.site import Site
 from posthorn.site_lock import SLICE, SiteLocks
@@ -78,7 +80,8 @@ class NNTPRunner(Runner):
         if self.slice != 0:
             return None
         if time.monotonic() >= self._next_poll:
-            wait = self.locks.run_due("nntp-poll", self.poll_interval, self.poll, self.log)
+            poll = partial(self.locks.run_due, "nntp-poll", self.poll_interval, self.poll, self.log)
+            wait = run_aside(self.site, poll)
             self._next_poll = time.monotonic() + wait
         return max(0.0, self._next_poll - time.monotonic())
 

@@ -9,7 +9,9 @@ import contextlib
 import cProfile
 import ctypes
 import gc
+import importlib
 import os
+import pkgutil
 import signal
 import sys
 import time
@@ -21,6 +23,8 @@ from typing import TYPE_CHECKING
 from posthorn.config import Config, ConfigError
 from posthorn.logs import setup_logging
 from posthorn.queues import QueueUnavailable
+from posthorn.registry import BUILTINS, Registry
+from posthorn.runners.aside import enable as run_site_jobs_aside
 from posthorn.runners.base import BaseRunner, ExitCode
 from posthorn.site import Site
 
@@ -119,6 +123,7 @@ def preload(config: Config) -> None:
     if _preloaded is not None:
         _preloaded[1].dispose()
         _preloaded = None
+    _import_components()
     site = Site(config)
     try:
         with contextlib.suppress(ImportError):
@@ -131,6 +136,30 @@ def preload(config: Config) -> None:
     except BaseException:
         site.close()
         raise
+
+
+# What the incoming, pipeline, virgin and archive runners load by name on starting.
+_COMPONENTS = ("handler", "rule", "chain", "archiver")
+
+
+def _import_components() -> None:
+    """Import every built-in handler, rule, chain and archiver, in the master.
+
+    Each runner that builds a pipeline or a chain imported them itself, the pipeline
+    and virgin runners the same twenty modules each: a private copy in every one.
+    """
+    registry = Registry()
+    # The REST runner's resources, which its application imports when it is made.
+    import posthorn.rest
+
+    for module in pkgutil.iter_modules(posthorn.rest.__path__, "posthorn.rest."):
+        importlib.import_module(module.name)
+    for kind in _COMPONENTS:
+        for name in BUILTINS.get(kind, {}):
+            # One that cannot load (an optional dependency missing) is the business of
+            # the runner that names it, which says so.
+            with contextlib.suppress(Exception):
+                registry.load(kind, name)
 
 
 # No site has this address (RFC 2606): the lookups find nothing and change nothing.
@@ -213,6 +242,7 @@ def run_runner(
     connections, open files) is shared with the master or a sibling.
     """
     return_large_blocks()
+    run_site_jobs_aside()
     log = setup_logging(config, name)
     site: Site | None = None
     runner: BaseRunner | None = None

@@ -85,6 +85,8 @@ def _spec(registry: Registry, config: Config, name: str, section: Section) -> Ru
     for key in ("max_restarts", "max_messages"):
         if section.get_int(key) < 0:
             raise _fail(section, key, f"must be 0 or more, got {section.get_int(key)}")
+    if section.get_float("max_idle") < 0:
+        raise _fail(section, "max_idle", "must be 0s or more")
     if section.get_float("sleep_time") <= 0:
         raise _fail(section, "sleep_time", "must be longer than 0s")
     if not section.get_bool("start"):

@@ -23,6 +23,7 @@ from typing import Any
 
 from posthorn.interfaces.lists import IMailingList
 from posthorn.periodic import JOBS, PeriodicJobs
+from posthorn.runners.aside import run_aside
 from posthorn.runners.base import Runner
 from posthorn.site import Site
 from posthorn.site_lock import SiteLocks
@@ -56,7 +57,8 @@ class TaskRunner(Runner):
                 continue
             if time.monotonic() >= self._next.get(job, 0.0):
                 run = functools.partial(self._run, job)
-                wait = self.locks.run_due(f"task.{job}", interval, run, self.log)
+                due = functools.partial(self.locks.run_due, f"task.{job}", interval, run, self.log)
+                wait = run_aside(self.site, due)
                 self._next[job] = time.monotonic() + wait
             waits.append(self._next[job] - time.monotonic())
         return min(waits) if waits else None

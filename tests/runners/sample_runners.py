@@ -124,6 +124,17 @@ class NotARunner:
     """A class that is not a runner, for the master's start-up check."""
 
 
+class ListsAway:
+    """A list manager whose directory is out of reach for now: every lookup fails."""
+
+    @classmethod
+    def from_site(cls, site: Site) -> ListsAway:
+        return cls()
+
+    def get(self, name: str) -> IMailingList | None:
+        raise ConnectionError("the list directory is out of reach")
+
+
 class NoLists:
     """A list manager that knows no lists, so every list_id names a vanished list."""
 

@@ -1,10 +1,14 @@
-"""What the master loads before forking: engines warmed, no connection left, no change."""
+"""What the master loads before forking: engines warmed, no connection left, no change;
+and a lookup failing then does not keep the master from starting."""
 
 from __future__ import annotations
+
+import pytest
 
 from posthorn.config import Config
 from posthorn.runners.process import preload, preloaded_databases
 from tests.conftest import SiteFactory
+from tests.runners.harness import PosthornSite, sample
 
 
 def test_preload_leaves_warm_engines_without_connections_and_changes_nothing(
@@ -26,3 +30,18 @@ def test_preload_leaves_warm_engines_without_connections_and_changes_nothing(
     assert preloaded_databases(Config.__new__(Config)) is None
     preload(config)  # again, as on reload: the earlier engines are let go
     assert preloaded_databases(config) is not databases
+
+
+@pytest.mark.slow
+def test_the_master_starts_and_says_so_when_a_lookup_fails_before_forking(
+    site: PosthornSite,
+) -> None:
+    site.configure(
+        {"gamma": {"class": sample("Idle")}},
+        extra={"components": {"list_manager": sample("ListsAway")}},
+    )
+    master = site.start()
+    site.wait_running(1, "gamma")
+    assert master.poll() is None
+    assert "preloading failed; each runner loads what it needs itself" in site.log("master")
+    assert "the list directory is out of reach" in site.log("master")
