@@ -59,6 +59,7 @@ def write_durable(
     content: bytes | Callable[[IO[bytes]], None],
     *,
     sync_dir: bool = True,
+    reuse: Callable[[str], int | None] | None = None,
 ) -> None:
     """Give ``directory/name`` the ``content``, atomically: readers see all of it or nothing.
 
@@ -66,12 +67,15 @@ def write_durable(
     renamed to ``name`` (replacing any file of that name).  With ``sync_dir`` false the
     caller promises to call ``fsync_dir(directory)`` before relying on the entry.
     ``content`` may be a function that writes to the (seekable) file instead, so that a
-    large entry is never whole in memory.
+    large entry is never whole in memory.  ``reuse`` may supply the temporary file: an
+    old one renamed to that name, emptied and locked (``spares``), or None.
     """
     # Plain strings: a Path per name would be a good part of the Python work per entry.
     final = os.path.join(directory, name)
     temp = final + TEMP_SUFFIX
-    fd, mode = _create_locked(temp)
+    # A reused file is one of ours, already private (``spares`` checks it).
+    reused = reuse(temp) if reuse is not None else None
+    fd, mode = (reused, PRIVATE_FILE) if reused is not None else _create_locked(temp)
     try:
         if mode != PRIVATE_FILE:
             # The umask took more than group and other bits away; set the mode exactly.

@@ -9,7 +9,8 @@ the metadata dict and the message bytes (see ``entry``).  Its life:
 - dequeue: renamed ``.pck`` -> ``.bak`` before it is read.  The rename is the claim:
   the entry leaves every reader's listing at once, and if the reader dies the ``.bak``
   stays behind as the record of unfinished work.
-- finish: the ``.bak`` is removed, or with ``preserve`` moved to ``shunt``.
+- finish: the ``.bak`` is kept as a spare file for a later entry of the queue (see
+  ``spares``: creating files is dear) or removed, or with ``preserve`` moved to ``shunt``.
 - recover_backup_files, at a reader's start: first ``tidy`` (``quarantine``: what is
   not a regular file of ours goes to ``bad``, a dead writer's ``.tmp`` is removed);
   then every ``.bak`` of its slice is queued again
@@ -63,6 +64,7 @@ from posthorn.queues.listing import CLAIMED, QUEUED, QueueListing
 from posthorn.queues.naming import is_power_of_two, make_filebase, slice_of
 from posthorn.queues.parsing import message_parser
 from posthorn.queues.quarantine import tidy_queue
+from posthorn.queues.spares import Spares
 from posthorn.queues.wakeup import DirectoryWatcher
 
 # Metadata keys the queue itself maintains.
@@ -112,6 +114,7 @@ class Switchboard(QueueListing):
         self._log = logger or logging.getLogger("posthorn.queues")
         self._watcher: DirectoryWatcher | None = None
         self._watcher_pid = 0
+        self._spares = Spares(self.queue_dir)
         ensure_private_dir(self.queue_dir)
 
     def __repr__(self) -> str:
@@ -128,7 +131,9 @@ class Switchboard(QueueListing):
         **extra: Any,
     ) -> str:
         filebase, content = self._prepare(msg, msgdata, extra)
-        write_durable(self.queue_dir, filebase + QUEUED, content, sync_dir=durable)
+        write_durable(
+            self.queue_dir, filebase + QUEUED, content, sync_dir=durable, reuse=self._spares.take
+        )
         return filebase
 
     def enqueue_many(
@@ -138,7 +143,8 @@ class Switchboard(QueueListing):
         prepared = [self._prepare(msg, msgdata, {}) for msg, msgdata in items]
         try:
             for filebase, content in prepared:
-                write_durable(self.queue_dir, filebase + QUEUED, content, sync_dir=False)
+                write_durable(self.queue_dir, filebase + QUEUED, content, sync_dir=False,
+                              reuse=self._spares.take)  # fmt: skip
         finally:
             # One directory fsync makes every rename before it durable.
             self.sync()
@@ -221,10 +227,10 @@ class Switchboard(QueueListing):
     def finish(self, filebase: str, *, preserve: bool = False, reason: str | None = None) -> None:
         claimed = self._path(filebase, CLAIMED)
         if not preserve:
-            # No directory fsync: if a power cut undoes the removal, the entry is only
+            # No directory fsync: if a power cut undoes the rename, the entry is only
             # delivered again, and the cost of an fsync per message is saved.
             try:
-                os.unlink(claimed)
+                self._spares.retire(claimed)
             except FileNotFoundError:
                 raise EntryGone(filebase) from None
             return
@@ -320,6 +326,10 @@ class Switchboard(QueueListing):
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not watcher.wait(remaining, stop_fd):
                 return False
+            # Every entry of an unsliced queue is its reader's: the caller lists it
+            # next, so listing it here too would only cost a second listing per entry.
+            if self.slice_count == 1:
+                return True
 
     def _current_watcher(self) -> DirectoryWatcher:
         # A forked child must not share its parent's inotify descriptor: whichever

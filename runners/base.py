@@ -231,7 +231,9 @@ class Runner(SignalFlags, BaseRunner):
                 if self.max_messages and handled >= self.max_messages:
                     self.log.info("handled %d entries; exiting to be recycled", handled)
                     return ExitCode.RECYCLE
-            if not files:
+            # Also after work: the wait lists the queue before it blocks, so what came
+            # in meanwhile is taken at once, and the loop saves a listing per entry.
+            if not self._stopped:
                 self._wait(None if pause is None else max(0.01, min(self.sleep_time, pause)))
         return ExitCode.OK
 

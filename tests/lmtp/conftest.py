@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from posthorn.queues import Switchboard
+from posthorn.queues.spares import PREFIX
 from tests.processes import free_port
 from tests.sites import prepared_site, running_master, write_site_config
 
@@ -63,11 +64,14 @@ class Master:
         return entries
 
     def leftovers(self) -> list[str]:
-        """Files other than finished entries: temporary or claimed ones."""
+        """Files other than finished entries: temporary or claimed ones (a finished
+        entry's file kept for the next, ``queues.spares``, is neither)."""
         return sorted(
             path.name
             for path in self.queue_dir.rglob("*")
-            if path.is_file() and not path.name.endswith(".pck")
+            if path.is_file()
+            and not path.name.endswith(".pck")
+            and not path.name.startswith(PREFIX)
         )
 
     def client(self) -> smtplib.LMTP:

@@ -82,7 +82,7 @@ def append(path: Path, entry: bytes | Callable[[IO[bytes]], None], key: str = ""
                 # Rotated while we waited: this file is somebody's digest already.
                 continue
             seen = _seen_path(path)
-            if key and key in _read_seen(seen):
+            if key and _was_seen(seen, key):
                 return os.fstat(fd).st_size
             if callable(entry):
                 _write_entry(fd, entry)
@@ -97,6 +97,19 @@ def append(path: Path, entry: bytes | Callable[[IO[bytes]], None], key: str = ""
 
 def _seen_path(path: Path) -> Path:
     return path.with_suffix(".seen")
+
+
+def _was_seen(seen: Path, key: str) -> bool:
+    """Whether ``key`` is a line of the names file.
+
+    Searched as bytes, not split into a list: with ``SEEN_KEEP`` names that list cost
+    the pipeline runner half a millisecond a post.
+    """
+    try:
+        names = b"\n" + seen.read_bytes()
+    except FileNotFoundError:
+        return False
+    return b"\n" + key.encode("ascii") + b"\n" in names
 
 
 def _read_seen(seen: Path) -> list[str]:
