@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import IO
 
 STOP_DEADLINE = 15.0
+# How long a master may take to greet, for every test and bench that starts one: it
+# imports everything, upgrades the schema in a child and forks its runners, which took
+# over 30 s in a loaded test run.  Polled, so a quick start costs nothing.
 START_DEADLINE = 60.0
 # Test runners, rules and handlers are named by dotted paths under tests/, so the
 # master and its runners must be able to import them.

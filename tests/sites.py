@@ -24,12 +24,10 @@ from click.testing import CliRunner
 from posthorn.cli import main
 from posthorn.config import load_config
 from posthorn.site import Site
-from tests.processes import free_port, start_master, stop
+from tests.processes import START_DEADLINE, free_port, start_master, stop
 from tests.smtpsink import SMTPSink, running_sink
 from tests.waiting import wait_for
 
-# Generous: under a loaded test run a hop can take seconds.
-START_DEADLINE = 20.0
 SITE_FILE = "posthorn.cfg"
 
 

@@ -30,7 +30,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from posthorn.config import load_config
 from posthorn.site import Site
-from tests.processes import free_port, start_master, stop
+from tests.processes import START_DEADLINE, free_port, start_master, stop
 from tests.smtpsink import SMTPSink
 from tests.waiting import queues_idle, wait_for
 
@@ -38,7 +38,6 @@ LIST = "chaos@example.org"
 POSTER = "poster@example.net"
 ALL_RUNNERS = ("lmtp", "incoming", "pipeline", "outgoing", "retry", "virgin", "archive")
 _MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]*>)", re.IGNORECASE | re.MULTILINE)
-START_DEADLINE = 30.0
 
 
 def member(n: int) -> str:
@@ -197,6 +196,10 @@ class Stack:
             self.process = None
 
     def _greets(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise AssertionError(
+                f"the master exited with {self.process.returncode}:\n{self.log('master')}"
+            )
         try:
             with socket.create_connection(("127.0.0.1", self.lmtp_port), timeout=1) as sock:
                 return sock.recv(512).startswith(b"220")

@@ -19,6 +19,7 @@ from typing import Any
 
 from posthorn.config import Config, load_config
 from posthorn.runstate import ProcessId
+from tests.processes import START_DEADLINE
 from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,9 +129,12 @@ class PosthornSite:
         return [row for row in state["runners"] if name is None or row["name"] == name]
 
     def wait_running(
-        self, count: int, name: str | None = None, timeout: float = 15.0
+        self, count: int, name: str | None = None, timeout: float = START_DEADLINE
     ) -> list[dict[str, Any]]:
-        """Wait until ``count`` processes (of runner ``name``) run; return their rows."""
+        """Wait until ``count`` processes (of runner ``name``) run; return their rows.
+
+        Mostly right after a start, so as long as a master may take to start.
+        """
 
         def ready() -> list[dict[str, Any]] | None:
             rows = [r for r in self.runners(name) if r["state"] == "running" and r["pid"]]
