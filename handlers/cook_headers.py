@@ -38,6 +38,10 @@ RFC2369 = (
 )
 
 
+# The fields every post gets anew (see process).
+REPLACED = ("x-beenthere", "precedence", "message-id-hash", "x-message-id-hash")
+
+
 def _replace(msg: Message, name: str, value: str) -> None:
     del msg[name]
     msg[name] = value
@@ -56,11 +60,14 @@ class CookHeaders(Handler):
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
         if msg.get("message-id") is None:
             msg["Message-ID"] = make_msgid(domain=mlist.mail_host)
-        _replace(msg, "X-BeenThere", mlist.posting_address)
-        _replace(msg, "Precedence", "list")
+        # Each field replaced goes to the end, in this order, as by a del and a set
+        # each; the old ones are dropped in one walk over the fields.
+        drop_headers(msg, REPLACED)
+        msg["X-BeenThere"] = mlist.posting_address
+        msg["Precedence"] = "list"
         hashed = message_id_hash(str(msg["message-id"]))
-        _replace(msg, "Message-ID-Hash", hashed)
-        _replace(msg, "X-Message-ID-Hash", hashed)
+        msg["Message-ID-Hash"] = hashed
+        msg["X-Message-ID-Hash"] = hashed
         self._archived_at(mlist, msg)
         if not msgdata.get("virgin"):
             self._reply_to(mlist, msg)

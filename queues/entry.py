@@ -70,7 +70,7 @@ READ_SLICE = 256 * 1024
 
 # Exact types only: a subclass of str or int (an enum, say) pickles as a reference to
 # its class, which is exactly the kind of thing that stops loading after an upgrade.
-_SCALARS = (str, int, float, bool, type(None), bytes)
+_SCALARS = frozenset((str, int, float, bool, type(None), bytes))
 _CONTAINERS = (list, tuple, dict)
 
 
@@ -119,14 +119,19 @@ def _check(value: object, where: str, open_ids: set[int]) -> None:
     if id(value) in open_ids:
         raise TypeError(f"{where} contains itself")
     open_ids.add(id(value))
+    # Scalars, nearly every item, are passed over here: the words naming where an
+    # item is are made only for an item that needs a look of its own.
     if isinstance(value, dict):
         for key, item in value.items():
-            _check(key, f"{where} key {key!r}", open_ids)
-            _check(item, f"{where}[{key!r}]", open_ids)
+            if type(key) not in _SCALARS:
+                _check(key, f"{where} key {key!r}", open_ids)
+            if type(item) not in _SCALARS:
+                _check(item, f"{where}[{key!r}]", open_ids)
     else:
         assert isinstance(value, list | tuple)
         for index, item in enumerate(value):
-            _check(item, f"{where}[{index}]", open_ids)
+            if type(item) not in _SCALARS:
+                _check(item, f"{where}[{index}]", open_ids)
     open_ids.discard(id(value))
 
 

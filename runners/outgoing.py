@@ -2,13 +2,11 @@
 
 Recipients are read by ``posthorn.delivery.recipients``, ``roster_chunk`` members at a
 time.  Without personalization or VERP the post goes in bulk, one transaction per batch
-of ``max_recipients`` (spread over the connections when the MTA does not offer
-PIPELINING, as each recipient is then a round trip); with either, one transaction per
-member, with its own To:, footer and VERP envelope sender.  Batches run ``connections``
-at a time over reused connections, at most twice that many waiting
-(``delivery.fanout``).  The envelope sender is the list's ``-bounces`` address unless
-``msgdata["sender"]`` names one.  With ``[arc]`` on, each copy's final bytes are
-ARC-signed (``handlers.arc_sign``).
+of ``max_recipients``; with either, one transaction per member, with its own To:,
+footer and VERP envelope sender.  Batches run ``connections`` at a time over reused
+connections, at most twice that many waiting (``delivery.fanout``).  The envelope sender is
+the list's ``-bounces`` address unless ``msgdata["sender"]`` names one.  With ``[arc]``
+on, each copy's final bytes are ARC-signed (``handlers.arc_sign``).
 
 Failures: recipients refused with 4xx, or not reached because the MTA was down, go to
 queue ``retry`` as one entry naming exactly them, due after an exponential backoff
@@ -59,9 +57,6 @@ __all__ = ["DeliveryGaveUp", "OutgoingRunner"]
 
 # How often old delivery records are looked for (``record_age`` says which are old).
 PRUNE_INTERVAL = 3600.0
-# The fewest recipients of a batch spread over connections (``_batch_size``): each
-# transaction adds MAIL FROM, DATA and the message to the MTA's round trips.
-SPREAD_MIN = 25
 
 
 class DeliveryGaveUp(Exception):
@@ -154,19 +149,7 @@ class OutgoingRunner(Runner):
                 todo = chunk  # nothing served yet: the usual case
             count.total += len(chunk)
             count.passed += len(chunk) - len(todo)
-            yield from batches(todo, 1 if per_member else self._batch_size(len(todo)))
-
-    def _batch_size(self, count: int) -> int:
-        """Recipients per bulk transaction: ``max_recipients``, or fewer when spread.
-
-        Without PIPELINING every recipient costs a round trip to the MTA, one after
-        another, so ``count`` recipients are spread over the ``connections``, in
-        batches of at least ``SPREAD_MIN``, to overlap their round trips.
-        """
-        if self.transport.pipelining is not False or count < 2 * SPREAD_MIN:
-            return self.max_recipients
-        share = max(-(-count // self.connections), SPREAD_MIN)
-        return min(share, self.max_recipients) if self.max_recipients else share
+            yield from batches(todo, 1 if per_member else self.max_recipients)
 
     def _prune(self) -> None:
         if time.monotonic() < self._next_prune:

@@ -64,7 +64,7 @@ def test_incoming_killed_right_after_a_hold(tmp_path: Path) -> None:
 
         wait_for(all_held, "every post held", 30)
         assert (stack.var_dir / "crashed-hold-then-crash").exists()
-        wait_for(lambda: not stack.queue_files("incoming"), "an empty incoming queue", 10)
+        wait_for(lambda: not stack.queue_files("incoming"), "an empty incoming queue")
         site = _site(stack.site_file)
         try:
             held = [h.message_id for h in site.messages.held_for_list(LIST_ID)]
@@ -76,7 +76,7 @@ def test_incoming_killed_right_after_a_hold(tmp_path: Path) -> None:
             with stack.sink.lock:
                 return sum("owner@example.org" in rcpts for _, rcpts, _ in stack.sink.received)
 
-        wait_for(lambda: notices_sent() >= POSTS, "the moderators' notices", 20)
+        wait_for(lambda: notices_sent() >= POSTS, "the moderators' notices")
         notices = notices_sent()
         print(f"hold + SIGKILL: {len(poster.accepted)} posts, {len(held)} held rows, "
               f"{len(set(held))} distinct, {notices} notices, "

@@ -14,11 +14,21 @@ from pathlib import Path
 from posthorn.queues.entry import decode
 from tests.faults.stack import Poster, build, make_post
 from tests.processes import posthorn_command
+from tests.waiting import wait_for
 
 POSTING = (
     "mime-delete, avoid-duplicates, cleanse, cleanse-dkim, subject-prefix, cook-headers, "
     "to-archive, to-digest, decorate, after-delivery, acknowledge, dmarc, {}, to-outgoing"
 )
+# The watchdog kills a runner whose entry in hand is older than this, so an ordinary post
+# must pass the pipeline well within it however loaded the machine: with 1 s, a post
+# slowed down by other work was killed like the hanging one (redone, so duplicated, and
+# shunted after three kills).
+ENTRY_TIMEOUT = "5s"
+# One round of the hanging entry: the timeout, the watchdog's check interval, a restart.
+HANG_ROUND = 10.0
+# Polled, so generous: it only matters when something is really missing.
+DELIVERED = 60.0
 
 
 def _post_with(poster: Poster, count: int, special: int, word: str) -> str:
@@ -41,7 +51,7 @@ def test_raising_handler_shunts_one_then_unshunt_delivers(tmp_path: Path) -> Non
         poster = Poster(stack.lmtp_port)
         bad = _post_with(poster, 8, 3, "poison")
         others = [mid for mid in poster.accepted if mid != bad]
-        outcome = stack.wait_delivered(others, 30)
+        outcome = stack.wait_delivered(others, DELIVERED)
         assert outcome.missing == []
         shunted = stack.queue_files("shunt")
         assert len(shunted) == 1
@@ -58,7 +68,7 @@ def test_raising_handler_shunts_one_then_unshunt_delivers(tmp_path: Path) -> Non
             check=False,
         )
         assert result.returncode == 0, result.stderr
-        assert stack.wait_delivered([bad], 30).missing == []
+        assert stack.wait_delivered([bad], DELIVERED).missing == []
         assert stack.queue_files("shunt") == []
         print(f"poison: 7 others delivered while 1 shunted; unshunt -> {result.stdout.strip()}")
     finally:
@@ -70,7 +80,7 @@ def test_hanging_handler_is_killed_and_shunted(tmp_path: Path) -> None:
     handler = "tests.faults.handlers:Hang"
     extra = {
         "pipeline.posting": {"handlers": POSTING.format(handler)},
-        "runner.pipeline": {"entry_timeout": "1s"},
+        "runner.pipeline": {"entry_timeout": ENTRY_TIMEOUT},
     }
     stack = build(tmp_path, 3, extra=extra)
     try:
@@ -78,14 +88,13 @@ def test_hanging_handler_is_killed_and_shunted(tmp_path: Path) -> None:
         poster = Poster(stack.lmtp_port)
         stuck = _post_with(poster, 8, 2, "hang")
         others = [mid for mid in poster.accepted if mid != stuck]
-        outcome = stack.wait_delivered(others, 40)
+        # Behind the hanging entry: three watchdog kills and restarts come first.
+        outcome = stack.wait_delivered(others, DELIVERED + 3 * HANG_ROUND)
         assert outcome.missing == []
         assert outcome.duplicates == 0
 
         def shunted() -> bool:
             return len(stack.queue_files("shunt")) == 1
-
-        from tests.waiting import wait_for
 
         wait_for(shunted, "the hanging entry in shunt", 30)
         data, msgdata = decode(stack.queue_files("shunt")[0].read_bytes())

@@ -58,7 +58,7 @@ def test_master_and_runners_sigkilled_at_once(tmp_path: Path) -> None:
         poster = Poster(stack.lmtp_port)
         stream = PostStream(poster, POSTS, pause=0.02)
         stream.start()
-        wait_for(lambda: len(poster.accepted) >= POSTS // 4, "posts under way before the kill", 20)
+        wait_for(lambda: len(poster.accepted) >= POSTS // 4, "posts under way before the kill")
         assert stack.process is not None
         pids = [stack.process.pid, *stack.runner_pids().values()]
         import os

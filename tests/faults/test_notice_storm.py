@@ -65,7 +65,7 @@ def test_a_refused_post_is_parked_and_the_owners_hear_once(tmp_path: Path, reply
         stack.start()
         posted = _post_all(stack)
         _settled(stack, POSTS)
-        wait_for(lambda: _owner_notices(stack) >= POSTS, "the owners' notices", 20)
+        wait_for(lambda: _owner_notices(stack) >= POSTS, "the owners' notices")
         stack.wait_idle()
         dead = _dead(stack)
         print(f"refused after DATA ({reply}): {len(posted)} posts, {stack.sink.mails} "
@@ -117,7 +117,7 @@ def test_a_forged_notice_mark_does_not_silence_the_owners(tmp_path: Path) -> Non
         stack.start()
         Poster(stack.lmtp_port).post(0, forged, mid="<refused-0@example.net>")
         _settled(stack, 1)
-        wait_for(lambda: _owner_notices(stack) >= 1, "the owners' notice", 20)
+        wait_for(lambda: _owner_notices(stack) >= 1, "the owners' notice")
         assert _owner_notices(stack) == 1
     finally:
         stack.stop()
@@ -136,7 +136,7 @@ def test_a_refused_post_redone_upstream_is_parked_and_notified_once(tmp_path: Pa
         _post_all(stack)
         _settled(stack, POSTS)
         assert (stack.var_dir / "crashed-crash-after-enqueue").exists()
-        wait_for(lambda: _owner_notices(stack) >= POSTS, "the owners' notices", 20)
+        wait_for(lambda: _owner_notices(stack) >= POSTS, "the owners' notices")
         stack.wait_idle()
         print(f"refused, pipeline killed after its hand-over: {POSTS} posts, "
               f"{len(_dead(stack))} dead, {_owner_notices(stack)} owner notices")  # fmt: skip

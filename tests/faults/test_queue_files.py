@@ -56,7 +56,7 @@ def test_damaged_and_foreign_entries_go_to_bad(tmp_path: Path) -> None:
         for n in range(3):
             poster.post(n)
         assert stack.wait_delivered(poster.accepted, 30).missing == []
-        wait_for(lambda: len(stack.queue_files("bad")) == 4, "four entries in bad", 10)
+        wait_for(lambda: len(stack.queue_files("bad")) == 4, "four entries in bad")
         log = stack.log("incoming")
         assert log.count("bad entry") == 4
         assert "truncated" in log and "owned by uid 65534" in log and "mode 0666" in log

@@ -149,3 +149,32 @@ def test_syncs_never_overlap() -> None:
     for thread in threads:
         thread.join(WAIT)
     assert outcomes == [None] * 20
+
+
+def test_an_interrupted_sync_fails_its_waiters_and_the_next_sync_runs() -> None:
+    started = threading.Event()
+    release = threading.Event()
+    calls: list[int] = []
+
+    def sync() -> None:
+        calls.append(1)
+        started.set()
+        assert release.wait(WAIT)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    commit = GroupCommit(sync)
+    outcomes: list[BaseException | None] = []
+    first = run(commit.commit, outcomes)
+    assert started.wait(WAIT)
+    # Two writers behind the first sync share the second, which is interrupted: the one
+    # running it sees the interrupt, the other an error, and neither waits forever.
+    late = [run(commit.commit, outcomes) for _ in range(2)]
+    waiting(commit, 2)
+    release.set()
+    for thread in (first, *late):
+        thread.join(WAIT)
+    names = sorted(type(outcome).__name__ for outcome in outcomes)
+    assert names == ["KeyboardInterrupt", "NoneType", "OSError"]
+    commit.commit()
+    assert len(calls) == 3

@@ -55,15 +55,15 @@ def test_a_runner_killed_mid_entry_gets_it_again_and_it_is_processed_once(
     (row,) = site.wait_running(1)
     release = site.root / "release"
     store.open("alpha").enqueue(message("in hand"), {"hold": str(release)})
-    wait_for(lambda: site.records("alpha", "began"), "the entry begun", 10)
+    wait_for(lambda: site.records("alpha", "began"), "the entry begun")
     os.kill(row["pid"], signal.SIGKILL)
     # The master starts a new process; the broker hands it the entry again.
-    wait_for(lambda: len(site.records("alpha", "began")) == 2, "the entry begun again", 15)
+    wait_for(lambda: len(site.records("alpha", "began")) == 2, "the entry begun again")
     (again,) = site.wait_running(1)
     assert again["pid"] != row["pid"]
     assert size(prefix, "alpha") == 0  # in hand, not waiting
     release.touch()
-    wait_for(lambda: site.records("alpha", "processed"), "the entry processed", 10)
+    wait_for(lambda: site.records("alpha", "processed"), "the entry processed")
     wait_for(lambda: size(prefix, "alpha") == 0 and size(prefix, "shunt") == 0, "queues empty")
     assert [r["subject"] for r in site.records("alpha", "processed")] == ["in hand"]
 
@@ -77,12 +77,12 @@ def test_two_processes_compete_for_the_entries_each_processed_once(
     )
     site.start()
     site.wait_running(2)
-    wait_for(lambda: consumers(prefix, "alpha") == 2, "both processes consuming", 15)
+    wait_for(lambda: consumers(prefix, "alpha") == 2, "both processes consuming")
     queue = store.open("alpha")
     subjects = [f"post {n}" for n in range(20)]
     for subject in subjects:
         queue.enqueue(message(subject), {"pause": 0.05})
-    wait_for(lambda: len(site.records("alpha", "processed")) >= 20, "20 entries processed", 20)
+    wait_for(lambda: len(site.records("alpha", "processed")) >= 20, "20 entries processed")
     records = site.records("alpha", "processed")
     assert Counter(r["subject"] for r in records) == Counter(subjects)
     per_process = Counter(r["pid"] for r in records)
@@ -98,7 +98,7 @@ def test_a_failing_entry_is_shunted_and_the_cli_sends_it_back(
     site.start()
     site.wait_running(1)
     failing = store.open("alpha").enqueue(message("please fail"))
-    wait_for(lambda: size(prefix, "shunt") == 1, "the failing entry shunted", 10)
+    wait_for(lambda: size(prefix, "shunt") == 1, "the failing entry shunted")
     # No runner from here on: what the commands do stays put for the asserts.
     site.kill_everything()
     result = site.cli("queues", "--json")
@@ -127,7 +127,8 @@ def test_retry_later_waits_on_the_broker_and_comes_back_when_due(
     site.wait_running(2)
     sent = time.time()
     store.open("alpha").enqueue(message("retry once"))
-    wait_for(lambda: site.records("alpha", "processed"), "the entry back and processed", 15)
+    # Within 20 s: a runner that waited for its 30 s sleep_time would miss it.
+    wait_for(lambda: site.records("alpha", "processed"), "the entry back and processed", 20)
     # RetryLater(delay=5): not before its time, and with no runner polling for it.
     assert time.time() - sent >= 4
     assert [r["subject"] for r in site.records("alpha", "processed")] == ["retry once"]
@@ -147,7 +148,7 @@ def test_a_broker_out_of_reach_is_waited_out_not_counted_as_crashes(
         rows = site.runners("alpha")
         return bool(rows) and rows[0]["restarts"] >= 3
 
-    wait_for(restarted, "the runner started again three times", 20)
+    wait_for(restarted, "the runner started again three times")
     (row,) = site.runners("alpha")
     assert row["state"] != "given-up"
     assert "queues unavailable: cannot reach the broker" in site.log("alpha")

@@ -67,9 +67,14 @@ class DeliveryRecord:
         self.path: Path | None = None
         if not message_id.strip():
             return  # nothing names the post across entries: an in-memory record
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = directory / (record_key(list_id, audience, message_id) + SUFFIX)
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except FileNotFoundError:
+            # Made on first use only: a mkdir per post costs a failing system call.
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(self.path, flags, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             self._load(fd)

@@ -122,8 +122,6 @@ class Transport:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._reaper: threading.Thread | None = None
-        #: Whether the MTA offered PIPELINING on the last connection made (None: none yet).
-        self.pipelining: bool | None = None
 
     def _acquire(self) -> tuple[_Connection, bool]:
         """A connection, and whether it was reused from the pool."""
@@ -212,7 +210,6 @@ class Transport:
         connection = None
         try:
             connection, reused = self._acquire() if reuse else (_Connection(self.settings), False)
-            self.pipelining = connection.pipelining
             self._exchange(connection, sender, result, data)
         except (smtplib.SMTPException, OSError) as error:
             if connection is not None:
@@ -376,4 +373,8 @@ def _log_transaction(
 
 
 def _one_token(value: str) -> str:
+    if value.isprintable() and " " not in value:
+        # The usual case, checked at once: the only whitespace ``isprintable`` lets
+        # through is the space.
+        return value or "-"
     return "".join("_" if ch.isspace() or not ch.isprintable() else ch for ch in value) or "-"

@@ -58,13 +58,18 @@ class GroupCommit:
             self._sync()
         except Exception as error:
             failure = error
-        with self._changed:
-            self._finished = needed
-            self.syncs += 1
-            if failure is not None:
-                self._failures[needed] = failure
-                for old in [n for n in self._failures if n <= needed - _KEPT_FAILURES]:
-                    del self._failures[old]
-            self._changed.notify_all()
+        except BaseException:
+            # The waiters must not hang on a sync that never ends, nor take it as done.
+            failure = OSError("directory sync interrupted")
+            raise
+        finally:
+            with self._changed:
+                self._finished = needed
+                self.syncs += 1
+                if failure is not None:
+                    self._failures[needed] = failure
+                    for old in [n for n in self._failures if n <= needed - _KEPT_FAILURES]:
+                        del self._failures[old]
+                self._changed.notify_all()
         if failure is not None:
             raise failure

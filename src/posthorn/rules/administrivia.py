@@ -9,6 +9,7 @@ command alone or followed by at most a couple of arguments.  The list's
 from __future__ import annotations
 
 from email.message import Message
+from itertools import islice
 from typing import Any
 
 from posthorn.i18n import _
@@ -35,7 +36,9 @@ def _body_lines(msg: Message) -> list[str]:
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes):
                 text = decode_text(payload, part.get_content_charset(), "utf-8")
-                return [line for line in text.splitlines() if line.strip()][:BODY_LINES]
+                # Only the first few lines count: the rest of the body is not looked at.
+                lines = (line for line in text.splitlines() if line.strip())
+                return list(islice(lines, BODY_LINES))
             return []
     return []
 

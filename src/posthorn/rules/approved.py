@@ -73,8 +73,11 @@ class Approved(Rule):
     action = "accept"
 
     def check(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> bool:
-        header_values = [str(v) for h in HEADERS for v in msg.get_all(h) or []]
-        for header in HEADERS:
+        # One look at the field names; most posts carry none of these.
+        names = {name.lower() for name in msg}
+        present = [h for h in HEADERS if h in names]
+        header_values = [str(v) for h in present for v in msg.get_all(h) or []]
+        for header in present:
             del msg[header]
         candidates = [value.strip() for value in header_values]
         part = _first_text_part(msg)

@@ -13,13 +13,20 @@ from typing import Any
 
 from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
-from posthorn.rules import Rule, add_reason, matches_address
+from posthorn.rules import Rule, add_reason, matches_address, memoized
 
 
 def destinations(msg: Message) -> list[str]:
     """Every address in To and Cc, lowercased."""
     values = [str(v) for h in ("to", "cc") for v in msg.get_all(h) or []]
-    return [address.lower() for _name, address in getaddresses(values) if address]
+    # Two rules ask (this one and max-recipients); the fields are parsed once per
+    # decision, keyed by their text, so a changed field would be parsed afresh.
+    found = memoized(("destinations", *values), lambda: _addresses(values))
+    return list(found)
+
+
+def _addresses(values: list[str]) -> tuple[str, ...]:
+    return tuple(address.lower() for _name, address in getaddresses(values) if address)
 
 
 class ImplicitDestination(Rule):
