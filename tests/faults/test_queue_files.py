@@ -43,15 +43,17 @@ def test_damaged_and_foreign_entries_go_to_bad(tmp_path: Path) -> None:
             "foreign": whole,
             "shared": whole,
         }
+        # Each file is made outside the queue and renamed in whole: the runner's start-up
+        # tidy removes a ``.tmp`` it finds in its queue, and may still be running.
         for n, (label, content) in enumerate(files.items()):
-            path = incoming / f"0000000000000000000{n}+{label}.pck.tmp"
+            path = tmp_path / f"{label}.tmp"
             path.write_bytes(content)
             path.chmod(0o600)
             if label == "foreign":
                 os.chown(path, NOBODY, NOBODY)
             if label == "shared":
                 path.chmod(0o666)
-            path.rename(path.with_suffix(""))
+            path.rename(incoming / f"0000000000000000000{n}+{label}.pck")
         poster = Poster(stack.lmtp_port)
         for n in range(3):
             poster.post(n)

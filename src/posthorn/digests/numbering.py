@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from posthorn.database.changes import PER_POST
@@ -43,27 +43,39 @@ def _row(session: Session, list_id: str) -> MailingListRow:
     return row
 
 
+# Built once: a list without digest members numbers an issue every dozen posts or so,
+# and building the statements cost more than running them.
+_LIST = MailingListRow
+_NUMBERS = (
+    select(_LIST.volume, _LIST.next_digest_number, _LIST.digest_last_sent_at)
+    .where(_LIST.list_id == bindparam("key"))
+    .with_for_update()
+)
+_TAKE = (
+    update(_LIST)
+    .where(_LIST.list_id == bindparam("key"))
+    .values(volume=bindparam("new_volume"), next_digest_number=bindparam("new_number"),
+            digest_last_sent_at=bindparam("sent_at"))
+)  # fmt: skip
+
+
 def next_issue(
     sessions: SessionFactory, list_id: str, frequency: str, now: datetime
 ) -> tuple[int, int]:
     """Take the next (volume, issue) for a digest sent at ``now``."""
-    lists = MailingListRow
-    mine = lists.list_id == list_id
-    columns = (lists.volume, lists.next_digest_number, lists.digest_last_sent_at)
     with sessions() as session:
         # Numbering an issue changes no setting: what runners cache stays valid (the
         # message path reads no digest number from a cached list).  Three columns and
-        # no ORM object: a list without digest members numbers an issue every dozen
-        # posts or so, and loading the whole list row was most of that.
+        # no ORM object: loading the whole list row was most of the cost.
         connection = session.connection(execution_options={PER_POST: True})
-        found = connection.execute(select(*columns).where(mine).with_for_update()).first()
+        found = connection.execute(_NUMBERS, {"key": list_id}).first()
         if found is None:
             raise LookupError(f"no such list: {list_id}")
         volume, issue, last = found
         if last is not None and period(frequency, last) != period(frequency, now):
             volume, issue = volume + 1, 1
-        values = {"volume": volume, "next_digest_number": issue + 1, "digest_last_sent_at": now}
-        connection.execute(update(lists).where(mine).values(values))
+        taken = {"key": list_id, "new_volume": volume, "new_number": issue + 1, "sent_at": now}
+        connection.execute(_TAKE, taken)
         return volume, issue
 
 
