@@ -9,7 +9,10 @@ gathers from then on, numbered after the dropped issues.
 from __future__ import annotations
 
 import email
+from collections.abc import Iterator
 from email.message import Message
+
+import pytest
 
 from posthorn.digests import mailbox
 from posthorn.digests.store import digest_store
@@ -58,76 +61,72 @@ def numbers(site: Site) -> tuple[int, int]:
     return mlist.volume, mlist.next_digest_number
 
 
-def test_an_issue_nobody_receives_is_numbered_and_dropped(site: Site) -> None:
+@pytest.fixture
+def runner(site: Site) -> Iterator[DigestRunner]:
+    """The digest runner of a list whose every post fills an issue."""
     site.lists.create(LIST)
-    site.lists.subscribe(LIST, "r@example.com")
     site.lists.update(LIST, digest_size_threshold=1)
+    digests = DigestRunner(site, "digest")
+    yield digests
+    digests.close()
+
+
+def test_an_issue_nobody_receives_is_numbered_and_dropped(site: Site, runner: DigestRunner) -> None:
+    site.lists.subscribe(LIST, "r@example.com")
     store = digest_store(site)
-    runner = DigestRunner(site, "digest")
-    try:
-        for round in (1, 2):
-            for n in range(3):
-                store.append(LIST_ID, post(10 * round + n), f"k{round}{n}")
-            trigger(site)
-            assert drain(runner) == 1
-            assert numbers(site) == (1, round + 1)
-            assert store.size(LIST_ID) == 0 and store.pending(LIST_ID) == []
-        assert virgin(site) == []
-        # A trigger with nothing gathered takes no number.
+    for round in (1, 2):
+        for n in range(3):
+            store.append(LIST_ID, post(10 * round + n), f"k{round}{n}")
         trigger(site)
         assert drain(runner) == 1
-        assert numbers(site) == (1, 3)
-        # A redone post of a dropped issue is still recognised.
-        assert store.append(LIST_ID, post(10), "k10")[1] == 0
-    finally:
-        runner.close()
+        assert numbers(site) == (1, round + 1)
+        assert store.size(LIST_ID) == 0 and store.pending(LIST_ID) == []
+    assert virgin(site) == []
+    # A trigger with nothing gathered takes no number.
+    trigger(site)
+    assert drain(runner) == 1
+    assert numbers(site) == (1, 3)
+    # A redone post of a dropped issue is still recognised.
+    assert store.append(LIST_ID, post(10), "k10")[1] == 0
 
 
-def test_a_member_who_switches_to_digests_gets_what_gathers_next(site: Site) -> None:
-    site.lists.create(LIST)
+def test_a_member_who_switches_to_digests_gets_what_gathers_next(
+    site: Site, runner: DigestRunner
+) -> None:
     member = site.lists.subscribe(LIST, "r@example.com")
-    site.lists.update(LIST, digest_size_threshold=1)
     store = digest_store(site)
-    runner = DigestRunner(site, "digest")
-    try:
-        store.append(LIST_ID, post(1), "k1")
-        trigger(site)
-        process_waiting(runner)
-        assert virgin(site) == []
-        # Posts gathered before the switch wait for the next issue as they always did.
-        store.append(LIST_ID, post(2), "k2")
-        site.lists.update_member(member.member_id, delivery_mode="mime_digests")
-        store.append(LIST_ID, post(3), "k3")
-        trigger(site)
-        # A runner that keeps what it read about the list must see the switch.
-        process_waiting(runner)
-        (digest,) = virgin(site)
-        assert digest["Subject"] == "Dev Digest, Vol 1, Issue 2"
-        text = digest.as_string()
-        assert "Post 2" in text and "Post 3" in text and "Post 1" not in text
-        assert numbers(site) == (1, 3)
-        path = mailbox.digest_mailbox(site.config.path("data_dir"), LIST_ID)
-        assert mailbox.size(path) == 0
-    finally:
-        runner.close()
+    store.append(LIST_ID, post(1), "k1")
+    trigger(site)
+    process_waiting(runner)
+    assert virgin(site) == []
+    # Posts gathered before the switch wait for the next issue as they always did.
+    store.append(LIST_ID, post(2), "k2")
+    site.lists.update_member(member.member_id, delivery_mode="mime_digests")
+    store.append(LIST_ID, post(3), "k3")
+    trigger(site)
+    # A runner that keeps what it read about the list must see the switch.
+    process_waiting(runner)
+    (digest,) = virgin(site)
+    assert digest["Subject"] == "Dev Digest, Vol 1, Issue 2"
+    text = digest.as_string()
+    assert "Post 2" in text and "Post 3" in text and "Post 1" not in text
+    assert numbers(site) == (1, 3)
+    path = mailbox.digest_mailbox(site.config.path("data_dir"), LIST_ID)
+    assert mailbox.size(path) == 0
 
 
-def test_a_switch_away_from_digests_is_seen_by_a_running_sender(site: Site) -> None:
-    site.lists.create(LIST)
+def test_a_switch_away_from_digests_is_seen_by_a_running_sender(
+    site: Site, runner: DigestRunner
+) -> None:
     member = site.lists.subscribe(LIST, "r@example.com", delivery_mode="plaintext_digests")
-    site.lists.update(LIST, digest_size_threshold=1)
     store = digest_store(site)
-    runner = DigestRunner(site, "digest")
-    try:
-        store.append(LIST_ID, post(1), "k1")
-        trigger(site)
-        process_waiting(runner)
-        assert len(virgin(site)) == 1
-        site.lists.update_member(member.member_id, delivery_status="by_user")
-        store.append(LIST_ID, post(2), "k2")
-        trigger(site)
-        process_waiting(runner)
-        assert virgin(site) == []
-        assert numbers(site) == (1, 3)
-    finally:
-        runner.close()
+    store.append(LIST_ID, post(1), "k1")
+    trigger(site)
+    process_waiting(runner)
+    assert len(virgin(site)) == 1
+    site.lists.update_member(member.member_id, delivery_status="by_user")
+    store.append(LIST_ID, post(2), "k2")
+    trigger(site)
+    process_waiting(runner)
+    assert virgin(site) == []
+    assert numbers(site) == (1, 3)

@@ -20,11 +20,12 @@ after the post, so a crash between the two can repeat a post but never lose one.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import mailbox
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from email.message import Message
 from pathlib import Path
 from typing import IO
@@ -149,15 +150,26 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def rotate(path: Path, target: Callable[[], Path]) -> Path | None:
-    """Move a non-empty mailbox to ``target()`` (called only then); None if empty."""
+@contextlib.contextmanager
+def _locked_with_posts(path: Path, flags: int) -> Iterator[int | None]:
+    """``path`` opened with ``flags`` and locked while it is still the current mailbox and
+    holds posts; None when it is gone, replaced or empty."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, flags)
     except FileNotFoundError:
-        return None
+        yield None
+        return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        if not _is_current(fd, path) or os.fstat(fd).st_size == 0:
+        yield fd if _is_current(fd, path) and os.fstat(fd).st_size else None
+    finally:
+        os.close(fd)
+
+
+def rotate(path: Path, target: Callable[[], Path]) -> Path | None:
+    """Move a non-empty mailbox to ``target()`` (called only then); None if empty."""
+    with _locked_with_posts(path, os.O_RDONLY) as fd:
+        if fd is None:
             return None
         os.fsync(fd)
         destination = target()
@@ -166,8 +178,6 @@ def rotate(path: Path, target: Callable[[], Path]) -> Path | None:
         _fsync_dir(destination.parent)
         _fsync_dir(path.parent)
         return destination
-    finally:
-        os.close(fd)
 
 
 def discard(path: Path, numbered: Callable[[], object]) -> bool:
@@ -177,19 +187,12 @@ def discard(path: Path, numbered: Callable[[], object]) -> bool:
     pending file and no fsync.  Should a crash undo the truncation, the posts only wait
     for the next issue, which takes a number of its own.
     """
-    try:
-        fd = os.open(path, os.O_WRONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        if not _is_current(fd, path) or os.fstat(fd).st_size == 0:
+    with _locked_with_posts(path, os.O_WRONLY) as fd:
+        if fd is None:
             return False
         numbered()
         os.ftruncate(fd, 0)
         return True
-    finally:
-        os.close(fd)
 
 
 def size(path: Path) -> int:
