@@ -31,8 +31,8 @@ SUPPORT = {
     "handler": {"base"},
     "chain": set(),
     "command": set(),
-    "runner": {"base", "budget", "master", "orphans", "process", "reload", "retrying"}
-    | {"signals", "slots", "watchdog"},
+    "runner": {"aside", "base", "budget", "master", "orphans", "process", "reload"}
+    | {"retrying", "signals", "slots", "watchdog"},
     "archiver": {"base", "lmtp_server", "loading", "status", "store"},
 }
 
