@@ -25,13 +25,13 @@ import os
 import stat
 from pathlib import Path
 
+from posthorn.queues.files import PRIVATE_FILE
+
 __all__ = ["MAX_SIZE", "PREFIX", "SLOTS", "Spares"]
 
 PREFIX = ".spare-"
 # One in flight per queue is the common case; a few more cover a short burst.
 SLOTS = 4
-# The mode of every queue file (``files.PRIVATE_FILE``; not imported: files uses this).
-PRIVATE_FILE = 0o600
 # A large file is removed as before: its inode is a small part of writing it again.
 MAX_SIZE = 1024 * 1024
 
