@@ -51,19 +51,33 @@ def waiting(commit: GroupCommit, count: int) -> None:
     raise AssertionError(f"fewer than {count} waiters")
 
 
+def behind_a_sync(
+    commit: GroupCommit,
+    started: Callable[[float], bool],
+    count: int,
+    outcomes: list[BaseException | None],
+) -> list[threading.Thread]:
+    """A first writer whose sync has begun (``started`` says so within a timeout), then
+    ``count`` writers that arrive while it runs and wait; their threads, the first first."""
+    first = run(commit.commit, outcomes)
+    assert started(WAIT)
+    late = [run(commit.commit, outcomes) for _ in range(count)]
+    waiting(commit, count)
+    return [first, *late]
+
+
 def test_writers_arriving_during_a_sync_share_the_next_one() -> None:
     gate = Gate()
     commit = GroupCommit(gate)
     outcomes: list[BaseException | None] = []
-    first = run(commit.commit, outcomes)
-    assert gate.started.acquire(timeout=WAIT)
-    # These arrive while the first sync runs: it may not cover their writes.
-    late = [run(commit.commit, outcomes) for _ in range(6)]
-    waiting(commit, 6)
+    # Six arrive while the first sync runs: it may not cover their writes.
+    threads = behind_a_sync(
+        commit, lambda timeout: gate.started.acquire(timeout=timeout), 6, outcomes
+    )
     assert outcomes == []
     gate.hold = False
     gate.release.release()
-    for thread in [first, *late]:
+    for thread in threads:
         thread.join(WAIT)
     assert outcomes == [None] * 7
     # One sync for the first writer, one more for all six that came during it.
@@ -92,12 +106,9 @@ def test_a_failed_sync_fails_its_batch_only() -> None:
 
     commit = GroupCommit(sync)
     outcomes: list[BaseException | None] = []
-    first = run(commit.commit, outcomes)
-    assert started.wait(WAIT)
-    late = [run(commit.commit, outcomes) for _ in range(3)]
-    waiting(commit, 3)
+    threads = behind_a_sync(commit, started.wait, 3, outcomes)
     release.set()
-    for thread in [first, *late]:
+    for thread in threads:
         thread.join(WAIT)
     # The first writer's sync failed; the three behind it got a sync of their own.
     assert sum(isinstance(outcome, OSError) for outcome in outcomes) == 1
@@ -165,14 +176,11 @@ def test_an_interrupted_sync_fails_its_waiters_and_the_next_sync_runs() -> None:
 
     commit = GroupCommit(sync)
     outcomes: list[BaseException | None] = []
-    first = run(commit.commit, outcomes)
-    assert started.wait(WAIT)
     # Two writers behind the first sync share the second, which is interrupted: the one
     # running it sees the interrupt, the other an error, and neither waits forever.
-    late = [run(commit.commit, outcomes) for _ in range(2)]
-    waiting(commit, 2)
+    threads = behind_a_sync(commit, started.wait, 2, outcomes)
     release.set()
-    for thread in (first, *late):
+    for thread in threads:
         thread.join(WAIT)
     names = sorted(type(outcome).__name__ for outcome in outcomes)
     assert names == ["KeyboardInterrupt", "NoneType", "OSError"]
