@@ -22,6 +22,7 @@ import signal
 import sys
 from collections.abc import Callable
 
+from posthorn.queuing import queue_settings
 from posthorn.site import Site
 
 __all__ = ["enable", "run_aside"]
@@ -41,7 +42,7 @@ def run_aside(site: Site, job: Callable[[], float]) -> float:
     An error in the child is raised here as a RuntimeError naming it: the runner
     crashes and is restarted, as it would on the error itself.
     """
-    if not _enabled or site.config["queues"].get_str("backend").strip().lower() != "files":
+    if not _enabled or queue_settings(site.config).backend != "files":
         return job()
     read_fd, write_fd = os.pipe()
     sys.stdout.flush()
