@@ -7,6 +7,7 @@ a rename lives in the directory, not in the file, and is otherwise only in memor
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -87,16 +88,15 @@ def write_durable(
         else:
             _write_all(fd, content)
         os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        os.unlink(temp)
-        raise
-    os.close(fd)
-    try:
+        # Renamed while still locked: a tidy that locked the file between a close and
+        # the rename would take it for a dead writer's and remove it (``quarantine``).
         os.rename(temp, final)
     except BaseException:
-        os.unlink(temp)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
         raise
+    finally:
+        os.close(fd)
     if sync_dir:
         fsync_dir(directory)
 

@@ -223,3 +223,25 @@ def test_recovery_removes_dead_writers_temporary_files_at_once(incoming: Switchb
         assert live.exists()
     finally:
         os.close(fd)
+
+
+@pytest.mark.parametrize("reused", [False, True], ids=["new file", "spare file"])
+def test_a_tidy_just_before_the_rename_leaves_a_live_writers_entry(
+    incoming: Switchboard, monkeypatch: pytest.MonkeyPatch, reused: bool
+) -> None:
+    """A reader starting while an entry is written tidies at the worst moment: the rename."""
+    if reused:
+        finished = incoming.enqueue(RAW)
+        incoming.dequeue_raw(finished)
+        incoming.finish(finished)
+    rename = os.rename
+
+    def tidy_then_rename(source: str, target: str) -> None:
+        if str(source).endswith(".pck.tmp"):
+            assert incoming.tidy() == 0
+        rename(source, target)
+
+    monkeypatch.setattr(os, "rename", tidy_then_rename)
+    filebase = incoming.enqueue(RAW, {"n": 1})
+    monkeypatch.undo()
+    assert incoming.dequeue_raw(filebase)[1]["n"] == 1
