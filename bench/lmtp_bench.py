@@ -14,7 +14,7 @@ threads alone (from the log): on a loaded machine the rates fall, these much les
 write its cProfile statistics there ($POSTHORN_PROFILE).  Prints figures, never
 pass/fail.
 
-    .venv/bin/python bench/lmtp_bench.py [--seconds 3] [--clients 1 4 16] [--dir /var/tmp]
+    .venv/bin/python bench/lmtp_bench.py [--seconds 3] [--clients 1 4 16] [--dir /tmp]
         [--instances N] [--profile DIR]
 """
 
@@ -44,6 +44,7 @@ BODY = b"".join(
 )
 MESSAGE = b"From: alice@example.com\r\nTo: bench@example.org\r\nSubject: bench\r\n\r\n" + BODY
 START_DEADLINE = 20.0
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "var"
 
 
 class Client:
@@ -171,11 +172,10 @@ def runner_cpu(master: subprocess.Popen[bytes]) -> float:
 
 
 def run_level(
-    base: Path | None, clients: int, seconds: float, instances: int
+    tmp: Path, clients: int, seconds: float, instances: int
 ) -> tuple[float, float, float, str, float, float]:
-    """One level on a fresh master: msgs/s, p50 and p99 ms, fsync sharing, CPU ms/msg
-    of the runners and of their event loops."""
-    tmp = Path(tempfile.mkdtemp(prefix="lmtp-bench-", dir=base))
+    """One level on a fresh master in ``tmp``: msgs/s, p50 and p99 ms, fsync sharing,
+    CPU ms/msg of the runners and of their event loops."""
     port = free_port()
     process = start_master(tmp, port, clients, instances)
     try:
@@ -185,7 +185,6 @@ def run_level(
     finally:
         stop_master(process)
     logs = "".join(path.read_text() for path in (tmp / "var" / "logs").glob("lmtp*.log"))
-    shutil.rmtree(tmp, ignore_errors=True)
     found = re.findall(
         r"stored (\d+) entries with (\d+) directory fsyncs; event loop CPU ([\d.]+) ms", logs
     )
@@ -202,16 +201,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per concurrency level")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
-    parser.add_argument("--dir", type=Path, default=None, help="where the temporary var goes")
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="where the var goes")
     parser.add_argument("--instances", type=int, default=1, help="[runner.lmtp] instances")
     parser.add_argument("--profile", type=Path, default=None, help="runners write cProfile here")
     args = parser.parse_args()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
         os.environ["POSTHORN_PROFILE"] = str(args.profile.resolve())
-    where = str(args.dir or tempfile.gettempdir())
+    args.dir.mkdir(parents=True, exist_ok=True)
+    where = str(args.dir)
     fs = subprocess.run(["df", "-T", where], capture_output=True, text=True, check=False).stdout
-    print(f"queue on: {fs.splitlines()[-1] if fs else where}")
+    print(f"queue in {where} on: {fs.splitlines()[-1] if fs else '?'}")
     print(
         f"message: {len(MESSAGE)} bytes, one recipient; fsync on; {os.cpu_count()} CPUs; "
         f"{args.instances} LMTP runner(s); load {os.getloadavg()[0]:.1f}"
@@ -220,14 +220,20 @@ def main() -> None:
         f"{'clients':>7} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'msgs/dir fsync':>15}"
         f" {'cpu ms/msg':>11} {'loop ms/msg':>12}"
     )
-    for clients in args.clients:
-        rate, p50, p99, sharing, cpu, loop = run_level(
-            args.dir, clients, args.seconds, args.instances
-        )
-        print(
-            f"{clients:>7} {rate:>9.0f} {p50:>8.2f} {p99:>8.2f} {sharing:>15} {cpu:>11.2f}"
-            f" {loop:>12.2f}"
-        )
+    used: list[Path] = []
+    try:
+        for clients in args.clients:
+            used.append(Path(tempfile.mkdtemp(prefix="lmtp-bench-", dir=args.dir)))
+            rate, p50, p99, sharing, cpu, loop = run_level(
+                used[-1], clients, args.seconds, args.instances
+            )
+            print(
+                f"{clients:>7} {rate:>9.0f} {p50:>8.2f} {p99:>8.2f} {sharing:>15} {cpu:>11.2f}"
+                f" {loop:>12.2f}"
+            )
+    finally:
+        for tmp in used:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

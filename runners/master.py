@@ -124,7 +124,7 @@ class Master(MasterSignals):
     def _preload(self) -> None:
         # Only a saving: without it each runner loads what it needs, outages included.
         try:
-            preload(self.config)
+            preload(self.config, {slot.spec.cls for slot in self.slots})
         except Exception:
             self.log.exception("preloading failed; each runner loads what it needs itself")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import cProfile
 import ctypes
+import functools
 import gc
 import importlib
 import os
@@ -15,10 +16,10 @@ import pkgutil
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from logging import Logger
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol, runtime_checkable
 
 from posthorn.config import Config, ConfigError
 from posthorn.logs import setup_logging
@@ -28,13 +29,12 @@ from posthorn.runners.aside import enable as run_site_jobs_aside
 from posthorn.runners.base import BaseRunner, ExitCode
 from posthorn.site import Site
 
-if TYPE_CHECKING:
-    from posthorn.database import Databases
-
 __all__ = [
+    "Preloading",
     "freeze_heap",
     "in_child",
     "preload",
+    "preloaded_site",
     "run_runner",
     "set_parent_death_signal",
     "upgrade_schema",
@@ -105,25 +105,37 @@ def upgrade_schema(config: Config, log: Logger) -> None:
         site.close()
 
 
-_preloaded: tuple[Config, Databases] | None = None
+_preloaded: Site | None = None
 
 
-def preload(config: Config) -> None:
-    """Import, in the master, what every runner uses: shared by them, not one copy each.
+@runtime_checkable
+class Preloading(Protocol):
+    """A runner class with something of its own to build in the master (``preload``)."""
 
-    The managers' modules (models, database driver) load, and the database engines are
-    made and connected once, then left without a connection: each runner forked after
-    takes them over with pools of its own (``preloaded_databases``).  Each runner
-    making and connecting its own had copied some 2 MiB of the shared heap:
-    ``bench/memory_bench.py site`` gave 206 MiB PSS at start and 303 after posts, now
-    195 and 294; with the ORM set up and the queries compiled too (``_warm``), 193
-    and 266.
+    @classmethod
+    def preload(cls, site: Site) -> None: ...
+
+
+def preload(config: Config, runners: Iterable[type] = ()) -> None:
+    """Import and build, in the master, what every runner uses: shared by them, not one
+    copy each.
+
+    The managers' modules (models, database driver) load, the site and its managers
+    are built, and the database engines are made and connected once, then left without
+    a connection: each runner forked after takes the site over with pools of its own
+    (``preloaded_site``).  Each runner making and connecting its own engines had copied
+    some 2 MiB of the shared heap: ``bench/memory_bench.py site`` gave 206 MiB PSS at
+    start and 303 after posts, now 195 and 294; with the ORM set up and the queries
+    compiled too (``_warm``), 193 and 266.  Each building a site of its own copied
+    another 1 MiB.  A runner class in ``runners`` with a ``preload(site)`` class method
+    (``Preloading``) builds its own part then, on that site.
     """
     global _preloaded
     if _preloaded is not None:
-        _preloaded[1].dispose()
+        _preloaded.close()
         _preloaded = None
     _import_components()
+    _libc()
     site = Site(config)
     try:
         with contextlib.suppress(ImportError):
@@ -131,8 +143,12 @@ def preload(config: Config) -> None:
                 getattr(site, kind)
             site.databases.connect_once()
             _warm(site)
+        for cls in runners:
+            if isinstance(cls, Preloading):
+                cls.preload(site)
+        if "databases" in site.__dict__:
             site.databases.close_connections()
-            _preloaded = (config, site.databases)
+        _preloaded = site
     except BaseException:
         site.close()
         raise
@@ -175,21 +191,39 @@ def _warm(site: Site) -> None:
     site.users.get_user_by_address(_NOBODY)
 
 
-def preloaded_databases(config: Config) -> Databases | None:
-    """The master's engines, when the runner runs on the configuration they were made for."""
-    if _preloaded is not None and _preloaded[0] is config:
-        return _preloaded[1]
+def preloaded_site(config: Config) -> Site | None:
+    """The master's site, when the runner runs on the configuration it was made for."""
+    if _preloaded is not None and _preloaded.config is config:
+        return _preloaded
     return None
+
+
+def _own_site(config: Config) -> Site:
+    """This runner's site: the master's, taken over with pools of its own, or a new one."""
+    site = preloaded_site(config)
+    if site is None:
+        return Site(config)
+    if "databases" in site.__dict__:
+        site.databases.after_fork()
+    return site
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library, loaded once (in the master: every runner shares the handle)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
 
 
 def set_parent_death_signal(signum: int) -> None:
     """Have the kernel send ``signum`` to this process when its parent dies (Linux)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
-    except (OSError, AttributeError):
-        # Not Linux: the runner's getppid() check between entries is the backstop.
-        pass
+    libc = _libc()
+    # Not Linux: the runner's getppid() check between entries is the backstop.
+    with contextlib.suppress(AttributeError):
+        if libc is not None:
+            libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
 
 
 def return_large_blocks() -> None:
@@ -203,11 +237,11 @@ def return_large_blocks() -> None:
     ``bench/memory_bench.py site``: the site's PSS moved by less than the run-to-run
     noise (307 and 312 MiB after posts), so glibc's default stays.
     """
-    try:
-        libc = ctypes.CDLL(None)
-        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
-    except (OSError, AttributeError):
-        pass  # not glibc: its allocator has its own policy
+    libc = _libc()
+    # Not glibc: its allocator has its own policy.
+    with contextlib.suppress(AttributeError):
+        if libc is not None:
+            libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
 def _profiled(runner: BaseRunner, label: str) -> ExitCode:
@@ -238,8 +272,8 @@ def run_runner(
 ) -> int:
     """Be runner ``name`` (instance ``slice`` of ``count``) until it stops; return its exit code.
 
-    Logging is set up afresh and the Site built anew in this process: nothing (database
-    connections, open files) is shared with the master or a sibling.
+    Logging is set up afresh and the site taken over with pools of its own: nothing
+    (database connections, open files) is shared with the master or a sibling.
     """
     return_large_blocks()
     run_site_jobs_aside()
@@ -247,7 +281,7 @@ def run_runner(
     site: Site | None = None
     runner: BaseRunner | None = None
     try:
-        site = Site(config, databases=preloaded_databases(config))
+        site = _own_site(config)
         runner = cls(site, name, slice=slice, count=count)
         runner.master_pid = master_pid
         log.info("started, slice %d/%d", slice, count)

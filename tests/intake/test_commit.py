@@ -1,9 +1,11 @@
-"""Group commit: one sync covers every writer that was waiting when it started."""
+"""Group commit: one sync covers every waiter left while the sync before it ran."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+
+import pytest
 
 from posthorn.intake.commit import GroupCommit
 
@@ -26,70 +28,54 @@ class Gate:
             assert self.release.acquire(timeout=WAIT)
 
 
-def run(target: Callable[[], None], outcomes: list[BaseException | None]) -> threading.Thread:
-    def body() -> None:
-        try:
-            target()
-        except BaseException as error:
-            outcomes.append(error)
-        else:
-            outcomes.append(None)
+class Answers:
+    """What ``deliver`` was given: each call's waiters and error, in order."""
 
-    thread = threading.Thread(target=body)
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[int], Exception | None]] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, waiters: list[int], error: Exception | None) -> None:
+        with self.lock:
+            self.calls.append((list(waiters), error))
+
+    def outcome(self, waiter: int) -> Exception | None:
+        (error,) = [error for waiters, error in self.calls if waiter in waiters]
+        return error
+
+
+def run(target: Callable[[], None]) -> threading.Thread:
+    thread = threading.Thread(target=target)
     thread.start()
     return thread
 
 
-def waiting(commit: GroupCommit, count: int) -> None:
-    """Wait until ``count`` threads wait on the commit's condition."""
-    condition = commit._changed
-    for _ in range(int(WAIT / 0.01)):
-        with condition:
-            if len(condition._waiters) >= count:  # type: ignore[attr-defined]
-                return
-        threading.Event().wait(0.01)
-    raise AssertionError(f"fewer than {count} waiters")
-
-
-def behind_a_sync(
-    commit: GroupCommit,
-    started: Callable[[float], bool],
-    count: int,
-    outcomes: list[BaseException | None],
-) -> list[threading.Thread]:
-    """A first writer whose sync has begun (``started`` says so within a timeout), then
-    ``count`` writers that arrive while it runs and wait; their threads, the first first."""
-    first = run(commit.commit, outcomes)
-    assert started(WAIT)
-    late = [run(commit.commit, outcomes) for _ in range(count)]
-    waiting(commit, count)
-    return [first, *late]
-
-
-def test_writers_arriving_during_a_sync_share_the_next_one() -> None:
+def test_waiters_left_during_a_sync_share_the_next_one_and_their_writers_go_on() -> None:
     gate = Gate()
-    commit = GroupCommit(gate)
-    outcomes: list[BaseException | None] = []
-    # Six arrive while the first sync runs: it may not cover their writes.
-    threads = behind_a_sync(
-        commit, lambda timeout: gate.started.acquire(timeout=timeout), 6, outcomes
-    )
-    assert outcomes == []
+    answers = Answers()
+    commit = GroupCommit(gate, answers)
+    first = run(lambda: commit.commit(0))
+    assert gate.started.acquire(timeout=WAIT)
+    # Six arrive while the first sync runs: it may not cover their writes.  None of
+    # them waits; they return at once.
+    for waiter in range(1, 7):
+        commit.commit(waiter)
+    assert answers.calls == []
     gate.hold = False
     gate.release.release()
-    for thread in threads:
-        thread.join(WAIT)
-    assert outcomes == [None] * 7
-    # One sync for the first writer, one more for all six that came during it.
+    first.join(WAIT)
+    assert answers.calls == [([0], None), ([1, 2, 3, 4, 5, 6], None)]
     assert gate.calls == commit.syncs == 2
 
 
 def test_a_lone_writer_syncs_at_once() -> None:
     gate = Gate()
     gate.hold = False
-    commit = GroupCommit(gate)
-    for _ in range(3):
-        commit.commit()
+    answers = Answers()
+    commit = GroupCommit(gate, answers)
+    for waiter in range(3):
+        commit.commit(waiter)
+        assert answers.calls[-1] == ([waiter], None)
     assert gate.calls == 3
 
 
@@ -104,46 +90,50 @@ def test_a_failed_sync_fails_its_batch_only() -> None:
         if failures:
             raise failures.pop()
 
-    commit = GroupCommit(sync)
-    outcomes: list[BaseException | None] = []
-    threads = behind_a_sync(commit, started.wait, 3, outcomes)
+    answers = Answers()
+    commit = GroupCommit(sync, answers)
+    first = run(lambda: commit.commit(0))
+    assert started.wait(WAIT)
+    for waiter in (1, 2, 3):
+        commit.commit(waiter)
     release.set()
-    for thread in threads:
-        thread.join(WAIT)
-    # The first writer's sync failed; the three behind it got a sync of their own.
-    assert sum(isinstance(outcome, OSError) for outcome in outcomes) == 1
-    assert outcomes.count(None) == 3
-    commit.commit()
+    first.join(WAIT)
+    assert isinstance(answers.outcome(0), OSError)
+    assert [answers.outcome(waiter) for waiter in (1, 2, 3)] == [None] * 3
 
 
-def test_many_writers_each_return_after_a_sync_that_started_after_them() -> None:
+def test_every_waiter_is_answered_once_by_a_sync_that_started_after_it() -> None:
     lock = threading.Lock()
     started: list[int] = []
+    # waiter -> syncs started when its commit was called
+    before: dict[int, int] = {}
+    covered: dict[int, int] = {}
 
     def sync() -> None:
         with lock:
             started.append(len(started) + 1)
         threading.Event().wait(0.002)
 
-    commit = GroupCommit(sync)
-    errors: list[str] = []
+    def deliver(waiters: list[int], error: Exception | None) -> None:
+        with lock:
+            for waiter in waiters:
+                assert waiter not in covered, "answered twice"
+                covered[waiter] = len(started)
 
-    def writer() -> None:
-        for _ in range(20):
-            with lock:
-                before = len(started)
-            commit.commit()
-            with lock:
-                if len(started) <= before:
-                    errors.append("returned without a sync started after the call")
+    commit = GroupCommit(sync, deliver)
 
-    threads = [threading.Thread(target=writer) for _ in range(8)]
-    for thread in threads:
-        thread.start()
+    def writer(first: int) -> None:
+        for waiter in range(first, first + 20):
+            with lock:
+                before[waiter] = len(started)
+            commit.commit(waiter)
+
+    threads = [run(lambda first=first: writer(first)) for first in range(0, 160, 20)]
     for thread in threads:
         thread.join(30)
-    assert errors == []
-    assert commit.syncs == len(started) < 8 * 20
+    assert sorted(covered) == list(range(160))
+    assert all(covered[waiter] > before[waiter] for waiter in covered)
+    assert commit.syncs == len(started) < 160
 
 
 def test_syncs_never_overlap() -> None:
@@ -154,15 +144,16 @@ def test_syncs_never_overlap() -> None:
         threading.Event().wait(0.001)
         running.release()
 
-    commit = GroupCommit(sync)
-    outcomes: list[BaseException | None] = []
-    threads = [run(commit.commit, outcomes) for _ in range(20)]
+    answers = Answers()
+    commit = GroupCommit(sync, answers)
+    threads = [run(lambda waiter=waiter: commit.commit(waiter)) for waiter in range(20)]
     for thread in threads:
         thread.join(WAIT)
-    assert outcomes == [None] * 20
+    assert sorted(w for waiters, _ in answers.calls for w in waiters) == list(range(20))
+    assert all(error is None for _, error in answers.calls)
 
 
-def test_an_interrupted_sync_fails_its_waiters_and_the_next_sync_runs() -> None:
+def test_an_interrupted_sync_fails_its_waiters_and_those_behind_it() -> None:
     started = threading.Event()
     release = threading.Event()
     calls: list[int] = []
@@ -171,18 +162,29 @@ def test_an_interrupted_sync_fails_its_waiters_and_the_next_sync_runs() -> None:
         calls.append(1)
         started.set()
         assert release.wait(WAIT)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
+        raise KeyboardInterrupt
 
-    commit = GroupCommit(sync)
-    outcomes: list[BaseException | None] = []
-    # Two writers behind the first sync share the second, which is interrupted: the one
-    # running it sees the interrupt, the other an error, and neither waits forever.
-    threads = behind_a_sync(commit, started.wait, 2, outcomes)
+    answers = Answers()
+    commit = GroupCommit(sync, answers)
+    interrupted: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            commit.commit(0)
+        except KeyboardInterrupt as error:
+            interrupted.append(error)
+
+    thread = run(first)
+    assert started.wait(WAIT)
+    commit.commit(1)
     release.set()
-    for thread in threads:
-        thread.join(WAIT)
-    names = sorted(type(outcome).__name__ for outcome in outcomes)
-    assert names == ["KeyboardInterrupt", "NoneType", "OSError"]
-    commit.commit()
-    assert len(calls) == 3
+    thread.join(WAIT)
+    # The thread running the sync sees the interrupt; its waiter and the one left
+    # behind it are failed, not left waiting for a sync nobody runs.
+    assert len(interrupted) == 1
+    assert isinstance(answers.outcome(0), OSError)
+    assert isinstance(answers.outcome(1), OSError)
+    # The next writer runs a sync of its own.
+    with pytest.raises(KeyboardInterrupt):
+        commit.commit(2)
+    assert len(calls) == 2

@@ -3,10 +3,13 @@ and a lookup failing then does not keep the master from starting."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from posthorn.config import Config
-from posthorn.runners.process import preload, preloaded_databases
+from posthorn.runners.process import preload, preloaded_site
+from posthorn.runners.rest import RestRunner
 from tests.conftest import SiteFactory
 from tests.runners.harness import PosthornSite, sample
 
@@ -18,18 +21,34 @@ def test_preload_leaves_warm_engines_without_connections_and_changes_nothing(
     site.databases.upgrade()
     before = site.databases.stamp.token()
     preload(config)
-    databases = preloaded_databases(config)
-    assert databases is not None
+    preloaded = preloaded_site(config)
+    assert preloaded is not None
+    databases = preloaded.databases
     engine = databases.engine("list")
     # Warmed: the queries every runner asks are compiled already, in what it inherits.
-    assert len(engine._compiled_cache) > 0
-    assert engine.pool.checkedin() == 0 and engine.pool.checkedout() == 0
+    assert engine._compiled_cache
+    pool: Any = engine.pool
+    assert pool.checkedin() == 0 and pool.checkedout() == 0
     assert site.lists.count() == 0
     assert site.databases.stamp.token() == before
     # A runner on another configuration (after a reload) makes its own engines.
-    assert preloaded_databases(Config.__new__(Config)) is None
-    preload(config)  # again, as on reload: the earlier engines are let go
-    assert preloaded_databases(config) is not databases
+    assert preloaded_site(Config.__new__(Config)) is None
+    preload(config)  # again, as on reload: the earlier site and engines are let go
+    again = preloaded_site(config)
+    assert again is not None and again.databases is not databases
+
+
+def test_the_rest_runner_serves_the_application_built_before_the_fork(
+    config: Config, make_site: SiteFactory
+) -> None:
+    make_site(config)  # migrated
+    preload(config, [RestRunner])
+    preloaded = preloaded_site(config)
+    assert preloaded is not None
+    app = RestRunner(preloaded, "rest").app()
+    assert RestRunner(preloaded, "rest").app() is app
+    # A runner on a site of its own builds its own.
+    assert RestRunner(make_site(config), "rest").app() is not app
 
 
 @pytest.mark.slow

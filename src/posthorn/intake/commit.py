@@ -7,69 +7,77 @@ runs can all wait for the next one instead of each paying for their own.  Under 
 the number of directory fsyncs per second stays about constant while the number of
 entries they cover grows; a lone writer syncs at once, with no added delay.
 
-It runs in the writing threads themselves: the first writer to need a sync when none is
-running runs it, the others wait on a condition.  The event loop hands each message to
-a writer once and hears back once, when the message is durable.
+It runs in the writing threads themselves, and none of them waits: a writer leaves a
+waiter (what to answer when its entry is durable) and goes on to its next message,
+unless no sync is running, in which case it runs syncs until no waiter is left.  Each
+sync hands all the waiters it covered to ``deliver`` at once, so the event loop is
+woken once per sync, not once per message, and no thread sleeps on a condition only to
+be woken to pass an answer on.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Generic, TypeVar
 
 __all__ = ["GroupCommit"]
 
-# Failed syncs remembered for writers that wake late; a writer is never that late.
-_KEPT_FAILURES = 64
+W = TypeVar("W")
 
 
-class GroupCommit:
-    """Runs ``sync`` (blocking) once for every batch of threads calling ``commit``.
+class GroupCommit(Generic[W]):
+    """Runs ``sync`` (blocking) once for every batch of waiters left by ``commit``.
 
-    ``commit()`` returns only after a ``sync`` that *started* after the call, so
-    everything the caller wrote before calling is covered; it raises what that ``sync``
-    raised.
+    ``deliver(waiters, error)`` receives every waiter once, with None or what the
+    ``sync`` that covered it raised; that ``sync`` *started* after the waiter's
+    ``commit`` was called, so everything its writer did before calling is covered.
     """
 
-    def __init__(self, sync: Callable[[], None]) -> None:
+    def __init__(
+        self, sync: Callable[[], None], deliver: Callable[[list[W], Exception | None], None]
+    ) -> None:
         self._sync = sync
-        self._changed = threading.Condition(threading.Lock())
-        # Syncs started and finished so far; they are numbered from 1 and never overlap.
-        self._started = 0
-        self._finished = 0
-        self._failures: dict[int, Exception] = {}
+        self._deliver = deliver
+        self._lock = threading.Lock()
+        self._waiting: list[W] = []
+        self._running = False
         self.syncs = 0
 
-    def commit(self) -> None:
-        with self._changed:
-            # The first sync to start from now on covers what the caller wrote.
-            needed = self._started + 1
-            while self._started >= needed or self._started > self._finished:
-                if self._finished >= needed:
-                    failed = self._failures.get(needed)
-                    if failed is not None:
-                        raise failed
-                    return
-                self._changed.wait()
-            # None running and ours not started: this thread runs it.
-            self._started = needed
+    def commit(self, waiter: W) -> None:
+        """Leave ``waiter`` for the next sync; run syncs here if none is running."""
+        with self._lock:
+            self._waiting.append(waiter)
+            if self._running:
+                return
+            self._running = True
+        try:
+            while True:
+                with self._lock:
+                    # Taken before the sync starts: the sync covers exactly these.
+                    batch, self._waiting = self._waiting, []
+                    if not batch:
+                        self._running = False
+                        return
+                self._run(batch)
+        except BaseException:
+            # This thread is being torn down (or ``deliver`` failed): whoever is behind
+            # it is failed rather than left waiting for a sync nobody will run.
+            with self._lock:
+                stranded, self._waiting = self._waiting, []
+                self._running = False
+            if stranded:
+                self._deliver(stranded, OSError("directory sync interrupted"))
+            raise
+
+    def _run(self, batch: list[W]) -> None:
         failure: Exception | None = None
         try:
             self._sync()
         except Exception as error:
             failure = error
         except BaseException:
-            # The waiters must not hang on a sync that never ends, nor take it as done.
-            failure = OSError("directory sync interrupted")
+            self._deliver(batch, OSError("directory sync interrupted"))
             raise
-        finally:
-            with self._changed:
-                self._finished = needed
-                self.syncs += 1
-                if failure is not None:
-                    self._failures[needed] = failure
-                    for old in [n for n in self._failures if n <= needed - _KEPT_FAILURES]:
-                        del self._failures[old]
-                self._changed.notify_all()
-        if failure is not None:
-            raise failure
+        self.syncs += 1
+        self._deliver(batch, failure)

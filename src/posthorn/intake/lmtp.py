@@ -78,6 +78,11 @@ LIST_CACHE_TTL = 1.0
 # A message up to this size is made safe to store on the event loop itself: checking a
 # small message costs less than handing it to a thread and back.
 INLINE_PREPARE = 64 * 1024
+# Threads writing entries.  They overlap their file fsyncs, but never wait for the
+# directory fsync (``commit``), so a few keep up with many sessions; more would only
+# contend for the GIL and for the queue folder's lock, which every create and rename
+# takes: that spinning cost more CPU per message than it saved in waiting.
+WRITERS = 4
 
 
 class Directory(Protocol):
@@ -98,6 +103,47 @@ class Target:
     list_id: str
 
 
+class _Job:
+    """One message's entries on their way to disk, and the event loop's wait for them."""
+
+    __slots__ = ("answered", "entries", "loop", "pending", "results")
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, entries: Sequence[tuple[str, dict[str, Any]]]
+    ) -> None:
+        self.loop = loop
+        self.entries = entries
+        self.answered: asyncio.Future[list[str | Exception]] = loop.create_future()
+        # Set by the writer: an entry's name or why it failed; the queues still to sync.
+        self.results: list[str | Exception] = []
+        self.pending: set[str] = set()
+
+    def settle(self, name: str | None, error: Exception | None) -> None:
+        """Queue ``name`` was synced, or failed to (on the event loop)."""
+        if name is not None:
+            if error is not None:
+                for index, (queue_name, _) in enumerate(self.entries):
+                    if queue_name == name and isinstance(self.results[index], str):
+                        self.results[index] = error
+            self.pending.discard(name)
+        if not self.pending and not self.answered.done():
+            self.answered.set_result(self.results)
+
+
+def _answer(waiters: list[tuple[_Job, str]], error: Exception | None) -> None:
+    """Hand a directory fsync's outcome to the event loop, once for all it covered."""
+    loops: dict[asyncio.AbstractEventLoop, list[tuple[_Job, str]]] = {}
+    for waiter in waiters:
+        loops.setdefault(waiter[0].loop, []).append(waiter)
+    for loop, settled in loops.items():
+        loop.call_soon_threadsafe(_settle, settled, error)
+
+
+def _settle(waiters: list[tuple[_Job, str]], error: Exception | None) -> None:
+    for job, name in waiters:
+        job.settle(name, error)
+
+
 class LMTPIntake:
     """The aiosmtpd handler: ``handle_RCPT`` and ``handle_DATA``.
 
@@ -113,7 +159,7 @@ class LMTPIntake:
         max_recipients: int,
         hostname: str,
         log: logging.Logger,
-        writers: int = 32,
+        writers: int = WRITERS,
     ) -> None:
         self.directory = directory
         self.queue = queue
@@ -127,11 +173,8 @@ class LMTPIntake:
         self.idle = asyncio.Event()
         self.idle.set()
         self._lookups = ThreadPoolExecutor(1, thread_name_prefix="lmtp-lookup")
-        # Writers spend their time waiting in fsync; the more of those wait together,
-        # the more the file system folds into one journal commit.  asyncio's default
-        # pool (CPUs + 4 threads) would cap that on a small machine.
         self._writers = ThreadPoolExecutor(writers, thread_name_prefix="lmtp-write")
-        self._commits: dict[str, GroupCommit] = {}
+        self._commits: dict[str, GroupCommit[tuple[_Job, str]]] = {}
         self._commits_lock = threading.Lock()
         self.stored = 0
         self._targets: WeakKeyDictionary[Envelope, list[Target]] = WeakKeyDictionary()
@@ -148,14 +191,14 @@ class LMTPIntake:
         """Directory fsyncs so far; with ``stored``, how well group commit is doing."""
         return sum(commit.syncs for commit in list(self._commits.values()))
 
-    def commits(self, name: str) -> GroupCommit:
+    def commits(self, name: str) -> GroupCommit[tuple[_Job, str]]:
         """The group commit of queue ``name`` (created on first use, by any writer)."""
         commit = self._commits.get(name)
         if commit is None:
             with self._commits_lock:
                 commit = self._commits.get(name)
                 if commit is None:
-                    commit = GroupCommit(lambda: self.queue(name).sync())
+                    commit = GroupCommit(lambda: self.queue(name).sync(), _answer)
                     self._commits[name] = commit
         return commit
 
@@ -259,29 +302,30 @@ class LMTPIntake:
     async def _persist(
         self, data: bytes | bytearray, entries: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[str | Exception]:
-        loop = asyncio.get_running_loop()
-        results = await loop.run_in_executor(self._writers, self._store_durable, data, entries)
+        job = _Job(asyncio.get_running_loop(), entries)
+        self._writers.submit(self._write, data, job)
+        results = await job.answered
         self.stored += sum(1 for result in results if isinstance(result, str))
         return results
 
-    def _store_durable(
-        self, data: bytes | bytearray, entries: Sequence[tuple[str, dict[str, Any]]]
-    ) -> list[str | Exception]:
+    def _write(self, data: bytes | bytearray, job: _Job) -> None:
         """``store``, then each written queue's group commit (runs in a writer thread).
 
-        An entry whose directory fsync fails becomes that error.
+        Returns once the entries are written; the group commits answer the job later,
+        from whichever thread runs the directory fsync that covers them.
         """
-        results = self.store(data, entries)
-        written = {name for (name, _), result in zip(entries, results, strict=True)
+        try:
+            job.results = self.store(data, job.entries)
+        except Exception as error:
+            job.results = [error] * len(job.entries)
+        written = {name for (name, _), result in zip(job.entries, job.results, strict=True)
                    if isinstance(result, str)}  # fmt: skip
+        # Complete before the first commit: from then on only the event loop reads it.
+        job.pending = written
+        if not written:
+            job.loop.call_soon_threadsafe(job.settle, None, None)
         for name in sorted(written):
-            try:
-                self.commits(name).commit()
-            except Exception as error:
-                for index, (queue_name, _) in enumerate(entries):
-                    if queue_name == name and isinstance(results[index], str):
-                        results[index] = error
-        return results
+            self.commits(name).commit((job, name))
 
     def prepare(self, raw: bytes | bytearray) -> bytes | bytearray:
         """The bytes to queue, or StructureError (runs in a worker thread).

@@ -17,11 +17,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Connection, Engine, String, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Engine, String, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from posthorn.database.changes import PER_POST
+from posthorn.database.prepared import CoreStatements, Statements, driver_transaction
 from posthorn.interfaces.lists import ListRef
 from posthorn.interfaces.messages import message_id_hash
 from posthorn.model.base import ListBase, SessionFactory, utc_now
@@ -50,6 +51,9 @@ _RECORDED = select(_TABLE.c.post_number).where(
     _TABLE.c.message_id_hash == bindparam("message_id_hash"),
 )
 _REMEMBER = insert(_TABLE)
+_PRUNE = delete(_TABLE).where(
+    _TABLE.c.list_id == bindparam("list_id"), _TABLE.c.post_number <= bindparam("oldest")
+)
 
 
 def recorded(session: Session, list_id: str, message_id_hash: str) -> int | None:
@@ -58,19 +62,13 @@ def recorded(session: Session, list_id: str, message_id_hash: str) -> int | None
     return session.scalar(_RECORDED, params)
 
 
-def remember(
-    session: Session | Connection, list_id: str, message_id_hash: str, post_number: int
-) -> None:
+def remember(run: Statements, list_id: str, message_id_hash: str, post_number: int) -> None:
     """Record the number given; a second record of one message fails on the primary key."""
     # A plain INSERT rather than an object added and flushed: nothing reads the row back.
     params = {"list_id": list_id, "message_id_hash": message_id_hash, "post_number": post_number}
-    session.execute(_REMEMBER, params)
+    run.execute(_REMEMBER, params)
     if post_number % PRUNE_EVERY == 0:
-        session.execute(
-            delete(PostCountRow).where(
-                PostCountRow.list_id == list_id, PostCountRow.post_number <= post_number - KEEP
-            )
-        )
+        run.execute(_PRUNE, {"list_id": list_id, "oldest": post_number - KEEP})
 
 
 def forget(session: Session, list_id: str) -> None:
@@ -108,8 +106,8 @@ class PostCounter:
         try:
             # One transaction counts the post and records its number; this runs for
             # every post, so the common case (a message never counted) looks nothing up.
-            with self._transaction() as connection:
-                return self._count(connection, mlist, list_id, hashed)
+            with self._transaction() as transaction:
+                return self._count(transaction, mlist, list_id, hashed)
         except IntegrityError:
             # The message was counted before (a redone entry, or another runner counting
             # it meanwhile): its number stands, and the rollback undid this count.
@@ -118,11 +116,12 @@ class PostCounter:
                 return int(recorded(session, list_id, hashed) or 0) + 1
 
     @contextmanager
-    def _transaction(self) -> Iterator[Connection]:
+    def _transaction(self) -> Iterator[Statements]:
         """A transaction on the list slice's engine, without an ORM session.
 
-        The count is two statements that write nothing any cache holds (PER_POST);
-        a session's set-up and commit cost more CPU than both, for every post.
+        The count is two statements that write nothing any cache holds (PER_POST), run
+        on the driver's cursor (``database/prepared.py``): a session's set-up and
+        commit, or even Core's execution, cost more CPU than the database's work.
         """
         if self._engine is None:
             with self._session() as session:
@@ -130,29 +129,29 @@ class PostCounter:
             if not isinstance(bind, Engine):
                 # A session bound to one connection: stay on sessions.
                 with self._session() as session:
-                    yield session.connection()
+                    yield CoreStatements(session.connection())
                 return
             self._engine = bind
-        with self._engine.begin() as connection:
-            yield connection
+        with driver_transaction(self._engine) as transaction:
+            yield transaction
 
     def _count(
-        self, connection: Connection, mlist: ListRef, list_id: str | None, hashed: str | None
+        self, run: Statements, mlist: ListRef, list_id: str | None, hashed: str | None
     ) -> int:
         # The UPDATE finds the row by its list-id, without loading it first; it is one
         # statement, so concurrent runners never hand out the same number.
         post_id: int | None = None
         if list_id is not None:
             params = {"counted_list": list_id, "counted_at": self._now()}
-            if connection.dialect.update_returning:
-                post_id = connection.scalar(_BUMP_RETURNING, params)
-            elif getattr(connection.execute(_BUMP, params), "rowcount", 0):
-                post_id = connection.scalar(_POST_ID, {"list_id": list_id})
+            if run.update_returning:
+                post_id = run.scalar(_BUMP_RETURNING, params)
+            elif run.execute(_BUMP, params):
+                post_id = run.scalar(_POST_ID, {"list_id": list_id})
         if post_id is None:
             raise no_such_list(mlist, list_id)
         if hashed is not None and list_id is not None:
             # Fails on the primary key when the message was counted before.
-            remember(connection, list_id, hashed, post_id - 1)
+            remember(run, list_id, hashed, post_id - 1)
         return post_id
 
     def post_number(self, mlist: ListRef, message_id: str | None = None) -> int:
