@@ -14,13 +14,21 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, cast
+from typing import IO, NamedTuple, cast
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 TEMP_SUFFIX = ".tmp"
 # Writes smaller than this are gathered before they go to the file.
 WRITE_BUFFER = 64 * 1024
+
+
+class Reusable(NamedTuple):
+    """An old file to write an entry into: its descriptor (open, locked), path and size."""
+
+    fd: int
+    path: str
+    size: int
 
 
 class UnsafeFile(Exception):
@@ -60,7 +68,7 @@ def write_durable(
     content: bytes | Callable[[IO[bytes]], None],
     *,
     sync_dir: bool = True,
-    reuse: Callable[[str], int | None] | None = None,
+    reuse: Callable[[], Reusable | None] | None = None,
 ) -> None:
     """Give ``directory/name`` the ``content``, atomically: readers see all of it or nothing.
 
@@ -69,14 +77,18 @@ def write_durable(
     caller promises to call ``fsync_dir(directory)`` before relying on the entry.
     ``content`` may be a function that writes to the (seekable) file instead, so that a
     large entry is never whole in memory.  ``reuse`` may supply the temporary file: an
-    old one renamed to that name, emptied and locked (``spares``), or None.
+    old one of ours under a temporary name, open, locked, and no longer reachable by
+    any other name even after a power cut (``spares``), or None.
     """
     # Plain strings: a Path per name would be a good part of the Python work per entry.
     final = os.path.join(directory, name)
-    temp = final + TEMP_SUFFIX
-    # A reused file is one of ours, already private (``spares`` checks it).
-    reused = reuse(temp) if reuse is not None else None
-    fd, mode = (reused, PRIVATE_FILE) if reused is not None else _create_locked(temp)
+    reused = reuse() if reuse is not None else None
+    if reused is not None:
+        # One of ours, already private (``spares`` checks it).
+        fd, temp, mode = reused.fd, reused.path, PRIVATE_FILE
+    else:
+        temp = final + TEMP_SUFFIX
+        fd, mode = _create_locked(temp)
     try:
         if mode != PRIVATE_FILE:
             # The umask took more than group and other bits away; set the mode exactly.
@@ -85,8 +97,15 @@ def write_durable(
             writer = _Writer(fd)
             content(cast(IO[bytes], writer))
             writer.flush()
+            size = writer.position
         else:
             _write_all(fd, content)
+            size = len(content)
+        if reused is not None and size < reused.size:
+            # Written over the old bytes in place, which is cheaper than freeing the
+            # blocks and allocating them again; what is left past the new end goes
+            # before the fsync, so the entry's name never shows a byte of it.
+            os.ftruncate(fd, size)
         os.fsync(fd)
         # Renamed while still locked: a tidy that locked the file between a close and
         # the rename would take it for a dead writer's and remove it (``quarantine``).

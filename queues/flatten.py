@@ -49,6 +49,14 @@ def line_ends(text: str, newline: str) -> str:
     return text
 
 
+def _mangled(text: str) -> str:
+    """``text`` with every line starting "From " made ">From " (mbox quoting)."""
+    # Most texts have no such line: a substring search is far cheaper than the regex.
+    if not text.startswith("From ") and "\nFrom " not in text:
+        return text
+    return _FROM.sub(">From ", text)
+
+
 class StreamingGenerator(BytesGenerator):
     """``BytesGenerator`` without its per-part buffers (see the module docstring)."""
 
@@ -60,16 +68,38 @@ class StreamingGenerator(BytesGenerator):
         if self._seven_bit():
             super()._write(msg)  # type: ignore[misc]
             return
+        # The content type is looked up once: each look is a walk over every field.
+        ctype = msg.get_content_type()
         # As the base class decides in _handle_multipart, but before the headers.
-        multipart = msg.get_content_maintype() == "multipart"
+        multipart = ctype.startswith("multipart/")
         if multipart and not isinstance(msg.get_payload(), str) and not msg.get_boundary():
             msg.set_boundary(self._make_boundary())  # type: ignore[attr-defined]
         write_headers = getattr(msg, "_write_headers", None)
         if write_headers is None:
-            self._write_headers(msg)  # type: ignore[attr-defined]
+            self._write_headers(msg)
         else:
             write_headers(self)
-        self._dispatch(msg)  # type: ignore[attr-defined]
+        self._dispatch_as(msg, ctype)
+
+    def _dispatch(self, msg: Message) -> None:
+        self._dispatch_as(msg, msg.get_content_type())
+
+    def _dispatch_as(self, msg: Message, ctype: str) -> None:
+        """The base class's ``_dispatch`` for a message of content type ``ctype``."""
+        # get_content_type always gives one "/"; the base class reads it twice.
+        main, sub = ctype.split("/")
+        handle = getattr(self, f"_handle_{main}_{sub}".replace("-", "_"), None)
+        if handle is None:
+            handle = getattr(self, "_handle_" + main.replace("-", "_"), None)
+        if handle is None:
+            handle = self._writeBody
+        handle(msg)
+
+    def _write_headers(self, msg: Message) -> None:
+        # As the base class, with one write for the whole header block.
+        fold = self.policy.fold_binary  # type: ignore[union-attr]
+        block = b"".join([fold(name, value) for name, value in msg.raw_items()])
+        self._fp.write(block + self._encoded_NL)  # type: ignore[attr-defined]
 
     def _write_lines(self, text: str) -> None:
         # What the base class does with a list of lines: every line end becomes the
@@ -92,7 +122,7 @@ class StreamingGenerator(BytesGenerator):
         # Both of the base classes' paths end here for an 8-bit policy, with or without
         # surrogate-escaped bytes in the payload.
         if self._mangle_from_:  # type: ignore[attr-defined]
-            payload = _FROM.sub(">From ", payload)
+            payload = _mangled(payload)
         self._write_lines(payload)
 
     _writeBody = _handle_text
@@ -111,7 +141,7 @@ class StreamingGenerator(BytesGenerator):
         if msg.preamble is not None:
             preamble = msg.preamble
             if self._mangle_from_:  # type: ignore[attr-defined]
-                preamble = _FROM.sub(">From ", preamble)
+                preamble = _mangled(preamble)
             self._write_lines(preamble)
             self.write(newline)
         self.write(f"--{boundary}{newline}")
@@ -123,7 +153,7 @@ class StreamingGenerator(BytesGenerator):
         if msg.epilogue is not None:
             epilogue = msg.epilogue
             if self._mangle_from_:  # type: ignore[attr-defined]
-                epilogue = _FROM.sub(">From ", epilogue)
+                epilogue = _mangled(epilogue)
             self._write_lines(epilogue)
 
     def _handle_message(self, msg: Message) -> None:

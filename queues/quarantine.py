@@ -13,7 +13,8 @@ exclusive ``flock`` on it from creation to rename (``files.write_durable``), so 
 can lock belongs to a writer that died: it is removed at once rather than an hour later.
 The writer checks, once it holds its lock, that its file still has a name, so a tidy
 racing with a writer that has only just created its file costs that writer a retry,
-never an entry.
+never an entry.  A spare a writer has taken ahead of need (``spares``) is such a file
+too, named ``.spare-<pid>-<n>.tmp`` and locked for as long as its writer lives.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ the metadata dict and the message bytes (see ``entry``).  Its life:
 - dequeue: renamed ``.pck`` -> ``.bak`` before it is read.  The rename is the claim:
   the entry leaves every reader's listing at once, and if the reader dies the ``.bak``
   stays behind as the record of unfinished work.
-- finish: the ``.bak`` is kept as a spare file for a later entry of the queue (see
-  ``spares``: creating files is dear) or removed, or with ``preserve`` moved to ``shunt``.
+- finish: the ``.bak`` is kept as a spare file for a later entry of the queue, written
+  over in place once that is safe (see ``spares``: creating files is dear) or removed,
+  or with ``preserve`` moved to ``shunt``.
 - recover_backup_files, at a reader's start: first ``tidy`` (``quarantine``: what is
   not a regular file of ours goes to ``bad``, a dead writer's ``.tmp`` is removed);
   then every ``.bak`` of its slice is queued again
@@ -131,9 +132,9 @@ class Switchboard(QueueListing):
         **extra: Any,
     ) -> str:
         filebase, content = self._prepare(msg, msgdata, extra)
-        write_durable(
-            self.queue_dir, filebase + QUEUED, content, sync_dir=durable, reuse=self._spares.take
-        )
+        self._write(filebase, content)
+        if durable:
+            self.sync()
         return filebase
 
     def enqueue_many(
@@ -143,15 +144,26 @@ class Switchboard(QueueListing):
         prepared = [self._prepare(msg, msgdata, {}) for msg, msgdata in items]
         try:
             for filebase, content in prepared:
-                write_durable(self.queue_dir, filebase + QUEUED, content, sync_dir=False,
-                              reuse=self._spares.take)  # fmt: skip
+                self._write(filebase, content)
         finally:
             # One directory fsync makes every rename before it durable.
             self.sync()
         return [filebase for filebase, _ in prepared]
 
     def sync(self) -> None:
+        number = self._spares.syncing()
         fsync_dir(self.queue_dir)
+        self._spares.synced(number)
+
+    def _write(self, filebase: str, content: Callable[[IO[bytes]], None]) -> None:
+        """Write an entry, fsynced but its directory not; take a spare for a later one.
+
+        The spare is taken before the caller's directory fsync, which then covers the
+        take as well as this entry (see ``spares``).
+        """
+        write_durable(self.queue_dir, filebase + QUEUED, content, sync_dir=False,
+                      reuse=self._spares.reserved)  # fmt: skip
+        self._spares.reserve()
 
     def _prepare(
         self, msg: MessageInput, msgdata: Mapping[str, Any] | None, extra: Mapping[str, Any]
@@ -342,6 +354,7 @@ class Switchboard(QueueListing):
         return self._watcher
 
     def close(self) -> None:
+        self._spares.release()
         if self._watcher is not None:
             self._watcher.close()
             self._watcher = None

@@ -44,3 +44,19 @@ def test_folds_as_compat32(max_line_length: int | None, linesep: str) -> None:
                     ours._fold(name, value, sanitize)  # type: ignore[attr-defined]
                 continue
             assert ours._fold(name, value, sanitize) == expected, (name, value)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("max_line_length", [78, 0, None, 40])
+@pytest.mark.parametrize("cte_type", ["8bit", "7bit"])
+def test_folds_to_bytes_as_compat32(max_line_length: int | None, cte_type: str) -> None:
+    ours = CACHED_COMPAT32.clone(max_line_length=max_line_length, cte_type=cte_type)
+    theirs = compat32.clone(max_line_length=max_line_length, cte_type=cte_type)
+    for value in values(3000):
+        name = NAMES[len(value) % len(NAMES)]
+        try:
+            expected = theirs.fold_binary(name, value)
+        except Exception as error:
+            with pytest.raises(type(error)):
+                ours.fold_binary(name, value)
+            continue
+        assert ours.fold_binary(name, value) == expected, (name, value)

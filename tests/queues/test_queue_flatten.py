@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from posthorn.messages.folding import CACHED_COMPAT32
 from posthorn.queues.flatten import (
     flatten_to,
     line_ends,
@@ -58,8 +59,9 @@ def made_up() -> list[bytes]:
     )
     eight_bit = "Subject: 8bit\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nFrom caf\u00e9\r\n"
     mixed_ends = b"Subject: ends\n\na\r\nb\rc\nd\r\r\ne\n\r\n\rf\r"
+    from_lines = b"Subject: f\r\n\r\na\r\nFrom b\r\n>From c\r\nFromage\nFrom d\rFrom e\n"
     return [
-        no_boundary.as_bytes(), signed, eight_bit.encode(), mixed_ends,
+        no_boundary.as_bytes(), signed, eight_bit.encode(), mixed_ends, from_lines,
         large_post("l@x.org", 300_000, "1"),
     ]  # fmt: skip
 
@@ -79,6 +81,18 @@ def test_the_same_bytes_as_the_standard_library(data: bytes) -> None:
     msg = email.message_from_bytes(data)
     assert message_to_bytes(msg) == msg.as_bytes()
     assert message_size(msg) == len(msg.as_bytes())
+
+
+@pytest.mark.parametrize("data", [p.read_bytes() for p in SAMPLES] + made_up())
+def test_the_remembering_policy_writes_what_compat32_writes(data: bytes) -> None:
+    for length in (78, 0):
+        policy, oracle = (
+            CACHED_COMPAT32.clone(max_line_length=length),
+            compat32.clone(max_line_length=length),
+        )
+        for mangle in (False, True):
+            expected = stdlib(email.message_from_bytes(data, policy=oracle), oracle, mangle)
+            assert ours(email.message_from_bytes(data, policy=policy), policy, mangle) == expected
 
 
 def test_line_ends_are_replaced_as_the_standard_library_substitutes_them() -> None:

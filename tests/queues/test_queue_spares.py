@@ -19,21 +19,73 @@ def spares(queue: Switchboard) -> list[Path]:
     return sorted(p for p in queue.queue_dir.iterdir() if p.name.startswith(PREFIX))
 
 
-def test_the_next_entry_is_written_into_a_finished_entrys_file(incoming: Switchboard) -> None:
+def test_a_spare_is_written_over_only_after_a_directory_fsync_covers_its_take(
+    incoming: Switchboard,
+) -> None:
     first = incoming.enqueue(RAW * 50, {"n": 1})
     incoming.dequeue_raw(first)
     claimed = incoming.queue_dir / f"{first}.bak"
     inode = claimed.stat().st_ino
+    size = claimed.stat().st_size
     incoming.finish(first)
     (spare,) = spares(incoming)
     assert spare.stat().st_ino == inode
-    second = incoming.enqueue(RAW, {"n": 2})
-    entry = incoming.queue_dir / f"{second}.pck"
+    # Until a directory fsync has made the renames away from the old entry's name
+    # durable, the spare is only taken, not written: the entry gets a file of its own.
+    second = incoming.enqueue(RAW, {"n": 2}, durable=False)
+    assert (incoming.queue_dir / f"{second}.pck").stat().st_ino != inode
+    (taken,) = spares(incoming)
+    assert taken.name.endswith(".tmp") and taken.stat().st_ino == inode
+    assert taken.stat().st_size == size
+    incoming.sync()
+    third = incoming.enqueue(RAW, {"n": 3})
+    entry = incoming.queue_dir / f"{third}.pck"
     assert entry.stat().st_ino == inode and spares(incoming) == []
     # Shorter than what the file held before: nothing of the old entry is left in it.
-    data, msgdata = incoming.dequeue_raw(second)
-    assert data == RAW and msgdata["n"] == 2
+    assert entry.stat().st_size < size
+    data, msgdata = incoming.dequeue_raw(third)
+    assert data == RAW and msgdata["n"] == 3
     assert entry.with_suffix(".bak").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_entry_longer_than_the_spare_it_reuses_is_whole(incoming: Switchboard) -> None:
+    first = incoming.enqueue(RAW, {"n": 1})
+    incoming.dequeue_raw(first)
+    inode = (incoming.queue_dir / f"{first}.bak").stat().st_ino
+    incoming.finish(first)
+    incoming.enqueue(RAW)
+    long = incoming.enqueue(RAW * 500, {"n": 2})
+    assert (incoming.queue_dir / f"{long}.pck").stat().st_ino == inode
+    data, msgdata = incoming.dequeue_raw(long)
+    assert data == RAW * 500 and msgdata["n"] == 2
+
+
+def test_a_closed_queue_gives_its_taken_spares_back(incoming: Switchboard) -> None:
+    first = incoming.enqueue(RAW)
+    incoming.dequeue_raw(first)
+    incoming.finish(first)
+    incoming.enqueue(RAW)
+    (taken,) = spares(incoming)
+    inode = taken.stat().st_ino
+    incoming.close()
+    (spare,) = spares(incoming)
+    assert not spare.name.endswith(".tmp") and spare.stat().st_ino == inode
+
+
+def test_a_taken_spare_left_by_a_dead_writer_is_tidied(incoming: Switchboard) -> None:
+    first = incoming.enqueue(RAW)
+    incoming.dequeue_raw(first)
+    incoming.finish(first)
+    writer = Switchboard(incoming.queue_dir)
+    writer.enqueue(RAW)
+    (taken,) = spares(incoming)
+    # While its writer lives, it holds the lock: tidying leaves it alone.
+    assert incoming.tidy() == 0 and taken.exists()
+    # The writer dies without closing its queue: its descriptors close, the lock goes.
+    for spare, _ in writer._spares._reserve:
+        os.close(spare.fd)
+    writer._spares._reserve = []
+    assert incoming.tidy() == 1 and not taken.exists()
 
 
 def test_spares_are_bounded_and_large_files_removed(incoming: Switchboard) -> None:
