@@ -47,6 +47,10 @@ __all__ = ["message_parser"]
 RUN = 256 * 1024
 # The end of a blank line: a line end ("\n" or "\r\n") right after another "\n".
 _BLANK_LINE = re.compile(rb"\n\r?\n")
+# A line up to its "\n"; the start of a header field's first line (feedparser.headerRE
+# without its Unix From and continuation alternatives).
+_LINE = re.compile(r"[^\n]*\n")
+_FIELD_NAME = re.compile(r"[\041-\071\073-\176]+:")
 
 
 def _ordinary(line: str) -> bool:
@@ -104,8 +108,16 @@ class _QueueParser(BytesFeedParser):
         # None until the headers are known to have ended, then whether the rest of the
         # input goes to the parser whole.
         self._whole: bool | None = None
+        # Whether any input went to the parser; the message whose headers were read
+        # here instead, and the pieces of its body.
+        self._fed = False
+        self._plain: Message | None = None
+        self._body: list[str] = []
 
     def feed(self, data: bytes | bytearray) -> None:  # type: ignore[override]
+        if self._plain is not None:
+            self._body.append(data.decode("ascii", "surrogateescape"))
+            return
         if self._whole:
             self._input.push_whole(data.decode("ascii", "surrogateescape"))
             return
@@ -114,8 +126,16 @@ class _QueueParser(BytesFeedParser):
             return
         blank = _BLANK_LINE.search(data)
         if blank is None:
+            self._fed = True
             super().feed(data)
             return
+        if not self._fed:
+            head = data[: blank.start() + 1].decode("ascii", "surrogateescape")
+            self._plain = _plain_single_part(head, self._new_plain())
+            if self._plain is not None:
+                self.feed(data[blank.end() :])
+                return
+        self._fed = True
         # Up to the end of a blank line, the parser reads as usual: by then it has
         # parsed the top-level headers and chosen how to read the rest.  The lines
         # of a header block are never ordinary, so no run is looked for in them.
@@ -125,10 +145,56 @@ class _QueueParser(BytesFeedParser):
         self._whole = self._single_part()
         self.feed(data[blank.end() :])
 
+    def close(self) -> Message:
+        if self._plain is None:
+            return super().close()
+        # What the parser does with the rest of a single part: it is the payload.
+        self._plain.set_payload("".join(self._body))
+        return self._plain
+
+    def _new_plain(self) -> Message:
+        """A new message, made as the parser makes one."""
+        return self._factory(policy=self.policy)  # type: ignore[attr-defined,no-any-return]
+
     def _single_part(self) -> bool:
         """Whether the parser now reads the rest as the top-level message's payload."""
         stack: list[Message] = self._msgstack  # type: ignore[attr-defined]
         return len(stack) == 1 and stack[0].get_content_maintype() not in ("multipart", "message")
+
+
+def _plain_single_part(head: str, msg: Message) -> Message | None:
+    """``msg`` with the header fields of ``head`` (whole lines, up to the blank one),
+    as the parser would set them; None unless the parser would read them without a
+    defect or a Unix From line, and the message is a single part.
+
+    The parser's own reading of a header block costs several times this: a generator
+    step per line, and the content type looked up five times over.
+    """
+    policy: Any = msg.policy
+    field: list[str] = []
+    # Lines end at "\n" here; one with a "\r" other than just before that is cut in
+    # two by the parser (a "\r" ends a line too), so it is left to the parser.
+    for line in _LINE.findall(head):
+        text = line[:-2] if line.endswith("\r\n") else line[:-1]
+        if "\r" in text:
+            return None
+        if line[:1] in (" ", "\t"):
+            # A continuation, of a field: the first line is a defect for the parser.
+            if not field:
+                return None
+            field.append(line)
+            continue
+        if _FIELD_NAME.match(line) is None:
+            # A "From " line, a line without a field name: the parser's to judge.
+            return None
+        if field:
+            msg.set_raw(*policy.header_source_parse(field))
+        field = [line]
+    if field:
+        msg.set_raw(*policy.header_source_parse(field))
+    if msg.get_content_maintype() in ("multipart", "message"):
+        return None
+    return msg
 
 
 def message_parser(policy: Policy[Any] | None = None) -> BytesFeedParser:

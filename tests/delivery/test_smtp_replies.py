@@ -105,3 +105,63 @@ def test_a_line_over_the_limit_is_refused_as_smtplib_refuses_it(
     writer.join()
     assert refused.value.smtp_code == 500
     assert smtp.sock is None
+
+
+def _answer_one_by_one(
+    mta: socket.socket, answers: list[list[bytes]], heard: list[bytes]
+) -> threading.Thread:
+    """An MTA without PIPELINING: reads one command, answers it (in ``answers``' pieces),
+    then the next; notes each command as received, so a second one sent early shows."""
+
+    def serve() -> None:
+        buffered = b""
+        for pieces in answers:
+            while b"\n" not in buffered:
+                buffered += mta.recv(4096)
+            heard.append(buffered)  # everything received before this answer
+            buffered = b""
+            for piece in pieces:
+                mta.sendall(piece)
+                time.sleep(0.002)
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    return thread
+
+
+def test_one_by_one_sends_each_command_after_the_reply_before_and_reads_as_smtplib(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    mta, sock = pair
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        plain_sock = socket.create_connection(server.getsockname())
+        plain_mta, _ = server.accept()
+    with plain_mta, plain_sock:
+        plain_sock.settimeout(5)
+        plain_mta.sendall(b"".join(REPLIES))
+        plain = _client(plain_sock, smtplib.SMTP)
+        expected = [plain.getreply() for _ in REPLIES]
+    # Whole replies, and replies cut inside a line and between lines.
+    answers = [[reply] if n % 2 else [reply[:5], reply[5:]] for n, reply in enumerate(REPLIES)]
+    heard: list[bytes] = []
+    commands = [f"RCPT TO:<m{n}@example.org>\r\n".encode() for n in range(len(REPLIES))]
+    writer = _answer_one_by_one(mta, answers, heard)
+    smtp = _client(sock, SMTPClient)
+    assert isinstance(smtp, SMTPClient)
+    got = smtp.one_by_one(commands)
+    writer.join()
+    assert got == expected
+    assert heard == commands
+
+
+def test_one_by_one_ends_in_disconnected_when_the_mta_goes(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    mta, sock = pair
+    writer = _trickle(mta, [b"250 OK\r\n"], close=True)
+    smtp = _client(sock, SMTPClient)
+    assert isinstance(smtp, SMTPClient)
+    with pytest.raises(smtplib.SMTPServerDisconnected):
+        smtp.one_by_one([b"RCPT TO:<a@example.org>\r\n", b"RCPT TO:<b@example.org>\r\n"])
+    writer.join()
+    assert smtp.sock is None

@@ -49,8 +49,23 @@ def made_up() -> list[bytes]:
     empty_body = b"Subject: empty\r\nX-A: 1\r\n\r\n"
     cr_only = b"Subject: cr\rX-A: 1\r\rbody\r\nmore\n\nend"
     single = [late_blank, eight_bit, no_slash, empty_body, cr_only]
+    # Header blocks read here or left to the parser: folded fields, odd line ends and
+    # controls, a Unix From line, a field without a name, a continuation first.
+    head = [
+        b"Subject: a\r\n  folded\r\n\tagain\r\nX-B:tight\r\nX-C:   \r\n\r\nbody\r\n",
+        b"Subject: x\nX-A: 1\r\n\nbody",
+        b"Subject: a\rb\r\nX-A: 1\r\n\r\nbody\r\n",
+        b"Subject: a\r\r\nX-A: 1\r\n\r\nbody\r\n",
+        b"Subject: a\x0bb\x0cc\x1cd\x85\xe2\x80\xa8e\r\n\r\nbody\r\n",
+        b"From me@x.org Fri Dec  4 10:00:00 2026\r\nSubject: u\r\n\r\nbody\r\n",
+        b"Subject: x\r\nFrom y\r\nX-A: 1\r\n\r\nbody\r\n",
+        b": no name\r\nSubject: x\r\n\r\nbody\r\n",
+        b" cont\r\nSubject: x\r\n\r\nbody\r\n",
+        b"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nx\r\n",
+        b"Content-Type: text/plain\r\n\r\n",
+    ]
     return [
-        no_separator, preamble, nested, rfc822, status, bare, *single,
+        no_separator, preamble, nested, rfc822, status, bare, *single, *head,
         large_post("l@x", 2 * MIB, "1"),
     ]  # fmt: skip
 
@@ -73,7 +88,7 @@ def parse(data: bytes, piece: int) -> Message:
 @pytest.mark.parametrize("data", [p.read_bytes() for p in SAMPLES] + made_up())
 def test_the_same_message_as_the_plain_parser(data: bytes) -> None:
     expected = email.message_from_bytes(data)
-    for piece in (7, 4096, 256 * 1024):
+    for piece in (7, 4096, 256 * 1024, len(data) or 1):
         found = parse(data, piece)
         assert shape(found) == shape(expected)
         assert found.as_bytes() == expected.as_bytes()

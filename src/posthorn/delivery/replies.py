@@ -10,6 +10,12 @@ to the fewest bytes the replies still missing can take, so the kernel wakes the 
 once most of them are in rather than once per reply.  A reply is at least four octets
 ("250" and a line end), so the mark never asks for more than the MTA will send.
 
+An MTA without PIPELINING is sent one command at a time (``one_by_one``), each after
+the reply to the one before: a round trip per recipient, so what the client does per
+round trip is on the path of every copy.  There the usual reply, one line arriving on
+its own, is taken straight from the received bytes, and each command is written with
+one call, without smtplib's per-command encoding and checks.
+
 Every reply is read as ``smtplib.SMTP.getreply`` reads it: the same codes, texts
 (continuation lines joined by LF) and errors.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import smtplib
 import socket
+from collections.abc import Iterable
 from typing import NoReturn
 
 __all__ = ["SMTPClient"]
@@ -69,6 +76,28 @@ class SMTPClient(smtplib.SMTP):
             found.append((code, lines[0] if len(lines) == 1 else b"\n".join(lines)))
             lines = []
         self._pending = data[start:]
+        return found
+
+    def one_by_one(self, commands: Iterable[bytes]) -> list[tuple[int, bytes]]:
+        """Send each command once the reply to the one before is in; their replies."""
+        found: list[tuple[int, bytes]] = []
+        for command in commands:
+            sock = self.sock
+            if sock is None:
+                raise smtplib.SMTPServerDisconnected("please run connect() first")
+            try:
+                sock.sendall(command)
+            except OSError:
+                self._fail(smtplib.SMTPServerDisconnected("Server not connected"))
+            if not self._pending:
+                chunk = self._receive(1, 0)
+                # One whole reply line and nothing more: the reply, as ``replies`` reads it.
+                end = len(chunk) - 1
+                if chunk[3:4] == b" " and chunk.find(b"\n") == end and end < MAXLINE:
+                    found.append((_code(chunk[:3]), chunk[4:].strip(b" \t\r\n")))
+                    continue
+                self._pending = chunk
+            found.extend(self.replies(1))
         return found
 
     def _receive(self, replies: int, have: int) -> bytes:

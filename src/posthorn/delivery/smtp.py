@@ -301,13 +301,10 @@ def _data(smtp: SMTPClient, data: bytes) -> tuple[int, bytes]:
 
 def _envelope(smtp: SMTPClient, sender: str, recipients: list[str]) -> list[tuple[int, bytes]]:
     """MAIL FROM, then each RCPT TO, one round trip each; stops at a refused MAIL FROM."""
-    smtp.send(f"MAIL FROM:{_quoted(sender)}\r\n")
-    replies = smtp.replies(1)
+    replies = smtp.one_by_one([f"MAIL FROM:{_quoted(sender)}\r\n".encode(smtp.command_encoding)])
     if replies[0][0] == 250:
-        for address in recipients:
-            # ``smtp.rcpt(address)``, less its per-address parse and reply overhead.
-            smtp.send(f"RCPT TO:{_quoted(address)}\r\n")
-            replies += smtp.replies(1)
+        # ``smtp.rcpt(address)`` each, less its per-address parse and reply overhead.
+        replies += smtp.one_by_one(_rcpt_lines(recipients, smtp.command_encoding))
     return replies
 
 
@@ -336,6 +333,13 @@ def _rcpt_commands(recipients: list[str]) -> str:
     if _PLAIN_ADDRESSES.fullmatch("\n".join(recipients)):
         return "".join(("RCPT TO:<", ">\r\nRCPT TO:<".join(recipients), ">\r\n"))
     return "".join(f"RCPT TO:{_quoted(address)}\r\n" for address in recipients)
+
+
+def _rcpt_lines(recipients: list[str], encoding: str) -> list[bytes]:
+    """The RCPT TO command of each recipient, one a line, as bytes to write."""
+    if _PLAIN_ADDRESSES.fullmatch("\n".join(recipients)):
+        return [f"RCPT TO:<{address}>\r\n".encode(encoding) for address in recipients]
+    return [f"RCPT TO:{_quoted(address)}\r\n".encode(encoding) for address in recipients]
 
 
 def _quoted(address: str) -> str:
