@@ -32,9 +32,9 @@ from posthorn.logs import reopen_logs
 from posthorn.registry import forget_plugins
 from posthorn.runners.base import ExitCode
 from posthorn.runners.budget import CrashBudget
+from posthorn.runners.heap import freeze_heap
 from posthorn.runners.orphans import end_earlier_processes, lead_process_group
 from posthorn.runners.process import (
-    freeze_heap,
     in_child,
     preload,
     run_runner,

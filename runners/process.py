@@ -1,15 +1,13 @@
-"""The body of a runner process: the master freezes its heap and forks, prepares the
-child (signals, parent-death signal) and calls ``run_runner``, then exits with the code
-it returns.  Also what the master does before forking to keep its shared heap small:
-the schema upgrade in a child of its own (``in_child``), and ``preload``."""
+"""The body of a runner process: the master prepares its heap (``heap.freeze_heap``)
+and forks, prepares the child (signals, parent-death signal) and calls ``run_runner``,
+then exits with the code it returns.  Also what the master does before forking to keep
+its shared heap small: the schema upgrade in a child of its own (``in_child``), and
+``preload``."""
 
 from __future__ import annotations
 
 import contextlib
 import cProfile
-import ctypes
-import functools
-import gc
 import importlib
 import os
 import pkgutil
@@ -27,11 +25,11 @@ from posthorn.queues import QueueUnavailable
 from posthorn.registry import BUILTINS, Registry
 from posthorn.runners.aside import enable as run_site_jobs_aside
 from posthorn.runners.base import BaseRunner, ExitCode
+from posthorn.runners.heap import libc, return_large_blocks
 from posthorn.site import Site
 
 __all__ = [
     "Preloading",
-    "freeze_heap",
     "in_child",
     "preload",
     "preloaded_site",
@@ -41,21 +39,6 @@ __all__ = [
 ]
 
 PR_SET_PDEATHSIG = 1
-M_MMAP_THRESHOLD = -3
-# Blocks at least this large get a mapping of their own, returned to the system on free.
-MMAP_THRESHOLD = 128 * 1024
-
-
-def freeze_heap() -> None:
-    """Move every object the master holds out of the collector's sight, before a fork.
-
-    A child shares the master's heap page by page until it writes to a page.  Its first
-    full collection would write to every page holding a container (the collector marks
-    each object it visits), copying them all: some 35 MiB per runner.  Frozen, those
-    objects are never visited; what the child allocates itself is still collected.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def in_child(work: Callable[[], None]) -> str | None:
@@ -135,7 +118,7 @@ def preload(config: Config, runners: Iterable[type] = ()) -> None:
         _preloaded.close()
         _preloaded = None
     _import_components()
-    _libc()
+    libc()
     site = Site(config)
     try:
         with contextlib.suppress(ImportError):
@@ -208,40 +191,13 @@ def _own_site(config: Config) -> Site:
     return site
 
 
-@functools.cache
-def _libc() -> ctypes.CDLL | None:
-    """The C library, loaded once (in the master: every runner shares the handle)."""
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
 def set_parent_death_signal(signum: int) -> None:
     """Have the kernel send ``signum`` to this process when its parent dies (Linux)."""
-    libc = _libc()
+    library = libc()
     # Not Linux: the runner's getppid() check between entries is the backstop.
     with contextlib.suppress(AttributeError):
-        if libc is not None:
-            libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
-
-
-def return_large_blocks() -> None:
-    """Have glibc map every large block on its own, so that freeing it shrinks the process.
-
-    By default glibc raises that threshold to the size of each mapped block freed (up
-    to 32 MiB), so after one large message the next ones come from the heap, which
-    keeps what it held: a runner that had handled a 10 MiB post and then a digest of
-    it peaked at twice the memory either needed.  Setting the threshold fixes it.
-    Fewer malloc arenas (``M_ARENA_MAX`` 2) were measured too, with
-    ``bench/memory_bench.py site``: the site's PSS moved by less than the run-to-run
-    noise (307 and 312 MiB after posts), so glibc's default stays.
-    """
-    libc = _libc()
-    # Not glibc: its allocator has its own policy.
-    with contextlib.suppress(AttributeError):
-        if libc is not None:
-            libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+        if library is not None:
+            library.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
 
 
 def _profiled(runner: BaseRunner, label: str) -> ExitCode:
