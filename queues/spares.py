@@ -34,6 +34,7 @@ import itertools
 import os
 import stat
 import threading
+import time
 from pathlib import Path
 
 from posthorn.queues.files import PRIVATE_FILE, TEMP_SUFFIX, Reusable
@@ -45,6 +46,9 @@ PREFIX = ".spare-"
 SLOTS = 4
 # A large file is removed as before: its inode is a small part of writing it again.
 MAX_SIZE = 1024 * 1024
+# Seconds a writer that found no spare leaves the slots alone: a queue nobody reads yet
+# (a burst, a stopped runner) would otherwise cost a failed rename per slot per entry.
+EMPTY_PAUSE = 0.05
 
 
 class Spares:
@@ -64,6 +68,7 @@ class Spares:
         # number among those finished.
         self._started = 0
         self._finished = 0
+        self._empty_until = 0.0
 
     def _slots(self) -> list[str]:
         first = next(self._turn) % SLOTS
@@ -108,7 +113,7 @@ class Spares:
         """
         with self._lock:
             self._forget_if_forked()
-            if len(self._reserve) >= SLOTS:
+            if len(self._reserve) >= SLOTS or time.monotonic() < self._empty_until:
                 return
         path = os.path.join(self.directory, f"{PREFIX}{self._pid}-{next(self._turn)}{TEMP_SUFFIX}")
         for slot in self._slots():
@@ -127,6 +132,7 @@ class Spares:
                 os.rename(path, slot)
             except OSError:
                 return
+        self._empty_until = time.monotonic() + EMPTY_PAUSE
 
     def release(self) -> None:
         """Give the spares taken ahead back to the folder (when the queue is closed)."""
