@@ -34,6 +34,7 @@ import itertools
 import os
 import stat
 import threading
+import time
 from pathlib import Path
 
 from posthorn.queues.files import PRIVATE_FILE, TEMP_SUFFIX, Reusable
@@ -45,6 +46,21 @@ PREFIX = ".spare-"
 SLOTS = 4
 # A large file is removed as before: its inode is a small part of writing it again.
 MAX_SIZE = 1024 * 1024
+# Seconds a writer that found no spare leaves the slots alone: a queue nobody reads yet
+# (a burst, a stopped runner) would otherwise cost a failed rename per slot per entry.
+EMPTY_PAUSE = 0.05
+
+# Forks of this process so far, counted in each child: telling a forked child from its
+# parent by a number rather than by os.getpid(), a system call twice per entry.
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 class Spares:
@@ -60,10 +76,12 @@ class Spares:
         # Taken spares, each with the number of directory fsyncs started before its take.
         self._reserve: list[tuple[Reusable, int]] = []
         self._pid = os.getpid()
+        self._fork = _forks
         # Directory fsyncs of this folder started by this process, and the highest
         # number among those finished.
         self._started = 0
         self._finished = 0
+        self._empty_until = 0.0
 
     def _slots(self) -> list[str]:
         first = next(self._turn) % SLOTS
@@ -108,7 +126,7 @@ class Spares:
         """
         with self._lock:
             self._forget_if_forked()
-            if len(self._reserve) >= SLOTS:
+            if len(self._reserve) >= SLOTS or time.monotonic() < self._empty_until:
                 return
         path = os.path.join(self.directory, f"{PREFIX}{self._pid}-{next(self._turn)}{TEMP_SUFFIX}")
         for slot in self._slots():
@@ -127,11 +145,12 @@ class Spares:
                 os.rename(path, slot)
             except OSError:
                 return
+        self._empty_until = time.monotonic() + EMPTY_PAUSE
 
     def release(self) -> None:
         """Give the spares taken ahead back to the folder (when the queue is closed)."""
         with self._lock:
-            forked = os.getpid() != self._pid
+            forked = self._fork != _forks
             reserve, self._reserve = self._reserve, []
         for spare, _ in reserve:
             if not forked:
@@ -142,11 +161,12 @@ class Spares:
     def _forget_if_forked(self) -> None:
         # A forked child shares its parent's descriptors and locks: the parent's reserve
         # is the parent's.  Closing the child's copies leaves the parent's lock held.
-        if os.getpid() != self._pid:
+        if self._fork != _forks:
             for spare, _ in self._reserve:
                 os.close(spare.fd)
             self._reserve = []
             self._pid = os.getpid()
+            self._fork = _forks
 
     @staticmethod
     def _open(path: str) -> Reusable | None:

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
+import pytest
 from click.testing import Result
 
 from posthorn.delivery.recipients import recipient_chunks
@@ -40,6 +41,25 @@ def test_rotation_moves_every_post_once(tmp_path: Path) -> None:
     assert mailbox.rotate(path, lambda: tmp_path / "never") is None
     mailbox.append(path, mailbox.MboxEntry(post(3)))
     assert [str(m["subject"]) for m in mailbox.read_messages(path)] == ["Post 3"]
+
+
+def test_an_entry_that_fails_leaves_the_mailbox_as_it_was(tmp_path: Path) -> None:
+    path = mailbox.digest_mailbox(tmp_path, "dev.example.org")
+    size = mailbox.append(path, mailbox.MboxEntry(post(0)), key="A")
+    assert size == path.stat().st_size
+
+    def failing(fp: IO[bytes]) -> None:
+        fp.write(b"x" * (mailbox.READ_SLICE + 1))  # some of it on disk already
+        raise RuntimeError("no more")
+
+    with pytest.raises(RuntimeError, match="no more"):
+        mailbox.append(path, failing, key="B")
+    assert path.stat().st_size == size
+    raw = b"From posthorn Thu Jan  1 00:00:00 2026\n\nraw\n\n"
+    assert mailbox.append(path, raw, key="B") == size + len(raw) == path.stat().st_size
+    # Named once it is in: appended again, nothing changes.
+    assert mailbox.append(path, raw, key="B") == path.stat().st_size == size + len(raw)
+    assert [str(m["subject"]) for m in mailbox.read_messages(path)] == ["Post 0", "None"]
 
 
 def test_both_formats(site: Site) -> None:

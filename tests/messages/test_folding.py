@@ -41,9 +41,9 @@ def test_folds_as_compat32(max_line_length: int | None, linesep: str) -> None:
                 expected = theirs._fold(name, value, sanitize)  # type: ignore[attr-defined]
             except Exception as error:
                 with pytest.raises(type(error)):
-                    ours._fold(name, value, sanitize)  # type: ignore[attr-defined]
+                    ours._fold(name, value, sanitize)
                 continue
-            assert ours._fold(name, value, sanitize) == expected, (name, value)  # type: ignore[attr-defined]
+            assert ours._fold(name, value, sanitize) == expected, (name, value)
 
 
 @pytest.mark.parametrize("max_line_length", [78, 0, None, 40])

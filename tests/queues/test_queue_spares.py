@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 
 from posthorn.queues import EntryGone, Switchboard
-from posthorn.queues.spares import MAX_SIZE, PREFIX, SLOTS
+from posthorn.queues import spares as spares_module
+from posthorn.queues.spares import EMPTY_PAUSE, MAX_SIZE, PREFIX, SLOTS
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -19,6 +21,13 @@ def spares(queue: Switchboard) -> list[Path]:
     return sorted(p for p in queue.queue_dir.iterdir() if p.name.startswith(PREFIX))
 
 
+@pytest.fixture
+def no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A writer that found no spare looks again at its next entry."""
+    monkeypatch.setattr(spares_module, "EMPTY_PAUSE", 0.0)
+
+
+@pytest.mark.usefixtures("no_pause")
 def test_a_spare_is_written_over_only_after_a_directory_fsync_covers_its_take(
     incoming: Switchboard,
 ) -> None:
@@ -48,6 +57,7 @@ def test_a_spare_is_written_over_only_after_a_directory_fsync_covers_its_take(
     assert entry.with_suffix(".bak").stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.usefixtures("no_pause")
 def test_an_entry_longer_than_the_spare_it_reuses_is_whole(incoming: Switchboard) -> None:
     first = incoming.enqueue(RAW, {"n": 1})
     incoming.dequeue_raw(first)
@@ -60,6 +70,7 @@ def test_an_entry_longer_than_the_spare_it_reuses_is_whole(incoming: Switchboard
     assert data == RAW * 500 and msgdata["n"] == 2
 
 
+@pytest.mark.usefixtures("no_pause")
 def test_a_closed_queue_gives_its_taken_spares_back(incoming: Switchboard) -> None:
     first = incoming.enqueue(RAW)
     incoming.dequeue_raw(first)
@@ -72,6 +83,7 @@ def test_a_closed_queue_gives_its_taken_spares_back(incoming: Switchboard) -> No
     assert not spare.name.endswith(".tmp") and spare.stat().st_ino == inode
 
 
+@pytest.mark.usefixtures("no_pause")
 def test_a_taken_spare_left_by_a_dead_writer_is_tidied(incoming: Switchboard) -> None:
     first = incoming.enqueue(RAW)
     incoming.dequeue_raw(first)
@@ -117,3 +129,40 @@ def test_a_finished_entry_that_is_gone_is_reported(incoming: Switchboard) -> Non
     os.unlink(incoming.queue_dir / f"{filebase}.bak")
     with pytest.raises(EntryGone):
         incoming.finish(filebase)
+
+
+def test_a_writer_that_found_no_spare_looks_again_only_after_a_pause(
+    incoming: Switchboard, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    first = incoming.enqueue(RAW)
+    incoming.dequeue_raw(first)
+    incoming.finish(first)
+    # The enqueue before the finish found no spare: the next one does not look.
+    incoming.enqueue(RAW)
+    (spare,) = spares(incoming)
+    assert not spare.name.endswith(".tmp")
+    now[0] += EMPTY_PAUSE
+    incoming.enqueue(RAW)
+    (taken,) = spares(incoming)
+    assert taken.name.endswith(".tmp")
+
+
+@pytest.mark.usefixtures("no_pause")
+def test_a_forked_child_leaves_its_parents_taken_spares_alone(incoming: Switchboard) -> None:
+    first = incoming.enqueue(RAW)
+    incoming.dequeue_raw(first)
+    incoming.finish(first)
+    incoming.enqueue(RAW)
+    (taken,) = spares(incoming)
+    inode = taken.stat().st_ino
+    child = os.fork()
+    if child == 0:
+        # Written into a file of its own, not into the parent's reserve.
+        filebase = incoming.enqueue(RAW)
+        os._exit(0 if (incoming.queue_dir / f"{filebase}.pck").stat().st_ino != inode else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    third = incoming.enqueue(RAW)
+    assert (incoming.queue_dir / f"{third}.pck").stat().st_ino == inode

@@ -19,6 +19,7 @@ from posthorn.queues import (
     WHICHQ_KEY,
     EntryGone,
     Switchboard,
+    spares,
 )
 from posthorn.queues.spares import PREFIX
 
@@ -231,13 +232,16 @@ def test_a_tidy_just_before_the_rename_leaves_a_live_writers_entry(
 ) -> None:
     """A reader starting while an entry is written tidies at the worst moment: the rename."""
     if reused:
+        monkeypatch.setattr(spares, "EMPTY_PAUSE", 0.0)
         finished = incoming.enqueue(RAW)
         incoming.dequeue_raw(finished)
         incoming.finish(finished)
+        # This one takes the spare ahead; the next is written into it.
+        incoming.enqueue(RAW)
     rename = os.rename
 
     def tidy_then_rename(source: str, target: str) -> None:
-        if str(source).endswith(".pck.tmp"):
+        if str(source).endswith(".tmp") and str(target).endswith(".pck"):
             assert incoming.tidy() == 0
         rename(source, target)
 

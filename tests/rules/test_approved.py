@@ -8,6 +8,8 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
 from posthorn.interfaces.lists import IMailingList
+from posthorn.rules import one_decision
+from posthorn.rules.administrivia import Administrivia
 from posthorn.rules.approved import Approved
 from posthorn.site import Site
 from tests.incoming.fixtures import PASSWORD, make_post
@@ -56,3 +58,15 @@ def test_no_password_set_never_matches(site: Site, mlist: IMailingList) -> None:
     mlist = site.lists.update(mlist.list_id, moderator_password=None)
     msg = email.message_from_bytes(make_post(extra="Approved: \n"))
     assert not Approved(site).check(mlist, msg, {})
+
+
+def test_the_rules_after_it_read_the_text_without_the_password_line(
+    site: Site, mlist: IMailingList
+) -> None:
+    # The fifth line after the password line is a command: once the line is gone,
+    # administrivia finds it among the first five, in the same decision.
+    body = f"Approved: {PASSWORD}\n\none\ntwo\nthree\nfour\nunsubscribe\n"
+    msg = email.message_from_bytes(make_post(body=body))
+    with one_decision():
+        assert Approved(site).check(mlist, msg, {})
+        assert Administrivia(site).check(mlist, msg, {})

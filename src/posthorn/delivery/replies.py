@@ -111,6 +111,9 @@ class SMTPClient(smtplib.SMTP):
                 sock.setsockopt(socket.SOL_SOCKET, _LOWAT, lowat)
                 self._lowat = lowat
             chunk = sock.recv(RECEIVE)
+        except BlockingIOError:
+            # The kernel's receive timeout ran out (``delivery.smtp``: command_timeout).
+            self._fail(smtplib.SMTPServerDisconnected("no reply within the command timeout"))
         except OSError as error:
             self._fail(smtplib.SMTPServerDisconnected(f"Connection unexpectedly closed: {error}"))
         if not chunk:

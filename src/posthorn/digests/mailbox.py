@@ -61,10 +61,7 @@ def pending_dir(data_dir: Path, list_id: str) -> Path:
 
 
 def _is_current(fd: int, path: Path) -> bool:
-    try:
-        return os.fstat(fd).st_ino == os.stat(path).st_ino
-    except FileNotFoundError:
-        return False
+    return _is_same(os.fstat(fd), path)
 
 
 def append(path: Path, entry: bytes | Callable[[IO[bytes]], None], key: str = "") -> int:
@@ -73,73 +70,141 @@ def append(path: Path, entry: bytes | Callable[[IO[bytes]], None], key: str = ""
     ``entry`` may be a function that writes it to the file, so that a large post is not
     first made into bytes; if it fails, the mailbox is cut back to where it was.  With a
     ``key`` (the post's Message-ID-Hash), a post appended before is not appended again.
+
+    This runs for every post: the files are worked with through their descriptors, with
+    no file objects around them (each costs several system calls to set up).
     """
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
     while True:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(path, flags, 0o600)
+        except FileNotFoundError:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            fd = os.open(path, flags, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            if not _is_current(fd, path):
+            before = os.fstat(fd)
+            if not _is_same(before, path):
                 # Rotated while we waited: this file is somebody's digest already.
                 continue
             seen = _seen_path(path)
-            if key and _was_seen(seen, key):
-                return os.fstat(fd).st_size
+            names = _read_names(seen) if key else b""
+            if key and _was_seen(names, key):
+                return before.st_size
             if callable(entry):
-                _write_entry(fd, entry)
+                written = _write_entry(fd, before.st_size, entry)
             else:
-                os.write(fd, entry)
+                written = _write_all(fd, entry)
             if key:
-                _remember(seen, key)
-            return os.fstat(fd).st_size
+                _remember(seen, key, len(names))
+            return before.st_size + written
         finally:
             os.close(fd)
+
+
+def _is_same(opened: os.stat_result, path: Path) -> bool:
+    """Whether the file ``opened`` describes is still the one at ``path``."""
+    try:
+        return opened.st_ino == os.stat(path).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def _seen_path(path: Path) -> Path:
     return path.with_suffix(".seen")
 
 
-def _was_seen(seen: Path, key: str) -> bool:
+def _read_names(seen: Path) -> bytes:
+    """The names file's content, b"" if there is none."""
+    try:
+        fd = os.open(seen, os.O_RDONLY)
+    except FileNotFoundError:
+        return b""
+    try:
+        pieces = []
+        while piece := os.read(fd, READ_SLICE):
+            pieces.append(piece)
+        return b"".join(pieces)
+    finally:
+        os.close(fd)
+
+
+def _was_seen(names: bytes, key: str) -> bool:
     """Whether ``key`` is a line of the names file.
 
     Searched as bytes, not split into a list: with ``SEEN_KEEP`` names that list cost
     the pipeline runner half a millisecond a post.
     """
-    try:
-        names = b"\n" + seen.read_bytes()
-    except FileNotFoundError:
-        return False
-    return b"\n" + key.encode("ascii") + b"\n" in names
+    return b"\n" + key.encode("ascii") + b"\n" in b"\n" + names
 
 
 def _read_seen(seen: Path) -> list[str]:
+    return _read_names(seen).decode("ascii").split()
+
+
+def _remember(seen: Path, key: str, size: int) -> None:
+    """Add ``key`` to the names file of ``size`` bytes (under the mailbox lock), trimming it."""
+    line = (key + "\n").encode("ascii")
+    fd = os.open(seen, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
-        return seen.read_text("ascii").split()
-    except FileNotFoundError:
-        return []
-
-
-def _remember(seen: Path, key: str) -> None:
-    """Add ``key`` to the names file (called under the mailbox lock), trimming it."""
-    with open(seen, "a", encoding="ascii") as fp:
-        fp.write(key + "\n")
-        grown = fp.tell() > SEEN_KEEP * 2 * (len(key) + 1)
-    if grown:
+        _write_all(fd, line)
+    finally:
+        os.close(fd)
+    if size + len(line) > SEEN_KEEP * 2 * len(line):
         kept = _read_seen(seen)[-SEEN_KEEP:]
         temporary = seen.with_suffix(".seen.tmp")
         temporary.write_text("".join(k + "\n" for k in kept), "ascii")
         os.replace(temporary, seen)
 
 
-def _write_entry(fd: int, write: Callable[[IO[bytes]], None]) -> None:
-    before = os.fstat(fd).st_size
+def _write_all(fd: int, data: bytes) -> int:
+    """Write all of ``data`` to ``fd``; how much that was."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    return len(data)
+
+
+class _Appender:
+    """The write end of a file descriptor opened to append, as an entry writes to it.
+
+    Gathers small writes (a message is written a header block and a body slice at a
+    time) into one system call per ``READ_SLICE``, and knows its position without
+    asking the system.
+    """
+
+    def __init__(self, fd: int, position: int) -> None:
+        self._fd = fd
+        self._position = position
+        self._pending: list[bytes] = []
+        self._size = 0
+
+    def write(self, data: bytes) -> int:
+        self._pending.append(bytes(data))
+        self._size += len(data)
+        if self._size >= READ_SLICE:
+            self.flush()
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position + self._size
+
+    def flush(self) -> None:
+        if self._pending:
+            self._position += _write_all(self._fd, b"".join(self._pending))
+            self._pending, self._size = [], 0
+
+
+def _write_entry(fd: int, before: int, write: Callable[[IO[bytes]], None]) -> int:
+    """Have ``write`` write the entry at the end of the file; how long it was."""
+    appender = _Appender(fd, before)
     try:
-        with os.fdopen(fd, "ab", closefd=False) as fp:
-            write(fp)
+        write(appender)  # type: ignore[arg-type]
+        appender.flush()
     except BaseException:
         os.ftruncate(fd, before)
         raise
+    return appender.tell() - before
 
 
 def _fsync_dir(path: Path) -> None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from email.policy import Compat32
 
+from posthorn.messages.parsed import PostMessage
+
 __all__ = ["CACHED_COMPAT32", "CachedCompat32"]
 
 # Enough for the headers of the posts in flight; cleared whole when full, so a stream of
@@ -64,4 +66,5 @@ class CachedCompat32(Compat32):
         return folded
 
 
-CACHED_COMPAT32 = CachedCompat32()
+# What the queues parse is a PostMessage (messages/parsed.py).
+CACHED_COMPAT32 = CachedCompat32(message_factory=PostMessage)

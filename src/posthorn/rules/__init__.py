@@ -37,6 +37,8 @@ __all__ = [
     "sender_memberships",
     "sender_of",
     "set_action",
+    "text_payload",
+    "text_payload_changed",
 ]
 
 ACTIONS = ("accept", "hold", "reject", "discard", "defer")
@@ -67,6 +69,29 @@ def memoized(key: Hashable, compute: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = compute()
     return memo[key]  # type: ignore[no-any-return]
+
+
+def text_payload(part: Message) -> tuple[bytes, str | None] | None:
+    """The decoded payload of ``part`` and its declared charset, None if it has none.
+
+    Several rules read the first text part (approved, administrivia); finding its
+    transfer encoding and charset walks its fields and parses its Content-Type each time.
+    """
+
+    def decode() -> tuple[bytes, str | None] | None:
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            return None
+        return payload, part.get_content_charset()
+
+    return memoized(("text-payload", id(part)), decode)
+
+
+def text_payload_changed(part: Message) -> None:
+    """Say that a rule changed the payload of ``part``: ``text_payload`` reads it anew."""
+    memo = _decision.get()
+    if memo is not None:
+        memo.pop(("text-payload", id(part)), None)
 
 
 def sender_of(msg: Message) -> str | None:

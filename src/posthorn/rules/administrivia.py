@@ -15,7 +15,7 @@ from typing import Any
 from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
 from posthorn.messages.charsets import decode_text
-from posthorn.rules import Rule, add_reason
+from posthorn.rules import Rule, add_reason, text_payload
 
 COMMANDS = frozenset(
     {"confirm", "echo", "end", "help", "info", "join", "leave", "lists", "password",
@@ -33,9 +33,9 @@ def is_command(line: str) -> bool:
 def _body_lines(msg: Message) -> list[str]:
     for part in msg.walk():
         if part.get_content_type() == "text/plain":
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                text = decode_text(payload, part.get_content_charset(), "utf-8")
+            found = text_payload(part)
+            if found is not None:
+                text = decode_text(*found, "utf-8")
                 # Only the first few lines count: the rest of the body is not looked at.
                 lines = (line for line in text.splitlines() if line.strip())
                 return list(islice(lines, BODY_LINES))

@@ -17,7 +17,7 @@ from typing import Any
 
 from posthorn.interfaces.lists import IMailingList
 from posthorn.messages.charsets import decode_text
-from posthorn.rules import Rule
+from posthorn.rules import Rule, text_payload, text_payload_changed
 
 HEADERS = ("approved", "approve", "x-approved", "x-approve")
 _PSEUDO = re.compile(r"^\s*(?:x-)?approved?\s*:\s*(?P<password>\S.*?)\s*$", re.IGNORECASE)
@@ -32,10 +32,10 @@ def _first_text_part(msg: Message) -> Message | None:
 
 
 def _text_of(part: Message) -> str | None:
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
+    found = text_payload(part)
+    if found is None:
         return None
-    return decode_text(payload, part.get_content_charset())
+    return decode_text(*found)
 
 
 def _body_password(part: Message) -> tuple[str, str] | None:
@@ -65,6 +65,7 @@ def _strip_line(msg: Message, line: str) -> None:
         charset = "us-ascii" if cleaned.isascii() else "utf-8"
         del part["Content-Transfer-Encoding"]
         part.set_payload(cleaned, charset)
+        text_payload_changed(part)
 
 
 class Approved(Rule):
