@@ -50,6 +50,18 @@ MAX_SIZE = 1024 * 1024
 # (a burst, a stopped runner) would otherwise cost a failed rename per slot per entry.
 EMPTY_PAUSE = 0.05
 
+# Forks of this process so far, counted in each child: telling a forked child from its
+# parent by a number rather than by os.getpid(), a system call twice per entry.
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(after_in_child=_forked)
+
 
 class Spares:
     """The spare files of one queue folder, and those this process has taken ahead."""
@@ -64,6 +76,7 @@ class Spares:
         # Taken spares, each with the number of directory fsyncs started before its take.
         self._reserve: list[tuple[Reusable, int]] = []
         self._pid = os.getpid()
+        self._fork = _forks
         # Directory fsyncs of this folder started by this process, and the highest
         # number among those finished.
         self._started = 0
@@ -137,7 +150,7 @@ class Spares:
     def release(self) -> None:
         """Give the spares taken ahead back to the folder (when the queue is closed)."""
         with self._lock:
-            forked = os.getpid() != self._pid
+            forked = self._fork != _forks
             reserve, self._reserve = self._reserve, []
         for spare, _ in reserve:
             if not forked:
@@ -148,11 +161,12 @@ class Spares:
     def _forget_if_forked(self) -> None:
         # A forked child shares its parent's descriptors and locks: the parent's reserve
         # is the parent's.  Closing the child's copies leaves the parent's lock held.
-        if os.getpid() != self._pid:
+        if self._fork != _forks:
             for spare, _ in self._reserve:
                 os.close(spare.fd)
             self._reserve = []
             self._pid = os.getpid()
+            self._fork = _forks
 
     @staticmethod
     def _open(path: str) -> Reusable | None:

@@ -104,3 +104,41 @@ def test_old_records_are_pruned(tmp_path: Path) -> None:
     assert prune(tmp_path, 10 * 86400) == 1
     assert not old.path.exists() and new.path.exists()
     assert prune(tmp_path / "missing", 10 * 86400) == 0
+
+
+def test_a_closed_record_leaves_a_spare_that_the_next_new_record_becomes(tmp_path: Path) -> None:
+    with DeliveryRecord(tmp_path, LIST_ID, "list", MID) as record:
+        record.record(["a@example.com"])
+    spare = tmp_path / ".spare-0"
+    inode = spare.stat().st_ino
+    assert spare.stat().st_size == 0
+    with DeliveryRecord(tmp_path, LIST_ID, "list", "<post-2@example.net>") as second:
+        assert second.done == set()
+        second.record(["b@example.com"])
+        assert second.path is not None
+        assert second.path.stat().st_ino == inode
+    # The spare became the record and held only its marks; a new spare waits.
+    with DeliveryRecord(tmp_path, LIST_ID, "list", "<post-2@example.net>") as again:
+        assert again.done == {"b@example.com"}
+    assert spare.stat().st_size == 0
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".done")) == [
+        ".spare-0"
+    ]
+
+
+def test_a_spare_never_replaces_a_record_already_there(tmp_path: Path) -> None:
+    with DeliveryRecord(tmp_path, LIST_ID, "list", MID) as record:
+        record.record(["a@example.com"])
+    assert (tmp_path / ".spare-0").exists()
+    with DeliveryRecord(tmp_path, LIST_ID, "list", MID) as again:
+        assert again.done == {"a@example.com"}
+    # Still one spare, untouched, and one record.
+    assert (tmp_path / ".spare-0").stat().st_size == 0
+    assert len(list(tmp_path.glob("*.done"))) == 1
+
+
+def test_spares_are_not_records_to_prune(tmp_path: Path) -> None:
+    with DeliveryRecord(tmp_path, LIST_ID, "list", MID) as record:
+        record.record(["a@example.com"])
+    assert prune(tmp_path, age=0, now=time.time() + 10) == 1
+    assert [p.name for p in tmp_path.iterdir()] == [".spare-0"]

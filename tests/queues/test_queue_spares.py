@@ -147,3 +147,22 @@ def test_a_writer_that_found_no_spare_looks_again_only_after_a_pause(
     incoming.enqueue(RAW)
     (taken,) = spares(incoming)
     assert taken.name.endswith(".tmp")
+
+
+@pytest.mark.usefixtures("no_pause")
+def test_a_forked_child_leaves_its_parents_taken_spares_alone(incoming: Switchboard) -> None:
+    first = incoming.enqueue(RAW)
+    incoming.dequeue_raw(first)
+    incoming.finish(first)
+    incoming.enqueue(RAW)
+    (taken,) = spares(incoming)
+    inode = taken.stat().st_ino
+    child = os.fork()
+    if child == 0:
+        # Written into a file of its own, not into the parent's reserve.
+        filebase = incoming.enqueue(RAW)
+        os._exit(0 if (incoming.queue_dir / f"{filebase}.pck").stat().st_ino != inode else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    third = incoming.enqueue(RAW)
+    assert (incoming.queue_dir / f"{third}.pck").stat().st_ino == inode

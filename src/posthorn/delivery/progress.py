@@ -15,6 +15,13 @@ same post take turns).  An append survives the process being killed; like a fini
 queue entry, only a power cut can undo one, so only ``sync`` (before an entry leaves
 for ``dead`` or ``shunt``) fsyncs.  Records older than ``record_age`` are pruned.
 
+Creating a file is the dearest system call of a post here (allocating an inode: 15 us
+on a quiet folder, 0.2-0.6 ms where many files come and go), and a record is made
+before the first copy goes out.  So each record file, once closed, leaves an empty
+spare behind (``.spare-N``), made after the post's copies went out; the next post's
+record is that spare, renamed to its name without replacing a record already there
+(``renameat2`` with RENAME_NOREPLACE), and only without a spare is a file created.
+
 These are the records of a site on SQLite, in ``[paths] data_dir``/outgoing; a site
 on PostgreSQL keeps them in its database (``model.delivery_records``), where every host
 finds them: an entry redone or redelivered on another host must see what this one sent.
@@ -22,14 +29,17 @@ finds them: an entry redone or redelivered on another host must see what this on
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import fcntl
+import functools
 import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from posthorn.interfaces.messages import message_id_hash
 
@@ -37,6 +47,12 @@ __all__ = ["DeliveryRecord", "FileRecords", "audience_of", "prune", "record_key"
 
 SUFFIX = ".done"
 _TOLD = "#told"
+# Spare record files kept in the folder: one per runner taking records at once is enough.
+SPARES = 2
+SPARE_PREFIX = ".spare-"
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+_OPEN_FLAGS = os.O_RDWR | os.O_APPEND | os.O_CLOEXEC
 
 
 def audience_of(msgdata: dict[str, Any]) -> str:
@@ -64,17 +80,19 @@ class DeliveryRecord:
         self.told = False
         self._lock = threading.Lock()
         self._fd: int | None = None
+        self._spent = False  # whether closing makes a spare for the next record
         self.path: Path | None = None
         if not message_id.strip():
             return  # nothing names the post across entries: an in-memory record
         self.path = directory / (record_key(list_id, audience, message_id) + SUFFIX)
-        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
-        try:
-            fd = os.open(self.path, flags, 0o600)
-        except FileNotFoundError:
-            # Made on first use only: a mkdir per post costs a failing system call.
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(self.path, flags, 0o600)
+        fd, self._spent = _take_spare(directory, self.path)
+        if fd is None:
+            try:
+                fd = os.open(self.path, _OPEN_FLAGS | os.O_CREAT, 0o600)
+            except FileNotFoundError:
+                # Made on first use only: a mkdir per post costs a failing system call.
+                directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                fd = os.open(self.path, _OPEN_FLAGS | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             self._load(fd)
@@ -129,6 +147,9 @@ class DeliveryRecord:
         if self._fd is not None:
             os.close(self._fd)  # releases the flock
             self._fd = None
+            if self._spent and self.path is not None:
+                # After the post's copies went out: the next new record is ready.
+                _make_spare(self.path.parent)
 
     def _append(self, lines: Iterable[str]) -> None:
         text = "".join(lines)
@@ -136,6 +157,55 @@ class DeliveryRecord:
             return
         with self._lock:
             os.write(self._fd, text.encode("utf-8", "surrogateescape"))
+
+
+@functools.cache
+def _renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
+    """The C library's ``renameat2``, or None where it has none (looked up once)."""
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                         ctypes.c_uint]  # fmt: skip
+    function.restype = ctypes.c_int
+    return cast(Callable[[int, bytes, int, bytes, int], int], function)
+
+
+def _spares(directory: Path) -> list[bytes]:
+    return [os.fsencode(directory / f"{SPARE_PREFIX}{slot}") for slot in range(SPARES)]
+
+
+def _take_spare(directory: Path, path: Path) -> tuple[int | None, bool]:
+    """The record ``path`` opened: a spare renamed to it if it is new, else the record
+    already there; None when there is no spare to take (the caller creates the file).
+    And whether a spare is to be made again when the record closes."""
+    rename = _renameat2()
+    if rename is None:
+        return None, False
+    target = os.fsencode(path)
+    for spare in _spares(directory):
+        if rename(_AT_FDCWD, spare, _AT_FDCWD, target, _RENAME_NOREPLACE) == 0:
+            return os.open(target, _OPEN_FLAGS), True
+        code = ctypes.get_errno()
+        if code == errno.EEXIST:
+            # The post has a record already (an earlier entry's): it is kept as it is.
+            return os.open(target, _OPEN_FLAGS), False
+        if code != errno.ENOENT:
+            return None, False  # no RENAME_NOREPLACE on this file system, say
+    return None, True
+
+
+def _make_spare(directory: Path) -> None:
+    """Leave an empty spare for the next record in the first free slot, if there is one."""
+    for spare in _spares(directory):
+        try:
+            os.close(os.open(spare, _OPEN_FLAGS | os.O_CREAT | os.O_EXCL, 0o600))
+            return
+        except FileExistsError:
+            continue
+        except OSError:
+            return  # a spare only saves time: the next record is created instead
 
 
 def prune(directory: Path, age: float, now: float | None = None) -> int:
