@@ -182,13 +182,14 @@ def preloaded_site(config: Config) -> Site | None:
 
 
 def _own_site(config: Config) -> Site:
-    """This runner's site: the master's, taken over with pools of its own, or a new one."""
-    site = preloaded_site(config)
-    if site is None:
-        return Site(config)
-    if "databases" in site.__dict__:
-        site.databases.after_fork()
-    return site
+    """This runner's site: the master's, or a new one.
+
+    The master's is taken over as it is: ``preload`` left its pools empty, and the master
+    never uses it after, so no connection can be shared.  Making new pools
+    (``Databases.after_fork``) would have copied some 0.8 MiB of the master's pages
+    into every runner, the ones that never ask the database too.
+    """
+    return preloaded_site(config) or Site(config)
 
 
 def set_parent_death_signal(signum: int) -> None:
