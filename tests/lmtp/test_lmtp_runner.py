@@ -329,3 +329,16 @@ def test_pipelining_is_announced_and_a_pipelined_transaction_gets_every_reply(
         "dev@example.org",
         "dev-owner@example.org",
     ]
+
+
+def test_a_client_hanging_up_after_its_data_leaves_the_entry_whole(server: Master) -> None:
+    raw = Raw(server.port)
+    for command in (b"LHLO test", b"MAIL FROM:<alice@example.com>", b"RCPT TO:<dev@example.org>"):
+        assert raw.command(command).startswith(b"250")
+    assert raw.command(b"DATA").startswith(b"354")
+    # Gone before the reply: the entry is still written, synced and never half there.
+    raw.sock.sendall(message("gone") + b".\r\n")
+    raw.close()
+    ((data, msgdata),) = wait_for(lambda: server.take("incoming"), "the entry")
+    assert b"Subject: gone" in data and msgdata["original_recipient"] == "dev@example.org"
+    assert server.leftovers() == []
