@@ -34,13 +34,7 @@ from posthorn.runners.base import ExitCode
 from posthorn.runners.budget import CrashBudget
 from posthorn.runners.heap import freeze_heap
 from posthorn.runners.orphans import end_earlier_processes, lead_process_group
-from posthorn.runners.process import (
-    in_child,
-    preload,
-    run_runner,
-    set_parent_death_signal,
-    upgrade_schema,
-)
+from posthorn.runners.process import be_runner, in_child, preload, upgrade_schema
 from posthorn.runners.reload import reread
 from posthorn.runners.signals import HANDLED as _HANDLED
 from posthorn.runners.signals import MasterSignals
@@ -213,7 +207,7 @@ class Master(MasterSignals):
                 if pid == 0:
                     code = 1
                     try:
-                        code = self._child(slot, master_pid)
+                        code = be_runner(self.config, slot, master_pid, self._wake)
                     finally:
                         os._exit(code)
                 started.append(pid)
@@ -225,31 +219,6 @@ class Master(MasterSignals):
         for slot in slots[: len(started)]:
             self.log.info("started %s (pid %d)", slot.label, slot.pid)
         self._write_state()
-
-    def _child(self, slot: Slot, master_pid: int) -> int:
-        """The first moments of a runner process, then the runner itself."""
-        signal.set_wakeup_fd(-1)
-        for signum in _HANDLED:
-            signal.signal(signum, signal.SIG_DFL)
-        if self._wake is not None:
-            for fd in self._wake:
-                os.close(fd)
-        set_parent_death_signal(signal.SIGTERM)
-        # SIGTERM may end a runner that is still starting (it has no entry in hand yet),
-        # but SIGHUP must not: it stays blocked, and so pending, until the runner has
-        # a handler for it (see posthorn.runners.base).
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(_HANDLED) - {signal.SIGHUP})
-        if os.getppid() != master_pid:
-            return ExitCode.OK  # the master died before the death signal was armed
-        spec = slot.spec
-        return run_runner(
-            self.config,
-            spec.name,
-            spec.cls,
-            slice=slot.slice,
-            count=spec.instances,
-            master_pid=master_pid,
-        )
 
     def _reap(self) -> None:
         while True:
