@@ -78,11 +78,12 @@ LIST_CACHE_TTL = 1.0
 # A message up to this size is made safe to store on the event loop itself: checking a
 # small message costs less than handing it to a thread and back.
 INLINE_PREPARE = 64 * 1024
-# Threads writing entries.  They overlap their file fsyncs, but never wait for the
-# directory fsync (``commit``), so a few keep up with many sessions; more would only
-# contend for the GIL and for the queue folder's lock, which every create and rename
-# takes: that spinning cost more CPU per message than it saved in waiting.
-WRITERS = 4
+# Threads writing entries.  They overlap their file fsyncs (on a journalled file system
+# one journal commit serves every fsync waiting for it), but never wait for the
+# directory fsync (``commit``), so one per session the MTA usually opens is plenty;
+# more would only contend for the GIL and for the queue folder's lock, which every
+# create and rename takes.
+WRITERS = 16
 
 
 class Directory(Protocol):
