@@ -28,6 +28,7 @@ from posthorn.delivery.wire import requote
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.handlers import HandlerContext
 from posthorn.interfaces.lists import IMailingList
+from posthorn.messages.settext import set_text
 from posthorn.remote_templates import RemoteTemplates
 
 __all__ = ["FOOTER", "HEADER", "Decorate", "decorate", "list_vars"]
@@ -86,10 +87,10 @@ def _join_plain(msg: Message, header: str, footer: str) -> bool:
         encoded = text.encode(charset)
     was = str(msg.get("content-transfer-encoding", "7bit")).strip().lower()
     del msg["content-transfer-encoding"]
-    # set_payload keeps the Content-Type field and its other parameters (format=,
-    # delsp=), changing only charset: setting each parameter again would parse them
-    # all once per parameter, quadratic in a hostile header.
-    msg.set_payload(text, _body_charset(charset, was, encoded))
+    # As set_payload, which keeps the Content-Type field and its other parameters
+    # (format=, delsp=), changing only charset: setting each parameter again would
+    # parse them all once per parameter, quadratic in a hostile header.
+    set_text(msg, text, _body_charset(charset, was, encoded))
     requote(msg)
     return True
 
