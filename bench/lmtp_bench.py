@@ -10,12 +10,14 @@ runner sends only after the queue entry is fsynced.  Each level gets a fresh mas
 the runner's log); ``cpu ms/msg`` the CPU (user and system, every thread) the LMTP
 runner processes used per accepted message, ``loop ms/msg`` that of their event-loop
 threads alone (from the log): on a loaded machine the rates fall, these much less.
-``--instances`` sets ``[runner.lmtp] instances``; ``--profile DIR`` has the runner
-write its cProfile statistics there ($POSTHORN_PROFILE).  Prints figures, never
-pass/fail.
+``--pipelining`` has each client send MAIL, RCPT and DATA together when the runner
+announces PIPELINING, as an MTA's LMTP client does (two round trips per message, not
+four); without it, one command at a time.  ``--instances`` sets ``[runner.lmtp]
+instances``; ``--profile DIR`` has the runner write its cProfile statistics there
+($POSTHORN_PROFILE).  Prints figures, never pass/fail.
 
     .venv/bin/python bench/lmtp_bench.py [--seconds 3] [--clients 1 4 16] [--dir /tmp]
-        [--instances N] [--profile DIR]
+        [--instances N] [--profile DIR] [--pipelining]
 """
 
 from __future__ import annotations
@@ -50,15 +52,22 @@ DEFAULT_DIR = Path(__file__).resolve().parent.parent / "var"
 class Client:
     """A minimal LMTP client on asyncio streams (smtplib would measure itself)."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, pipelining: bool
+    ) -> None:
         self.reader, self.writer = reader, writer
+        self.pipelining = pipelining
 
     @classmethod
-    async def connect(cls, port: int) -> Client:
+    async def connect(cls, port: int, pipelining: bool) -> Client:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        client = cls(reader, writer)
+        client = cls(reader, writer, False)
         await client.reply()
-        await client.command(b"LHLO bench")
+        client.writer.write(b"LHLO bench\r\n")
+        announced = []
+        while (line := await client.reader.readline())[3:4] == b"-":
+            announced.append(line[4:].strip().upper())
+        client.pipelining = pipelining and b"PIPELINING" in announced
         return client
 
     async def reply(self) -> bytes:
@@ -74,6 +83,16 @@ class Client:
         return await self.reply()
 
     async def send(self) -> bool:
+        if self.pipelining:
+            # As an MTA's LMTP client does when PIPELINING is announced.
+            self.writer.write(
+                b"MAIL FROM:<alice@example.com>\r\nRCPT TO:<%s>\r\nDATA\r\n" % LIST.encode()
+            )
+            replies = [await self.reply() for _ in range(3)]
+            if not replies[2].startswith(b"354"):
+                return False
+            self.writer.write(MESSAGE + b".\r\n")
+            return (await self.reply()).startswith(b"250")
         await self.command(b"MAIL FROM:<alice@example.com>")
         if not (await self.command(b"RCPT TO:<%s>" % LIST.encode())).startswith(b"250"):
             return False
@@ -86,13 +105,15 @@ class Client:
         self.writer.close()
 
 
-async def load(port: int, clients: int, seconds: float) -> tuple[int, list[float]]:
+async def load(
+    port: int, clients: int, seconds: float, pipelining: bool = False
+) -> tuple[int, list[float]]:
     """Run ``clients`` senders for ``seconds``; return messages accepted and latencies."""
     latencies: list[float] = []
     deadline = time.monotonic() + seconds
 
     async def sender() -> int:
-        client = await Client.connect(port)
+        client = await Client.connect(port, pipelining)
         accepted = 0
         while time.monotonic() < deadline:
             started = time.monotonic()
@@ -172,7 +193,7 @@ def runner_cpu(master: subprocess.Popen[bytes]) -> float:
 
 
 def run_level(
-    tmp: Path, clients: int, seconds: float, instances: int
+    tmp: Path, clients: int, seconds: float, instances: int, pipelining: bool
 ) -> tuple[float, float, float, str, float, float]:
     """One level on a fresh master in ``tmp``: msgs/s, p50 and p99 ms, fsync sharing,
     CPU ms/msg of the runners and of their event loops."""
@@ -180,7 +201,7 @@ def run_level(
     process = start_master(tmp, port, clients, instances)
     try:
         before = runner_cpu(process)
-        accepted, latencies = asyncio.run(load(port, clients, seconds))
+        accepted, latencies = asyncio.run(load(port, clients, seconds, pipelining))
         cpu = runner_cpu(process) - before
     finally:
         stop_master(process)
@@ -204,6 +225,9 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="where the var goes")
     parser.add_argument("--instances", type=int, default=1, help="[runner.lmtp] instances")
     parser.add_argument("--profile", type=Path, default=None, help="runners write cProfile here")
+    parser.add_argument(
+        "--pipelining", action="store_true", help="send MAIL, RCPT and DATA together"
+    )
     args = parser.parse_args()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
@@ -214,7 +238,8 @@ def main() -> None:
     print(f"queue in {where} on: {fs.splitlines()[-1] if fs else '?'}")
     print(
         f"message: {len(MESSAGE)} bytes, one recipient; fsync on; {os.cpu_count()} CPUs; "
-        f"{args.instances} LMTP runner(s); load {os.getloadavg()[0]:.1f}"
+        f"{args.instances} LMTP runner(s); {'pipelining' if args.pipelining else 'lockstep'}"
+        f" client; load {os.getloadavg()[0]:.1f}"
     )
     print(
         f"{'clients':>7} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'msgs/dir fsync':>15}"
@@ -225,7 +250,7 @@ def main() -> None:
         for clients in args.clients:
             used.append(Path(tempfile.mkdtemp(prefix="lmtp-bench-", dir=args.dir)))
             rate, p50, p99, sharing, cpu, loop = run_level(
-                used[-1], clients, args.seconds, args.instances
+                used[-1], clients, args.seconds, args.instances, args.pipelining
             )
             print(
                 f"{clients:>7} {rate:>9.0f} {p50:>8.2f} {p99:>8.2f} {sharing:>15} {cpu:>11.2f}"

@@ -60,24 +60,33 @@ class CookHeaders(Handler):
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
         if msg.get("message-id") is None:
             msg["Message-ID"] = make_msgid(domain=mlist.mail_host)
+        virgin = bool(msgdata.get("virgin"))
         # Each field replaced goes to the end, in this order, as by a del and a set
-        # each; the old ones are dropped in one walk over the fields.
-        drop_headers(msg, REPLACED)
+        # each.  Every field dropped here is dropped in one walk over the fields, before
+        # any is added: no field added below bears the name of one dropped later.
+        dropped = list(REPLACED)
+        if mlist.archive_policy != "never":
+            dropped.append("archived-at")
+        if not virgin and mlist.first_strip_reply_to:
+            dropped.append("reply-to")
+        if mlist.include_rfc2369_headers:
+            dropped += RFC2369
+        drop_headers(msg, dropped)
         msg["X-BeenThere"] = mlist.posting_address
         msg["Precedence"] = "list"
         hashed = message_id_hash(str(msg["message-id"]))
         msg["Message-ID-Hash"] = hashed
         msg["X-Message-ID-Hash"] = hashed
         self._archived_at(mlist, msg)
-        if not msgdata.get("virgin"):
+        if not virgin:
             self._reply_to(mlist, msg)
         if mlist.include_rfc2369_headers:
-            self._list_headers(mlist, msg, bool(msgdata.get("virgin")))
+            self._list_headers(mlist, msg, virgin)
 
     def _archived_at(self, mlist: IMailingList, msg: Message) -> None:
+        # Any Archived-At the post came with is gone already (process).
         if mlist.archive_policy == "never":
             return
-        del msg["archived-at"]
         for archiver in for_list(self._archivers, mlist).values():
             try:
                 url = archiver.permalink(mlist, msg)
@@ -88,9 +97,8 @@ class CookHeaders(Handler):
                 msg["Archived-At"] = f"<{url}>"
 
     def _reply_to(self, mlist: IMailingList, msg: Message) -> None:
+        # With first_strip_reply_to, the post's Reply-To is gone already (process).
         policy = mlist.reply_goes_to_list
-        if mlist.first_strip_reply_to:
-            del msg["reply-to"]
         if policy == "no_munging":
             return
         if policy == "point_to_list":
@@ -109,7 +117,7 @@ class CookHeaders(Handler):
         _replace(msg, "Reply-To", ", ".join(merged))
 
     def _list_headers(self, mlist: IMailingList, msg: Message, virgin: bool) -> None:
-        drop_headers(msg, RFC2369)
+        # The post's own List-* fields are gone already (process).
         label = mlist.display_name or mlist.list_name
         msg["List-Id"] = f"{label} <{mlist.list_id}>"
         request = mlist.request_address

@@ -34,13 +34,7 @@ from posthorn.runners.base import ExitCode
 from posthorn.runners.budget import CrashBudget
 from posthorn.runners.heap import freeze_heap
 from posthorn.runners.orphans import end_earlier_processes, lead_process_group
-from posthorn.runners.process import (
-    in_child,
-    preload,
-    run_runner,
-    set_parent_death_signal,
-    upgrade_schema,
-)
+from posthorn.runners.process import be_runner, in_child, preload, upgrade_schema
 from posthorn.runners.reload import reread
 from posthorn.runners.signals import HANDLED as _HANDLED
 from posthorn.runners.signals import MasterSignals
@@ -134,8 +128,7 @@ class Master(MasterSignals):
             "master started (pid %d) with %d runner processes", os.getpid(), len(self.slots)
         )
         try:
-            for slot in self.slots:
-                self._spawn(slot)
+            self._spawn(*self.slots)
             while not self._stopping:
                 for signum in self._wait(self._timeout()):
                     self._on_signal(signum)
@@ -193,52 +186,39 @@ class Master(MasterSignals):
 
     # -- children ---------------------------------------------------------------------
 
-    def _spawn(self, slot: Slot) -> None:
+    def _spawn(self, *slots: Slot) -> None:
+        """Fork a runner for each of ``slots``, one right after the other.
+
+        Between two forks the master writes nothing it need not: every page it wrote
+        there (a log line, the state file, the collector's pass) would be copied for
+        the runner forked just before, which alone shares the old page with it.
+        """
         sys.stdout.flush()
         sys.stderr.flush()
-        # Block our signals across the fork: until the child has reset its handlers, a
-        # signal sent to it would land in the wake-up pipe it shares with the master.
         master_pid = os.getpid()
         freeze_heap()
+        started: list[int] = []
+        # Block our signals across the fork: until the child has reset its handlers, a
+        # signal sent to it would land in the wake-up pipe it shares with the master.
         signal.pthread_sigmask(signal.SIG_BLOCK, _HANDLED)
         try:
-            pid = os.fork()
-            if pid == 0:
-                code = 1
-                try:
-                    code = self._child(slot, master_pid)
-                finally:
-                    os._exit(code)
+            for slot in slots:
+                pid = os.fork()
+                if pid == 0:
+                    code = 1
+                    try:
+                        code = be_runner(self.config, slot, master_pid, self._wake)
+                    finally:
+                        os._exit(code)
+                started.append(pid)
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _HANDLED)
-        slot.running(pid)
-        self.log.info("started %s (pid %d)", slot.label, pid)
+            # Even when a fork failed: those already running are ours to watch.
+            for slot, pid in zip(slots, started, strict=False):
+                slot.running(pid)
+        for slot in slots[: len(started)]:
+            self.log.info("started %s (pid %d)", slot.label, slot.pid)
         self._write_state()
-
-    def _child(self, slot: Slot, master_pid: int) -> int:
-        """The first moments of a runner process, then the runner itself."""
-        signal.set_wakeup_fd(-1)
-        for signum in _HANDLED:
-            signal.signal(signum, signal.SIG_DFL)
-        if self._wake is not None:
-            for fd in self._wake:
-                os.close(fd)
-        set_parent_death_signal(signal.SIGTERM)
-        # SIGTERM may end a runner that is still starting (it has no entry in hand yet),
-        # but SIGHUP must not: it stays blocked, and so pending, until the runner has
-        # a handler for it (see posthorn.runners.base).
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(_HANDLED) - {signal.SIGHUP})
-        if os.getppid() != master_pid:
-            return ExitCode.OK  # the master died before the death signal was armed
-        spec = slot.spec
-        return run_runner(
-            self.config,
-            spec.name,
-            spec.cls,
-            slice=slot.slice,
-            count=spec.instances,
-            master_pid=master_pid,
-        )
 
     def _reap(self) -> None:
         while True:
@@ -297,9 +277,13 @@ class Master(MasterSignals):
 
     def _start_due(self) -> None:
         now = time.monotonic()
-        for slot in self.slots:
-            if slot.pid is None and slot.due is not None and slot.due <= now and not self._stopping:
-                self._spawn(slot)
+        due = [
+            slot
+            for slot in self.slots
+            if slot.pid is None and slot.due is not None and slot.due <= now
+        ]
+        if due and not self._stopping:
+            self._spawn(*due)
 
     def _restart_all(self) -> None:
         """SIGUSR1: every runner starts afresh, with a fresh max_restarts allowance."""
@@ -329,9 +313,8 @@ class Master(MasterSignals):
         forget_plugins()  # plugins installed since start are seen by the restarted runners
         self._preload()
         self.log.info("configuration reloaded from %s", config.site_file or "built-in defaults")
-        for slot in self.slots:
-            if not self._stopping:
-                self._spawn(slot)
+        if not self._stopping:
+            self._spawn(*self.slots)
 
     def _stop_all(self) -> None:
         """SIGTERM every runner, wait up to stop_timeout, then SIGKILL what is left."""

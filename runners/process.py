@@ -26,10 +26,13 @@ from posthorn.registry import BUILTINS, Registry
 from posthorn.runners.aside import enable as run_site_jobs_aside
 from posthorn.runners.base import BaseRunner, ExitCode
 from posthorn.runners.heap import libc, return_large_blocks
+from posthorn.runners.signals import HANDLED
+from posthorn.runners.slots import Slot
 from posthorn.site import Site
 
 __all__ = [
     "Preloading",
+    "be_runner",
     "in_child",
     "preload",
     "preloaded_site",
@@ -39,6 +42,30 @@ __all__ = [
 ]
 
 PR_SET_PDEATHSIG = 1
+
+
+def be_runner(config: Config, slot: Slot, master_pid: int, wake: tuple[int, int] | None) -> int:
+    """The first moments of a runner process just forked, then the runner itself.
+
+    ``wake`` is the master's wake-up pipe, which the runner closes.
+    """
+    signal.set_wakeup_fd(-1)
+    for signum in HANDLED:
+        signal.signal(signum, signal.SIG_DFL)
+    if wake is not None:
+        for fd in wake:
+            os.close(fd)
+    set_parent_death_signal(signal.SIGTERM)
+    # SIGTERM may end a runner that is still starting (it has no entry in hand yet),
+    # but SIGHUP must not: it stays blocked, and so pending, until the runner has
+    # a handler for it (see posthorn.runners.base).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(HANDLED) - {signal.SIGHUP})
+    if os.getppid() != master_pid:
+        return ExitCode.OK  # the master died before the death signal was armed
+    spec = slot.spec
+    return run_runner(
+        config, spec.name, spec.cls, slice=slot.slice, count=spec.instances, master_pid=master_pid
+    )
 
 
 def in_child(work: Callable[[], None]) -> str | None:
@@ -182,13 +209,14 @@ def preloaded_site(config: Config) -> Site | None:
 
 
 def _own_site(config: Config) -> Site:
-    """This runner's site: the master's, taken over with pools of its own, or a new one."""
-    site = preloaded_site(config)
-    if site is None:
-        return Site(config)
-    if "databases" in site.__dict__:
-        site.databases.after_fork()
-    return site
+    """This runner's site: the master's, or a new one.
+
+    The master's is taken over as it is: ``preload`` left its pools empty, and the master
+    never uses it after, so no connection can be shared.  Making new pools
+    (``Databases.after_fork``) would have copied some 0.8 MiB of the master's pages
+    into every runner, the ones that never ask the database too.
+    """
+    return preloaded_site(config) or Site(config)
 
 
 def set_parent_death_signal(signum: int) -> None:

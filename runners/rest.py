@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import ipaddress
+import logging
 import threading
+import time
 from typing import Any
 
 from waitress.server import create_server
@@ -25,7 +28,8 @@ from waitress.server import create_server
 from posthorn.config import Config, ConfigError
 from posthorn.rest import create_app
 from posthorn.rest.app import RestApp
-from posthorn.runners.base import ServiceRunner
+from posthorn.runners.base import ExitCode, ServiceRunner
+from posthorn.runners.listening import Listeners
 from posthorn.site import Site
 
 __all__ = ["SHIPPED_PASSWORD", "RestRunner"]
@@ -48,8 +52,10 @@ def is_loopback(host: str) -> bool:
 class RestRunner(ServiceRunner):
     """The HTTP server in front of ``posthorn.rest.create_app``."""
 
-    # The application the master built (``preload``), with the site it was built on.
-    _preloaded: tuple[Site, RestApp] | None = None
+    # What the master made before forking (``preload``): the site, the application built
+    # on it, and the sockets it listens on for every REST runner it starts (None when it
+    # could not bind them: the runner then tries itself, and reports why it cannot).
+    _preloaded: tuple[Site, RestApp, Listeners | None] | None = None
 
     def __init__(self, site: Site, name: str, *, slice: int = 0, count: int = 1) -> None:
         super().__init__(site, name, slice=slice, count=count)
@@ -58,7 +64,11 @@ class RestRunner(ServiceRunner):
         self.port = section.get_int("port")
         self.threads = section.get_int("threads")
         self.max_body_size = section.get_int("max_body_size")
+        self.max_idle = self.section.get_float("max_idle")
         self.check_config(site.config)
+        self._requests = 0
+        self._last_request = 0.0
+        self._idle_out = False
 
     @classmethod
     def check_config(cls, config: Config) -> None:
@@ -80,28 +90,58 @@ class RestRunner(ServiceRunner):
 
     @classmethod
     def preload(cls, site: Site) -> None:
-        """Build the application in the master, and answer one request with it.
+        """Build the application in the master, answer one request with it, and listen.
 
         Building it (falcon's routes, responders and media handlers) and answering its
         first request (the router compiled into code, the MIME types read) wrote some
         9 MiB in the runner, copied from the master's shared pages or new; done before
-        the fork, the runner shares them (``bench/memory_bench.py site``).
+        the fork, the runner shares them (``bench/memory_bench.py site``).  With the
+        master listening, the runner can be recycled when idle (``max_idle``).
         """
         app = create_app(site)
         _warm(app, site.config)
-        cls._preloaded = (site, app)
+        section = site.config["webservice"]
+        host, port = section.get_str("hostname"), section.get_int("port")
+        keep = cls._preloaded[2] if cls._preloaded is not None else None
+        listeners: Listeners | None = None
+        try:
+            listeners = Listeners.bind(host, port, keep=keep)
+        except OSError as error:
+            logging.getLogger("posthorn.master").warning(
+                "cannot listen for REST on %s:%d (%s); the runner will try itself",
+                host,
+                port,
+                error,
+            )
+        cls._preloaded = (site, app, listeners)
+
+    def _from_master(self) -> tuple[RestApp, Listeners | None] | None:
+        if self._preloaded is not None and self._preloaded[0] is self.site:
+            return self._preloaded[1], self._preloaded[2]
+        return None
 
     def app(self) -> RestApp:
         """The master's application when it was built on this runner's site, else a new one."""
-        if self._preloaded is not None and self._preloaded[0] is self.site:
-            return self._preloaded[1]
-        return create_app(self.site)
+        prepared = self._from_master()
+        return prepared[0] if prepared is not None else create_app(self.site)
+
+    def run(self) -> ExitCode:
+        code = super().run()
+        if code == ExitCode.OK and self._idle_out:
+            return ExitCode.RECYCLE
+        return code
 
     async def serve(self, stopping: asyncio.Event) -> None:
+        prepared = self._from_master()
+        listeners = prepared[1] if prepared is not None else None
+        where: dict[str, Any] = (
+            {"sockets": listeners.sockets}
+            if listeners is not None
+            else {"host": self.host, "port": self.port}
+        )
         server = create_server(
-            self.app(),
-            host=self.host,
-            port=self.port,
+            self._counted(self.app()),
+            **where,
             threads=self.threads,
             # Above our own limit, so that the application answers 413 in JSON; this
             # one only bounds what a chunked body can make waitress buffer.
@@ -113,12 +153,42 @@ class RestRunner(ServiceRunner):
         thread.start()
         self.log.info("serving REST on http://%s:%d", self.host, self.port)
         try:
-            await stopping.wait()
+            # Only while the master listens: on our own socket, exiting would refuse
+            # connections until the next runner listens.
+            if listeners is not None and self.max_idle:
+                await self._until_idle(stopping, server.task_dispatcher)
+            else:
+                await stopping.wait()
         finally:
             server.close()
             server.task_dispatcher.shutdown(timeout=STOP_GRACE)
             await asyncio.to_thread(thread.join, STOP_GRACE)
             self.log.info("stopped serving REST")
+
+    def _counted(self, app: RestApp) -> Any:
+        """``app``, noting when each request came (for ``max_idle``)."""
+
+        def counted(environ: dict[str, Any], start_response: Any) -> Any:
+            self._requests += 1
+            self._last_request = time.monotonic()
+            return app(environ, start_response)
+
+        return counted
+
+    async def _until_idle(self, stopping: asyncio.Event, dispatcher: Any) -> None:
+        """Return when ``stopping`` is set, or when requests came and then none for
+        ``max_idle`` (``_idle_out``): the pages the work copied go back with the process,
+        as a queue runner's do."""
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), self.max_idle / 4)
+            idle = time.monotonic() - self._last_request
+            busy = dispatcher.active_count or dispatcher.queue
+            if self._requests and idle >= self.max_idle and not busy:
+                self.log.info("idle for %gs after %d requests; exiting to be recycled",
+                              self.max_idle, self._requests)  # fmt: skip
+                self._idle_out = True
+                return
 
 
 def _warm(app: RestApp, config: Config) -> None:

@@ -31,7 +31,17 @@ SUPPORT = {
     "handler": {"base"},
     "chain": set(),
     "command": set(),
-    "runner": {"aside", "base", "budget", "master", "orphans", "process", "reload"}
+    "runner": {
+        "aside",
+        "base",
+        "budget",
+        "heap",
+        "listening",
+        "master",
+        "orphans",
+        "process",
+        "reload",
+    }
     | {"retrying", "signals", "slots", "watchdog"},
     "archiver": {"base", "lmtp_server", "loading", "status", "store"},
 }

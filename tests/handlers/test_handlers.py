@@ -72,3 +72,25 @@ def test_wire_form_has_crlf_and_short_lines() -> None:
     data = to_wire(msg)
     assert b"\n" not in data.replace(b"\r\n", b"")
     assert max(len(line) for line in data.split(b"\r\n")) <= 998
+
+
+def test_cook_headers_replaces_the_posts_own_list_fields_in_their_order(site: Site) -> None:
+    mlist = site.lists.update(
+        site.lists.create("dev@example.org"),
+        first_strip_reply_to=True,
+        reply_goes_to_list="point_to_list",
+    )
+    own = (
+        "List-Id: <other.example.com>\nX-BeenThere: other@example.com\nPrecedence: bulk\n"
+        "Archived-At: <http://example.com/x>\nReply-To: a@example.net\nList-Post: <mailto:x>\n"
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click\nX-Kept: yes\n"
+    )
+    msg = message_from_string(RAW.replace("Approved: secret\n", own))
+    CookHeaders(context(site, [])).process(mlist, msg, {})
+    assert msg.keys() == [
+        "From", "To", "Subject", "Message-ID", "X-Kept", "Return-Receipt-To",
+        "X-BeenThere", "Precedence", "Message-ID-Hash", "X-Message-ID-Hash", "Reply-To",
+        "List-Id", "List-Help", "List-Post", "List-Subscribe", "List-Unsubscribe", "List-Owner",
+    ]  # fmt: skip
+    assert msg["Reply-To"] == "Dev <dev@example.org>"
+    assert msg["X-BeenThere"] == "dev@example.org" and msg["Precedence"] == "list"

@@ -304,3 +304,41 @@ def test_idle_timeout(server: Master) -> None:
             raw.close()
     with server.client() as lmtp:
         assert lmtp.noop()[0] == 250
+
+
+def test_pipelining_is_announced_and_a_pipelined_transaction_gets_every_reply(
+    server: Master,
+) -> None:
+    with server.client() as lmtp:
+        assert lmtp.has_extn("pipelining")
+    raw = Raw(server.port)
+    assert raw.command(b"LHLO test").startswith(b"250")
+    # MAIL, the RCPTs and DATA in one write, as an MTA's pipelining LMTP client sends them.
+    raw.sock.sendall(
+        b"MAIL FROM:<alice@example.com>\r\nRCPT TO:<dev@example.org>\r\n"
+        b"RCPT TO:<nobody@example.org>\r\nRCPT TO:<dev-owner@example.org>\r\nDATA\r\n"
+    )
+    replies = [raw.line()[:3] for _ in range(5)]
+    assert replies == [b"250", b"250", b"550", b"250", b"354"]
+    raw.sock.sendall(message("pipelined") + b".\r\n")
+    assert [raw.line()[:3] for _ in range(2)] == [b"250", b"250"]
+    assert raw.command(b"QUIT").startswith(b"221")
+    raw.close()
+    stored = server.take("incoming")
+    assert [msgdata["original_recipient"] for _, msgdata in stored] == [
+        "dev@example.org",
+        "dev-owner@example.org",
+    ]
+
+
+def test_a_client_hanging_up_after_its_data_leaves_the_entry_whole(server: Master) -> None:
+    raw = Raw(server.port)
+    for command in (b"LHLO test", b"MAIL FROM:<alice@example.com>", b"RCPT TO:<dev@example.org>"):
+        assert raw.command(command).startswith(b"250")
+    assert raw.command(b"DATA").startswith(b"354")
+    # Gone before the reply: the entry is still written, synced and never half there.
+    raw.sock.sendall(message("gone") + b".\r\n")
+    raw.close()
+    ((data, msgdata),) = wait_for(lambda: server.take("incoming"), "the entry")
+    assert b"Subject: gone" in data and msgdata["original_recipient"] == "dev@example.org"
+    assert server.leftovers() == []

@@ -10,7 +10,7 @@ import pytest
 from posthorn.config import Config
 from posthorn.runners.process import preload, preloaded_site
 from posthorn.runners.rest import RestRunner
-from tests.conftest import SiteFactory
+from tests.conftest import ConfigFactory, SiteFactory
 from tests.runners.harness import PosthornSite, sample
 
 
@@ -39,8 +39,10 @@ def test_preload_leaves_warm_engines_without_connections_and_changes_nothing(
 
 
 def test_the_rest_runner_serves_the_application_built_before_the_fork(
-    config: Config, make_site: SiteFactory
+    make_config: ConfigFactory, make_site: SiteFactory
 ) -> None:
+    # Port 0: the socket the master listens on is any free one.
+    config = make_config(webservice={"port": "0"})
     make_site(config)  # migrated
     preload(config, [RestRunner])
     preloaded = preloaded_site(config)

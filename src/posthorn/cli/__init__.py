@@ -22,43 +22,46 @@ from posthorn.site import Site
 
 __all__ = ["CliContext", "describe_site_file", "main", "pass_cli"]
 
-# Module names under posthorn.cli; each provides ``command``.
-COMMAND_MODULES = [
-    "info",
-    "conf",
-    "start",
-    "stop",
-    "restart",
-    "status",
-    "reopen",
-    "queues",
-    "unshunt",
-    "qfile",
-    "create",
-    "remove",
-    "lists",
-    "settings",
-    "members",
-    "bans",
-    "header_matches",
-    "shell",
-    "aliases",
-    "held",
-    "moderate",
-    "requests",
-    "archivers",
-    "archive_server",
-    "digests",
-    "delivery_mode",
-    "where",
-    "import_",
+# Each command by name, and the module under posthorn.cli that provides it as
+# ``command``.  A module is imported when its command is run or listed, not before: the
+# master (``posthorn start``) would otherwise hold every command's code, which no
+# runner needs, in the memory each of them shares.
+COMMANDS = {
+    "info": "info",
+    "conf": "conf",
+    "start": "start",
+    "stop": "stop",
+    "restart": "restart",
+    "status": "status",
+    "reopen": "reopen",
+    "queues": "queues",
+    "unshunt": "unshunt",
+    "qfile": "qfile",
+    "create": "create",
+    "remove": "remove",
+    "lists": "lists",
+    "settings": "settings",
+    "members": "members",
+    "bans": "bans",
+    "header-matches": "header_matches",
+    "shell": "shell",
+    "aliases": "aliases",
+    "held": "held",
+    "moderate": "moderate",
+    "requests": "requests",
+    "archivers": "archivers",
+    "archive-server": "archive_server",
+    "digests": "digests",
+    "delivery": "delivery_mode",
+    "where": "where",
+    "import": "import_",
     # The operator's tools, as Mailman and Postfix have them.
-    "inject",
-    "findmember",
-    "syncmembers",
-    "version",
-    "queue",
-]
+    "inject": "inject",
+    "findmember": "findmember",
+    "syncmembers": "syncmembers",
+    "version": "version",
+    "queue": "queue",
+}
 
 
 class CliContext:
@@ -123,6 +126,15 @@ pass_cli = click.make_pass_decorator(CliContext)
 
 
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module = importlib.import_module(f"posthorn.cli.{COMMANDS[cmd_name]}")
+            self.add_command(module.command)
+        return super().get_command(ctx, cmd_name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -147,10 +159,6 @@ def main(ctx: click.Context, config_path: str | None) -> None:
         raise click.ClickException(f"{config_path}: configuration file not found")
     ctx.obj = CliContext(config_path)
     ctx.call_on_close(ctx.obj.close)
-
-
-for _name in COMMAND_MODULES:
-    main.add_command(importlib.import_module(f"posthorn.cli.{_name}").command)
 
 
 if __name__ == "__main__":  # pragma: no cover

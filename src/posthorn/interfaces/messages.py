@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email.message import Message
+from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 
 __all__ = ["IHeldMessage", "IMessageStore", "message_id_hash", "strip_message_id"]
@@ -25,11 +26,13 @@ def strip_message_id(message_id: str) -> str:
     return text
 
 
+@lru_cache(maxsize=256)
 def message_id_hash(message_id: str) -> str:
     """Base32 of the SHA-1 of the bare Message-ID, as GNU Mailman and HyperKitty compute it.
 
     It is the permalink key: anyone holding the message can compute it without asking
-    the archive, which is why it must never change.
+    the archive, which is why it must never change.  A post's is asked for by several
+    handlers in turn (and base32 is written in Python), so the latest are remembered.
     """
     digest = hashlib.sha1(strip_message_id(message_id).encode("utf-8")).digest()
     return base64.b32encode(digest).decode("ascii")
