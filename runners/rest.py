@@ -180,8 +180,10 @@ class RestRunner(ServiceRunner):
         ``max_idle`` (``_idle_out``): the pages the work copied go back with the process,
         as a queue runner's do."""
         while not stopping.is_set():
+            # Woken when the last request is max_idle old, not polling in between.
+            due = self._last_request + self.max_idle - time.monotonic()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), self.max_idle / 4)
+                await asyncio.wait_for(stopping.wait(), max(due, self.sleep_time))
             idle = time.monotonic() - self._last_request
             busy = dispatcher.active_count or dispatcher.queue
             if self._requests and idle >= self.max_idle and not busy:

@@ -172,8 +172,10 @@ def _renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
     return cast(Callable[[int, bytes, int, bytes, int], int], function)
 
 
-def _spares(directory: Path) -> list[bytes]:
-    return [os.fsencode(directory / f"{SPARE_PREFIX}{slot}") for slot in range(SPARES)]
+@functools.lru_cache(maxsize=16)
+def _spares(directory: Path) -> tuple[bytes, ...]:
+    """The spare names of a folder, made once: a path costs more than the rename it names."""
+    return tuple(os.fsencode(directory / f"{SPARE_PREFIX}{slot}") for slot in range(SPARES))
 
 
 def _take_spare(directory: Path, path: Path) -> tuple[int | None, bool]:
