@@ -6,6 +6,8 @@ the command line): a change made through either moves the stamp the other reads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from posthorn.config import Config
@@ -98,3 +100,45 @@ def test_a_stamp_that_cannot_move_leaves_the_change_standing(
     site.lists.create(LIST)
     assert site.lists.get(LIST) is not None
     assert "cannot move the change stamp" in caplog.text
+
+
+def _counter() -> tuple[list[int], Callable[[], int]]:
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    return calls, compute
+
+
+def test_a_pinned_piece_of_work_sees_changes_made_before_it(
+    config: Config, site: Site, make_site: SiteFactory
+) -> None:
+    runner = make_site(config)
+    _calls, compute = _counter()
+    assert runner.cache.get("key", compute) == 1
+    site.lists.create(LIST)  # another process, before the work is picked up
+    with runner.cache.pinned():
+        assert runner.cache.get("key", compute) == 2
+        assert runner.cache.get("key", compute) == 2
+
+
+def test_a_pinned_piece_of_work_reads_the_stamp_once(
+    config: Config, site: Site, make_site: SiteFactory
+) -> None:
+    runner = make_site(config)
+    _calls, compute = _counter()
+    with runner.cache.pinned():
+        assert runner.cache.get("key", compute) == 1
+        site.lists.create(LIST)  # another process, while the work runs
+        assert runner.cache.get("key", compute) == 1
+    assert runner.cache.get("key", compute) == 2
+
+
+def test_a_pinned_piece_of_work_sees_its_own_changes(site: Site) -> None:
+    _calls, compute = _counter()
+    with site.cache.pinned():
+        assert site.cache.get("key", compute) == 1
+        site.lists.create(LIST)
+        assert site.cache.get("key", compute) == 2

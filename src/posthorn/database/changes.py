@@ -26,7 +26,8 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -79,6 +80,9 @@ class ChangeStamp:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        #: Moves of the stamp made by this process: a pinned token (``StampedCache.pinned``)
+        #: is read again after one, so that work sees its own changes.
+        self.bumps = 0
 
     def token(self) -> tuple[int, int, int] | None:
         try:
@@ -91,6 +95,7 @@ class ChangeStamp:
         """Move the stamp.  The change is committed already: failing to say so (a stamp
         file another user made, a full disk) is logged, and caches elsewhere then hold
         their answers up to ``MAX_AGE``; the change itself stands."""
+        self.bumps += 1
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -152,6 +157,32 @@ class StampedCache:
         self._since = 0.0
         self._values: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
+        self._pin = threading.local()
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        """Read the stamp once for the lookups of one piece of work on this thread.
+
+        A runner's entry looks up several answers (its list, the poster's roles, the
+        templates...), each a ``stat`` of the stamp.  Read at the start of the work, the
+        stamp still shows every change made before the work was picked up, which is
+        the guarantee; a change this process makes meanwhile (``bump``) is seen too,
+        as the stamp is then read again.
+        """
+        outer = getattr(self._pin, "token", None)
+        self._pin.token = (self.stamp.bumps, self.stamp.token())
+        try:
+            yield
+        finally:
+            self._pin.token = outer
+
+    def _current(self) -> tuple[int, int, int] | None:
+        pin = getattr(self._pin, "token", None)
+        if pin is None:
+            return self.stamp.token()
+        if pin[0] != self.stamp.bumps:
+            pin = self._pin.token = (self.stamp.bumps, self.stamp.token())
+        return pin[1]
 
     def get(
         self, key: Hashable, compute: Callable[[], T], keep: Callable[[T], bool] | None = None
@@ -160,7 +191,7 @@ class StampedCache:
 
         ``keep`` may refuse to keep an answer (too large to hold between posts).
         """
-        token = self.stamp.token()
+        token = self._current()
         now = time.monotonic()
         with self._lock:
             if token != self._token or now - self._since > self.max_age:
