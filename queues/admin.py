@@ -35,7 +35,7 @@ from posthorn.queues.files import (
     write_durable,
 )
 from posthorn.queues.listing import CLAIMED, QUEUED
-from posthorn.queues.naming import arrival_ns
+from posthorn.queues.naming import arrival_ns, is_queue_name
 
 __all__ = [
     "HOLD",
@@ -56,7 +56,6 @@ __all__ = [
 HOLD = "hold"
 # Keys that belong to one stay in one queue, dropped when an entry is sent on again.
 _STAY_KEYS = ("queue_attempts", "shunt_reason")
-_QUEUE_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _ENTRY_ID = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.+=-]*\Z")
 # Queues where entries wait for a person: an entry sent there keeps naming its own.
 PARKED = frozenset({"bad", "dead", HOLD, "shunt"})
@@ -211,7 +210,7 @@ def requeue(queue_root: Path, entry_id: str, to: str | None = None) -> tuple[str
     was last queued for, with a fresh stay there (postsuper -r); return (from, to)."""
     path = find(queue_root, entry_id)
     target = to or _origin(path)
-    if not _QUEUE_NAME.match(target) or target in (HOLD,):
+    if not is_queue_name(target) or target in (HOLD,):
         raise QueueError(f"{target!r} is not a queue an entry can be sent to")
     try:
         with open_private(path) as fp:
@@ -236,7 +235,7 @@ def _origin(path: Path) -> str:
             whichq = read_metadata(fp).get("whichq")
     except (FormatError, UnsafeFile) as error:
         raise QueueError(f"{path.stem} cannot be read ({error})") from None
-    if not isinstance(whichq, str) or not _QUEUE_NAME.match(whichq) or whichq == HOLD:
+    if not is_queue_name(whichq) or whichq == HOLD:
         raise QueueError(f"{path.stem} does not say which queue it came from; use --to")
     return whichq
 

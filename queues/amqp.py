@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import select
 import time
 from collections.abc import Iterable, Mapping
@@ -54,7 +53,7 @@ from posthorn.queues.entry import (
 )
 from posthorn.queues.errors import BadEntry, EntryGone
 from posthorn.queues.listing import QueueEntry
-from posthorn.queues.naming import arrival_ns, make_filebase
+from posthorn.queues.naming import arrival_ns, is_queue_name, make_filebase
 from posthorn.queues.parsing import message_parser
 from posthorn.queues.switchboard import (
     ATTEMPTS_KEY,
@@ -74,7 +73,6 @@ REASON_HEADER = "x-posthorn-reason"
 STOP_CHECK = 0.25
 # Queues no runner reads, where entries wait for a person: the only ones looked into.
 BROWSABLE = frozenset({"bad", "dead", "hold", "shunt"})
-_QUEUE_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 MessageInput = bytes | bytearray | Message
 
@@ -312,7 +310,7 @@ class AmqpQueue:
                                     error)  # fmt: skip
                     continue
                 whichq = msgdata.get(WHICHQ_KEY)
-                if not isinstance(whichq, str) or not _QUEUE_NAME.match(whichq):
+                if not is_queue_name(whichq):
                     self._log.error("%s: cannot unshunt %s: bad queue %r", self.name,
                                     message.message_id, whichq)  # fmt: skip
                     continue

@@ -12,7 +12,6 @@ runner is counted but not listed.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from email.policy import Policy, compat32
@@ -23,13 +22,12 @@ from posthorn.queues.amqp import BROWSABLE, REASON_HEADER, AmqpQueue
 from posthorn.queues.amqp_link import Browsed, browse, shared_link
 from posthorn.queues.entry import FormatError, decode, encode
 from posthorn.queues.errors import QueueError
-from posthorn.queues.naming import arrival_ns
+from posthorn.queues.naming import arrival_ns, is_queue_name
 
 __all__ = ["AmqpStore"]
 
 T = TypeVar("T")
 _STAY_KEYS = ("queue_attempts", "shunt_reason")
-_QUEUE_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 
 class AmqpStore:
@@ -183,7 +181,7 @@ class AmqpStore:
     def requeue(self, entry_id: str, to: str | None = None) -> tuple[str, str]:
         def act(name: str, message: Browsed) -> tuple[str, str]:
             target = to or _origin(entry_id, message.body)
-            if not _QUEUE_NAME.match(target) or target == HOLD:
+            if not is_queue_name(target) or target == HOLD:
                 raise QueueError(f"{target!r} is not a queue an entry can be sent to")
             try:
                 data, msgdata = decode(message.body)
@@ -225,7 +223,7 @@ def _origin(entry_id: str, body: bytes) -> str:
     except FormatError as error:
         raise QueueError(f"{entry_id} cannot be read ({error})") from None
     whichq = msgdata.get("whichq")
-    if not isinstance(whichq, str) or not _QUEUE_NAME.match(whichq) or whichq == HOLD:
+    if not is_queue_name(whichq) or whichq == HOLD:
         raise QueueError(f"{entry_id} does not say which queue it came from; use --to")
     return whichq
 

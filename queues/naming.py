@@ -18,11 +18,14 @@ import itertools
 import os
 import re
 import socket
+from typing import TypeGuard
 
 TIME_DIGITS = 20
 HASH_BITS = 160
 
 _NAME = re.compile(r"\A(\d{20})\+([0-9a-f]{40})\Z")
+# A queue's name, as metadata names it: one path component, never "." or "..".
+_QUEUE_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 _HOST = socket.gethostname().encode("utf-8", "surrogateescape")
 
 # itertools.count is advanced atomically under the GIL, so threads sharing this module
@@ -35,6 +38,11 @@ def make_filebase(data: bytes | bytearray, now_ns: int) -> str:
     digest = hashlib.sha1(data, usedforsecurity=False)
     digest.update(b"\0%d\0%s\0%d\0%d" % (now_ns, _HOST, os.getpid(), next(_counter)))
     return f"{now_ns:0{TIME_DIGITS}d}+{digest.hexdigest()}"
+
+
+def is_queue_name(name: object) -> TypeGuard[str]:
+    """True for a plain queue name: where an entry's metadata says it goes, never a path."""
+    return isinstance(name, str) and _QUEUE_NAME.match(name) is not None
 
 
 def is_power_of_two(count: int) -> bool:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from email.message import Message
@@ -62,7 +61,7 @@ from posthorn.queues.files import (
     write_durable,
 )
 from posthorn.queues.listing import CLAIMED, QUEUED, QueueListing
-from posthorn.queues.naming import is_power_of_two, make_filebase, slice_of
+from posthorn.queues.naming import is_power_of_two, is_queue_name, make_filebase, slice_of
 from posthorn.queues.parsing import message_parser
 from posthorn.queues.quarantine import tidy_queue
 from posthorn.queues.spares import Spares
@@ -76,8 +75,6 @@ WHICHQ_KEY = "whichq"
 ATTEMPTS_KEY = "queue_attempts"
 REASON_KEY = "shunt_reason"
 
-
-_QUEUE_NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 
 MessageInput = bytes | bytearray | Message
 
@@ -306,7 +303,7 @@ class Switchboard(QueueListing):
             whichq = msgdata.get(WHICHQ_KEY)
             # The name becomes a path: anything but a plain queue name (an absolute path,
             # "..") or this very queue is refused.
-            if not isinstance(whichq, str) or not _QUEUE_NAME.match(whichq):
+            if not is_queue_name(whichq):
                 self._log.error("%s: cannot unshunt %s: bad queue %r", self.name, filebase, whichq)
                 continue
             target = root / whichq
@@ -393,16 +390,9 @@ class Switchboard(QueueListing):
         try:
             target = move_file(path, self.bad_dir, filebase + QUEUED)
         except OSError as error:
-            self._log.error(
-                "%s: bad entry %s: %s; cannot move it to %s (%s), left in place",
-                self.name,
-                filebase,
-                reason,
-                self.bad_dir,
-                error,
-            )
+            self._log.error("%s: bad entry %s: %s; cannot move it to %s (%s), left in place",
+                            self.name, filebase, reason, self.bad_dir, error)  # fmt: skip
         else:
-            self._log.error(
-                "%s: bad entry %s: %s; moved to %s", self.name, filebase, reason, target
-            )
+            self._log.error("%s: bad entry %s: %s; moved to %s", self.name, filebase, reason,
+                            target)  # fmt: skip
         raise BadEntry(filebase, reason)
