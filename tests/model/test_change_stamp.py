@@ -142,3 +142,14 @@ def test_a_pinned_piece_of_work_sees_its_own_changes(site: Site) -> None:
         assert site.cache.get("key", compute) == 1
         site.lists.create(LIST)
         assert site.cache.get("key", compute) == 2
+
+
+def test_the_runners_pin_the_stamp_where_the_base_runner_handles_an_entry() -> None:
+    # The incoming and pipeline runners wrap the base runner's per-entry step.
+    from posthorn.runners.base import Runner
+    from posthorn.runners.incoming import IncomingRunner
+    from posthorn.runners.pipeline import PipelineRunner
+
+    assert callable(vars(Runner).get("_handle_entry"))
+    for runner in (IncomingRunner, PipelineRunner):
+        assert "_handle_entry" in vars(runner)
