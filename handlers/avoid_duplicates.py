@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from email.message import Message
 from email.utils import getaddresses
+from functools import lru_cache
 from typing import Any
 
 from posthorn.delivery.preferences import member_preferences, poster_preferences
@@ -23,8 +24,14 @@ __all__ = ["AvoidDuplicates", "addressed"]
 
 def addressed(msg: Message) -> set[str]:
     """Every address named in To and Cc, lowercased."""
-    values = [str(v) for name in ("to", "cc") for v in msg.get_all(name, [])]
-    return {address.lower() for _, address in getaddresses(values) if "@" in address}
+    return set(_addresses(tuple(str(v) for name in ("to", "cc") for v in msg.get_all(name, []))))
+
+
+@lru_cache(maxsize=1024)
+def _addresses(values: tuple[str, ...]) -> frozenset[str]:
+    # A pure function of the fields' text, which most posts to a list share (To: the
+    # list); parsing them took longer than the rest of the handler.
+    return frozenset(address.lower() for _, address in getaddresses(values) if "@" in address)
 
 
 class AvoidDuplicates(Handler):

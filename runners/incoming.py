@@ -125,8 +125,11 @@ def _unusable(msg: Message) -> str | None:
 
 
 def _prepare(msg: Message, mlist: IMailingList) -> None:
-    del msg[HITS_HEADER]
-    del msg[MISSES_HEADER]
+    # One walk of the fields instead of a rebuild of them per name: most posts have none.
+    present = {name.lower() for name in msg}
+    for name in (HITS_HEADER, MISSES_HEADER):
+        if name.lower() in present:
+            del msg[name]
     ids = msg.get_all("message-id") or []
     if not ids or not str(ids[0]).strip():
         # Derived from the content, so an entry redone after a crash gets the same

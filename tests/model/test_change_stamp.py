@@ -83,9 +83,9 @@ def test_a_cached_answer_is_kept_while_nothing_changes(site: Site) -> None:
 def test_numbering_a_digest_leaves_the_stamp_alone(site: Site) -> None:
     site.lists.create(LIST)
     before = site.databases.stamp.token()
-    sessions = site.databases.session_factory("list")
-    first = next_issue(sessions, "stamp.example.org", "monthly", utc_now())
-    assert next_issue(sessions, "stamp.example.org", "monthly", utc_now()) == (
+    engine = site.databases.engine("list")
+    first = next_issue(engine, "stamp.example.org", "monthly", utc_now())
+    assert next_issue(engine, "stamp.example.org", "monthly", utc_now()) == (
         first[0],
         first[1] + 1,
     )

@@ -21,6 +21,23 @@ def spares(queue: Switchboard) -> list[Path]:
     return sorted(p for p in queue.queue_dir.iterdir() if p.name.startswith(PREFIX))
 
 
+def leave_a_spare(queue: Switchboard) -> int:
+    """Finish an entry, so that its file stays as a spare; return the file's inode."""
+    filebase = queue.enqueue(RAW)
+    queue.dequeue_raw(filebase)
+    inode = (queue.queue_dir / f"{filebase}.bak").stat().st_ino
+    queue.finish(filebase)
+    return inode
+
+
+def take_a_spare(queue: Switchboard) -> Path:
+    """Leave a spare and let the next entry's writer take it ahead; return its name."""
+    leave_a_spare(queue)
+    queue.enqueue(RAW)
+    (taken,) = spares(queue)
+    return taken
+
+
 @pytest.fixture
 def no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
     """A writer that found no spare looks again at its next entry."""
@@ -59,10 +76,7 @@ def test_a_spare_is_written_over_only_after_a_directory_fsync_covers_its_take(
 
 @pytest.mark.usefixtures("no_pause")
 def test_an_entry_longer_than_the_spare_it_reuses_is_whole(incoming: Switchboard) -> None:
-    first = incoming.enqueue(RAW, {"n": 1})
-    incoming.dequeue_raw(first)
-    inode = (incoming.queue_dir / f"{first}.bak").stat().st_ino
-    incoming.finish(first)
+    inode = leave_a_spare(incoming)
     incoming.enqueue(RAW)
     long = incoming.enqueue(RAW * 500, {"n": 2})
     assert (incoming.queue_dir / f"{long}.pck").stat().st_ino == inode
@@ -72,12 +86,7 @@ def test_an_entry_longer_than_the_spare_it_reuses_is_whole(incoming: Switchboard
 
 @pytest.mark.usefixtures("no_pause")
 def test_a_closed_queue_gives_its_taken_spares_back(incoming: Switchboard) -> None:
-    first = incoming.enqueue(RAW)
-    incoming.dequeue_raw(first)
-    incoming.finish(first)
-    incoming.enqueue(RAW)
-    (taken,) = spares(incoming)
-    inode = taken.stat().st_ino
+    inode = take_a_spare(incoming).stat().st_ino
     incoming.close()
     (spare,) = spares(incoming)
     assert not spare.name.endswith(".tmp") and spare.stat().st_ino == inode
@@ -85,9 +94,7 @@ def test_a_closed_queue_gives_its_taken_spares_back(incoming: Switchboard) -> No
 
 @pytest.mark.usefixtures("no_pause")
 def test_a_taken_spare_left_by_a_dead_writer_is_tidied(incoming: Switchboard) -> None:
-    first = incoming.enqueue(RAW)
-    incoming.dequeue_raw(first)
-    incoming.finish(first)
+    leave_a_spare(incoming)
     writer = Switchboard(incoming.queue_dir)
     writer.enqueue(RAW)
     (taken,) = spares(incoming)
@@ -136,9 +143,7 @@ def test_a_writer_that_found_no_spare_looks_again_only_after_a_pause(
 ) -> None:
     now = [1000.0]
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
-    first = incoming.enqueue(RAW)
-    incoming.dequeue_raw(first)
-    incoming.finish(first)
+    leave_a_spare(incoming)
     # The enqueue before the finish found no spare: the next one does not look.
     incoming.enqueue(RAW)
     (spare,) = spares(incoming)
@@ -151,12 +156,7 @@ def test_a_writer_that_found_no_spare_looks_again_only_after_a_pause(
 
 @pytest.mark.usefixtures("no_pause")
 def test_a_forked_child_leaves_its_parents_taken_spares_alone(incoming: Switchboard) -> None:
-    first = incoming.enqueue(RAW)
-    incoming.dequeue_raw(first)
-    incoming.finish(first)
-    incoming.enqueue(RAW)
-    (taken,) = spares(incoming)
-    inode = taken.stat().st_ino
+    inode = take_a_spare(incoming).stat().st_ino
     child = os.fork()
     if child == 0:
         # Written into a file of its own, not into the parent's reserve.

@@ -380,19 +380,10 @@ def _log_transaction(
         outcome = f"refused {result.message_error[0]} {result.message_error[1]!r}"
     elif result.temporary or result.permanent:
         outcome = "partial" if result.accepted else "failed"
-    log.info(
-        "message-id=%s list=%s from=%s rcpts=%d accepted=%d temporary=%d permanent=%d "
-        "time=%.1fms %s",
-        message_id,
-        list_id,
-        sender,
-        len(result.recipients),
-        len(result.accepted),
-        len(result.temporary),
-        len(result.permanent),
-        seconds * 1000,
-        outcome,
-    )
+    log.info("message-id=%s list=%s from=%s rcpts=%d accepted=%d temporary=%d permanent=%d "
+             "time=%.1fms %s", message_id, list_id, sender, len(result.recipients),
+             len(result.accepted), len(result.temporary), len(result.permanent),
+             seconds * 1000, outcome)  # fmt: skip
 
 
 def _one_token(value: str) -> str:

@@ -87,19 +87,28 @@ def append(path: Path, entry: bytes | Callable[[IO[bytes]], None], key: str = ""
             if not _is_same(before, path):
                 # Rotated while we waited: this file is somebody's digest already.
                 continue
+            if not key:
+                return before.st_size + _write(fd, before.st_size, entry)
+            # The names file is read and added to through one descriptor.
             seen = _seen_path(path)
-            names = _read_names(seen) if key else b""
-            if key and _was_seen(names, key):
-                return before.st_size
-            if callable(entry):
-                written = _write_entry(fd, before.st_size, entry)
-            else:
-                written = _write_all(fd, entry)
-            if key:
-                _remember(seen, key, len(names))
+            names_fd = os.open(seen, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
+            try:
+                names = _read_all(names_fd)
+                if _was_seen(names, key):
+                    return before.st_size
+                written = _write(fd, before.st_size, entry)
+                _remember(names_fd, seen, key, len(names))
+            finally:
+                os.close(names_fd)
             return before.st_size + written
         finally:
             os.close(fd)
+
+
+def _write(fd: int, before: int, entry: bytes | Callable[[IO[bytes]], None]) -> int:
+    if callable(entry):
+        return _write_entry(fd, before, entry)
+    return _write_all(fd, entry)
 
 
 def _is_same(opened: os.stat_result, path: Path) -> bool:
@@ -121,12 +130,16 @@ def _read_names(seen: Path) -> bytes:
     except FileNotFoundError:
         return b""
     try:
-        pieces = []
-        while piece := os.read(fd, READ_SLICE):
-            pieces.append(piece)
-        return b"".join(pieces)
+        return _read_all(fd)
     finally:
         os.close(fd)
+
+
+def _read_all(fd: int) -> bytes:
+    pieces = []
+    while piece := os.read(fd, READ_SLICE):
+        pieces.append(piece)
+    return b"".join(pieces)
 
 
 def _was_seen(names: bytes, key: str) -> bool:
@@ -142,14 +155,11 @@ def _read_seen(seen: Path) -> list[str]:
     return _read_names(seen).decode("ascii").split()
 
 
-def _remember(seen: Path, key: str, size: int) -> None:
-    """Add ``key`` to the names file of ``size`` bytes (under the mailbox lock), trimming it."""
+def _remember(fd: int, seen: Path, key: str, size: int) -> None:
+    """Add ``key`` to the names file ``seen`` of ``size`` bytes, open (to append) as ``fd``,
+    under the mailbox lock; trim it."""
     line = (key + "\n").encode("ascii")
-    fd = os.open(seen, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
-    try:
-        _write_all(fd, line)
-    finally:
-        os.close(fd)
+    _write_all(fd, line)
     if size + len(line) > SEEN_KEEP * 2 * len(line):
         kept = _read_seen(seen)[-SEEN_KEEP:]
         temporary = seen.with_suffix(".seen.tmp")

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy.engine.interfaces import Dialect
 from sqlalchemy.orm import Session
 
-from posthorn.database.changes import PER_POST
+from posthorn.database.prepared import driver_transaction
 from posthorn.model.base import SessionFactory
 from posthorn.model.lists import MailingListRow
 
@@ -46,37 +49,46 @@ def _row(session: Session, list_id: str) -> MailingListRow:
 # Built once: a list without digest members numbers an issue every dozen posts or so,
 # and building the statements cost more than running them.
 _LIST = MailingListRow
-_NUMBERS = (
-    select(_LIST.volume, _LIST.next_digest_number, _LIST.digest_last_sent_at)
-    .where(_LIST.list_id == bindparam("key"))
-    .with_for_update()
-)
+_KEY = _LIST.list_id == bindparam("key")
+_VOLUME = select(_LIST.volume).where(_KEY).with_for_update()
+_NUMBER = select(_LIST.next_digest_number).where(_KEY)
+_SENT_AT = select(_LIST.digest_last_sent_at).where(_KEY)
 _TAKE = (
     update(_LIST)
-    .where(_LIST.list_id == bindparam("key"))
+    .where(_KEY)
     .values(volume=bindparam("new_volume"), next_digest_number=bindparam("new_number"),
             digest_last_sent_at=bindparam("sent_at"))
 )  # fmt: skip
 
 
-def next_issue(
-    sessions: SessionFactory, list_id: str, frequency: str, now: datetime
-) -> tuple[int, int]:
-    """Take the next (volume, issue) for a digest sent at ``now``."""
-    with sessions() as session:
-        # Numbering an issue changes no setting: what runners cache stays valid (the
-        # message path reads no digest number from a cached list).  Three columns and
-        # no ORM object: loading the whole list row was most of the cost.
-        connection = session.connection(execution_options={PER_POST: True})
-        found = connection.execute(_NUMBERS, {"key": list_id}).first()
-        if found is None:
+@lru_cache(maxsize=8)
+def _sent_at(dialect: Dialect) -> Callable[[Any], datetime | None]:
+    """What Core makes of the driver's ``digest_last_sent_at`` (an aware UTC datetime)."""
+    column_type = _LIST.__table__.c.digest_last_sent_at.type
+    process = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    return process if process is not None else (lambda value: value)
+
+
+def next_issue(engine: Engine, list_id: str, frequency: str, now: datetime) -> tuple[int, int]:
+    """Take the next (volume, issue) for a digest sent at ``now``.
+
+    Run on the driver's cursor (``database/prepared.py``): numbering an issue changes
+    no setting, so what runners cache stays valid (the message path reads no digest
+    number from a cached list), and a session's set-up and commit cost more than the
+    four statements.
+    """
+    with driver_transaction(engine) as transaction:
+        values = {"key": list_id}
+        volume = transaction.scalar(_VOLUME, values)  # and the row is locked
+        if volume is None:
             raise LookupError(f"no such list: {list_id}")
-        volume, issue, last = found
+        issue = int(transaction.scalar(_NUMBER, values))
+        last = _sent_at(engine.dialect)(transaction.scalar(_SENT_AT, values))
         if last is not None and period(frequency, last) != period(frequency, now):
             volume, issue = volume + 1, 1
         taken = {"key": list_id, "new_volume": volume, "new_number": issue + 1, "sent_at": now}
-        connection.execute(_TAKE, taken)
-        return volume, issue
+        transaction.execute(_TAKE, taken)
+        return int(volume), issue
 
 
 def bump_volume(sessions: SessionFactory, list_id: str) -> int:

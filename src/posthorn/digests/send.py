@@ -100,8 +100,8 @@ class DigestSender:
 
     def _numbered(self, mlist: IMailingList) -> Callable[[], IssueNumber]:
         def numbered() -> IssueNumber:
-            sessions = self.site.databases.session_factory("list")
-            return next_issue(sessions, mlist.list_id, mlist.digest_volume_frequency, utc_now())
+            engine = self.site.databases.engine("list")
+            return next_issue(engine, mlist.list_id, mlist.digest_volume_frequency, utc_now())
 
         return numbered
 
