@@ -9,12 +9,19 @@ resolves to, the same options), so that the server behaves as if it had bound th
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import socket
+import time
+from collections.abc import Callable, Sequence
 
 from waitress.adjustments import Adjustments
 
-__all__ = ["Listeners"]
+__all__ = ["Idleness", "Listeners", "listen_for"]
+
+# What the master listens on, by runner name, kept from one preload to the next.
+_held: dict[str, Listeners] = {}
 
 
 class Listeners:
@@ -53,3 +60,68 @@ class Listeners:
         for sock in self.sockets:
             with contextlib.suppress(OSError):
                 sock.close()
+
+
+def listen_for(name: str, host: str, port: int) -> Listeners | None:
+    """The master's sockets on ``host``:``port`` for runner ``name`` (those it held
+    already when the address is unchanged).  None, logged, when they cannot be bound:
+    the runner then binds the port itself, and reports why it cannot."""
+    try:
+        listeners = Listeners.bind(host, port, keep=_held.pop(name, None))
+    except OSError as error:
+        logging.getLogger("posthorn.master").warning(
+            "cannot listen for %s on %s:%d (%s); the runner will try itself",
+            name,
+            host,
+            port,
+            error,
+        )
+        return None
+    _held[name] = listeners
+    return listeners
+
+
+class Idleness:
+    """When a runner on the master's sockets may exit to be recycled: it has served,
+    then nothing for ``max_idle`` seconds, and nothing is under way."""
+
+    def __init__(self, max_idle: float, poll: float) -> None:
+        self.max_idle = max_idle
+        self.poll = poll
+        self.served = 0
+        self.last = 0.0
+
+    def touch(self, *, served: bool = False) -> None:
+        """Something began (``served``) or ended now."""
+        self.served += served
+        self.last = time.monotonic()
+
+    async def wait(
+        self,
+        stopping: asyncio.Event,
+        busy: Callable[[], bool],
+        servers: Sequence[asyncio.AbstractServer],
+    ) -> bool:
+        """True once idle, ``servers`` closed and what they accepted meanwhile over
+        (never cut); False when ``stopping`` is set first."""
+        while not stopping.is_set():
+            # Woken when the last activity is max_idle old, not polling in between.
+            due = self.last + self.max_idle - time.monotonic()
+            await self._pause(stopping, max(due, self.poll))
+            if self.served and time.monotonic() - self.last >= self.max_idle and not busy():
+                break
+        else:
+            return False
+        for server in servers:
+            server.close()
+        # Let connections accepted but not yet handed a protocol begin theirs.
+        for _ in range(2):
+            await asyncio.sleep(0)
+        while busy() and not stopping.is_set():
+            await self._pause(stopping, self.poll)
+        return not stopping.is_set()
+
+    @staticmethod
+    async def _pause(stopping: asyncio.Event, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), timeout)

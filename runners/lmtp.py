@@ -23,10 +23,11 @@ holds a large message about three times over.  A message that is too big (or has
 line too long) gets one ``552 5.3.4`` per recipient, naming the limit: LMTP needs one
 reply per recipient, or the MTA waits for the rest and times out.
 
-With ``[runner.lmtp] instances`` above 1 every instance binds the same port with
-SO_REUSEPORT and the kernel spreads connections across them.  On SIGTERM the runner
-stops listening, lets messages being stored finish (up to ``STOP_GRACE`` seconds), then
-tells the remaining clients 421 and closes.
+The master listens on the port (``runners/listening.py``) for every instance, so that
+the runner can exit ``RECYCLE`` after ``max_idle`` with no session open and no message
+being written, a client meanwhile waiting in the backlog.  (Else each instance binds it,
+SO_REUSEPORT, and stays.)  On SIGTERM the runner stops listening, lets messages being
+stored finish (up to ``STOP_GRACE`` seconds), then tells the remaining clients 421.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ from posthorn.intake.lmtp import LMTPIntake
 from posthorn.intake.precheck import Limits
 from posthorn.intake.slots import Slots
 from posthorn.interfaces.queues import ISwitchboard
-from posthorn.runners.base import ServiceRunner
+from posthorn.runners.base import ExitCode, ServiceRunner
+from posthorn.runners.listening import Idleness, Listeners, listen_for
+from posthorn.site import Site
 
 __all__ = ["LMTPRunner"]
 
@@ -84,6 +87,7 @@ class _Session(LMTP):
         handler: LMTPIntake,
         *,
         slots: Slots[_Session],
+        ended: Callable[[], None],
         line_length_limit: int,
         **options: Any,
     ) -> None:
@@ -91,6 +95,7 @@ class _Session(LMTP):
         self.line_length_limit = line_length_limit
         super().__init__(handler, **options)
         self._slots = slots
+        self._ended = ended
         # None while a command is being handled (DATA included) or before the greeting.
         self.idle_since: float | None = None
         # When the connection is closed if no command comes (see _reset_timeout).
@@ -155,6 +160,7 @@ class _Session(LMTP):
 
     def connection_lost(self, error: Exception | None) -> None:
         self._slots.discard(self)
+        self._ended()
         super().connection_lost(error)
 
     def _reset_timeout(self, duration: float | None = None) -> None:
@@ -251,7 +257,10 @@ class _Refusal(asyncio.Protocol):
 
 
 class LMTPRunner(ServiceRunner):
-    """Serves LMTP until stopped; see the module docstring."""
+    """Serves LMTP until stopped, or idle; see the module docstring."""
+
+    # The sockets the master listens on for every runner it starts (``preload``).
+    _listening: Listeners | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -270,6 +279,20 @@ class LMTPRunner(ServiceRunner):
             self.max_connections, self.idle_timeout, self.pressure_idle_timeout
         )
         self._queue_lock = threading.Lock()
+        self.idleness = Idleness(self.section.get_float("max_idle"), self.sleep_time)
+        self._idle_out = False
+
+    @classmethod
+    def preload(cls, site: Site) -> None:
+        """Listen on the LMTP port in the master, for every runner it starts."""
+        mta = site.config["mta"]
+        cls._listening = listen_for("LMTP", mta.get_str("lmtp_host"), mta.get_int("lmtp_port"))
+
+    def run(self) -> ExitCode:
+        code = super().run()
+        if code == ExitCode.OK and self._idle_out:
+            return ExitCode.RECYCLE
+        return code
 
     def _check_limits(self) -> None:
         """Refuse limits that would turn every client away (a configuration error)."""
@@ -307,20 +330,31 @@ class LMTPRunner(ServiceRunner):
             log=self.log,
         )
         loop = asyncio.get_running_loop()
-        server = await loop.create_server(
-            lambda: self._protocol(intake, hostname, loop),
-            self.host,
-            self.port,
-            reuse_port=self.count > 1 or None,
+        listeners = self._listening
+        if listeners is not None and listeners.address != (self.host, self.port):
+            listeners = None
+        own = {"host": self.host, "port": self.port, "reuse_port": self.count > 1 or None}
+        wheres: list[dict[str, Any]] = (
+            [{"sock": s} for s in listeners.sockets] if listeners else [own]
         )
-        bound = ", ".join(str(sock.getsockname()[:2]) for sock in server.sockets)
+        factory = lambda: self._protocol(intake, hostname, loop)  # noqa: E731
+        servers = [await loop.create_server(factory, **where) for where in wheres]
+        bound = ", ".join(str(s.getsockname()[:2]) for v in servers for s in v.sockets)
         self.log.info("listening for LMTP on %s", bound)
         # The event loop's own CPU (this thread's), reported per entry at the end.
         loop_cpu = time.thread_time()
         try:
-            await stopping.wait()
+            if listeners is not None and self.idleness.max_idle:
+                busy = lambda: bool(self.slots or intake.busy or intake.writing)  # noqa: E731
+                if await self.idleness.wait(stopping, busy, servers):
+                    self.log.info("idle for %gs after %d sessions; exiting to be recycled",
+                                  self.idleness.max_idle, self.idleness.served)  # fmt: skip
+                    self._idle_out = True
+            else:
+                await stopping.wait()
         finally:
-            server.close()
+            for server in servers:
+                server.close()
             await self._finish(intake)
             intake.close()
         loop_cpu = time.thread_time() - loop_cpu
@@ -339,9 +373,11 @@ class LMTPRunner(ServiceRunner):
                 self.log.warning("refused a connection: %d open, all at work", len(self.slots))
                 return _Refusal()
             self.log.info("closed the connection idle longest to serve a new one")
+        self.idleness.touch(served=True)
         return _Session(
             intake,
             slots=self.slots,
+            ended=self.idleness.touch,
             # A line may be as long as the whole message (plus CRLF and a stuffed dot).
             line_length_limit=(self.max_message_size or UNLIMITED_LINE) + 3,
             data_size_limit=self.max_message_size,

@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import io
 import ipaddress
-import logging
 import threading
-import time
 from typing import Any
 
 from waitress.server import create_server
@@ -29,7 +26,7 @@ from posthorn.config import Config, ConfigError
 from posthorn.rest import create_app
 from posthorn.rest.app import RestApp
 from posthorn.runners.base import ExitCode, ServiceRunner
-from posthorn.runners.listening import Listeners
+from posthorn.runners.listening import Idleness, Listeners, listen_for
 from posthorn.site import Site
 
 __all__ = ["SHIPPED_PASSWORD", "RestRunner"]
@@ -64,10 +61,8 @@ class RestRunner(ServiceRunner):
         self.port = section.get_int("port")
         self.threads = section.get_int("threads")
         self.max_body_size = section.get_int("max_body_size")
-        self.max_idle = self.section.get_float("max_idle")
+        self.idleness = Idleness(self.section.get_float("max_idle"), self.sleep_time)
         self.check_config(site.config)
-        self._requests = 0
-        self._last_request = 0.0
         self._idle_out = False
 
     @classmethod
@@ -102,18 +97,7 @@ class RestRunner(ServiceRunner):
         _warm(app, site.config)
         section = site.config["webservice"]
         host, port = section.get_str("hostname"), section.get_int("port")
-        keep = cls._preloaded[2] if cls._preloaded is not None else None
-        listeners: Listeners | None = None
-        try:
-            listeners = Listeners.bind(host, port, keep=keep)
-        except OSError as error:
-            logging.getLogger("posthorn.master").warning(
-                "cannot listen for REST on %s:%d (%s); the runner will try itself",
-                host,
-                port,
-                error,
-            )
-        cls._preloaded = (site, app, listeners)
+        cls._preloaded = (site, app, listen_for("REST", host, port))
 
     def _from_master(self) -> tuple[RestApp, Listeners | None] | None:
         if self._preloaded is not None and self._preloaded[0] is self.site:
@@ -155,8 +139,13 @@ class RestRunner(ServiceRunner):
         try:
             # Only while the master listens: on our own socket, exiting would refuse
             # connections until the next runner listens.
-            if listeners is not None and self.max_idle:
-                await self._until_idle(stopping, server.task_dispatcher)
+            if listeners is not None and self.idleness.max_idle:
+                dispatcher = server.task_dispatcher
+                busy = lambda: bool(dispatcher.active_count or dispatcher.queue)  # noqa: E731
+                if await self.idleness.wait(stopping, busy, []):
+                    self.log.info("idle for %gs after %d requests; exiting to be recycled",
+                                  self.idleness.max_idle, self.idleness.served)  # fmt: skip
+                    self._idle_out = True
             else:
                 await stopping.wait()
         finally:
@@ -169,28 +158,10 @@ class RestRunner(ServiceRunner):
         """``app``, noting when each request came (for ``max_idle``)."""
 
         def counted(environ: dict[str, Any], start_response: Any) -> Any:
-            self._requests += 1
-            self._last_request = time.monotonic()
+            self.idleness.touch(served=True)
             return app(environ, start_response)
 
         return counted
-
-    async def _until_idle(self, stopping: asyncio.Event, dispatcher: Any) -> None:
-        """Return when ``stopping`` is set, or when requests came and then none for
-        ``max_idle`` (``_idle_out``): the pages the work copied go back with the process,
-        as a queue runner's do."""
-        while not stopping.is_set():
-            # Woken when the last request is max_idle old, not polling in between.
-            due = self._last_request + self.max_idle - time.monotonic()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), max(due, self.sleep_time))
-            idle = time.monotonic() - self._last_request
-            busy = dispatcher.active_count or dispatcher.queue
-            if self._requests and idle >= self.max_idle and not busy:
-                self.log.info("idle for %gs after %d requests; exiting to be recycled",
-                              self.max_idle, self._requests)  # fmt: skip
-                self._idle_out = True
-                return
 
 
 def _warm(app: RestApp, config: Config) -> None:

@@ -84,6 +84,8 @@ INLINE_PREPARE = 64 * 1024
 # more would only contend for the GIL and for the queue folder's lock, which every
 # create and rename takes.
 WRITERS = 16
+# A message's entries: the queue and the metadata of each.
+Entries = Sequence[tuple[str, dict[str, Any]]]
 
 
 class Directory(Protocol):
@@ -107,13 +109,16 @@ class Target:
 class _Job:
     """One message's entries on their way to disk, and the event loop's wait for them."""
 
-    __slots__ = ("answered", "entries", "loop", "pending", "results")
+    __slots__ = ("answered", "entries", "loop", "pending", "results", "writing")
 
     def __init__(
-        self, loop: asyncio.AbstractEventLoop, entries: Sequence[tuple[str, dict[str, Any]]]
+        self, loop: asyncio.AbstractEventLoop, entries: Entries, writing: set[_Job]
     ) -> None:
         self.loop = loop
         self.entries = entries
+        # The jobs not yet settled, this one among them until it is, answered or not.
+        self.writing = writing
+        writing.add(self)
         self.answered: asyncio.Future[list[str | Exception]] = loop.create_future()
         # Set by the writer: an entry's name or why it failed; the queues still to sync.
         self.results: list[str | Exception] = []
@@ -127,6 +132,8 @@ class _Job:
                     if queue_name == name and isinstance(self.results[index], str):
                         self.results[index] = error
             self.pending.discard(name)
+        if not self.pending:
+            self.writing.discard(self)
         if not self.pending and not self.answered.done():
             self.answered.set_result(self.results)
 
@@ -173,6 +180,7 @@ class LMTPIntake:
         self.busy = 0
         self.idle = asyncio.Event()
         self.idle.set()
+        self.writing: set[_Job] = set()  # whose entries are being written or synced
         self._lookups = ThreadPoolExecutor(1, thread_name_prefix="lmtp-lookup")
         self._writers = ThreadPoolExecutor(writers, thread_name_prefix="lmtp-write")
         self._commits: dict[str, GroupCommit[tuple[_Job, str]]] = {}
@@ -318,10 +326,8 @@ class LMTPIntake:
         results = await self._persist(data, entries)
         return [self._reply(t, result) for t, result in zip(targets, results, strict=True)]
 
-    async def _persist(
-        self, data: bytes | bytearray, entries: Sequence[tuple[str, dict[str, Any]]]
-    ) -> list[str | Exception]:
-        job = _Job(asyncio.get_running_loop(), entries)
+    async def _persist(self, data: bytes | bytearray, entries: Entries) -> list[str | Exception]:
+        job = _Job(asyncio.get_running_loop(), entries, self.writing)
         self._writers.submit(self._write, data, job)
         # A client hanging up cancels only this wait: the writer finishes the entries
         # and their group commit on its own, so none is left written but not synced.
@@ -372,9 +378,7 @@ class LMTPIntake:
         msgdata.update(target.recipient.msgdata())
         return msgdata
 
-    def store(
-        self, data: bytes | bytearray, entries: Sequence[tuple[str, dict[str, Any]]]
-    ) -> list[str | Exception]:
+    def store(self, data: bytes | bytearray, entries: Entries) -> list[str | Exception]:
         """Write one entry per recipient, each fsynced but its directory not yet."""
         results: list[str | Exception] = []
         for name, msgdata in entries:
