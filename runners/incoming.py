@@ -65,12 +65,6 @@ class IncomingRunner(Runner):
         handler = site.registry.load("handler", "autorespond")
         self.autorespond: IHandler = handler(HandlerContext(site, self.enqueue))
 
-    def _handle_entry(self, filebase: str, msg: Message, msgdata: dict[str, Any]) -> str | None:
-        # The change stamp read once for the entry (its list, then every cached answer
-        # its rules or handlers look up), after it was picked up: see StampedCache.pinned.
-        with self.site.cache.pinned():
-            return super()._handle_entry(filebase, msg, msgdata)
-
     def chain(self, name: str) -> IChain:
         if name not in self._chains:
             try:

@@ -44,12 +44,6 @@ class PipelineRunner(Runner):
         self.pipelines = PipelineSet(site.config, site.registry, context)
         self._flattener = Flattener()
 
-    def _handle_entry(self, filebase: str, msg: Message, msgdata: dict[str, Any]) -> str | None:
-        # The change stamp read once for the entry (its list, then every cached answer
-        # its rules or handlers look up), after it was picked up: see StampedCache.pinned.
-        with self.site.cache.pinned():
-            return super()._handle_entry(filebase, msg, msgdata)
-
     def _enqueue(self, queue: str, msg: Message, msgdata: dict[str, Any]) -> str:
         # A post that no handler changed between two of its copies (archive, then
         # outgoing) is written to bytes once.

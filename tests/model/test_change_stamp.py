@@ -7,15 +7,20 @@ the command line): a change made through either moves the stamp the other reads.
 from __future__ import annotations
 
 from collections.abc import Callable
+from email.message import Message
+from typing import Any
 
 import pytest
 
 from posthorn.config import Config
 from posthorn.delivery.preferences import member_preferences
 from posthorn.digests.numbering import next_issue
+from posthorn.interfaces.lists import IMailingList
 from posthorn.model.base import utc_now
+from posthorn.runners.base import Runner
 from posthorn.site import Site
 from tests.conftest import SiteFactory
+from tests.waiting import drain
 
 LIST = "stamp@example.org"
 
@@ -144,12 +149,29 @@ def test_a_pinned_piece_of_work_sees_its_own_changes(site: Site) -> None:
         assert site.cache.get("key", compute) == 2
 
 
-def test_the_runners_pin_the_stamp_where_the_base_runner_handles_an_entry() -> None:
-    # The incoming and pipeline runners wrap the base runner's per-entry step.
-    from posthorn.runners.base import Runner
-    from posthorn.runners.incoming import IncomingRunner
-    from posthorn.runners.pipeline import PipelineRunner
+def test_a_runner_reads_the_stamp_once_per_entry(
+    config: Config, site: Site, make_site: SiteFactory
+) -> None:
+    runner_site = make_site(config)
+    _calls, compute = _counter()
+    seen: list[int] = []
 
-    assert callable(vars(Runner).get("_handle_entry"))
-    for runner in (IncomingRunner, PipelineRunner):
-        assert "_handle_entry" in vars(runner)
+    class Looker(Runner):
+        def process(
+            self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]
+        ) -> None:
+            seen.append(runner_site.cache.get("key", compute))
+            # Another process changes the site while the entry is in hand.
+            site.lists.create(f"n{len(seen)}-{LIST}")
+            seen.append(runner_site.cache.get("key", compute))
+
+    runner = Looker(runner_site, "incoming")
+    try:
+        for _ in range(2):
+            runner.queue("incoming").enqueue(b"Subject: a post\r\n\r\nbody\r\n", {})
+        assert drain(runner) == 2
+    finally:
+        runner.close()
+    # Each entry read the stamp once, when it was picked up: the change made while the
+    # first was in hand is seen by the second.
+    assert seen == [1, 1, 2, 2]
