@@ -59,9 +59,8 @@ def _trickle(mta: socket.socket, pieces: list[bytes], close: bool = False) -> th
     return thread
 
 
-def test_bulk_replies_are_those_smtplib_reads(pair: tuple[socket.socket, socket.socket]) -> None:
-    mta, sock = pair
-    # smtplib's own reading of the stream, on a second connection with the same bytes.
+def _as_smtplib_reads_them() -> list[tuple[int, bytes]]:
+    """smtplib's own reading of REPLIES, on a connection of its own."""
     with socket.create_server(("127.0.0.1", 0)) as server:
         plain_sock = socket.create_connection(server.getsockname())
         plain_mta, _ = server.accept()
@@ -69,7 +68,12 @@ def test_bulk_replies_are_those_smtplib_reads(pair: tuple[socket.socket, socket.
         plain_sock.settimeout(5)
         plain_mta.sendall(b"".join(REPLIES))
         plain = _client(plain_sock, smtplib.SMTP)
-        expected = [plain.getreply() for _ in REPLIES]
+        return [plain.getreply() for _ in REPLIES]
+
+
+def test_bulk_replies_are_those_smtplib_reads(pair: tuple[socket.socket, socket.socket]) -> None:
+    mta, sock = pair
+    expected = _as_smtplib_reads_them()
     # Split inside lines too, so replies arrive in parts.
     stream = b"".join(REPLIES)
     writer = _trickle(mta, [stream[at : at + 7] for at in range(0, len(stream), 7)])
@@ -133,14 +137,7 @@ def test_one_by_one_sends_each_command_after_the_reply_before_and_reads_as_smtpl
     pair: tuple[socket.socket, socket.socket],
 ) -> None:
     mta, sock = pair
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        plain_sock = socket.create_connection(server.getsockname())
-        plain_mta, _ = server.accept()
-    with plain_mta, plain_sock:
-        plain_sock.settimeout(5)
-        plain_mta.sendall(b"".join(REPLIES))
-        plain = _client(plain_sock, smtplib.SMTP)
-        expected = [plain.getreply() for _ in REPLIES]
+    expected = _as_smtplib_reads_them()
     # Whole replies, and replies cut inside a line and between lines.
     answers = [[reply] if n % 2 else [reply[:5], reply[5:]] for n, reply in enumerate(REPLIES)]
     heard: list[bytes] = []
