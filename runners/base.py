@@ -315,8 +315,7 @@ class Runner(SignalFlags, BaseRunner):
 
     def _handle_entry(self, filebase: str, msg: Message, msgdata: dict[str, Any]) -> str | None:
         try:
-            # The change stamp read once for the entry (its list, then every cached
-            # answer its work looks up), after it was picked up: StampedCache.pinned.
+            # The change stamp read once per entry, when it is picked up (see pinned).
             with self.site.cache.pinned():
                 self.process(self._find_list(msgdata), msg, msgdata)
         except _ListGone as gone:
