@@ -23,6 +23,8 @@ import ctypes
 import functools
 import gc
 
+from posthorn.clibrary import c_library
+
 __all__ = ["fill_holes", "freeze_heap", "libc", "return_large_blocks"]
 
 M_MMAP_THRESHOLD = -3
@@ -45,10 +47,10 @@ class _MallInfo2(ctypes.Structure):
 
 @functools.cache
 def libc() -> ctypes.CDLL | None:
-    """The C library, loaded once (in the master: every runner shares the handle)."""
-    try:
-        library = ctypes.CDLL(None, use_errno=True)
-    except OSError:
+    """The C library with its allocator's calls typed, once (in the master: every
+    runner shares the handle)."""
+    library = c_library()
+    if library is None:
         return None
     with contextlib.suppress(AttributeError):
         library.malloc.restype = ctypes.c_void_p

@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
 
+from posthorn.clibrary import c_library
 from posthorn.interfaces.messages import message_id_hash
 
 __all__ = ["DeliveryRecord", "FileRecords", "audience_of", "prune", "record_key"]
@@ -162,9 +163,12 @@ class DeliveryRecord:
 @functools.cache
 def _renameat2() -> Callable[[int, bytes, int, bytes, int], int] | None:
     """The C library's ``renameat2``, or None where it has none (looked up once)."""
+    library = c_library()
+    if library is None:
+        return None
     try:
-        function = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
+        function = library.renameat2
+    except AttributeError:
         return None
     function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
                          ctypes.c_uint]  # fmt: skip
