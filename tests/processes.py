@@ -6,6 +6,7 @@ var dir on free loopback ports; this is the one place that knows how.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -57,6 +58,21 @@ def start_master(
         stdout=output,
         stderr=stderr,
     )
+
+
+def runners_started(var_dir: Path, master_pid: int) -> bool:
+    """Whether master ``master_pid`` has forked each of its runners at least once.
+
+    Its LMTP runner may greet (the master holds the port) before the master has
+    written the state file naming the runners forked after it.
+    """
+    try:
+        state = json.loads((var_dir / "run" / "master.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return False
+    if state.get("master", {}).get("pid") != master_pid:
+        return False
+    return all(row.get("started") for row in state.get("runners", []))
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from posthorn.cli import main
 from posthorn.config import load_config
 from posthorn.site import Site
-from tests.processes import START_DEADLINE, free_port, start_master, stop
+from tests.processes import START_DEADLINE, free_port, runners_started, start_master, stop
 from tests.smtpsink import SMTPSink, running_sink
 from tests.waiting import wait_for
 
@@ -88,12 +88,14 @@ def wait_for_greeting(process: subprocess.Popen[bytes], port: int, var_dir: Path
             pytest.fail(f"the master exited with {process.returncode}:\n{output}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                return sock.recv(512).startswith(b"220")
+                if not sock.recv(512).startswith(b"220"):
+                    return False
         except OSError:
             return False
+        return runners_started(var_dir, process.pid)
 
     try:
-        wait_for(greets, f"an LMTP greeting on port {port}", START_DEADLINE)
+        wait_for(greets, f"an LMTP greeting on port {port}, every runner forked", START_DEADLINE)
     except AssertionError as error:
         logs = "\n".join(p.read_text() for p in (var_dir / "logs").glob("*.log"))
         pytest.fail(f"{error}\n{logs}")

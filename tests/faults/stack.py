@@ -30,7 +30,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from posthorn.config import load_config
 from posthorn.site import Site
-from tests.processes import START_DEADLINE, free_port, start_master, stop
+from tests.processes import START_DEADLINE, free_port, runners_started, start_master, stop
 from tests.smtpsink import SMTPSink
 from tests.waiting import queues_idle, wait_for
 
@@ -188,7 +188,7 @@ class Stack:
     def start(self, *, force: bool = False) -> None:
         options = ["--force"] if force else []
         self.process = start_master(self.site_file, self.tmp, subprocess.DEVNULL, *options)
-        wait_for(self._greets, "the LMTP greeting", START_DEADLINE)
+        wait_for(self._greets, "the LMTP greeting, every runner forked", START_DEADLINE)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -202,9 +202,12 @@ class Stack:
             )
         try:
             with socket.create_connection(("127.0.0.1", self.lmtp_port), timeout=1) as sock:
-                return sock.recv(512).startswith(b"220")
+                if not sock.recv(512).startswith(b"220"):
+                    return False
         except OSError:
             return False
+        assert self.process is not None
+        return runners_started(self.var_dir, self.process.pid)
 
     def state(self) -> dict[str, Any]:
         path = self.var_dir / "run" / "master.json"
