@@ -11,7 +11,10 @@ the runner's log); ``cpu ms/msg`` the CPU (user and system, every thread) the LM
 runner processes used per accepted message, ``loop ms/msg`` that of their event-loop
 threads alone (from the log): on a loaded machine the rates fall, these much less.
 ``client ms/msg`` is the CPU the sending client used per message: on two cores the
-client competes with the runner for them.
+client competes with the runner for them.  ``create us`` is the CPU of creating an empty
+file in the level's folder, just before: on ext4 without a journal, creating a file
+walks the inodes of its block group freed in the last minutes (by an earlier run's
+clean-up, say), which can cost a millisecond per file and dominate every other figure.
 
 ``--driver`` picks the clients, one row each per level: ``python`` (this script's own
 asyncio client, one command at a time), ``pipelining`` (the same, sending MAIL, RCPT
@@ -218,6 +221,7 @@ class Level:
     cpu: float
     loop: float
     client_cpu: float
+    create: float
 
 
 def python_load(
@@ -272,10 +276,22 @@ def smtp_source_load(program: str, port: int, clients: int, seconds: float) -> t
     return accepted, cpu
 
 
+def create_cost(directory: Path, count: int = 50) -> float:
+    """The median CPU, in microseconds, of creating an empty file in ``directory``."""
+    directory.mkdir()
+    costs = []
+    for number in range(count):
+        started = time.thread_time()
+        os.close(os.open(directory / str(number), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        costs.append(time.thread_time() - started)
+    return sorted(costs)[count // 2] * 1e6
+
+
 def run_level(
     tmp: Path, clients: int, seconds: float, instances: int, driver: str, smtp_source: str
 ) -> Level:
     """One level on a fresh master in ``tmp``, sent by ``driver``."""
+    create = create_cost(tmp / "probe")
     port = free_port()
     process = start_master(tmp, port, clients, instances)
     latencies: list[float] = []
@@ -301,7 +317,7 @@ def run_level(
     p50 = latencies[len(latencies) // 2] * 1000 if latencies else None
     p99 = latencies[int(len(latencies) * 0.99)] * 1000 if latencies else None
     per = 1000 / max(accepted, 1)
-    return Level(accepted / seconds, p50, p99, sharing, cpu * per, loop, client_cpu * per)
+    return Level(accepted / seconds, p50, p99, sharing, cpu * per, loop, client_cpu * per, create)
 
 
 def milliseconds(value: float | None) -> str:
@@ -338,6 +354,7 @@ def main() -> None:
     print(
         f"{'driver':>11} {'clients':>7} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
         f" {'msgs/dir fsync':>15} {'cpu ms/msg':>11} {'loop ms/msg':>12} {'client ms/msg':>14}"
+        f" {'create us':>10}"
     )
     used: list[Path] = []
     try:
@@ -350,7 +367,7 @@ def main() -> None:
                 print(
                     f"{driver:>11} {clients:>7} {level.rate:>9.0f} {milliseconds(level.p50):>8}"
                     f" {milliseconds(level.p99):>8} {level.sharing:>15} {level.cpu:>11.2f}"
-                    f" {level.loop:>12.2f} {level.client_cpu:>14.2f}",
+                    f" {level.loop:>12.2f} {level.client_cpu:>14.2f} {level.create:>10.0f}",
                     flush=True,
                 )
     finally:
