@@ -1,0 +1,269 @@
+"""The delivery records of a site on SQLite: rows of one local ledger, not a file per post.
+
+The same record as ``delivery.progress`` kept in a file per post (the recipients of a
+post already served, those parked on ``dead``, whether the owners were told), as rows
+of ``[paths] data_dir``/outgoing/records.sqlite, one per mark, named by the record's
+key (``progress.record_key``).  A file per post cost an inode per post, the dearest
+system call of a delivery on a busy disk; a row costs an append to the ledger's
+write-ahead log.
+
+The ledger is written without waiting for the disk (``synchronous = OFF``): what is
+written survives the runner being killed, and only a power cut can undo it, as it
+could undo an append to a record file or a finished queue entry.  ``sync`` (before an
+entry leaves for ``dead`` or ``shunt``) flushes the ledger and its log to the disk.
+
+While a record is open, a lock on one byte of ``records.lock`` (at an offset named by
+the key) is held, an open-file-description lock where the system has them: two
+entries for the same post take turns, in one process or two, and entries for other
+posts do not wait.  Records whose last mark is older than ``record_age`` are pruned
+whole.  Record files left by an earlier version are still read (a post they name is
+not sent again) and pruned with the rows.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import struct
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Self
+
+from posthorn.delivery.progress import SUFFIX, prune, record_key
+
+__all__ = ["LedgerRecord", "LedgerRecords"]
+
+LEDGER = "records.sqlite"
+LOCKS = "records.lock"
+DONE, PARKED, TOLD = 0, 1, 2
+# Keys removed in one statement when pruning.
+PRUNE_CHUNK = 500
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS marks "
+    "(key BLOB NOT NULL, mark INTEGER NOT NULL, address TEXT NOT NULL, written REAL NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS marks_key ON marks (key)",
+    "CREATE INDEX IF NOT EXISTS marks_written ON marks (written)",
+)
+_INSERT = "INSERT INTO marks (key, mark, address, written) VALUES (?, ?, ?, ?)"
+# struct flock on Linux: l_type, l_whence, l_start, l_len, l_pid (0 for an OFD lock).
+_FLOCK = "hhqqi"
+_OFD_LOCK = getattr(fcntl, "F_OFD_SETLKW", None)
+
+
+class _Ledger:
+    """The ledger's connection in this process, shared by its records under one lock."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def connection(self) -> sqlite3.Connection:
+        """Opened on first use in each process: a forked runner gets its own."""
+        if self._connection is None or self._pid != os.getpid():
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            connection = sqlite3.connect(
+                self.directory / LEDGER, timeout=60, isolation_level=None,
+                check_same_thread=False,
+            )  # fmt: skip
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = OFF")
+            for statement in _SCHEMA:
+                connection.execute(statement)
+            self._connection, self._pid = connection, os.getpid()
+        return self._connection
+
+    def sync(self) -> None:
+        """Flush the ledger and its log (what a checkpoint moved is in the ledger)."""
+        with self.lock:
+            self.connection()
+            for name in (LEDGER + "-wal", LEDGER):
+                try:
+                    fd = os.open(self.directory / name, os.O_RDONLY | os.O_CLOEXEC)
+                except FileNotFoundError:
+                    continue
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+
+    def close(self) -> None:
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()
+        self._connection = None
+
+
+class LedgerRecord:
+    """One post's record (``IDeliveryRecord``), locked while it is open."""
+
+    def __init__(
+        self, ledger: _Ledger, list_id: str, audience: str, message_id: str, legacy: bool
+    ) -> None:
+        self.done: set[str] = set()
+        self.parked: set[str] = set()
+        self.told = False
+        self._ledger = ledger
+        self._lock_fd: int | None = None
+        self.key: bytes | None = None
+        if not message_id.strip():
+            return  # nothing names the post across entries: an in-memory record
+        name = record_key(list_id, audience, message_id)
+        self.key = bytes.fromhex(name)
+        self._lock_fd = _lock(ledger.directory, int(name[:15], 16))
+        try:
+            if legacy:
+                self._load_file(ledger.directory / (name + SUFFIX))
+            self._load()
+        except BaseException:
+            self.close()
+            raise
+
+    def _load(self) -> None:
+        with self._ledger.lock:
+            rows = self._ledger.connection().execute(
+                "SELECT mark, address FROM marks WHERE key = ?", (self.key,)
+            )
+            for mark, address in rows:
+                self._mark(mark, address)
+
+    def _load_file(self, path: Path) -> None:
+        """The marks of a record file an earlier version wrote, if there is one."""
+        try:
+            text = path.read_bytes().decode("utf-8", "surrogateescape")
+        except FileNotFoundError:
+            return
+        for line in text.splitlines():
+            if line == "#told":
+                self._mark(TOLD, "")
+            elif line.startswith("! "):
+                self._mark(PARKED, line[2:])
+            elif line:
+                self._mark(DONE, line)
+
+    def _mark(self, mark: int, address: str) -> None:
+        if mark == TOLD:
+            self.told = True
+        elif mark == PARKED:
+            self.parked.add(address)
+        else:
+            self.done.add(address)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def record(self, addresses: Iterable[str]) -> None:
+        # Not added to ``done``: that is what was served before the record was opened,
+        # and a post to 100,000 members must not grow a set of them as it goes.
+        self._write(DONE, [a for a in addresses if a])
+
+    def park(self, addresses: Iterable[str]) -> None:
+        added = [a for a in addresses if a]
+        self.parked.update(added)
+        self._write(PARKED, added)
+
+    def mark_told(self) -> None:
+        self.told = True
+        self._write(TOLD, [""])
+
+    def sync(self) -> None:
+        if self.key is not None:
+            self._ledger.sync()
+
+    def close(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the lock
+            self._lock_fd = None
+
+    def _write(self, mark: int, addresses: list[str]) -> None:
+        if not addresses or self.key is None:
+            return
+        now = time.time()
+        with self._ledger.lock:
+            connection = self._ledger.connection()
+            if len(addresses) == 1:
+                connection.execute(_INSERT, (self.key, mark, addresses[0], now))
+                return
+            connection.execute("BEGIN")
+            try:
+                connection.executemany(_INSERT, ((self.key, mark, a, now) for a in addresses))
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
+
+def _lock(directory: Path, offset: int) -> int:
+    """A descriptor of the folder's lock file holding byte ``offset`` locked (waiting)."""
+    path = directory / LOCKS
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except FileNotFoundError:
+        # Made on first use only: a mkdir per post costs a failing system call.
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        if _OFD_LOCK is not None:
+            fcntl.fcntl(fd, _OFD_LOCK, struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, offset, 1, 0))
+        else:
+            fcntl.lockf(fd, fcntl.LOCK_EX, 1, offset, os.SEEK_SET)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+class LedgerRecords:
+    """The records of a site on SQLite, in ``directory`` (``IDeliveryRecords``)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._ledger = _Ledger(directory)
+        # Record files of an earlier version are looked for only while some are left.
+        self._legacy = _has_files(directory)
+
+    def open(self, list_id: str, audience: str, message_id: str) -> LedgerRecord:
+        return LedgerRecord(self._ledger, list_id, audience, message_id, self._legacy)
+
+    def prune(self, age: float, now: float | None = None) -> int:
+        """Remove the records last written more than ``age`` seconds ago; return how many."""
+        limit = (time.time() if now is None else now) - age
+        removed = 0
+        if (self.directory / LEDGER).exists():
+            with self._ledger.lock:
+                connection = self._ledger.connection()
+                stale = [
+                    row[0]
+                    for row in connection.execute(
+                        "SELECT key FROM marks WHERE written < ? "
+                        "EXCEPT SELECT key FROM marks WHERE written >= ?",
+                        (limit, limit),
+                    )
+                ]
+                for start in range(0, len(stale), PRUNE_CHUNK):
+                    chunk = stale[start : start + PRUNE_CHUNK]
+                    marks = ",".join("?" * len(chunk))
+                    connection.execute(f"DELETE FROM marks WHERE key IN ({marks})", chunk)
+                removed += len(stale)
+        if self._legacy:
+            removed += prune(self.directory, age, now)
+            self._legacy = _has_files(self.directory)
+        return removed
+
+    def close(self) -> None:
+        self._ledger.close()
+
+
+def _has_files(directory: Path) -> bool:
+    """Whether ``directory`` holds record files (``*.done``) of an earlier version."""
+    try:
+        with os.scandir(directory) as entries:
+            return any(entry.name.endswith(SUFFIX) for entry in entries)
+    except OSError:
+        return False
