@@ -13,11 +13,11 @@ harness's figures with the CPU ms per post of each process of the site (psutil
 Modes: ``saturated`` (one connection, as fast as accepted), ``paced`` (2 posts/s),
 ``c16`` (16 connections).  ``--profile DIR`` has every runner write its cProfile
 statistics to DIR when the site stops ($POSTHORN_PROFILE, ``runners/process.py``).
-``--strace DIR`` attaches one ``strace -f`` to each process of the site for the
-run and prints, per runner and per post, the files created, renamed, unlinked and
-fsynced (traces kept in DIR).  ``--pipelining`` runs the harness through ``bench/neutral_e2e.py``, whose sink also
-advertises PIPELINING: the aiosmtpd sink of the original does not, so outgoing pays one
-round trip per recipient there.
+``--strace DIR`` attaches one ``strace -f`` to each process of the site for the run and
+prints, per runner and per post, the files created, renamed, unlinked and fsynced
+(traces kept in DIR).  ``--pipelining`` runs the harness through
+``bench/neutral_e2e.py``, whose sink also advertises PIPELINING: the aiosmtpd sink of
+the original does not, so outgoing pays one round trip per recipient there.
 
     .venv/bin/python bench/neutral_bench.py [--sizes 1,100,1000] [--modes saturated,paced]
         [--pipelining] [-n 200] [--json-out FILE]
@@ -99,15 +99,21 @@ class SiteCPU:
         return {}
 
     def sample(self) -> dict[str, float]:
+        """CPU seconds (user and system) of each runner, named as the state file names it."""
+        return {name: user + system for name, (user, system) in self.sample_split().items()}
+
+    def sample_split(self) -> dict[str, tuple[float, float]]:
+        """User and system CPU seconds of each runner."""
         names = self.names()
-        times: dict[str, float] = {}
+        times: dict[str, tuple[float, float]] = {}
         for proc in [self.master, *self.master.children(recursive=True)]:
             try:
                 used = proc.cpu_times()
             except psutil.NoSuchProcess:
                 continue
             name = names.get(proc.pid, "master" if proc.pid == self.master.pid else "other")
-            times[name] = times.get(name, 0.0) + used.user + used.system
+            user, system = times.get(name, (0.0, 0.0))
+            times[name] = (user + used.user, system + used.system)
         return times
 
 
@@ -132,11 +138,13 @@ def run_harness(args: argparse.Namespace, site: SiteCPU, size: int, mode: str) -
     if args.pipelining:
         command += ["--pipelining", "--harness", args.harness]
     tracers = start_traces(site, Path(args.strace)) if args.strace else {}
-    before, changes = site.sample(), site.changes()
+    split_before, changes = site.sample_split(), site.changes()
     harness_before = _children_cpu()
     done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
     harness_cpu = _children_cpu() - harness_before
-    after = site.sample()
+    split_after = site.sample_split()
+    before = {name: sum(times) for name, times in split_before.items()}
+    after = {name: sum(times) for name, times in split_after.items()}
     stop_traces(tracers)
     changes = site.changes() - changes
     try:
@@ -151,6 +159,13 @@ def run_harness(args: argparse.Namespace, site: SiteCPU, size: int, mode: str) -
         if seconds > 0
     }
     result["cpu_ms_per_post"] = round(sum(spent.values()) * 1000 / accepted, 2)
+    # The part of it in the kernel (system calls: files, sockets, locks).
+    system = {n: t[1] - split_before.get(n, (0.0, 0.0))[1] for n, t in split_after.items()}
+    result["system_cpu_ms_per_post_by_runner"] = {
+        name: round(seconds * 1000 / accepted, 2)
+        for name, seconds in sorted(system.items(), key=lambda item: -item[1])
+        if seconds > 0
+    }
     # The harness shares the machine's cores with the site: with one connection, posts/s
     # is bounded by the cores over the CPU of both per post.
     result["harness_cpu_ms_per_post"] = round(harness_cpu * 1000 / accepted, 2)
@@ -227,7 +242,9 @@ def _file_op(line: str, folders: set[tuple[str, str]]) -> str | None:
     if name in ("fsync", "fdatasync"):
         fd = call.split("(", 1)[1].split(")", 1)[0]
         return "fsync-dir" if (thread, fd) in folders else "fsync"
-    kind = "rename" if name.startswith("rename") else "unlink" if name.startswith("unlink") else name
+    kind = name
+    for family in ("rename", "unlink"):
+        kind = family if name.startswith(family) else kind
     return kind + "-failed" if failed else kind
 
 
@@ -247,6 +264,9 @@ def report(result: dict, mode: str) -> None:
     )
     detail = " ".join(f"{n} {t:.2f}" for n, t in result["cpu_ms_per_post_by_runner"].items())
     print(f"{'':>17}cpu ms/post by runner: {detail}", flush=True)
+    system = result["system_cpu_ms_per_post_by_runner"]
+    detail = " ".join(f"{n} {t:.2f}" for n, t in system.items())
+    print(f"{'':>17}of which in the kernel: {detail}", flush=True)
     print(f"{'':>17}harness (its client and sink): {result['harness_cpu_ms_per_post']:.2f} ms/post")
     for name, counts in result.get("file_ops_per_post_by_runner", {}).items():
         ops = " ".join(f"{kind} {n:g}" for kind, n in counts.items())

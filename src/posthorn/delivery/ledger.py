@@ -51,6 +51,9 @@ _INSERT = "INSERT INTO marks (key, mark, address, written) VALUES (?, ?, ?, ?)"
 # struct flock on Linux: l_type, l_whence, l_start, l_len, l_pid (0 for an OFD lock).
 _FLOCK = "hhqqi"
 _OFD_LOCK = getattr(fcntl, "F_OFD_SETLKW", None)
+_OFD_UNLOCK = getattr(fcntl, "F_OFD_SETLK", None)
+# Descriptors of the lock file kept open, free, per process.
+FREE_LOCKS = 4
 
 
 class _Ledger:
@@ -61,6 +64,11 @@ class _Ledger:
         self.lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
+        # Descriptors of the lock file holding no lock, for the next records: an open
+        # and a close per post saved.  Each record locks through its own, so two
+        # records of one process exclude each other as two processes do.
+        self._free: list[int] = []
+        self._free_pid = os.getpid()
 
     def connection(self) -> sqlite3.Connection:
         """Opened on first use in each process: a forked runner gets its own."""
@@ -91,10 +99,49 @@ class _Ledger:
                 finally:
                     os.close(fd)
 
+    def take_lock(self, offset: int) -> int:
+        """A descriptor of the lock file holding byte ``offset`` locked (waiting for it)."""
+        with self.lock:
+            if self._free_pid != os.getpid():
+                self._drop_free()
+            fd = self._free.pop() if self._free else None
+        if fd is None:
+            fd = _open_locks(self.directory)
+        try:
+            _set_lock(fd, offset, fcntl.F_WRLCK)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def release_lock(self, fd: int, offset: int) -> None:
+        """Unlock byte ``offset`` and keep ``fd`` for the next record."""
+        try:
+            _set_lock(fd, offset, fcntl.F_UNLCK)
+        except OSError:
+            os.close(fd)  # closing releases it too
+            return
+        with self.lock:
+            if self._free_pid == os.getpid() and len(self._free) < FREE_LOCKS:
+                self._free.append(fd)
+                return
+        os.close(fd)
+
+    def _drop_free(self) -> None:
+        """Descriptors inherited from the parent: closed (its locks stay its own)."""
+        for fd in self._free:
+            os.close(fd)
+        self._free, self._free_pid = [], os.getpid()
+
     def close(self) -> None:
         if self._connection is not None and self._pid == os.getpid():
             self._connection.close()
         self._connection = None
+        with self.lock:
+            if self._free_pid == os.getpid():
+                for fd in self._free:
+                    os.close(fd)
+            self._free = []
 
 
 class LedgerRecord:
@@ -108,12 +155,14 @@ class LedgerRecord:
         self.told = False
         self._ledger = ledger
         self._lock_fd: int | None = None
+        self._offset = 0
         self.key: bytes | None = None
         if not message_id.strip():
             return  # nothing names the post across entries: an in-memory record
         name = record_key(list_id, audience, message_id)
         self.key = bytes.fromhex(name)
-        self._lock_fd = _lock(ledger.directory, int(name[:15], 16))
+        self._offset = int(name[:15], 16)
+        self._lock_fd = ledger.take_lock(self._offset)
         try:
             if legacy:
                 self._load_file(ledger.directory / (name + SUFFIX))
@@ -178,8 +227,8 @@ class LedgerRecord:
 
     def close(self) -> None:
         if self._lock_fd is not None:
-            os.close(self._lock_fd)  # releases the lock
-            self._lock_fd = None
+            fd, self._lock_fd = self._lock_fd, None
+            self._ledger.release_lock(fd, self._offset)
 
     def _write(self, mark: int, addresses: list[str]) -> None:
         if not addresses or self.key is None:
@@ -199,24 +248,23 @@ class LedgerRecord:
             connection.execute("COMMIT")
 
 
-def _lock(directory: Path, offset: int) -> int:
-    """A descriptor of the folder's lock file holding byte ``offset`` locked (waiting)."""
+def _open_locks(directory: Path) -> int:
     path = directory / LOCKS
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except FileNotFoundError:
         # Made on first use only: a mkdir per post costs a failing system call.
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        if _OFD_LOCK is not None:
-            fcntl.fcntl(fd, _OFD_LOCK, struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, offset, 1, 0))
-        else:
-            fcntl.lockf(fd, fcntl.LOCK_EX, 1, offset, os.SEEK_SET)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+
+def _set_lock(fd: int, offset: int, kind: int) -> None:
+    """Lock (``F_WRLCK``, waiting) or unlock (``F_UNLCK``) byte ``offset`` through ``fd``."""
+    if _OFD_LOCK is not None and _OFD_UNLOCK is not None:
+        command = _OFD_LOCK if kind != fcntl.F_UNLCK else _OFD_UNLOCK
+        fcntl.fcntl(fd, command, struct.pack(_FLOCK, kind, os.SEEK_SET, offset, 1, 0))
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_EX if kind != fcntl.F_UNLCK else fcntl.LOCK_UN, 1, offset)
 
 
 class LedgerRecords:
