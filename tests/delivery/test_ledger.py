@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from posthorn.delivery.ledger import LEDGER, LOCKS, LedgerRecords
+from posthorn.delivery.ledger import LEDGER, LOCKS, SPILL_AFTER, SPILL_SUFFIX, LedgerRecords
 from posthorn.delivery.progress import DeliveryRecord
 from tests.processes import REPO
 from tests.waiting import wait_for
@@ -176,3 +176,31 @@ def test_record_files_of_an_earlier_version_are_read_and_pruned(tmp_path: Path) 
     os.utime(earlier.path, (eleven_days, eleven_days))
     assert records.prune(10 * 86400) == 1
     assert not earlier.path.exists()
+
+
+def test_a_record_written_often_goes_on_in_a_file_of_its_own(tmp_path: Path) -> None:
+    records = LedgerRecords(tmp_path)
+    members = [f"m{n}@example.com" for n in range(SPILL_AFTER + 5)]
+    with records.open(LIST_ID, "list", MID) as record:
+        for address in members:  # one batch per member (personalized, VERP)
+            record.record([address])
+        record.park(["parked@example.com"])
+    (spilled,) = tmp_path.glob("*" + SPILL_SUFFIX)
+    assert len(spilled.read_text().split()) == 5
+    with records.open(LIST_ID, "list", MID) as again:
+        assert again.done == set(members)
+        assert again.parked == {"parked@example.com"}
+        again.record(["late@example.com"])
+    with records.open(LIST_ID, "list", MID) as again:
+        assert again.done == {*members, "late@example.com"}
+    # The rows are old, the file not: the record stays whole, until the file is old too.
+    with contextlib.closing(sqlite3.connect(tmp_path / LEDGER)) as ledger, ledger:
+        ledger.execute("UPDATE marks SET written = written - 11 * 86400")
+    assert records.prune(10 * 86400) == 0
+    with records.open(LIST_ID, "list", MID) as again:
+        assert len(again.done) == len(members) + 1
+    eleven_days = time.time() - 11 * 86400
+    os.utime(spilled, (eleven_days, eleven_days))
+    assert records.prune(10 * 86400) == 2  # the rows, and the file
+    with records.open(LIST_ID, "list", MID) as again:
+        assert again.done == set() and not again.parked

@@ -3,9 +3,12 @@
 The same record as ``delivery.progress`` kept in a file per post (the recipients of a
 post already served, those parked on ``dead``, whether the owners were told), as rows
 of ``[paths] data_dir``/outgoing/records.sqlite, one per mark, named by the record's
-key (``progress.record_key``).  A file per post cost an inode per post, the dearest
-system call of a delivery on a busy disk; a row costs an append to the ledger's
-write-ahead log.
+key (``progress.record_key``), one row per batch (its addresses a line each).  A file
+per post cost an inode per post, the dearest system call of a delivery on a busy
+disk; a row costs an append to the ledger's write-ahead log.  A record written more
+than ``SPILL_AFTER`` times (a large list, or a post sent to each member on its own)
+goes on in a file of its own (``KEY.marks``, a ``progress.DeliveryRecord``), where a
+batch costs an append rather than a transaction; opening a record looks for it.
 
 The ledger is written without waiting for the disk (``synchronous = OFF``): what is
 written survives the runner being killed, and only a power cut can undo it, as it
@@ -32,13 +35,19 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Self
 
-from posthorn.delivery.progress import SUFFIX, prune, record_key
+from posthorn.delivery.progress import SUFFIX, DeliveryRecord, prune, record_key
 
 __all__ = ["LedgerRecord", "LedgerRecords"]
 
 LEDGER = "records.sqlite"
 LOCKS = "records.lock"
 DONE, PARKED, TOLD = 0, 1, 2
+# The file a record goes on in (see SPILL_AFTER), named by its key.
+SPILL_SUFFIX = ".marks"
+# A record written more often than this goes on in a file of its own (a large list, or
+# a post to each member on its own): a row costs a transaction of the ledger, an
+# append to a file a system call.
+SPILL_AFTER = 8
 # Keys removed in one statement when pruning.
 PRUNE_CHUNK = 500
 _SCHEMA = (
@@ -156,6 +165,9 @@ class LedgerRecord:
         self._ledger = ledger
         self._lock_fd: int | None = None
         self._offset = 0
+        self._names = (list_id, audience, message_id)
+        self._file: DeliveryRecord | None = None
+        self._writes = 0
         self.key: bytes | None = None
         if not message_id.strip():
             return  # nothing names the post across entries: an in-memory record
@@ -164,9 +176,12 @@ class LedgerRecord:
         self._offset = int(name[:15], 16)
         self._lock_fd = ledger.take_lock(self._offset)
         try:
-            if legacy:
-                self._load_file(ledger.directory / (name + SUFFIX))
             self._load()
+            # A failing stat: far cheaper than the file a record once cost.
+            if (ledger.directory / (name + SPILL_SUFFIX)).exists():
+                self._open_file(SPILL_SUFFIX)
+            elif legacy and (ledger.directory / (name + SUFFIX)).exists():
+                self._open_file(SUFFIX)
         except BaseException:
             self.close()
             raise
@@ -176,30 +191,22 @@ class LedgerRecord:
             rows = self._ledger.connection().execute(
                 "SELECT mark, address FROM marks WHERE key = ?", (self.key,)
             )
-            for mark, address in rows:
-                self._mark(mark, address)
+            for mark, lines in rows:
+                if mark == TOLD:
+                    self.told = True
+                elif mark == PARKED:
+                    self.parked.update(lines.split("\n"))
+                else:
+                    self.done.update(lines.split("\n"))
 
-    def _load_file(self, path: Path) -> None:
-        """The marks of a record file an earlier version wrote, if there is one."""
-        try:
-            text = path.read_bytes().decode("utf-8", "surrogateescape")
-        except FileNotFoundError:
-            return
-        for line in text.splitlines():
-            if line == "#told":
-                self._mark(TOLD, "")
-            elif line.startswith("! "):
-                self._mark(PARKED, line[2:])
-            elif line:
-                self._mark(DONE, line)
-
-    def _mark(self, mark: int, address: str) -> None:
-        if mark == TOLD:
-            self.told = True
-        elif mark == PARKED:
-            self.parked.add(address)
-        else:
-            self.done.add(address)
+    def _open_file(self, suffix: str) -> DeliveryRecord:
+        """The record's file, opened (made if new) and read into this record."""
+        record = DeliveryRecord(self._ledger.directory, *self._names, suffix=suffix)
+        self._file = record
+        self.done |= record.done
+        self.parked |= record.parked
+        self.told = self.told or record.told
+        return record
 
     def __enter__(self) -> Self:
         return self
@@ -210,7 +217,17 @@ class LedgerRecord:
     def record(self, addresses: Iterable[str]) -> None:
         # Not added to ``done``: that is what was served before the record was opened,
         # and a post to 100,000 members must not grow a set of them as it goes.
-        self._write(DONE, [a for a in addresses if a])
+        served = [a for a in addresses if a]
+        if not served or self.key is None:
+            return
+        self._writes += 1
+        if self._file is None and self._writes > SPILL_AFTER:
+            # A large post: its record goes on in a file of its own, found by its name.
+            self._open_file(SPILL_SUFFIX)
+        if self._file is not None:
+            self._file.record(served)
+        else:
+            self._write(DONE, served)
 
     def park(self, addresses: Iterable[str]) -> None:
         added = [a for a in addresses if a]
@@ -224,28 +241,27 @@ class LedgerRecord:
     def sync(self) -> None:
         if self.key is not None:
             self._ledger.sync()
+        if self._file is not None:
+            self._file.sync()
 
     def close(self) -> None:
-        if self._lock_fd is not None:
-            fd, self._lock_fd = self._lock_fd, None
-            self._ledger.release_lock(fd, self._offset)
+        try:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+        finally:
+            if self._lock_fd is not None:
+                fd, self._lock_fd = self._lock_fd, None
+                self._ledger.release_lock(fd, self._offset)
 
     def _write(self, mark: int, addresses: list[str]) -> None:
+        """One row of the ledger: the mark for every address of ``addresses``."""
         if not addresses or self.key is None:
             return
-        now = time.time()
+        # A line each: no address holds a line end (the told mark is one empty line).
+        row = (self.key, mark, "\n".join(addresses), time.time())
         with self._ledger.lock:
-            connection = self._ledger.connection()
-            if len(addresses) == 1:
-                connection.execute(_INSERT, (self.key, mark, addresses[0], now))
-                return
-            connection.execute("BEGIN")
-            try:
-                connection.executemany(_INSERT, ((self.key, mark, a, now) for a in addresses))
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+            self._ledger.connection().execute(_INSERT, row)
 
 
 def _open_locks(directory: Path) -> int:
@@ -294,15 +310,24 @@ class LedgerRecords:
                         (limit, limit),
                     )
                 ]
+                # A record that went on in a file is as old as its last mark there.
+                stale = [key for key in stale if not self._young_file(key, limit)]
                 for start in range(0, len(stale), PRUNE_CHUNK):
                     chunk = stale[start : start + PRUNE_CHUNK]
                     marks = ",".join("?" * len(chunk))
                     connection.execute(f"DELETE FROM marks WHERE key IN ({marks})", chunk)
                 removed += len(stale)
+        removed += prune(self.directory, age, now, SPILL_SUFFIX)
         if self._legacy:
             removed += prune(self.directory, age, now)
             self._legacy = _has_files(self.directory)
         return removed
+
+    def _young_file(self, key: bytes, limit: float) -> bool:
+        try:
+            return (self.directory / (key.hex() + SPILL_SUFFIX)).stat().st_mtime >= limit
+        except FileNotFoundError:
+            return False
 
     def close(self) -> None:
         self._ledger.close()
