@@ -2,11 +2,13 @@
 
     python bench/delivery_record_bench.py [--posts N] [--dir DIR]
 
-For each post the runner opens (and locks) the post's record, reads it, appends the
+For each post the runner opens (and locks) the post's record, reads it, writes the
 recipients of each finished batch, and closes it; a post that leaves for ``dead`` or
-``shunt`` also fsyncs it.  Measured at 1 and 1,000 members, bulk (batches of 500) and
-per member (personalized or VERP: one append per member), and for a redone entry that
-reads a full record and sends nothing.  Prints figures only.  Without --dir it works in
+``shunt`` also fsyncs it.  Measured for the ledger a site on SQLite keeps them in
+(``delivery.ledger``) and for the file per post it kept before (``delivery.progress``),
+at 1 and 1,000 members, bulk (batches of 500) and per member (personalized or VERP:
+one write per member), and for a redone entry that reads a full record and sends
+nothing.  Prints figures only.  Without --dir it works in
 a fresh temporary directory on the system temp dir's file system.
 """
 
@@ -17,16 +19,22 @@ import shutil
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from posthorn.delivery.progress import DeliveryRecord
+from posthorn.delivery.ledger import LedgerRecords
+from posthorn.delivery.progress import FileRecords
+from posthorn.interfaces.delivery import IDeliveryRecords
 
 LIST_ID = "bench.example.org"
+Records = IDeliveryRecords
+# A site on SQLite keeps its records in the ledger; a file per post is how it did before.
+STORES: dict[str, Callable[[Path], Records]] = {"ledger": LedgerRecords, "files": FileRecords}
 
 
-def _one_post(directory: Path, n: int, members: list[str], batch: int, sync: bool) -> float:
+def _one_post(records: Records, n: int, members: list[str], batch: int, sync: bool) -> float:
     started = time.perf_counter()
-    with DeliveryRecord(directory, LIST_ID, "list", f"<bench-{n}@example.net>") as record:
+    with records.open(LIST_ID, "list", f"<bench-{n}@example.net>") as record:
         todo = [a for a in members if a not in record.done]
         for start in range(0, len(todo), batch):
             record.record(todo[start : start + batch])
@@ -35,9 +43,9 @@ def _one_post(directory: Path, n: int, members: list[str], batch: int, sync: boo
     return time.perf_counter() - started
 
 
-def _redo(directory: Path, n: int, members: list[str]) -> float:
+def _redo(records: Records, n: int, members: list[str]) -> float:
     started = time.perf_counter()
-    with DeliveryRecord(directory, LIST_ID, "list", f"<bench-{n}@example.net>") as record:
+    with records.open(LIST_ID, "list", f"<bench-{n}@example.net>") as record:
         todo = [a for a in members if a not in record.done]
     assert not todo
     return time.perf_counter() - started
@@ -51,16 +59,18 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="record-bench-", dir=args.dir))
     try:
         print(f"{args.posts} posts each, in {root}; milliseconds per post (median, p95)")
-        for count in (1, 1000):
-            members = [f"m{i:05d}@d{i % 7}.example.com" for i in range(count)]
-            cases = [("bulk (batches of 500)", 500, False), ("per member", 1, False)]
-            cases.append(("bulk, fsynced (to dead/shunt)", 500, True))
-            for label, batch, sync in cases:
-                directory = root / f"{count}-{batch}-{sync}"
-                times = [_one_post(directory, n, members, batch, sync) for n in range(args.posts)]
-                _report(f"{count:>5} members, {label}", times)
-            redo = [_redo(root / f"{count}-500-False", n, members) for n in range(args.posts)]
-            _report(f"{count:>5} members, redone entry (all done)", redo)
+        for kind, store in STORES.items():
+            for count in (1, 1000):
+                members = [f"m{i:05d}@d{i % 7}.example.com" for i in range(count)]
+                cases = [("bulk (batches of 500)", 500, False), ("per member", 1, False)]
+                cases.append(("bulk, fsynced (to dead/shunt)", 500, True))
+                for label, batch, sync in cases:
+                    records = store(root / kind / f"{count}-{batch}-{sync}")
+                    times = [_one_post(records, n, members, batch, sync) for n in range(args.posts)]
+                    _report(f"{kind:>6} {count:>5} members, {label}", times)
+                records = store(root / kind / f"{count}-500-False")
+                redo = [_redo(records, n, members) for n in range(args.posts)]
+                _report(f"{kind:>6} {count:>5} members, redone entry (all done)", redo)
     finally:
         shutil.rmtree(root)
 

@@ -13,9 +13,11 @@ harness's figures with the CPU ms per post of each process of the site (psutil
 Modes: ``saturated`` (one connection, as fast as accepted), ``paced`` (2 posts/s),
 ``c16`` (16 connections).  ``--profile DIR`` has every runner write its cProfile
 statistics to DIR when the site stops ($POSTHORN_PROFILE, ``runners/process.py``).
-``--pipelining`` runs the harness through ``bench/neutral_e2e.py``, whose sink also
-advertises PIPELINING: the aiosmtpd sink of the original does not, so outgoing pays one
-round trip per recipient there.
+``--strace DIR`` attaches one ``strace -f`` to each process of the site for the run and
+prints, per runner and per post, the files created, renamed, unlinked and fsynced
+(traces kept in DIR).  ``--pipelining`` runs the harness through
+``bench/neutral_e2e.py``, whose sink also advertises PIPELINING: the aiosmtpd sink of
+the original does not, so outgoing pays one round trip per recipient there.
 
     .venv/bin/python bench/neutral_bench.py [--sizes 1,100,1000] [--modes saturated,paced]
         [--pipelining] [-n 200] [--json-out FILE]
@@ -97,15 +99,21 @@ class SiteCPU:
         return {}
 
     def sample(self) -> dict[str, float]:
+        """CPU seconds (user and system) of each runner, named as the state file names it."""
+        return {name: user + system for name, (user, system) in self.sample_split().items()}
+
+    def sample_split(self) -> dict[str, tuple[float, float]]:
+        """User and system CPU seconds of each runner."""
         names = self.names()
-        times: dict[str, float] = {}
+        times: dict[str, tuple[float, float]] = {}
         for proc in [self.master, *self.master.children(recursive=True)]:
             try:
                 used = proc.cpu_times()
             except psutil.NoSuchProcess:
                 continue
             name = names.get(proc.pid, "master" if proc.pid == self.master.pid else "other")
-            times[name] = times.get(name, 0.0) + used.user + used.system
+            user, system = times.get(name, (0.0, 0.0))
+            times[name] = (user + used.user, system + used.system)
         return times
 
 
@@ -129,11 +137,15 @@ def run_harness(args: argparse.Namespace, site: SiteCPU, size: int, mode: str) -
     ]  # fmt: skip
     if args.pipelining:
         command += ["--pipelining", "--harness", args.harness]
-    before, changes = site.sample(), site.changes()
+    tracers = start_traces(site, Path(args.strace)) if args.strace else {}
+    split_before, changes = site.sample_split(), site.changes()
     harness_before = _children_cpu()
     done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
     harness_cpu = _children_cpu() - harness_before
-    after = site.sample()
+    split_after = site.sample_split()
+    before = {name: sum(times) for name, times in split_before.items()}
+    after = {name: sum(times) for name, times in split_after.items()}
+    stop_traces(tracers)
     changes = site.changes() - changes
     try:
         result = json.loads(done.stdout.strip().splitlines()[-1])
@@ -147,12 +159,93 @@ def run_harness(args: argparse.Namespace, site: SiteCPU, size: int, mode: str) -
         if seconds > 0
     }
     result["cpu_ms_per_post"] = round(sum(spent.values()) * 1000 / accepted, 2)
+    # The part of it in the kernel (system calls: files, sockets, locks).
+    system = {n: t[1] - split_before.get(n, (0.0, 0.0))[1] for n, t in split_after.items()}
+    result["system_cpu_ms_per_post_by_runner"] = {
+        name: round(seconds * 1000 / accepted, 2)
+        for name, seconds in sorted(system.items(), key=lambda item: -item[1])
+        if seconds > 0
+    }
     # The harness shares the machine's cores with the site: with one connection, posts/s
     # is bounded by the cores over the CPU of both per post.
     result["harness_cpu_ms_per_post"] = round(harness_cpu * 1000 / accepted, 2)
     # Each database change throws away what the runners cached (database/changes.py).
     result["site_changes"] = changes
+    if tracers:
+        result["file_ops_per_post_by_runner"] = file_ops(tracers, accepted)
     return result
+
+
+# The system calls that touch a folder or the disk, as strace names them.
+TRACED = "openat,open,creat,rename,renameat,renameat2,unlink,unlinkat,fsync,fdatasync,mkdir"
+
+
+def start_traces(site: SiteCPU, folder: Path) -> dict[str, tuple[subprocess.Popen[bytes], Path]]:
+    """One ``strace -f`` per process of the site, its output in ``folder``/NAME.trace."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = site.names()
+    tracers = {}
+    for pid in site.pids():
+        name = names.get(pid, "master" if pid == site.master.pid else f"other-{pid}")
+        path = folder / f"{name}.trace"
+        command = ["strace", "-f", "-qq", "-e", f"trace={TRACED}", "-o", str(path), "-p", str(pid)]
+        tracers[name] = (subprocess.Popen(command, stderr=subprocess.DEVNULL), path)
+    time.sleep(1)  # attached before the first post
+    return tracers
+
+
+def stop_traces(tracers: dict[str, tuple[subprocess.Popen[bytes], Path]]) -> None:
+    for tracer, _path in tracers.values():
+        tracer.terminate()
+    for tracer, _path in tracers.values():
+        tracer.wait(10)
+
+
+def file_ops(
+    tracers: dict[str, tuple[subprocess.Popen[bytes], Path]], posts: int
+) -> dict[str, dict[str, float]]:
+    """Per runner, per post: files created, opened, renamed, unlinked, fsynced."""
+    table: dict[str, dict[str, float]] = {}
+    for name, (_tracer, path) in tracers.items():
+        counts: dict[str, int] = {}
+        folders: set[tuple[str, str]] = set()  # (thread, fd) open on a folder
+        for line in path.read_text(errors="replace").splitlines():
+            kind = _file_op(line, folders)
+            if kind:
+                counts[kind] = counts.get(kind, 0) + 1
+        if counts:
+            table[name] = {k: round(v / posts, 2) for k, v in sorted(counts.items())}
+    return table
+
+
+def _file_op(line: str, folders: set[tuple[str, str]]) -> str | None:
+    """What a line of strace output did: create (O_EXCL), open-creat (O_CREAT on a file
+    that may be there), open, open-dir, rename, unlink, fsync, fsync-dir; ``-failed``
+    when it failed.  ``folders`` keeps the descriptors open on folders."""
+    thread, _, call = line.partition(" ") if line[:1].isdigit() else ("", "", line)
+    call = call.strip()
+    name = call.split("(", 1)[0]
+    if name not in TRACED.split(",") or "resumed>" in call or "unfinished" in call:
+        return None
+    result = call.rsplit("= ", 1)[-1].split()[0] if "= " in call else ""
+    failed = result.startswith("-")
+    if name in ("openat", "open", "creat"):
+        if failed:
+            return "open-failed"
+        if "O_DIRECTORY" in call:
+            folders.add((thread, result))
+            return "open-dir"
+        folders.discard((thread, result))
+        if "O_EXCL" in call or name == "creat":
+            return "create"
+        return "open-creat" if "O_CREAT" in call else "open"
+    if name in ("fsync", "fdatasync"):
+        fd = call.split("(", 1)[1].split(")", 1)[0]
+        return "fsync-dir" if (thread, fd) in folders else "fsync"
+    kind = name
+    for family in ("rename", "unlink"):
+        kind = family if name.startswith(family) else kind
+    return kind + "-failed" if failed else kind
 
 
 def report(result: dict, mode: str) -> None:
@@ -171,7 +264,13 @@ def report(result: dict, mode: str) -> None:
     )
     detail = " ".join(f"{n} {t:.2f}" for n, t in result["cpu_ms_per_post_by_runner"].items())
     print(f"{'':>17}cpu ms/post by runner: {detail}", flush=True)
+    system = result["system_cpu_ms_per_post_by_runner"]
+    detail = " ".join(f"{n} {t:.2f}" for n, t in system.items())
+    print(f"{'':>17}of which in the kernel: {detail}", flush=True)
     print(f"{'':>17}harness (its client and sink): {result['harness_cpu_ms_per_post']:.2f} ms/post")
+    for name, counts in result.get("file_ops_per_post_by_runner", {}).items():
+        ops = " ".join(f"{kind} {n:g}" for kind, n in counts.items())
+        print(f"{'':>17}file ops/post {name}: {ops}")
 
 
 def _children_cpu() -> float:
@@ -190,6 +289,7 @@ def main() -> None:
     parser.add_argument("--pipelining", action="store_true", help="bench/neutral_e2e.py's sink")
     parser.add_argument("--timeout", type=float, default=900)
     parser.add_argument("--profile", default=None, help="runners write cProfile stats here")
+    parser.add_argument("--strace", default=None, help="trace file operations into DIR")
     parser.add_argument("--json-out", default=None, help="append each result as a JSON line")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]

@@ -14,11 +14,11 @@ import contextlib
 import logging
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from waitress.adjustments import Adjustments
 
-__all__ = ["Idleness", "Listeners", "listen_for"]
+__all__ = ["Idleness", "Listeners", "claiming", "listen_for"]
 
 # What the master listens on, by runner name, kept from one preload to the next.
 _held: dict[str, Listeners] = {}
@@ -66,6 +66,8 @@ def listen_for(name: str, host: str, port: int) -> Listeners | None:
     """The master's sockets on ``host``:``port`` for runner ``name`` (those it held
     already when the address is unchanged).  None, logged, when they cannot be bound:
     the runner then binds the port itself, and reports why it cannot."""
+    for claimed in _claims:
+        claimed.add(name)
     try:
         listeners = Listeners.bind(host, port, keep=_held.pop(name, None))
     except OSError as error:
@@ -79,6 +81,31 @@ def listen_for(name: str, host: str, port: int) -> Listeners | None:
         return None
     _held[name] = listeners
     return listeners
+
+
+@contextlib.contextmanager
+def claiming() -> Iterator[None]:
+    """Around a preload: sockets no runner asks for again by its end are closed.
+
+    A reload that turns a service runner off (or fails to preload) must not leave the
+    master holding its port, where clients would wait for a greeting that never comes
+    instead of being refused.
+    """
+    before = set(_held)
+    claimed: set[str] = set()
+    _claims.append(claimed)
+    try:
+        yield
+    finally:
+        _claims.remove(claimed)
+        for name in before - claimed:
+            listeners = _held.pop(name, None)
+            if listeners is not None:
+                listeners.close()
+
+
+# The names asked for within each open ``claiming`` block.
+_claims: list[set[str]] = []
 
 
 class Idleness:

@@ -26,6 +26,7 @@ from posthorn.registry import BUILTINS, Registry
 from posthorn.runners.aside import enable as run_site_jobs_aside
 from posthorn.runners.base import BaseRunner, ExitCode
 from posthorn.runners.heap import libc, return_large_blocks
+from posthorn.runners.listening import claiming
 from posthorn.runners.signals import HANDLED
 from posthorn.runners.slots import Slot
 from posthorn.site import Site
@@ -153,9 +154,10 @@ def preload(config: Config, runners: Iterable[type] = ()) -> None:
                 getattr(site, kind)
             site.databases.connect_once()
             _warm(site)
-        for cls in runners:
-            if isinstance(cls, Preloading):
-                cls.preload(site)
+        with claiming():
+            for cls in runners:
+                if isinstance(cls, Preloading):
+                    cls.preload(site)
         if "databases" in site.__dict__:
             site.databases.close_connections()
         _preloaded = site

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from posthorn.config import load_config
-from posthorn.delivery.progress import FileRecords
+from posthorn.delivery.ledger import LedgerRecords
 from posthorn.delivery.records import delivery_records
 from posthorn.model.base import utc_now
 from posthorn.model.delivery_records import DatabaseRecords
@@ -131,9 +131,9 @@ def test_a_post_without_message_id_keeps_no_row(hosts: list[Site]) -> None:
     assert rows(hosts[0]) == 0
 
 
-def test_a_site_on_sqlite_keeps_its_records_in_files(site: Site) -> None:
+def test_a_site_on_sqlite_keeps_its_records_in_its_own_ledger(site: Site) -> None:
     found = delivery_records(site)
-    assert isinstance(found, FileRecords)
+    assert isinstance(found, LedgerRecords)
     assert found.directory == site.config.path("data_dir") / "outgoing"
 
 

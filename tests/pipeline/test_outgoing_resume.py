@@ -22,6 +22,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from posthorn.config import load_config
+from posthorn.delivery.ledger import LedgerRecords
 from posthorn.queues import Switchboard
 from posthorn.site import Site
 from tests.pipeline.conftest import member, write_site_file
@@ -131,9 +132,9 @@ def test_a_killed_outgoing_runner_resumes_without_losing_or_repeating_much(
     duplicates = sum(count - 1 for count in sink.counts.values())
     assert duplicates <= CHUNK, f"{duplicates} duplicate copies, more than one batch"
     # The post's delivery record stays (for record_age), naming every member as done.
-    records = list((site_file.parent / "var" / "data" / "outgoing").glob("*.done"))
-    assert len(records) == 1
-    assert set(records[0].read_text().split()) == {member(n) for n in range(MEMBERS)}
+    records = LedgerRecords(site_file.parent / "var" / "data" / "outgoing")
+    with records.open(LIST.replace("@", "."), "list", "<resume@example.net>") as record:
+        assert record.done == {member(n) for n in range(MEMBERS)}
 
 
 def _restarted(cwd: Path, killed: int) -> bool:

@@ -75,7 +75,9 @@ def record_key(list_id: str, audience: str, message_id: str) -> str:
 class DeliveryRecord:
     """The done marks of one post for one audience, locked while it is open."""
 
-    def __init__(self, directory: Path, list_id: str, audience: str, message_id: str) -> None:
+    def __init__(
+        self, directory: Path, list_id: str, audience: str, message_id: str, suffix: str = SUFFIX
+    ) -> None:
         self.done: set[str] = set()
         self.parked: set[str] = set()
         self.told = False
@@ -85,7 +87,7 @@ class DeliveryRecord:
         self.path: Path | None = None
         if not message_id.strip():
             return  # nothing names the post across entries: an in-memory record
-        self.path = directory / (record_key(list_id, audience, message_id) + SUFFIX)
+        self.path = directory / (record_key(list_id, audience, message_id) + suffix)
         fd, self._spent = _take_spare(directory, self.path)
         if fd is None:
             try:
@@ -214,12 +216,12 @@ def _make_spare(directory: Path) -> None:
             return  # a spare only saves time: the next record is created instead
 
 
-def prune(directory: Path, age: float, now: float | None = None) -> int:
+def prune(directory: Path, age: float, now: float | None = None, suffix: str = SUFFIX) -> int:
     """Remove the records last written more than ``age`` seconds ago; return how many."""
     limit = (time.time() if now is None else now) - age
     removed = 0
     try:
-        paths = list(directory.glob("*" + SUFFIX))
+        paths = list(directory.glob("*" + suffix))
     except OSError:
         return 0
     for path in paths:
