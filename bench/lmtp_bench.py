@@ -15,6 +15,8 @@ client competes with the runner for them.  ``create us`` is the CPU of creating 
 file in the level's folder, just before: on ext4 without a journal, creating a file
 walks the inodes of its block group freed in the last minutes (by an earlier run's
 clean-up, say), which can cost a millisecond per file and dominate every other figure.
+So each level's folder is made in a folder marked ``chattr +T``, which has ext4 put it
+in a block group of its own; ``--no-spread`` leaves them where ext4 puts them.
 
 ``--driver`` picks the clients, one row each per level: ``python`` (this script's own
 asyncio client, one command at a time), ``pipelining`` (the same, sending MAIL, RCPT
@@ -28,13 +30,15 @@ instances``; ``--profile DIR`` has the runner write its cProfile statistics ther
 
     .venv/bin/python bench/lmtp_bench.py [--seconds 3] [--clients 1 4 16] [--dir /tmp]
         [--instances N] [--profile DIR] [--pipelining]
-        [--driver python pipelining smtp-source] [--smtp-source PATH]
+        [--driver python pipelining smtp-source] [--smtp-source PATH] [--no-spread]
 """
 
 from __future__ import annotations
 
 import argparse
+import array
 import asyncio
+import fcntl
 import os
 import re
 import shutil
@@ -206,6 +210,10 @@ def runner_cpu(master: subprocess.Popen[bytes]) -> float:
 
 
 DRIVERS = ("python", "pipelining", "smtp-source")
+# ioctl(2) requests and the flag of chattr +T (linux/fs.h).
+FS_IOC_GETFLAGS = 0x80086601
+FS_IOC_SETFLAGS = 0x40086602
+FS_TOPDIR_FL = 0x00020000
 # Where Debian's postfix package puts smtp-source, outside an ordinary user's PATH.
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 
@@ -287,6 +295,26 @@ def create_cost(directory: Path, count: int = 50) -> float:
     return sorted(costs)[count // 2] * 1e6
 
 
+def spread(directory: Path) -> bool:
+    """Mark ``directory`` a top of directory hierarchies for ext4's Orlov allocator
+    (``chattr +T``): each folder made in it then goes to a block group of its own,
+    away from the inodes that earlier runs freed.  False where the flag cannot be set."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return False
+    try:
+        flags = array.array("i", [0])
+        fcntl.ioctl(fd, FS_IOC_GETFLAGS, flags, True)
+        flags[0] |= FS_TOPDIR_FL
+        fcntl.ioctl(fd, FS_IOC_SETFLAGS, flags, True)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
 def run_level(
     tmp: Path, clients: int, seconds: float, instances: int, driver: str, smtp_source: str
 ) -> Level:
@@ -335,6 +363,9 @@ def main() -> None:
     parser.add_argument("--driver", nargs="+", choices=DRIVERS, default=None,
                         help="the clients, one row each per level (default: python)")  # fmt: skip
     parser.add_argument("--smtp-source", default=None, help="the smtp-source program")
+    parser.add_argument(
+        "--no-spread", action="store_true", help="levels' folders where ext4 puts them"
+    )
     args = parser.parse_args()
     drivers = args.driver or (["pipelining"] if args.pipelining else ["python"])
     smtp_source = args.smtp_source or shutil.which("smtp-source") or SMTP_SOURCE
@@ -351,18 +382,24 @@ def main() -> None:
         f"message: {len(MESSAGE)} bytes, one recipient; fsync on; {os.cpu_count()} CPUs; "
         f"{args.instances} LMTP runner(s); load {os.getloadavg()[0]:.1f}"
     )
+    run = Path(tempfile.mkdtemp(prefix="lmtp-bench-", dir=args.dir))
+    spreading = not args.no_spread and spread(run)
+    print(f"each level's folder in a block group of its own (chattr +T): {spreading}")
     print(
         f"{'driver':>11} {'clients':>7} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
         f" {'msgs/dir fsync':>15} {'cpu ms/msg':>11} {'loop ms/msg':>12} {'client ms/msg':>14}"
         f" {'create us':>10}"
     )
-    used: list[Path] = []
     try:
         for driver in drivers:
             for clients in args.clients:
-                used.append(Path(tempfile.mkdtemp(prefix="lmtp-bench-", dir=args.dir)))
                 level = run_level(
-                    used[-1], clients, args.seconds, args.instances, driver, smtp_source
+                    Path(tempfile.mkdtemp(prefix="level-", dir=run)),
+                    clients,
+                    args.seconds,
+                    args.instances,
+                    driver,
+                    smtp_source,
                 )
                 print(
                     f"{driver:>11} {clients:>7} {level.rate:>9.0f} {milliseconds(level.p50):>8}"
@@ -371,8 +408,7 @@ def main() -> None:
                     flush=True,
                 )
     finally:
-        for tmp in used:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(run, ignore_errors=True)
 
 
 if __name__ == "__main__":
