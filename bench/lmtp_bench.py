@@ -10,14 +10,25 @@ runner sends only after the queue entry is fsynced.  Each level gets a fresh mas
 the runner's log); ``cpu ms/msg`` the CPU (user and system, every thread) the LMTP
 runner processes used per accepted message, ``loop ms/msg`` that of their event-loop
 threads alone (from the log): on a loaded machine the rates fall, these much less.
-``--pipelining`` has each client send MAIL, RCPT and DATA together when the runner
-announces PIPELINING, as an MTA's LMTP client does (two round trips per message, not
-four); without it, one command at a time.  ``--instances`` sets ``[runner.lmtp]
+``client ms/msg`` is the CPU the sending client used per message: on two cores the
+client competes with the runner for them.  ``create us`` is the CPU of creating an empty
+file in the level's folder, just before: on ext4 without a journal, creating a file
+walks the inodes of its block group freed in the last minutes (by an earlier run's
+clean-up, say), which can cost a millisecond per file and dominate every other figure.
+
+``--driver`` picks the clients, one row each per level: ``python`` (this script's own
+asyncio client, one command at a time), ``pipelining`` (the same, sending MAIL, RCPT
+and DATA together when the runner announces PIPELINING, as an MTA's LMTP client does:
+two round trips per message, not four; ``--pipelining`` is short for it) and
+``smtp-source`` (Postfix's LMTP test client, written in C like the MTA, one command at a
+time; ``apt-get install postfix`` brings it, ``--smtp-source PATH`` names another copy).
+Latencies are only known for the python drivers.  ``--instances`` sets ``[runner.lmtp]
 instances``; ``--profile DIR`` has the runner write its cProfile statistics there
 ($POSTHORN_PROFILE).  Prints figures, never pass/fail.
 
     .venv/bin/python bench/lmtp_bench.py [--seconds 3] [--clients 1 4 16] [--dir /tmp]
         [--instances N] [--profile DIR] [--pipelining]
+        [--driver python pipelining smtp-source] [--smtp-source PATH]
 """
 
 from __future__ import annotations
@@ -32,7 +43,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -192,16 +205,104 @@ def runner_cpu(master: subprocess.Popen[bytes]) -> float:
     return total
 
 
+DRIVERS = ("python", "pipelining", "smtp-source")
+# Where Debian's postfix package puts smtp-source, outside an ordinary user's PATH.
+SMTP_SOURCE = "/usr/sbin/smtp-source"
+
+
+@dataclass
+class Level:
+    """What one level measured; latencies only where the driver reports them."""
+
+    rate: float
+    p50: float | None
+    p99: float | None
+    sharing: str
+    cpu: float
+    loop: float
+    client_cpu: float
+    create: float
+
+
+def python_load(
+    port: int, clients: int, seconds: float, pipelining: bool
+) -> tuple[int, list[float], float]:
+    """This script's client: messages accepted, latencies, and the CPU it used."""
+    used = time.process_time()
+    accepted, latencies = asyncio.run(load(port, clients, seconds, pipelining))
+    return accepted, latencies, time.process_time() - used
+
+
+def smtp_source_load(program: str, port: int, clients: int, seconds: float) -> tuple[int, float]:
+    """Postfix's smtp-source for ``seconds``: messages accepted, and the CPU it used.
+
+    It sends until told to stop, printing a counter each time a DATA completes (its
+    replies read); the count is the last one printed when the time is up.
+    """
+    command = [program, "-L", "-d", "-c", "-s", str(clients), "-m", str(10**9),
+               "-l", str(len(BODY)), "-M", "bench", "-f", "alice@example.com",
+               "-t", LIST, f"127.0.0.1:{port}"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    counted = [0]
+
+    def count() -> None:
+        assert process.stdout is not None
+        pending = b""
+        while piece := os.read(process.stdout.fileno(), 4096):
+            *done, pending = (pending + piece).replace(b"\n", b"\r").split(b"\r")
+            numbers = [int(part) for part in done if part.strip().isdigit()]
+            if numbers:
+                counted[0] = numbers[-1]
+
+    reader = threading.Thread(target=count, daemon=True)
+    reader.start()
+    watched = psutil.Process(process.pid)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    accepted = counted[0]
+    try:
+        used = watched.cpu_times()
+        cpu = used.user + used.system
+    except psutil.NoSuchProcess:
+        cpu = 0.0
+    if process.poll() is not None:
+        assert process.stderr is not None
+        raise SystemExit(f"smtp-source stopped early: {process.stderr.read().decode().strip()}")
+    process.terminate()
+    process.wait(15)
+    reader.join(5)
+    return accepted, cpu
+
+
+def create_cost(directory: Path, count: int = 50) -> float:
+    """The median CPU, in microseconds, of creating an empty file in ``directory``."""
+    directory.mkdir()
+    costs = []
+    for number in range(count):
+        started = time.thread_time()
+        os.close(os.open(directory / str(number), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        costs.append(time.thread_time() - started)
+    return sorted(costs)[count // 2] * 1e6
+
+
 def run_level(
-    tmp: Path, clients: int, seconds: float, instances: int, pipelining: bool
-) -> tuple[float, float, float, str, float, float]:
-    """One level on a fresh master in ``tmp``: msgs/s, p50 and p99 ms, fsync sharing,
-    CPU ms/msg of the runners and of their event loops."""
+    tmp: Path, clients: int, seconds: float, instances: int, driver: str, smtp_source: str
+) -> Level:
+    """One level on a fresh master in ``tmp``, sent by ``driver``."""
+    create = create_cost(tmp / "probe")
     port = free_port()
     process = start_master(tmp, port, clients, instances)
+    latencies: list[float] = []
     try:
         before = runner_cpu(process)
-        accepted, latencies = asyncio.run(load(port, clients, seconds, pipelining))
+        if driver == "smtp-source":
+            accepted, client_cpu = smtp_source_load(smtp_source, port, clients, seconds)
+        else:
+            accepted, latencies, client_cpu = python_load(
+                port, clients, seconds, driver == "pipelining"
+            )
         cpu = runner_cpu(process) - before
     finally:
         stop_master(process)
@@ -213,9 +314,14 @@ def run_level(
     sharing = f"{stored / max(syncs, 1):.1f}" if found else "?"
     loop = sum(int(f[0]) * float(f[2]) for f in found) / max(stored, 1)
     latencies.sort()
-    p50 = latencies[len(latencies) // 2] * 1000 if latencies else 0.0
-    p99 = latencies[int(len(latencies) * 0.99)] * 1000 if latencies else 0.0
-    return accepted / seconds, p50, p99, sharing, cpu * 1000 / max(accepted, 1), loop
+    p50 = latencies[len(latencies) // 2] * 1000 if latencies else None
+    p99 = latencies[int(len(latencies) * 0.99)] * 1000 if latencies else None
+    per = 1000 / max(accepted, 1)
+    return Level(accepted / seconds, p50, p99, sharing, cpu * per, loop, client_cpu * per, create)
+
+
+def milliseconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def main() -> None:
@@ -225,10 +331,15 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="where the var goes")
     parser.add_argument("--instances", type=int, default=1, help="[runner.lmtp] instances")
     parser.add_argument("--profile", type=Path, default=None, help="runners write cProfile here")
-    parser.add_argument(
-        "--pipelining", action="store_true", help="send MAIL, RCPT and DATA together"
-    )
+    parser.add_argument("--pipelining", action="store_true", help="short for --driver pipelining")
+    parser.add_argument("--driver", nargs="+", choices=DRIVERS, default=None,
+                        help="the clients, one row each per level (default: python)")  # fmt: skip
+    parser.add_argument("--smtp-source", default=None, help="the smtp-source program")
     args = parser.parse_args()
+    drivers = args.driver or (["pipelining"] if args.pipelining else ["python"])
+    smtp_source = args.smtp_source or shutil.which("smtp-source") or SMTP_SOURCE
+    if "smtp-source" in drivers and not os.access(smtp_source, os.X_OK):
+        raise SystemExit(f"no smtp-source at {smtp_source}: apt-get install postfix, or name one")
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
         os.environ["POSTHORN_PROFILE"] = str(args.profile.resolve())
@@ -238,24 +349,27 @@ def main() -> None:
     print(f"queue in {where} on: {fs.splitlines()[-1] if fs else '?'}")
     print(
         f"message: {len(MESSAGE)} bytes, one recipient; fsync on; {os.cpu_count()} CPUs; "
-        f"{args.instances} LMTP runner(s); {'pipelining' if args.pipelining else 'lockstep'}"
-        f" client; load {os.getloadavg()[0]:.1f}"
+        f"{args.instances} LMTP runner(s); load {os.getloadavg()[0]:.1f}"
     )
     print(
-        f"{'clients':>7} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'msgs/dir fsync':>15}"
-        f" {'cpu ms/msg':>11} {'loop ms/msg':>12}"
+        f"{'driver':>11} {'clients':>7} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
+        f" {'msgs/dir fsync':>15} {'cpu ms/msg':>11} {'loop ms/msg':>12} {'client ms/msg':>14}"
+        f" {'create us':>10}"
     )
     used: list[Path] = []
     try:
-        for clients in args.clients:
-            used.append(Path(tempfile.mkdtemp(prefix="lmtp-bench-", dir=args.dir)))
-            rate, p50, p99, sharing, cpu, loop = run_level(
-                used[-1], clients, args.seconds, args.instances, args.pipelining
-            )
-            print(
-                f"{clients:>7} {rate:>9.0f} {p50:>8.2f} {p99:>8.2f} {sharing:>15} {cpu:>11.2f}"
-                f" {loop:>12.2f}"
-            )
+        for driver in drivers:
+            for clients in args.clients:
+                used.append(Path(tempfile.mkdtemp(prefix="lmtp-bench-", dir=args.dir)))
+                level = run_level(
+                    used[-1], clients, args.seconds, args.instances, driver, smtp_source
+                )
+                print(
+                    f"{driver:>11} {clients:>7} {level.rate:>9.0f} {milliseconds(level.p50):>8}"
+                    f" {milliseconds(level.p99):>8} {level.sharing:>15} {level.cpu:>11.2f}"
+                    f" {level.loop:>12.2f} {level.client_cpu:>14.2f} {level.create:>10.0f}",
+                    flush=True,
+                )
     finally:
         for tmp in used:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -7,6 +7,7 @@ empty queues.  The limits are set low so that tests can reach them with small me
 from __future__ import annotations
 
 import smtplib
+import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,3 +105,30 @@ def server(master: Master) -> Master:
     for queue in QUEUES:
         master.take(queue)
     return master
+
+
+class Raw:
+    """A bare socket client, for what smtplib would not send."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.buffer = b""
+        assert self.line().startswith(b"220")
+
+    def line(self) -> bytes:
+        while b"\r\n" not in self.buffer:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                return b""
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\r\n")
+        return line
+
+    def command(self, text: bytes) -> bytes:
+        self.sock.sendall(text + b"\r\n")
+        while (reply := self.line())[3:4] == b"-":
+            pass
+        return reply
+
+    def close(self) -> None:
+        self.sock.close()

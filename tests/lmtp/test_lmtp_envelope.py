@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aiosmtpd.lmtp import LMTP
 
-from posthorn.runners.lmtp import _Session
+from posthorn.intake.session import LMTPSession
 
 ARGUMENTS = [
     "<alice@example.org>",
@@ -32,9 +32,9 @@ ARGUMENTS = [
 ]
 
 
-def session(limit: int) -> _Session:
+def session(limit: int) -> LMTPSession:
     # Only the parse is exercised: no connection, loop or handler is needed for it.
-    made = _Session.__new__(_Session)
+    made = LMTPSession.__new__(LMTPSession)
     made.local_part_limit = limit
     return made
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 import time
 
 import pytest
 
-from tests.lmtp.conftest import Master
+from tests.lmtp.conftest import Master, Raw
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
@@ -187,33 +186,6 @@ def hostile(cap: str) -> tuple[bytes, bytes]:
         cap, (field, 2048)
     )
     return make(limit), make(limit + 1)
-
-
-class Raw:
-    """A bare socket client, for what smtplib would not send."""
-
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
-        self.buffer = b""
-        assert self.line().startswith(b"220")
-
-    def line(self) -> bytes:
-        while b"\r\n" not in self.buffer:
-            chunk = self.sock.recv(4096)
-            if not chunk:
-                return b""
-            self.buffer += chunk
-        line, _, self.buffer = self.buffer.partition(b"\r\n")
-        return line
-
-    def command(self, text: bytes) -> bytes:
-        self.sock.sendall(text + b"\r\n")
-        while (reply := self.line())[3:4] == b"-":
-            pass
-        return reply
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.mark.parametrize("end", [b"\n.\n", b"\n.\r\n", b"\r\n.\n", b"\r.\r", b"\r\n.\r"])
