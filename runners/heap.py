@@ -11,7 +11,9 @@ would copy much of the heap for little reason:
   allocations (a database connection parsing the schema, say) fill them one per page,
   copying some 700 pages where fresh memory would have needed a few dozen.
   ``fill_holes`` allocates them in the master, so that a runner's allocations come
-  from the top of the heap.
+  from the top of the heap;
+- Python's own allocator handing out the free blocks of the master's pools, the same
+  way: ``fill_pools`` takes them in the master.
 
 ``return_large_blocks`` is the runner's own setting of the same allocator.
 """
@@ -22,10 +24,21 @@ import contextlib
 import ctypes
 import functools
 import gc
+import os
+import re
+import sys
+import tempfile
 
 from posthorn.clibrary import c_library
 
-__all__ = ["fill_holes", "freeze_heap", "libc", "return_large_blocks"]
+__all__ = [
+    "fill_holes",
+    "fill_pools",
+    "freeze_heap",
+    "libc",
+    "pool_vacancies",
+    "return_large_blocks",
+]
 
 M_MMAP_THRESHOLD = -3
 # Blocks at least this large get a mapping of their own, returned to the system on free.
@@ -73,6 +86,66 @@ def freeze_heap() -> None:
     gc.collect()
     gc.freeze()
     fill_holes()
+
+
+# One line of sys._debugmallocstats' table: class, block size, pools, blocks used, free.
+_POOL_ROW = re.compile(rb"^\s*\d+\s+(\d+)\s+\d+\s+\d+\s+(\d+)\s*$", re.MULTILINE)
+# The blocks fill_pools took, kept for the master's life.
+_taken: list[object] = []
+
+
+def pool_vacancies() -> dict[int, int]:
+    """Free blocks in the pools of Python's small-object allocator, by block size.
+
+    CPython prints them only to the C library's standard error (``sys._debugmallocstats``),
+    so that is pointed at a file for the call.  Another interpreter: none known.
+    """
+    stats = getattr(sys, "_debugmallocstats", None)
+    if stats is None:
+        return {}
+    with tempfile.TemporaryFile() as table:
+        saved = os.dup(2)
+        try:
+            os.dup2(table.fileno(), 2)
+            stats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        table.seek(0)
+        rows = _POOL_ROW.findall(table.read())
+    return {int(size): int(free) for size, free in rows if int(free)}
+
+
+def _block(size: int, n: int) -> object:
+    """A new object that takes one block of ``size`` bytes of the small-object allocator."""
+    if size <= 16:
+        return object()
+    if size <= 32:
+        return 2**20 + n  # an int of one digit: 28 bytes
+    return bytes(size - sys.getsizeof(b""))
+
+
+def fill_pools() -> None:
+    """Take, and keep, every free block in the master's pools of Python's allocator.
+
+    A pool is 16 KiB of blocks of one size; after the master's collection many are
+    partly free, a few blocks each, one per page here and there.  A runner's small
+    objects would go to those first, copying a page of the master's for each block;
+    taken, they come from pools of the runner's own.  The blocks cost nothing that the
+    master does not map already, but for the rest of the pool each size is filling.
+
+    Once per preloaded heap, not before every fork: a runner restarted later shares the
+    pools with runners still running, and their last pools' rest would be taken anew.
+    """
+    gc.collect()
+    vacancies = pool_vacancies()
+    blocks: list[object] = [None] * sum(vacancies.values())
+    i = 0
+    for size, free in vacancies.items():
+        for n in range(free):
+            blocks[i] = _block(size, n)
+            i += 1
+    _taken.append(blocks)
 
 
 def fill_holes() -> None:

@@ -32,7 +32,7 @@ from posthorn.logs import reopen_logs
 from posthorn.registry import forget_plugins
 from posthorn.runners.base import ExitCode
 from posthorn.runners.budget import CrashBudget
-from posthorn.runners.heap import freeze_heap
+from posthorn.runners.heap import fill_pools, freeze_heap
 from posthorn.runners.orphans import end_earlier_processes, lead_process_group
 from posthorn.runners.process import be_runner, in_child, preload, upgrade_schema
 from posthorn.runners.reload import reread
@@ -121,6 +121,7 @@ class Master(MasterSignals):
             preload(self.config, {slot.spec.cls for slot in self.slots})
         except Exception:
             self.log.exception("preloading failed; each runner loads what it needs itself")
+        fill_pools()
 
     def run(self) -> int:
         """Start the runners and supervise them until told to stop; return the exit code."""
