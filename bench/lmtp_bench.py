@@ -36,9 +36,7 @@ instances``; ``--profile DIR`` has the runner write its cProfile statistics ther
 from __future__ import annotations
 
 import argparse
-import array
 import asyncio
-import fcntl
 import os
 import re
 import shutil
@@ -53,6 +51,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from benchfs import create_cost, spread
 
 from posthorn.config import load_config
 from posthorn.site import Site
@@ -210,10 +209,6 @@ def runner_cpu(master: subprocess.Popen[bytes]) -> float:
 
 
 DRIVERS = ("python", "pipelining", "smtp-source")
-# ioctl(2) requests and the flag of chattr +T (linux/fs.h).
-FS_IOC_GETFLAGS = 0x80086601
-FS_IOC_SETFLAGS = 0x40086602
-FS_TOPDIR_FL = 0x00020000
 # Where Debian's postfix package puts smtp-source, outside an ordinary user's PATH.
 SMTP_SOURCE = "/usr/sbin/smtp-source"
 
@@ -282,37 +277,6 @@ def smtp_source_load(program: str, port: int, clients: int, seconds: float) -> t
     process.wait(15)
     reader.join(5)
     return accepted, cpu
-
-
-def create_cost(directory: Path, count: int = 50) -> float:
-    """The median CPU, in microseconds, of creating an empty file in ``directory``."""
-    directory.mkdir()
-    costs = []
-    for number in range(count):
-        started = time.thread_time()
-        os.close(os.open(directory / str(number), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        costs.append(time.thread_time() - started)
-    return sorted(costs)[count // 2] * 1e6
-
-
-def spread(directory: Path) -> bool:
-    """Mark ``directory`` a top of directory hierarchies for ext4's Orlov allocator
-    (``chattr +T``): each folder made in it then goes to a block group of its own,
-    away from the inodes that earlier runs freed.  False where the flag cannot be set."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return False
-    try:
-        flags = array.array("i", [0])
-        fcntl.ioctl(fd, FS_IOC_GETFLAGS, flags, True)
-        flags[0] |= FS_TOPDIR_FL
-        fcntl.ioctl(fd, FS_IOC_SETFLAGS, flags, True)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return True
 
 
 def run_level(
