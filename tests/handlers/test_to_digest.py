@@ -6,7 +6,7 @@ from email import message_from_string
 
 import pytest
 
-from posthorn.digests import mailbox
+from posthorn.digests import appending
 from posthorn.handlers import to_digest
 from posthorn.handlers.to_digest import ToDigest
 from posthorn.interfaces.handlers import HandlerContext
@@ -74,7 +74,7 @@ def test_posts_without_a_message_id_are_never_taken_for_each_other(
 def test_the_names_of_posts_are_trimmed_to_the_recent_ones(
     site: Site, ctx: HandlerContext, mlist: IMailingList, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(mailbox, "SEEN_KEEP", 3)
+    monkeypatch.setattr(appending, "SEEN_KEEP", 3)
     handler = ToDigest(ctx)
     for n in range(10):
         handler.process(mlist, message_from_string(f"Message-ID: <{n}@example.net>\n" + POST), {})

@@ -16,6 +16,7 @@ but before finishing its entry, the entry is redone.  Each append names the post
 Message-ID-Hash, kept in ``LIST-ID.seen`` (the last ``SEEN_KEEP`` posts, across
 rotations), and a post already named there is not appended again.  The name is written
 after the post, so a crash between the two can repeat a post but never lose one.
+Appending is ``digests.appending``, which keeps the files of recent lists open.
 """
 
 from __future__ import annotations
@@ -30,11 +31,14 @@ from email.message import Message
 from pathlib import Path
 from typing import IO
 
+from posthorn.digests.appending import READ_SLICE, SEEN_KEEP, append
 from posthorn.interfaces.digests import IssueNumber
 from posthorn.queues.flatten import flatten_to
 from posthorn.queues.parsing import message_parser
 
 __all__ = [
+    "READ_SLICE",
+    "SEEN_KEEP",
     "FileDigests",
     "MboxEntry",
     "append",
@@ -45,11 +49,6 @@ __all__ = [
     "rotate",
     "size",
 ]
-
-READ_SLICE = 256 * 1024
-# How many recent posts' names are kept per list to recognise a redone append; a redo
-# follows its first attempt within minutes, while this many posts take days on most lists.
-SEEN_KEEP = 2000
 
 
 def digest_mailbox(data_dir: Path, list_id: str) -> Path:
@@ -64,157 +63,12 @@ def _is_current(fd: int, path: Path) -> bool:
     return _is_same(os.fstat(fd), path)
 
 
-def append(path: Path, entry: bytes | Callable[[IO[bytes]], None], key: str = "") -> int:
-    """Append one mbox entry under the lock; the mailbox's size afterwards.
-
-    ``entry`` may be a function that writes it to the file, so that a large post is not
-    first made into bytes; if it fails, the mailbox is cut back to where it was.  With a
-    ``key`` (the post's Message-ID-Hash), a post appended before is not appended again.
-
-    This runs for every post: the files are worked with through their descriptors, with
-    no file objects around them (each costs several system calls to set up).
-    """
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
-    while True:
-        try:
-            fd = os.open(path, flags, 0o600)
-        except FileNotFoundError:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(path, flags, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            before = os.fstat(fd)
-            if not _is_same(before, path):
-                # Rotated while we waited: this file is somebody's digest already.
-                continue
-            if not key:
-                return before.st_size + _write(fd, before.st_size, entry)
-            # The names file is read and added to through one descriptor.
-            seen = _seen_path(path)
-            names_fd = os.open(seen, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o666)
-            try:
-                names = _read_all(names_fd)
-                if _was_seen(names, key):
-                    return before.st_size
-                written = _write(fd, before.st_size, entry)
-                _remember(names_fd, seen, key, len(names))
-            finally:
-                os.close(names_fd)
-            return before.st_size + written
-        finally:
-            os.close(fd)
-
-
-def _write(fd: int, before: int, entry: bytes | Callable[[IO[bytes]], None]) -> int:
-    if callable(entry):
-        return _write_entry(fd, before, entry)
-    return _write_all(fd, entry)
-
-
 def _is_same(opened: os.stat_result, path: Path) -> bool:
     """Whether the file ``opened`` describes is still the one at ``path``."""
     try:
         return opened.st_ino == os.stat(path).st_ino
     except FileNotFoundError:
         return False
-
-
-def _seen_path(path: Path) -> Path:
-    return path.with_suffix(".seen")
-
-
-def _read_names(seen: Path) -> bytes:
-    """The names file's content, b"" if there is none."""
-    try:
-        fd = os.open(seen, os.O_RDONLY)
-    except FileNotFoundError:
-        return b""
-    try:
-        return _read_all(fd)
-    finally:
-        os.close(fd)
-
-
-def _read_all(fd: int) -> bytes:
-    pieces = []
-    while piece := os.read(fd, READ_SLICE):
-        pieces.append(piece)
-    return b"".join(pieces)
-
-
-def _was_seen(names: bytes, key: str) -> bool:
-    """Whether ``key`` is a line of the names file.
-
-    Searched as bytes, not split into a list: with ``SEEN_KEEP`` names that list cost
-    the pipeline runner half a millisecond a post.
-    """
-    return b"\n" + key.encode("ascii") + b"\n" in b"\n" + names
-
-
-def _read_seen(seen: Path) -> list[str]:
-    return _read_names(seen).decode("ascii").split()
-
-
-def _remember(fd: int, seen: Path, key: str, size: int) -> None:
-    """Add ``key`` to the names file ``seen`` of ``size`` bytes, open (to append) as ``fd``,
-    under the mailbox lock; trim it."""
-    line = (key + "\n").encode("ascii")
-    _write_all(fd, line)
-    if size + len(line) > SEEN_KEEP * 2 * len(line):
-        kept = _read_seen(seen)[-SEEN_KEEP:]
-        temporary = seen.with_suffix(".seen.tmp")
-        temporary.write_text("".join(k + "\n" for k in kept), "ascii")
-        os.replace(temporary, seen)
-
-
-def _write_all(fd: int, data: bytes) -> int:
-    """Write all of ``data`` to ``fd``; how much that was."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-    return len(data)
-
-
-class _Appender:
-    """The write end of a file descriptor opened to append, as an entry writes to it.
-
-    Gathers small writes (a message is written a header block and a body slice at a
-    time) into one system call per ``READ_SLICE``, and knows its position without
-    asking the system.
-    """
-
-    def __init__(self, fd: int, position: int) -> None:
-        self._fd = fd
-        self._position = position
-        self._pending: list[bytes] = []
-        self._size = 0
-
-    def write(self, data: bytes) -> int:
-        self._pending.append(bytes(data))
-        self._size += len(data)
-        if self._size >= READ_SLICE:
-            self.flush()
-        return len(data)
-
-    def tell(self) -> int:
-        return self._position + self._size
-
-    def flush(self) -> None:
-        if self._pending:
-            self._position += _write_all(self._fd, b"".join(self._pending))
-            self._pending, self._size = [], 0
-
-
-def _write_entry(fd: int, before: int, write: Callable[[IO[bytes]], None]) -> int:
-    """Have ``write`` write the entry at the end of the file; how long it was."""
-    appender = _Appender(fd, before)
-    try:
-        write(appender)  # type: ignore[arg-type]
-        appender.flush()
-    except BaseException:
-        os.ftruncate(fd, before)
-        raise
-    return appender.tell() - before
 
 
 def _fsync_dir(path: Path) -> None:
