@@ -24,6 +24,8 @@ and DATA together when the runner announces PIPELINING, as an MTA's LMTP client 
 two round trips per message, not four; ``--pipelining`` is short for it) and
 ``smtp-source`` (Postfix's LMTP test client, written in C like the MTA, one command at a
 time; ``apt-get install postfix`` brings it, ``--smtp-source PATH`` names another copy).
+Installed with no configuration, that package also puts a ``postmap`` on the PATH that
+fails for want of /etc/postfix/main.cf, and Posthorn runs postmap when a list is made.
 Latencies are only known for the python drivers.  ``--instances`` sets ``[runner.lmtp]
 instances``; ``--profile DIR`` has the runner write its cProfile statistics there
 ($POSTHORN_PROFILE).  Prints figures, never pass/fail.
