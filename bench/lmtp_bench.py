@@ -15,6 +15,8 @@ client competes with the runner for them.  ``create us`` is the CPU of creating 
 file in the level's folder, just before: on ext4 without a journal, creating a file
 walks the inodes of its block group freed in the last minutes (by an earlier run's
 clean-up, say), which can cost a millisecond per file and dominate every other figure.
+So each level's folder is made in a folder marked ``chattr +T``, which has ext4 put it
+in a block group of its own; ``--no-spread`` leaves them where ext4 puts them.
 
 ``--driver`` picks the clients, one row each per level: ``python`` (this script's own
 asyncio client, one command at a time), ``pipelining`` (the same, sending MAIL, RCPT
@@ -22,13 +24,15 @@ and DATA together when the runner announces PIPELINING, as an MTA's LMTP client 
 two round trips per message, not four; ``--pipelining`` is short for it) and
 ``smtp-source`` (Postfix's LMTP test client, written in C like the MTA, one command at a
 time; ``apt-get install postfix`` brings it, ``--smtp-source PATH`` names another copy).
+Installed with no configuration, that package also puts a ``postmap`` on the PATH that
+fails for want of /etc/postfix/main.cf, and Posthorn runs postmap when a list is made.
 Latencies are only known for the python drivers.  ``--instances`` sets ``[runner.lmtp]
 instances``; ``--profile DIR`` has the runner write its cProfile statistics there
 ($POSTHORN_PROFILE).  Prints figures, never pass/fail.
 
     .venv/bin/python bench/lmtp_bench.py [--seconds 3] [--clients 1 4 16] [--dir /tmp]
         [--instances N] [--profile DIR] [--pipelining]
-        [--driver python pipelining smtp-source] [--smtp-source PATH]
+        [--driver python pipelining smtp-source] [--smtp-source PATH] [--no-spread]
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from benchfs import create_cost, spread
 
 from posthorn.config import load_config
 from posthorn.site import Site
@@ -276,17 +281,6 @@ def smtp_source_load(program: str, port: int, clients: int, seconds: float) -> t
     return accepted, cpu
 
 
-def create_cost(directory: Path, count: int = 50) -> float:
-    """The median CPU, in microseconds, of creating an empty file in ``directory``."""
-    directory.mkdir()
-    costs = []
-    for number in range(count):
-        started = time.thread_time()
-        os.close(os.open(directory / str(number), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        costs.append(time.thread_time() - started)
-    return sorted(costs)[count // 2] * 1e6
-
-
 def run_level(
     tmp: Path, clients: int, seconds: float, instances: int, driver: str, smtp_source: str
 ) -> Level:
@@ -335,6 +329,9 @@ def main() -> None:
     parser.add_argument("--driver", nargs="+", choices=DRIVERS, default=None,
                         help="the clients, one row each per level (default: python)")  # fmt: skip
     parser.add_argument("--smtp-source", default=None, help="the smtp-source program")
+    parser.add_argument(
+        "--no-spread", action="store_true", help="levels' folders where ext4 puts them"
+    )
     args = parser.parse_args()
     drivers = args.driver or (["pipelining"] if args.pipelining else ["python"])
     smtp_source = args.smtp_source or shutil.which("smtp-source") or SMTP_SOURCE
@@ -351,18 +348,24 @@ def main() -> None:
         f"message: {len(MESSAGE)} bytes, one recipient; fsync on; {os.cpu_count()} CPUs; "
         f"{args.instances} LMTP runner(s); load {os.getloadavg()[0]:.1f}"
     )
+    run = Path(tempfile.mkdtemp(prefix="lmtp-bench-", dir=args.dir))
+    spreading = not args.no_spread and spread(run)
+    print(f"each level's folder in a block group of its own (chattr +T): {spreading}")
     print(
         f"{'driver':>11} {'clients':>7} {'msgs/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
         f" {'msgs/dir fsync':>15} {'cpu ms/msg':>11} {'loop ms/msg':>12} {'client ms/msg':>14}"
         f" {'create us':>10}"
     )
-    used: list[Path] = []
     try:
         for driver in drivers:
             for clients in args.clients:
-                used.append(Path(tempfile.mkdtemp(prefix="lmtp-bench-", dir=args.dir)))
                 level = run_level(
-                    used[-1], clients, args.seconds, args.instances, driver, smtp_source
+                    Path(tempfile.mkdtemp(prefix="level-", dir=run)),
+                    clients,
+                    args.seconds,
+                    args.instances,
+                    driver,
+                    smtp_source,
                 )
                 print(
                     f"{driver:>11} {clients:>7} {level.rate:>9.0f} {milliseconds(level.p50):>8}"
@@ -371,8 +374,7 @@ def main() -> None:
                     flush=True,
                 )
     finally:
-        for tmp in used:
-            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(run, ignore_errors=True)
 
 
 if __name__ == "__main__":

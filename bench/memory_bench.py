@@ -7,7 +7,8 @@ then again after a few posts have been through every runner (each has then done 
 real work once: parsed, queried, delivered, archived, digested, answered REST) and
 the site has stood idle for a few seconds, and once more when it has stood idle past
 ``[runner.*] max_idle`` (its default, a minute), when the queue runners that worked
-have been started afresh.  The totals are the figures to hold to.
+have been started afresh.  The totals are the figures to hold to.  Beside each PSS,
+in brackets, the process's private memory: what a runner copied of the master's.
 
 Then (``posts``), for each size (``--sizes`` in MiB) a fresh site runs every runner a
 post passes through (lmtp, incoming, pipeline, outgoing, virgin, retry, archive with the
@@ -42,7 +43,7 @@ from benchsink import BenchSink
 
 from posthorn.config import load_config
 from posthorn.queues.spares import PREFIX as SPARE
-from tests.memory import MIB, RunnerMemory, large_post, site_pss, site_settings
+from tests.memory import MIB, RunnerMemory, large_post, site_memory, site_settings
 from tests.processes import free_port, start_master, stop
 from tests.sites import prepared_site, wait_for_greeting, write_site_config
 
@@ -100,9 +101,9 @@ def rest_get(port: int, path: str) -> int:
         conn.close()
 
 
-def measure_site(settle: float) -> list[dict[str, int]]:
-    """PSS per process once every runner has started, after a few posts, and after
-    standing idle past max_idle."""
+def measure_site(settle: float) -> list[dict[str, tuple[int, int]]]:
+    """PSS and private memory per process once every runner has started, after a few
+    posts, and after standing idle past max_idle."""
     tmp = Path(tempfile.mkdtemp(prefix="posthorn-memory-"))
     sink = BenchSink(free_port())
     lmtp_port, rest_port = free_port(), free_port()
@@ -116,7 +117,7 @@ def measure_site(settle: float) -> list[dict[str, int]]:
     try:
         wait_for_greeting(master, lmtp_port, tmp / "var")
         time.sleep(settle)
-        started = site_pss(master.pid, tmp / "var")
+        started = site_memory(master.pid, tmp / "var")
         expected = 0
         for n in range(3):
             # The first one past the digest threshold (30 KiB): digests go out too.
@@ -126,23 +127,26 @@ def measure_site(settle: float) -> list[dict[str, int]]:
         for path in ("/3.1/system/versions", "/3.1/lists", f"/3.1/lists/{LIST}/roster/member"):
             rest_get(rest_port, path)
         time.sleep(settle)
-        worked = site_pss(master.pid, tmp / "var")
+        worked = site_memory(master.pid, tmp / "var")
         time.sleep(load_config(site_file)["runner.incoming"].get_float("max_idle") + settle)
-        return [started, worked, site_pss(master.pid, tmp / "var")]
+        return [started, worked, site_memory(master.pid, tmp / "var")]
     finally:
         stop(master)
         sink.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report_site(figures: list[dict[str, int]]) -> None:
-    print("PSS of the site with every runner started, MiB")
-    print(f"{'process':>10} {'started':>9} {'after posts':>12} {'after idle':>11}")
+def report_site(figures: list[dict[str, tuple[int, int]]]) -> None:
+    """Each process's PSS, then in brackets its private memory: what it alone maps, most
+    of it pages of the master's it wrote to (reference counts, the interpreter's
+    specialising of the code it runs) and so copied."""
+    print("PSS (private) of the site with every runner started, MiB")
+    print(f"{'process':>10} {'started':>14} {'after posts':>14} {'after idle':>14}")
     for name in sorted(figures[0], key=lambda n: (n != "master", n)):
-        started, worked, idle = (pss.get(name, 0) / MIB for pss in figures)
-        print(f"{name:>10} {started:9.1f} {worked:12.1f} {idle:11.1f}")
-    started, worked, idle = (sum(pss.values()) / MIB for pss in figures)
-    print(f"{'total':>10} {started:9.1f} {worked:12.1f} {idle:11.1f}")
+        cells = [memory.get(name, (0, 0)) for memory in figures]
+        print(f"{name:>10} " + " ".join(f"{p / MIB:6.1f} ({u / MIB:5.1f})" for p, u in cells))
+    totals = [[sum(x[i] for x in memory.values()) for i in (0, 1)] for memory in figures]
+    print(f"{'total':>10} " + " ".join(f"{p / MIB:6.1f} ({u / MIB:5.1f})" for p, u in totals))
     print(f"processes: {len(figures[0])}")
 
 

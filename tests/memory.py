@@ -6,7 +6,9 @@ and notes its resident size now; ``extra()`` is then, per runner, how far its pe
 above that since: the memory one message cost it, whatever the allocator keeps after.
 ``site_pss`` is the proportional set size of the master and of each runner, the share
 of shared pages split between the processes that map them, so that the figures add up
-to what the whole site costs the machine.
+to what the whole site costs the machine; ``site_memory`` gives each process's private
+memory too (its unique set size: the pages only it maps, most of them pages of the
+master's that it wrote to and so copied).
 ``large_post`` is a realistic big post: a short text and a base64 attachment.
 """
 
@@ -18,7 +20,7 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["RunnerMemory", "large_post", "site_pss", "site_settings"]
+__all__ = ["RunnerMemory", "large_post", "site_memory", "site_pss", "site_settings"]
 
 MIB = 2**20
 
@@ -67,13 +69,20 @@ class RunnerMemory:
 
 def site_pss(master_pid: int, var_dir: Path) -> dict[str, int]:
     """The PSS in bytes of the master (as ``master``) and of each of its runners, by name."""
+    return {name: pss for name, (pss, _) in site_memory(master_pid, var_dir).items()}
+
+
+def site_memory(master_pid: int, var_dir: Path) -> dict[str, tuple[int, int]]:
+    """The PSS and the private memory (USS) in bytes of the master (as ``master``) and
+    of each of its runners, by name."""
     import psutil
 
     pids = {"master": master_pid, **RunnerMemory(var_dir).pids()}
     found = {}
     for name, pid in pids.items():
         with contextlib.suppress(psutil.Error):
-            found[name] = int(psutil.Process(pid).memory_full_info().pss)
+            info = psutil.Process(pid).memory_full_info()
+            found[name] = (int(info.pss), int(info.uss))
     return found
 
 

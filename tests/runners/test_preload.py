@@ -8,6 +8,10 @@ from typing import Any
 import pytest
 
 from posthorn.config import Config
+from posthorn.database import SLICES
+from posthorn.model.bans import DatabaseBanManager
+from posthorn.model.header_matches import DatabaseHeaderMatches
+from posthorn.model.template_uris import DatabaseTemplateUris
 from posthorn.runners.process import preload, preloaded_site
 from posthorn.runners.rest import RestRunner
 from tests.conftest import ConfigFactory, SiteFactory
@@ -36,6 +40,32 @@ def test_preload_leaves_warm_engines_without_connections_and_changes_nothing(
     preload(config)  # again, as on reload: the earlier site and engines are let go
     again = preloaded_site(config)
     assert again is not None and again.databases is not databases
+
+
+def test_preload_compiles_what_runners_look_up_for_every_post(
+    config: Config, make_site: SiteFactory
+) -> None:
+    site = make_site(config)
+    site.lists.create("ant@example.com", owners=["owner@example.com"])
+    preload(config)
+    preloaded = preloaded_site(config)
+    assert preloaded is not None
+    engines = {id(engine): engine for engine in map(preloaded.databases.engine, SLICES)}
+
+    def compiled() -> dict[int, int]:
+        return {key: len(engine._compiled_cache or {}) for key, engine in engines.items()}
+
+    before = compiled()
+    # What runners ask for a post to a real list: each statement is compiled already.
+    preloaded.lists.get("ant@example.com")
+    preloaded.lists.find_members(list_id="ant.example.com", email="poster@example.org")
+    DatabaseBanManager.from_site(preloaded).is_banned("poster@example.org", "ant.example.com")
+    DatabaseHeaderMatches.from_site(preloaded).of("ant.example.com")
+    DatabaseTemplateUris.from_site(preloaded).lookup(["list:member:regular:footer"], [None])
+    roster = preloaded.lists.roster("ant.example.com")
+    assert [member.email for member in roster.owners] == ["owner@example.com"]
+    assert list(roster.addresses(("regular", "mime_digests"), 10)) == []
+    assert compiled() == before
 
 
 def test_the_rest_runner_serves_the_application_built_before_the_fork(

@@ -61,6 +61,7 @@ from posthorn.intake.precheck import (
     check_structure,
     normalize_line_endings,
 )
+from posthorn.intake.writers import Writers
 from posthorn.interfaces.domains import IDomainManager
 from posthorn.interfaces.lists import IListManager
 from posthorn.interfaces.queues import ISwitchboard
@@ -182,7 +183,7 @@ class LMTPIntake:
         self.idle.set()
         self.writing: set[_Job] = set()  # whose entries are being written or synced
         self._lookups = ThreadPoolExecutor(1, thread_name_prefix="lmtp-lookup")
-        self._writers = ThreadPoolExecutor(writers, thread_name_prefix="lmtp-write")
+        self._writers = Writers(writers, "lmtp-write", log)
         self._commits: dict[str, GroupCommit[tuple[_Job, str]]] = {}
         self._commits_lock = threading.Lock()
         self.stored = 0
@@ -193,7 +194,7 @@ class LMTPIntake:
 
     def close(self) -> None:
         self._lookups.shutdown(wait=False, cancel_futures=True)
-        self._writers.shutdown(wait=False)
+        self._writers.close()
 
     @property
     def syncs(self) -> int:
