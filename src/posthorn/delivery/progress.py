@@ -22,7 +22,9 @@ spare behind (``.spare-N``), made after the post's copies went out; the next pos
 record is that spare, renamed to its name without replacing a record already there
 (``renameat2`` with RENAME_NOREPLACE), and only without a spare is a file created.
 
-These are the records of a site on SQLite, in ``[paths] data_dir``/outgoing; a site
+A site on SQLite keeps its records in a ledger (``delivery.ledger``) in ``[paths]
+data_dir``/outgoing, where a large post's record goes on in a file of this kind
+(``KEY.marks``) and the ``.done`` files of an earlier version are still read; a site
 on PostgreSQL keeps them in its database (``model.delivery_records``), where every host
 finds them: an entry redone or redelivered on another host must see what this one sent.
 """
