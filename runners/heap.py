@@ -105,21 +105,25 @@ def pool_vacancies() -> dict[int, int]:
     """Free blocks in the pools of Python's small-object allocator, by block size.
 
     CPython prints them only to the C library's standard error (``sys._debugmallocstats``),
-    so that is pointed at a file for the call.  Another interpreter: none known.
+    so that is pointed at a file for the call.  Another interpreter, or no file to be
+    had (a full or unwritable temporary folder): none known, and nothing is filled.
     """
     stats = getattr(sys, "_debugmallocstats", None)
     if stats is None:
         return {}
-    with tempfile.TemporaryFile() as table:
-        saved = os.dup(2)
-        try:
-            os.dup2(table.fileno(), 2)
-            stats()
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        table.seek(0)
-        rows = _POOL_ROW.findall(table.read())
+    try:
+        with tempfile.TemporaryFile() as table:
+            saved = os.dup(2)
+            try:
+                os.dup2(table.fileno(), 2)
+                stats()
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            table.seek(0)
+            rows = _POOL_ROW.findall(table.read())
+    except OSError:
+        return {}
     return {int(size): int(free) for size, free in rows if int(free)}
 
 

@@ -90,3 +90,23 @@ def test_freeze_heap_lets_go_of_the_names_in_the_type_lookup_cache() -> None:
     # The lookups' cache entries hold the name; a runner replacing one would write to it.
     assert cached > before
     assert after == before
+
+
+NO_TEMPORARY_FOLDER_SCRIPT = """
+import tempfile
+from posthorn.runners.heap import fill_pools, pool_vacancies
+tempfile.tempdir = "/nonexistent/folder"
+fill_pools()
+print(pool_vacancies())
+"""
+
+
+def test_without_a_temporary_folder_the_pools_are_left_as_they_are() -> None:
+    # The master starts all the same: filling the pools is only a saving.
+    output = subprocess.run(
+        [sys.executable, "-c", NO_TEMPORARY_FOLDER_SCRIPT],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert output.strip() == "{}"
