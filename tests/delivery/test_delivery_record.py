@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from posthorn.delivery.progress import DeliveryRecord, audience_of, prune
-from tests.processes import REPO
-from tests.waiting import wait_for
+from tests.delivery.turns import second_process_waits
 
 LIST_ID = "dev.example.org"
 MID = "<post-1@example.net>"
@@ -68,29 +65,14 @@ def blocked_on_a_lock(pid: int) -> bool:
 
 
 def test_a_second_process_waits_until_the_first_is_done(tmp_path: Path) -> None:
-    code = (
-        "import sys, time\n"
+    opening = (
         "from pathlib import Path\n"
         "from posthorn.delivery.progress import DeliveryRecord\n"
-        f"with DeliveryRecord(Path({str(tmp_path)!r}), {LIST_ID!r}, 'list', {MID!r}) as r:\n"
-        "    print(time.monotonic(), sorted(r.done), flush=True)\n"
+        f"with DeliveryRecord(Path({str(tmp_path)!r}), {LIST_ID!r}, 'list', {MID!r}) as r:"
     )
     record = DeliveryRecord(tmp_path, LIST_ID, "list", MID)
-    try:
-        other = subprocess.Popen(
-            [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO
-        )
-        # The kernel lists a process blocked on a lock with "->" in /proc/locks.
-        wait_for(lambda: blocked_on_a_lock(other.pid), "the second reader waiting for the lock")
-        assert other.poll() is None
-        record.record(["a@example.com"])
-        released = time.monotonic()
-    finally:
-        record.close()
-    output, _ = other.communicate(timeout=30)
-    acquired, done = output.split(" ", 1)
-    assert float(acquired) >= released
-    assert done.strip() == "['a@example.com']"
+    # The kernel lists a process blocked on a lock with "->" in /proc/locks.
+    second_process_waits(record, opening, lambda other: blocked_on_a_lock(other.pid))
 
 
 def test_old_records_are_pruned(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from posthorn.delivery.ledger import LEDGER, LOCKS, SPILL_AFTER, SPILL_SUFFIX, LedgerRecords
 from posthorn.delivery.progress import DeliveryRecord
+from tests.delivery.turns import second_process_waits
 from tests.processes import REPO
 from tests.waiting import wait_for
 
@@ -93,28 +94,13 @@ def waiting_on(lock_file: Path) -> bool:
 
 
 def test_a_second_process_waits_until_the_first_is_done(tmp_path: Path) -> None:
-    code = (
-        "import time\n"
+    opening = (
         "from pathlib import Path\n"
         "from posthorn.delivery.ledger import LedgerRecords\n"
-        f"with LedgerRecords(Path({str(tmp_path)!r})).open({LIST_ID!r}, 'list', {MID!r}) as r:\n"
-        "    print(time.monotonic(), sorted(r.done), flush=True)\n"
+        f"with LedgerRecords(Path({str(tmp_path)!r})).open({LIST_ID!r}, 'list', {MID!r}) as r:"
     )
     record = LedgerRecords(tmp_path).open(LIST_ID, "list", MID)
-    try:
-        other = subprocess.Popen(
-            [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=REPO
-        )
-        wait_for(lambda: waiting_on(tmp_path / LOCKS), "the second reader waiting", 60)
-        assert other.poll() is None
-        record.record(["a@example.com"])
-        released = time.monotonic()
-    finally:
-        record.close()
-    output, _ = other.communicate(timeout=30)
-    acquired, done = output.split(" ", 1)
-    assert float(acquired) >= released
-    assert done.strip() == "['a@example.com']"
+    second_process_waits(record, opening, lambda _: waiting_on(tmp_path / LOCKS))
 
 
 def test_two_entries_of_one_process_take_turns_and_other_posts_do_not_wait(
