@@ -73,17 +73,20 @@ class QueueListing:
         return found
 
     def claimed_since(self) -> float | None:
-        """Wall-clock time of the oldest claim in this slice, or None if nothing is claimed.
+        """Wall-clock time of the newest claim in this slice, or None if nothing is claimed.
 
         A claim is the rename to ``.bak``, and a rename sets the file's ctime but keeps
         its mtime (the enqueue time), so the ctime says how long a reader has had the
-        entry in hand.  The master's watchdog uses it to find a runner that hangs.
+        entry in hand.  The newest claim is the entry being processed: a batch claims
+        its entries one after the other and finishes them together, so the older claims
+        are done and wait only for the batch's sync.  The master's watchdog uses it to
+        find a runner that hangs on one entry.
         """
-        oldest: float | None = None
+        newest: float | None = None
         for filebase in self._names(CLAIMED):
             try:
                 claimed = self._path(filebase, CLAIMED).stat().st_ctime
             except FileNotFoundError:
                 continue
-            oldest = claimed if oldest is None else min(oldest, claimed)
-        return oldest
+            newest = claimed if newest is None else max(newest, claimed)
+        return newest

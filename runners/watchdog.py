@@ -2,12 +2,12 @@
 
 A handler that loops forever on one message never raises, so the runner's own
 ``except`` cannot shunt it and the master sees a live process.  Progress is therefore
-watched from outside: the queue tells when a runner's oldest entry in hand was claimed
-(``claimed_since``), and a runner whose oldest claim is older than ``[runner.NAME]
-entry_timeout`` is killed with SIGKILL (SIGTERM would wait for the entry in hand, which
-never ends).  The master restarts it like any crashed runner; recovery counts the
-attempt on the entry, which reaches ``shunt`` after its budget, so one poisonous
-message cannot stop a queue.
+watched from outside: the queue tells when a runner's entry in hand was claimed
+(``claimed_since``: the newest claim, as a batch's earlier entries are done), and a
+runner whose entry in hand is older than ``[runner.NAME] entry_timeout`` is killed with
+SIGKILL (SIGTERM would wait for the entry in hand, which never ends).  The master
+restarts it like any crashed runner; recovery counts the attempt on the entry, which
+reaches ``shunt`` after its budget, so one poisonous message cannot stop a queue.
 """
 
 from __future__ import annotations

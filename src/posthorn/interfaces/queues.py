@@ -153,8 +153,9 @@ class ISwitchboard(Protocol):
         ...
 
     def claimed_since(self) -> float | None:
-        """When this slice's oldest entry in hand was claimed (epoch seconds), or None:
-        nothing claimed, or a backend that cannot tell (the watchdog then skips it)."""
+        """When this slice's entry being processed was claimed (epoch seconds: the newest
+        claim; a batch's earlier claims are done), or None: nothing claimed, or a backend
+        that cannot tell (the watchdog then skips it)."""
         ...
 
     def wait(self, timeout: float, stop_fd: int | None = None) -> bool:
