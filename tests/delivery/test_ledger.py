@@ -190,3 +190,31 @@ def test_a_record_written_often_goes_on_in_a_file_of_its_own(tmp_path: Path) -> 
     assert records.prune(10 * 86400) == 2  # the rows, and the file
     with records.open(LIST_ID, "list", MID) as again:
         assert again.done == set() and not again.parked
+
+
+def test_a_forked_process_keeps_to_a_connection_and_descriptors_of_its_own(
+    tmp_path: Path,
+) -> None:
+    records = LedgerRecords(tmp_path)
+    # The parent's connection is open and a descriptor of the lock file kept free.
+    with records.open(LIST_ID, "list", MID) as record:
+        record.record(["a@example.com"])
+    other = "<post-2@example.net>"
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            with records.open(LIST_ID, "list", other) as record:
+                record.record(["b@example.com"])
+            records.close()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # The child closed only what it opened: the parent's connection still serves.
+    with records.open(LIST_ID, "list", other) as record:
+        assert record.done == {"b@example.com"}
+    with records.open(LIST_ID, "list", MID) as record:
+        assert record.done == {"a@example.com"}
+    records.close()

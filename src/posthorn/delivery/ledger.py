@@ -72,16 +72,27 @@ class _Ledger:
         self.directory = directory
         self.lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
-        self._pid = 0
         # Descriptors of the lock file holding no lock, for the next records: an open
         # and a close per post saved.  Each record locks through its own, so two
         # records of one process exclude each other as two processes do.
         self._free: list[int] = []
-        self._free_pid = os.getpid()
+        # The process the connection and the descriptors belong to (see ``_adopt``).
+        self._owner = os.getpid()
+
+    def _adopt(self) -> None:
+        """In a process forked since, drop what the parent opened: its connection is
+        left to it, unclosed, and its free descriptors are closed (they hold no lock).
+        Called with ``lock`` held."""
+        if self._owner != os.getpid():
+            self._connection = None
+            for fd in self._free:
+                os.close(fd)
+            self._free, self._owner = [], os.getpid()
 
     def connection(self) -> sqlite3.Connection:
         """Opened on first use in each process: a forked runner gets its own."""
-        if self._connection is None or self._pid != os.getpid():
+        self._adopt()
+        if self._connection is None:
             self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
             connection = sqlite3.connect(
                 self.directory / LEDGER, timeout=60, isolation_level=None,
@@ -91,7 +102,7 @@ class _Ledger:
             connection.execute("PRAGMA synchronous = OFF")
             for statement in _SCHEMA:
                 connection.execute(statement)
-            self._connection, self._pid = connection, os.getpid()
+            self._connection = connection
         return self._connection
 
     def sync(self) -> None:
@@ -111,8 +122,7 @@ class _Ledger:
     def take_lock(self, offset: int) -> int:
         """A descriptor of the lock file holding byte ``offset`` locked (waiting for it)."""
         with self.lock:
-            if self._free_pid != os.getpid():
-                self._drop_free()
+            self._adopt()
             fd = self._free.pop() if self._free else None
         if fd is None:
             fd = _open_locks(self.directory)
@@ -131,25 +141,19 @@ class _Ledger:
             os.close(fd)  # closing releases it too
             return
         with self.lock:
-            if self._free_pid == os.getpid() and len(self._free) < FREE_LOCKS:
+            if self._owner == os.getpid() and len(self._free) < FREE_LOCKS:
                 self._free.append(fd)
                 return
         os.close(fd)
 
-    def _drop_free(self) -> None:
-        """Descriptors inherited from the parent: closed (its locks stay its own)."""
-        for fd in self._free:
-            os.close(fd)
-        self._free, self._free_pid = [], os.getpid()
-
     def close(self) -> None:
-        if self._connection is not None and self._pid == os.getpid():
-            self._connection.close()
-        self._connection = None
         with self.lock:
-            if self._free_pid == os.getpid():
-                for fd in self._free:
-                    os.close(fd)
+            self._adopt()
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+            for fd in self._free:
+                os.close(fd)
             self._free = []
 
 
