@@ -156,7 +156,6 @@ def test_two_hosts_run_each_site_wide_job_once(tmp_path: Path, postgres_url: str
             assert sum(runs_in(log, job) for log in text(name)) == 1, (job, text(name))
 
 
-
 def test_a_wait_goes_on_across_turns_until_the_holder_lets_go(hosts: list[Site]) -> None:
     first, second = (SiteLocks.from_site(site) for site in hosts)
     taken, released = threading.Event(), []
