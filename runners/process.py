@@ -31,6 +31,7 @@ from posthorn.runners.listening import claiming
 from posthorn.runners.signals import HANDLED
 from posthorn.runners.slots import Slot
 from posthorn.site import Site
+from posthorn.stopping import StopRequested
 
 __all__ = [
     "Preloading",
@@ -300,6 +301,10 @@ def run_runner(
         # A broker down is no fault of the runner: restarted after a pause, not counted.
         log.error("queues unavailable: %s", error)
         return ExitCode.TEMPFAIL
+    except StopRequested as stop:
+        # A periodic job's wait for a site lock, given up on SIGTERM: it runs when due.
+        log.info("%s; exiting", stop)
+        return ExitCode.OK
     except Exception:
         log.exception("crashed")
         return 1

@@ -5,23 +5,31 @@ delivery record of a post, as while it delivers it; host "b" runs a real master 
 outgoing runner takes an entry for the same post and waits for that record's lock.
 Stopping b's master must not wait for host a: the runner gives up the wait at once
 (well inside ``stop_timeout``, so it is not SIGKILLed), and its entry stays on the
-queue.  Once a lets go and b starts again, the post reaches every member.
+queue.  Once a lets go and b starts again, the post reaches every member.  A runner's
+periodic job waiting likewise (as the task runner's digests do on the amqp backend,
+where they run in the runner itself) ends the runner as a plain stop does.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
 from posthorn.config import load_config
 from posthorn.delivery.records import delivery_records
+from posthorn.interfaces.lists import IMailingList
 from posthorn.queues import Switchboard
+from posthorn.runners.base import ExitCode, Runner
+from posthorn.runners.process import run_runner
 from posthorn.site import Site
+from posthorn.site_lock import SiteLocks
 from tests.processes import STOP_DEADLINE, free_port, start_master, stop
 from tests.sites import prepared_site, running_master, wait_for_greeting, write_site_config
 from tests.smtpsink import running_sink
@@ -101,3 +109,54 @@ def test_a_runner_waiting_for_another_hosts_lock_stops_at_once(
                 sink.wait(member, "Waited for", STOP_DEADLINE)
         assert {member: sink.counts[member] for member in MEMBERS} == dict.fromkeys(MEMBERS, 1)
     other.close()
+
+
+class WaitsInPeriodic(Runner):
+    """A runner whose periodic work takes a site lock, waiting for it."""
+
+    def periodic(self) -> float | None:
+        with SiteLocks.from_site(self.site).hold("task.digests", wait=True):
+            return None
+
+    def process(self, mlist: IMailingList | None, msg: Message, msgdata: dict[str, Any]) -> None:
+        raise AssertionError("no entry is queued")
+
+
+def test_a_periodic_job_waiting_for_a_lock_ends_the_runner_cleanly(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    def host(name: str) -> dict[str, dict[str, str]]:
+        return {"paths": {"var_dir": str(tmp_path / name)}, "database": {"url": postgres_url}}
+
+    other = Site(load_config(None, overrides=host("a")))
+    other.databases.upgrade()
+    config = load_config(None, overrides=host("b"))
+    with SiteLocks.from_site(other).hold("task.digests") as held:
+        assert held
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's coverage is not collected
+            code = 1
+            try:
+                code = run_runner(config, "task", WaitsInPeriodic)
+            finally:
+                os._exit(code)
+        status: int | None = None
+        try:
+            wait_for(lambda: lock_waiters(other) == 1, "the runner waiting for the lock", 60)
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + PROMPT
+            while status is None:
+                done, raw = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    status = raw
+                    break
+                assert time.monotonic() < deadline, f"the runner did not stop within {PROMPT}s"
+                time.sleep(0.05)
+        finally:
+            if status is None:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+    other.close()
+    assert os.waitstatus_to_exitcode(status) == ExitCode.OK
+    log = (tmp_path / "b" / "logs" / "task.log").read_text()
+    assert "stopped while waiting for the site lock task.digests; exiting" in log
