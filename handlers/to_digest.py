@@ -11,6 +11,11 @@ digests are off.  When what has gathered reaches the list's ``digest_size_thresh
 sends nothing twice.  The post whose entry crosses the threshold sends the trigger;
 while what has gathered stays over it (the digest runner is busy or stopped), a
 further one goes at most every ``TRIGGER_REPEAT`` seconds, not one per post.
+
+A list with no digest members (delivery enabled) gathers its posts all the same, so a
+member who switches to digests gets the posts since the last issue; but when they
+reach the threshold, the issue nobody is to receive is numbered and dropped here
+(``DigestSender.drop_unread``), without a trigger and a hop to the digest runner.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from email.message import Message
 from typing import Any
 
 from posthorn.digests.mailbox import digest_mailbox
+from posthorn.digests.send import DigestSender
 from posthorn.digests.store import digest_store
 from posthorn.handlers.base import Handler
 from posthorn.interfaces.handlers import HandlerContext
@@ -51,6 +57,10 @@ class ToDigest(Handler):
         # list-id -> monotonic time of this process's last trigger for its mailbox.
         self._triggered: dict[str, float] = {}
         self.store = digest_store(self.site)
+        self.sender = DigestSender(self.site, self._send, log=self.log)
+
+    def _send(self, msg: Message, msgdata: dict[str, Any]) -> None:
+        self.context.enqueue("virgin", msg, msgdata)
 
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
         if not mlist.digests_enabled:
@@ -60,9 +70,21 @@ class ToDigest(Handler):
         key = message_id_hash(message_id) if message_id else ""
         size, added = self.store.append(mlist.list_id, msg, key)
         threshold = mlist.digest_size_threshold * 1024
-        if threshold > 0 and size >= threshold and self._due(mlist, size - added < threshold):
+        if threshold <= 0 or size < threshold or self._dropped(mlist):
+            return
+        if self._due(mlist, size - added < threshold):
             data = {"list_id": mlist.list_id, "digest_trigger": "size"}
             self.context.enqueue("digest", _trigger(mlist), data)
+
+    def _dropped(self, mlist: IMailingList) -> bool:
+        """Whether the issue was numbered and dropped here, nobody being to receive it."""
+        try:
+            return self.sender.drop_unread(mlist)
+        except Exception:
+            # The post is in the mailbox: the digest runner will see to the issue.
+            self.log.exception("%s: digest issue not dropped here; leaving it to the digest "
+                          "runner", mlist.list_id)  # fmt: skip
+            return False
 
     def _due(self, mlist: IMailingList, crossed: bool) -> bool:
         """Whether a mailbox over its threshold needs a trigger now (see TRIGGER_REPEAT)."""

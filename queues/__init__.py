@@ -11,7 +11,13 @@ entries) and ``store``.  The amqp backend (RabbitMQ, through pika): ``amqp_link`
 queue) and ``amqp_store``.
 """
 
-from posthorn.queues.errors import BadEntry, EntryGone, QueueError, QueueUnavailable
+from posthorn.queues.errors import (
+    BadEntry,
+    EntryGone,
+    EntryTooBig,
+    QueueError,
+    QueueUnavailable,
+)
 from posthorn.queues.listing import QueueEntry
 from posthorn.queues.switchboard import (
     ATTEMPTS_KEY,
@@ -30,6 +36,7 @@ __all__ = [
     "WHICHQ_KEY",
     "BadEntry",
     "EntryGone",
+    "EntryTooBig",
     "QueueEntry",
     "QueueError",
     "QueueUnavailable",

@@ -163,7 +163,8 @@ class AmqpQueue:
         metadata[WHICHQ_KEY] = extra.get(WHICHQ_KEY, self.name)
         metadata.setdefault(RECEIVED_KEY, time.time())
         check_metadata(metadata)
-        return make_filebase(data, time.time_ns()), encode(data, metadata), metadata
+        body = self.link.sized(encode(data, metadata), self.name)
+        return make_filebase(data, time.time_ns()), body, metadata
 
     def _publish(self, filebase: str, body: bytes, metadata: Mapping[str, Any]) -> None:
         due = metadata.get(self.due_key) if self.delayed else None
@@ -232,7 +233,8 @@ class AmqpQueue:
     ) -> None:
         msgdata.setdefault(WHICHQ_KEY, self.name)
         msgdata[REASON_KEY] = reason
-        self.link.publish("shunt", encode(data, msgdata), message_id=delivery.message_id,
+        body = self.link.fitting(encode(data, msgdata), delivery.body)
+        self.link.publish("shunt", body, message_id=delivery.message_id,
                           headers={REASON_HEADER: reason})  # fmt: skip
         self._ack(delivery)
         self._log.error("%s: shunted %s: %s", self.name, delivery.filebase, reason)

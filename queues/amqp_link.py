@@ -1,15 +1,25 @@
 """The RabbitMQ side of the amqp backend: connections, queue declarations, confirmed publishes.
 
-One connection and one channel per process and thread: a pika ``BlockingConnection``
-must not be shared between threads (the LMTP server writes from a pool of them) nor
-across a fork (the master forks its runners).  The channel is in confirm mode, so
-``publish`` returns only once the broker has taken responsibility for the message:
-for a durable quorum queue, once a majority of its replicas has written it.
+One connection per process and thread: a pika ``BlockingConnection`` must not be
+shared between threads (the LMTP server writes from a pool of them) nor across a fork
+(the master forks its runners).  On it, one channel for reading (``channel``) and one
+for publishing (``publisher``), both in confirm mode, so ``publish`` returns only once
+the broker has taken responsibility for the message: for a durable quorum queue, once
+a majority of its replicas has written it.  Apart, so that a publish the broker
+refuses, which closes its channel, does not hand back the entries a reader holds.
 
 Names on the broker: queue ``NAME`` of Posthorn is the quorum queue ``PREFIX.NAME``.
 Delayed entries (see ``delays``) pass through the headers exchange ``PREFIX.delay`` and
 the quorum queues ``PREFIX.delay.Ns``, whose per-queue time to live dead-letters each
 message, at least once, back to the queue named by its routing key.
+
+The broker refuses a message over its ``max_message_size`` by closing the channel (and
+with it the deliveries a reader holds on it), and AMQP does not tell a client that
+limit.  Given it, a link refuses a bigger new entry itself, before anything is sent
+(``sized``: ``EntryTooBig``, as for the broker's refusal): an LMTP client is told 552,
+a runner shunts the entry whose output would be too big.  An entry shunted with its
+reason added, if that made it too big, goes as it was stored (``fitting``), the reason
+in a header only.
 
 Heartbeats are off unless the URL asks for them: a blocking connection answers them only
 while the process talks to the broker, and a runner delivering one large post for
@@ -21,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -32,7 +43,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import AMQPError, ChannelClosedByBroker, NackError
 
 from posthorn.queues.delays import DELAY_HEADER, delay_queue_seconds
-from posthorn.queues.errors import QueueUnavailable
+from posthorn.queues.errors import EntryTooBig, QueueUnavailable
 
 __all__ = ["AmqpLink", "BrokerUnavailable", "Browsed", "browse", "shared_link"]
 
@@ -41,6 +52,10 @@ PERSISTENT = pika.DeliveryMode.Persistent
 # our own lines say what matters.
 logging.getLogger("pika").setLevel(logging.ERROR)
 NOT_FOUND = 404
+# The broker closes the channel of a publish over its max_message_size with this code
+# and a text naming the limit; the entry was not stored, and never will be.
+PRECONDITION_FAILED = 406
+_MAX_SIZE = re.compile(r"larger than configured max size (\d+)")
 # Durable quorum queues.  Posthorn counts attempts itself (``max_attempts``); the
 # broker's own limit (20 by default from RabbitMQ 4.0) would drop messages, and every
 # look into a parked queue counts as a delivery, so it is set out of reach.
@@ -64,26 +79,29 @@ def _with_default_heartbeat(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-_LINKS: dict[tuple[str, str], AmqpLink] = {}
+_LINKS: dict[tuple[str, str, int], AmqpLink] = {}
 _LINKS_LOCK = threading.Lock()
 
 
-def shared_link(url: str, prefix: str) -> AmqpLink:
+def shared_link(url: str, prefix: str, max_message_size: int = 0) -> AmqpLink:
     """The process's one link to ``url`` for ``prefix``: however many stores are made
     (one per REST request, say), each thread keeps one connection to the broker."""
     with _LINKS_LOCK:
-        link = _LINKS.get((url, prefix))
+        link = _LINKS.get((url, prefix, max_message_size))
         if link is None:
-            link = _LINKS[(url, prefix)] = AmqpLink(url, prefix)
+            link = AmqpLink(url, prefix, max_message_size)
+            _LINKS[(url, prefix, max_message_size)] = link
         return link
 
 
 class AmqpLink:
     """One broker, reached from any process or thread; the names of Posthorn's queues."""
 
-    def __init__(self, url: str, prefix: str) -> None:
+    def __init__(self, url: str, prefix: str, max_message_size: int = 0) -> None:
         self.url = url
         self.prefix = prefix
+        # The broker's max_message_size in bytes (0: not known, left to the broker).
+        self.max_message_size = max_message_size
         self.parameters = pika.URLParameters(_with_default_heartbeat(url))
         self._local = threading.local()
 
@@ -110,7 +128,7 @@ class AmqpLink:
         if getattr(local, "pid", None) != os.getpid():
             # Inherited through a fork: the parent's socket is not ours to use or close.
             local.pid, local.connection, local.channel = os.getpid(), None, None
-            local.declared = set()
+            local.declared, local.publisher = set(), None
         if local.channel is not None and local.channel.is_open:
             return local.channel
         try:
@@ -122,6 +140,20 @@ class AmqpLink:
         except AMQPError as error:
             raise BrokerUnavailable(f"cannot reach the broker at {self.url}: {error!r}") from None
         return local.channel
+
+    def publisher(self) -> BlockingChannel:
+        """This thread's channel for publishing (in confirm mode), on its connection."""
+        connection = self.channel().connection
+        local = self._local
+        channel = local.publisher
+        if channel is not None and channel.is_open and channel.connection is connection:
+            return channel
+        try:
+            local.publisher = connection.channel()
+            local.publisher.confirm_delivery()
+        except AMQPError as error:
+            raise BrokerUnavailable(f"cannot reach the broker at {self.url}: {error!r}") from None
+        return local.publisher
 
     def process_events(self, seconds: float) -> None:
         """Let this thread's connection deliver what has arrived, waiting up to ``seconds``."""
@@ -138,7 +170,7 @@ class AmqpLink:
             if connection.is_open:
                 with contextlib.suppress(AMQPError):
                     connection.close()
-            local.connection, local.channel = None, None
+            local.connection, local.channel, local.publisher = None, None, None
 
     # -- declarations ----------------------------------------------------------------------
 
@@ -189,6 +221,17 @@ class AmqpLink:
 
     # -- publishing --------------------------------------------------------------------
 
+    def sized(self, body: bytes, queue: str) -> bytes:
+        """``body``, if the broker takes a message that big; else EntryTooBig."""
+        if self.max_message_size and len(body) > self.max_message_size:
+            raise EntryTooBig(len(body), self.max_message_size, f" (queue {queue})")
+        return body
+
+    def fitting(self, body: bytes, stored: bytes) -> bytes:
+        """``body``, unless it is too big and ``stored`` (what it grew from) is not."""
+        limit = self.max_message_size
+        return stored if limit and len(body) > limit >= len(stored) else body
+
     def publish(
         self,
         name: str,
@@ -214,7 +257,7 @@ class AmqpLink:
             # mandatory: a message no queue takes is refused, never silently dropped.
             for pause in (*NACK_PAUSES, None):
                 try:
-                    self.channel().basic_publish(
+                    self.publisher().basic_publish(
                         exchange, routing, body, properties, mandatory=True
                     )
                     break
@@ -222,6 +265,13 @@ class AmqpLink:
                     if pause is None:
                         raise
                     time.sleep(pause)
+        except ChannelClosedByBroker as error:
+            limit = _MAX_SIZE.search(str(error.reply_text))
+            if error.reply_code != PRECONDITION_FAILED or limit is None:
+                raise BrokerUnavailable(f"the broker did not take the entry: {error!r}") from None
+            # Not "unavailable": the same entry would be refused again and again.
+            raise EntryTooBig(len(body), int(limit.group(1)),
+                              " (the broker's max_message_size)") from None  # fmt: skip
         except AMQPError as error:
             raise BrokerUnavailable(f"the broker did not take the entry: {error!r}") from None
 

@@ -43,8 +43,9 @@ class AmqpStore:
         known: Iterable[str] = (),
         delayed: Iterable[str] = ("retry",),
         due_key: str = "retry_after",
+        max_message_size: int = 0,
     ) -> None:
-        self.link = shared_link(url, prefix)
+        self.link = shared_link(url, prefix, max_message_size)
         self.known = sorted({*known, *BROWSABLE})
         self.delayed = frozenset(delayed)
         self.due_key = due_key

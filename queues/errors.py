@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class QueueError(Exception):
     """Base class for every error the queue library raises on purpose."""
@@ -23,6 +25,24 @@ class BadEntry(QueueError):
 class QueueUnavailable(QueueError, ConnectionError):
     """Where the entries are kept cannot be reached now (a broker down or refusing):
     nothing was stored or taken by the call that failed; later may work."""
+
+
+class EntryTooBig(QueueError, OSError):
+    """The entry is bigger than the backend can store (a broker's message size limit):
+    nothing was stored, and trying again cannot help.
+
+    Its errno is EFBIG, as for a file past the file system's size limit: whoever tells
+    a sender "too big" (LMTP's 552) knows it by that, whichever backend said it.
+    """
+
+    def __init__(self, size: int, limit: int, detail: str = "") -> None:
+        text = f"an entry of {size} bytes is over the {limit} bytes the queue takes{detail}"
+        super().__init__(errno.EFBIG, text)
+        self.size = size
+        self.limit = limit
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 class EntryGone(QueueError):

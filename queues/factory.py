@@ -42,6 +42,9 @@ class QueueSettings:
     backend: str = "files"
     amqp_url: str = ""
     amqp_prefix: str = "posthorn"
+    # The broker's max_message_size (bytes; 0: not known): a bigger entry is refused
+    # (EntryTooBig) before it is sent.
+    amqp_max_message_size: int = 0
     # Queue names a store cannot discover by itself (a broker has no listing).
     known: tuple[str, ...] = ()
     # Queues whose entries wait until the time in their metadata key ``due_key``.
@@ -79,4 +82,5 @@ def open_store(settings: QueueSettings) -> FileStore | AmqpStore:
         known=settings.known,
         delayed=settings.delayed,
         due_key=settings.due_key,
+        max_message_size=settings.amqp_max_message_size,
     )

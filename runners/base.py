@@ -38,14 +38,9 @@ from posthorn.runners.retrying import (
 )
 from posthorn.runners.signals import SignalFlags
 from posthorn.site import Site
+from posthorn.stopping import StopRequested
 
-__all__ = [
-    "BaseRunner",
-    "ExitCode",
-    "RetryLater",
-    "Runner",
-    "ServiceRunner",
-]
+__all__ = ["BaseRunner", "ExitCode", "RetryLater", "Runner", "ServiceRunner"]
 
 
 class ExitCode(enum.IntEnum):
@@ -286,7 +281,11 @@ class Runner(SignalFlags, BaseRunner):
                     continue  # already moved to bad and logged by the switchboard
                 except EntryGone:
                     continue  # another reader took it (or a person removed it)
-                finishes.append((filebase, self._handle(filebase, msg, msgdata)))
+                try:
+                    finishes.append((filebase, self._handle(filebase, msg, msgdata)))
+                except StopRequested as stop:  # in a wait: left claimed, as by a crash
+                    self.log.warning("%s: %s; left for the next start", filebase, stop)
+                    break
             self._sync_enqueued()
         finally:
             self._deferring = False

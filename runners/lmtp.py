@@ -14,7 +14,9 @@ Limits, so that a slow or hostile client cannot starve the MTA's real deliveries
 - ``[runner.lmtp] idle_timeout``: a connection silent that long between commands, or
   still sending its DATA, is closed; while the cap is full, a session waits only
   ``pressure_idle_timeout`` for its next command;
-- ``[mta] max_message_size``: announced as SIZE in the LHLO reply, 552 beyond it.  Long
+- ``[mta] max_message_size``: announced as SIZE in the LHLO reply, 552 beyond it; on
+  the amqp backend, no more than the broker takes (``[queues] amqp_max_message_size``,
+  less ``ENTRY_ROOM``), and an entry the queue still refuses as too big is 552.  Long
   lines are not refused on their own: the line limit is the size limit, because the
   MTA in front has already accepted the message and a list server is no place to
   enforce RFC 5321 line lengths.
@@ -42,12 +44,13 @@ import time
 from typing import Any
 
 from posthorn import __version__
-from posthorn.config import ConfigError
+from posthorn.config import Config, ConfigError
 from posthorn.intake.lmtp import LMTPIntake
 from posthorn.intake.precheck import Limits
 from posthorn.intake.session import LMTPSession
 from posthorn.intake.slots import Slots
 from posthorn.interfaces.queues import ISwitchboard
+from posthorn.queuing import queue_settings
 from posthorn.runners.base import ExitCode, ServiceRunner
 from posthorn.runners.listening import Idleness, Listeners, listen_for
 from posthorn.site import Site
@@ -61,6 +64,9 @@ UNLIMITED_LINE = 2**30
 TOO_MANY_CONNECTIONS = b"421 4.3.2 Too many connections, try again later\r\n"
 SHUTTING_DOWN = b"421 4.3.2 Service shutting down, try again later\r\n"
 AIOSMTPD_LOGGER = "mail.log"
+# What a queue entry adds to a message (its metadata, a Message-ID made for it), with
+# room to spare: a message within the SIZE announced fits the broker's limit.
+ENTRY_ROOM = 64 * 1024
 
 
 class _Refusal(asyncio.Protocol):
@@ -83,7 +89,7 @@ class LMTPRunner(ServiceRunner):
         mta = self.site.config["mta"]
         self.host = mta.get_str("lmtp_host")
         self.port = mta.get_int("lmtp_port")
-        self.max_message_size = mta.get_int("max_message_size")
+        self.max_message_size = size_limit(self.site.config, self.log)
         self.max_recipients = mta.get_int("max_recipients")
         self.limits = Limits.from_section(mta)
         self.max_connections = self.section.get_int("max_connections")
@@ -214,3 +220,19 @@ class LMTPRunner(ServiceRunner):
             session.hang_up(SHUTTING_DOWN)
         # Give the closed transports a turn of the loop to flush and call connection_lost.
         await asyncio.sleep(0)
+
+
+def size_limit(config: Config, log: logging.Logger) -> int:
+    """The largest message taken (0: any): ``[mta] max_message_size``, or less where the
+    amqp backend's broker takes less, so the MTA hears 552 for it at once (SIZE)."""
+    limit = config["mta"].get_int("max_message_size")
+    settings = queue_settings(config)
+    if settings.backend != "amqp" or not settings.amqp_max_message_size:
+        return limit
+    broker = max(settings.amqp_max_message_size - ENTRY_ROOM, 1)
+    if limit and limit <= broker:
+        return limit
+    broker_limit = settings.amqp_max_message_size
+    log.info("messages over %d bytes are refused: [queues] amqp_max_message_size is %d, "
+             "[mta] max_message_size %d", broker, broker_limit, limit)  # fmt: skip
+    return broker

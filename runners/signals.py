@@ -1,7 +1,9 @@
 """A queue runner's signals: handlers that only set flags, and a wake-up pipe.
 
 The loop acts on the flags between entries (``posthorn.runners.base``), so an entry in
-hand is always finished; the wake-up pipe ends a wait for new entries at once.
+hand is always finished -- unless it waits, for a site lock another host holds, which
+gives up on a stop (``posthorn.stopping``); the wake-up pipe ends a wait for new
+entries at once.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import os
 import select
 import signal
 from types import FrameType
+
+from posthorn import stopping
 
 __all__ = ["HANDLED", "MasterSignals", "SignalFlags"]
 
@@ -25,6 +29,7 @@ class SignalFlags:
     _wake_fds: tuple[int, int] | None
 
     def _install_signals(self) -> None:
+        stopping.reset()
         read_fd, write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._wake_fds = (read_fd, write_fd)
         signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
@@ -48,6 +53,8 @@ class SignalFlags:
 
     def _on_stop(self, signum: int, frame: FrameType | None) -> None:
         self._stopping = True
+        # A wait inside the entry in hand (a site lock) gives up at its next turn.
+        stopping.request()
 
     def _on_reopen(self, signum: int, frame: FrameType | None) -> None:
         self._reopen = True

@@ -11,14 +11,18 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from posthorn import stopping
 from posthorn.config import load_config
 from posthorn.site import Site
-from posthorn.site_lock import SiteLocks, lock_key
+from posthorn.site_lock import WAIT_TURN, SiteLocks, lock_key
 from tests.processes import free_port
 from tests.sites import prepared_site, running_master, write_site_config
 from tests.waiting import wait_for
@@ -150,3 +154,48 @@ def test_two_hosts_run_each_site_wide_job_once(tmp_path: Path, postgres_url: str
     for name, names in jobs.items():
         for job in names:
             assert sum(runs_in(log, job) for log in text(name)) == 1, (job, text(name))
+
+
+def test_a_wait_goes_on_across_turns_until_the_holder_lets_go(hosts: list[Site]) -> None:
+    first, second = (SiteLocks.from_site(site) for site in hosts)
+    taken, released = threading.Event(), []
+
+    def hold_a_while() -> None:
+        with first.hold("digest.dev.example.org") as held:
+            assert held
+            taken.set()
+            time.sleep(3 * WAIT_TURN)
+            released.append(time.monotonic())
+
+    holder = threading.Thread(target=hold_a_while)
+    holder.start()
+    try:
+        assert taken.wait(30)
+        with second.holding("digest.dev.example.org") as connection:
+            got = time.monotonic()
+            assert connection is not None
+            # The holder's statements run under the server's own lock_timeout again.
+            assert connection.execute(text("SHOW lock_timeout")).scalar() == "0"
+    finally:
+        holder.join()
+    assert released and got >= released[0]
+
+
+def test_a_stop_ends_a_wait_for_a_lock_another_host_holds(hosts: list[Site]) -> None:
+    first, second = (SiteLocks.from_site(site) for site in hosts)
+    with first.hold("digest.dev.example.org") as held:
+        assert held
+        stopping.request()
+        try:
+            asked = time.monotonic()
+            with (
+                pytest.raises(stopping.StopRequested, match=r"site lock digest\.dev"),
+                second.hold("digest.dev.example.org", wait=True),
+            ):
+                pass
+            assert time.monotonic() - asked < 2 * WAIT_TURN
+        finally:
+            stopping.reset()
+        # The first host's hold is untouched; once free, the second takes it at once.
+    with second.hold("digest.dev.example.org", wait=True) as held:
+        assert held

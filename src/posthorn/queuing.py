@@ -33,6 +33,7 @@ def queue_settings(config: Config) -> QueueSettings:
         backend=section.get_str("backend").strip().lower(),
         amqp_url=section.get_str("amqp_url").strip(),
         amqp_prefix=section.get_str("amqp_prefix").strip(),
+        amqp_max_message_size=section.get_int("amqp_max_message_size"),
         known=(*runners, *PARKED_QUEUES),
         delayed=(RETRY_QUEUE,),
         due_key=RETRY_AFTER,

@@ -11,6 +11,14 @@ and two sites in one database (each in its own schema) never share a lock.  On S
 a site is one host by definition, and an ``flock`` on ``lock_dir/site-NAME.lock``
 does the same among its processes.
 
+A wait for a lock another host holds goes in turns of ``WAIT_TURN`` (the server's
+``lock_timeout``): between turns it looks whether this process was asked to stop
+(``posthorn.stopping``) and then gives up with ``StopRequested``, so a runner waiting
+while another host delivers the same post stops at once, its entry left for the next
+start.  The lock is still handed over the moment it is let go, as a plain wait would
+have it; each turn that ends without it costs one "lock timeout" line in the server's
+log.
+
 ``run_due`` adds the clock: under the lock it reads when the job last began
 (``model.job_runs``, in the same database), runs it only if ``interval`` has passed,
 and records the start before letting go, so however many hosts ask, each due run
@@ -35,8 +43,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from posthorn import stopping
 from posthorn.model.base import utc_now
 from posthorn.model.job_runs import JobRuns
 
@@ -49,6 +58,11 @@ __all__ = ["SiteLocks", "lock_key"]
 SLICE = "message"
 # After a failure to reach the database, how soon a due job is tried again.
 RETRY_AFTER = 60.0
+# How long one turn of a wait for a lock may block (seconds): the longest a stop asked
+# for meanwhile waits to be seen.
+WAIT_TURN = 0.5
+# SQLSTATE lock_not_available: a turn ended without the lock (lock_timeout).
+LOCK_NOT_AVAILABLE = "55P03"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -145,12 +159,10 @@ class SiteLocks:
         settled = False
         try:
             key = lock_key(name, self._schema(connection))
-            if wait:
-                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
-                held = True
-            else:
-                query = text("SELECT pg_try_advisory_lock(:key)")
-                held = bool(connection.execute(query, {"key": key}).scalar())
+            query = text("SELECT pg_try_advisory_lock(:key)")
+            held = bool(connection.execute(query, {"key": key}).scalar())
+            if wait and not held:
+                held = _wait_for(connection, key, name)
             settled = not held
             try:
                 yield held, connection
@@ -187,3 +199,31 @@ class SiteLocks:
             yield held
         finally:
             os.close(fd)  # releases the flock
+
+
+def _wait_for(connection: Connection, key: int, name: str) -> bool:
+    """Wait for the advisory lock ``key`` in turns, giving up when a stop is asked for.
+
+    Returns True once the lock is held; raises StopRequested instead of waiting on.
+    """
+    connection.execute(
+        text("SELECT set_config('lock_timeout', :turn, false)"),
+        {"turn": f"{round(WAIT_TURN * 1000)}ms"},
+    )
+    try:
+        while not stopping.requested():
+            try:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                return True
+            except OperationalError as error:
+                if _sqlstate(error) != LOCK_NOT_AVAILABLE:
+                    raise
+        raise stopping.StopRequested(f"stopped while waiting for the site lock {name}")
+    finally:
+        connection.execute(text("RESET lock_timeout"))
+
+
+def _sqlstate(error: OperationalError) -> str | None:
+    """The SQLSTATE of a driver's error (psycopg 3 and psycopg2 name it differently)."""
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return str(code) if code else None

@@ -13,7 +13,9 @@ from posthorn.handlers.cook_headers import CookHeaders
 from posthorn.handlers.subject_prefix import SubjectPrefix, add_prefix, decoded_subject
 from posthorn.interfaces.handlers import HandlerContext
 from posthorn.interfaces.messages import message_id_hash
+from posthorn.runners.pipeline import PipelineRunner
 from posthorn.site import Site
+from tests.waiting import drain
 
 RAW = """\
 From: a@example.net
@@ -65,6 +67,31 @@ def test_a_redone_post_keeps_its_number(site: Site) -> None:
         subjects.append(decoded_subject(msg))
     assert subjects == ["[dev 1] Grüße", "[dev 1] Grüße"]
     assert site.lists.require(mlist).post_id == 2
+
+
+def test_a_post_whose_number_is_shown_nowhere_counts_from_a_block(site: Site) -> None:
+    mlist = site.lists.create("dev@example.org")  # subject prefix "[Dev]": no number
+    handler = AfterDelivery(context(site, []))
+    for n in range(10):
+        handler.process(mlist, message_from_string(f"Message-ID: <{n}@example.net>\n\n"), {})
+    # Counted from blocks reserved ahead: post_id is past every post, exact once the
+    # numbers left are given back (the pipeline runner does it between entries).
+    assert site.lists.require(mlist).post_id > 11
+    site.lists.settle_posts(0.0)
+    assert site.lists.require(mlist).post_id == 11
+
+
+def test_a_pipeline_drain_leaves_the_counter_exact(site: Site) -> None:
+    mlist = site.lists.create("dev@example.org")
+    runner = PipelineRunner(site, "pipeline")
+    for n in range(5):
+        msg = message_from_string(f"From: a@example.net\nMessage-ID: <{n}@example.net>\n\nHi\n")
+        runner.switchboard.enqueue(msg, {"list_id": mlist.list_id})
+    try:
+        assert drain(runner) == 5
+    finally:
+        runner.close()
+    assert site.lists.require(mlist).post_id == 6
 
 
 def test_wire_form_has_crlf_and_short_lines() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from posthorn.cli import CliContext, pass_cli
+from posthorn.mta.aliases import warnings_echoed
 
 
 @click.command()
@@ -24,7 +25,8 @@ def command(
     """Create the mailing list LIST@DOMAIN with default settings."""
     site = cli.new_site
     new_domain = create_domain and site.domains.get(fqdn_listname.rpartition("@")[2]) is None
-    mlist = site.lists.create(fqdn_listname, owners=owners, create_domain=create_domain)
+    with warnings_echoed(lambda line: click.echo(line, err=True)):
+        mlist = site.lists.create(fqdn_listname, owners=owners, create_domain=create_domain)
     if new_domain:
         click.echo(f"Created domain: {mlist.mail_host}")
     click.echo(f"Created mailing list: {mlist.fqdn_listname}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from posthorn.cli import CliContext, pass_cli
+from posthorn.mta.aliases import warnings_echoed
 
 
 @click.command()
@@ -21,7 +22,8 @@ def command(cli: CliContext, name: str, yes: bool) -> None:
     if not yes:
         count = len(lists.roster(mlist).members)
         click.confirm(f"Remove {mlist.fqdn_listname} and its {count} members?", abort=True)
-    lists.remove(mlist)
+    with warnings_echoed(lambda line: click.echo(line, err=True)):
+        lists.remove(mlist)
     click.echo(f"Removed mailing list: {mlist.fqdn_listname}")
 
 

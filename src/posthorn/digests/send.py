@@ -23,9 +23,11 @@ window of one unlink or one UPDATE.
 A list with no digest members (delivery enabled) still numbers each issue as it fills,
 as GNU Mailman does, but its posts are forgotten where they wait (``discard``: no
 pending file, no fsync, no parse), and until then they wait as on any list, so a member
-who switches to digests receives what has gathered since the last issue.  Whether
-anyone gets each format is kept until the site's data changes (``site.cache``), so a
-list without digest members costs each issue one numbering and no roster query.
+who switches to digests receives what has gathered since the last issue, as on GNU
+Mailman, not every post since digests were enabled, nor only posts after the switch.
+Whether anyone gets each format is kept until the site's data changes (``site.cache``),
+so a list without digest members costs each issue one numbering and no roster query;
+the to-digest handler does that itself (``drop_unread``), without waking this runner.
 """
 
 from __future__ import annotations
@@ -97,6 +99,23 @@ class DigestSender:
                     self._send_issue(store, mlist, issue, audiences)
                 sent += len(pending)
         return sent
+
+    def drop_unread(self, mlist: IMailingList) -> bool:
+        """Number and drop what has gathered, if due, when nobody is to receive it.
+
+        For the to-digest handler: True when that is done (or nothing was due); False
+        when there are digest members, issues wait to be sent, or another process
+        holds the list's lock, all of which are the digest runner's.
+        """
+        if self._audiences(mlist):
+            return False
+        with self.locks.hold(f"digest.{mlist.list_id}") as held:
+            if not held:
+                return False
+            if self.due(mlist):
+                for store in self.stores:
+                    self._discard(store, mlist)
+            return not any(store.pending(mlist.list_id) for store in self.stores)
 
     def _numbered(self, mlist: IMailingList) -> Callable[[], IssueNumber]:
         def numbered() -> IssueNumber:

@@ -20,9 +20,9 @@ and the queue directory is fsynced by a group commit (``commit``) shared by the 
 threads of concurrent sessions.  The event loop hands a message to a writer once and
 waits for nothing but its answer.
 A failure on our side -- disk full, permissions, a queue directory gone -- is 452 (no
-space) or 451 for the recipients it hit, never a 5xx, and the log says why; the MTA
-keeps the message and retries.  Nothing half-written stays behind: the queue
-writes under a temporary name and removes it on failure.
+space) or 451 for the recipients it hit, and the log says why; the MTA keeps the message
+and retries.  But an entry too big for the queue ever to take (EFBIG) is 552, as retries
+could only fail.  Nothing half-written stays behind: the queue writes aside first.
 
 Bare CR and LF: aiosmtpd ends DATA only at CRLF "." CRLF, so a bare "\\n.\\n" cannot end
 the message early.  What remains is normalised to CRLF, as Postfix's default
@@ -392,8 +392,9 @@ class LMTPIntake:
     def _reply(self, target: Target, result: str | Exception) -> str:
         if isinstance(result, str):
             return f"250 2.0.0 Queued as {result}"
-        address = target.recipient.address
-        self.log.error("cannot queue the message for %s: %s", address, result)
+        self.log.error("cannot queue the message for %s: %s", target.recipient.address, result)
+        if isinstance(result, OSError) and result.errno == errno.EFBIG:  # queues.EntryTooBig
+            return f"552 5.3.4 Message too big to queue: {result}"
         if isinstance(result, OSError) and result.errno in (errno.ENOSPC, errno.EDQUOT):
             return "452 4.3.1 Insufficient system storage, try again later"
         return "451 4.3.0 Cannot queue the message now, try again later"

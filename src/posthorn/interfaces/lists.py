@@ -218,12 +218,23 @@ class IListManager(Protocol):
         Fires ConfigurationChangeEvent with the settings that changed value.
         """
 
-    def record_post(self, mlist: ListRef, message_id: str | None = None) -> int:
+    def record_post(
+        self, mlist: ListRef, message_id: str | None = None, *, shown: bool = True
+    ) -> int:
         """Count a post (post_id + 1, last_post_at = now) atomically; the new post_id.
 
         With a ``message_id``, counting is once per message: a message counted before
         (a redone pipeline entry) is not counted again, and the answer is the post_id
-        its first count left.
+        its first count left.  With ``shown=False`` (nothing shows the post's number)
+        the count may come from numbers reserved ahead: post_id is then a high-water
+        mark until ``settle_posts``, a killed process leaves a gap, a redone entry
+        counts again, and no number is ever handed out twice.
+        """
+
+    def settle_posts(self, older_than: float = ...) -> float | None:
+        """Give back the numbers left of blocks reserved ``older_than`` seconds ago.
+
+        Seconds until the next is due; None when this process holds none.
         """
 
     def post_number(self, mlist: ListRef, message_id: str | None = None) -> int:

@@ -57,6 +57,7 @@ class DatabaseListManager:
         self.update = lists.update
         self.record_post = posts.record_post
         self.post_number = posts.post_number
+        self.settle_posts = posts.settle
         self.subscribe = memberships.subscribe
         self.unsubscribe = memberships.unsubscribe
         self.roster = memberships.roster

@@ -8,16 +8,35 @@ number it gave, and a message counted before gets its recorded number again.  On
 recent numbers need remembering: a redo follows its first attempt within minutes, so
 rows older than ``KEEP`` posts are pruned.  Rows name their list by list-id, with no
 foreign key, like member rows.
+
+That is a transaction per post, and on a list whose subject shows no number (no
+``%d``) nothing shows a post's number at all: there only the count matters.  So such
+a post is counted from a block of numbers this process reserved ahead (``shown=False``),
+as a database sequence with a cache does: one transaction moves ``post_id`` past the
+whole block (the high-water mark, written before any number of the block is used),
+and the block's numbers are handed out in memory.  A process killed with numbers left
+leaves a gap; no number is ever handed out twice, and ``post_id`` never goes back
+below a number handed out.  A block grows while posts come fast (doubling up to
+``BLOCK_MAX``, from one on a quiet list, so a quiet list is counted exactly) and is
+drawn from for ``BLOCK_TIME`` seconds at most; what is left is then given back
+(``settle``: the pipeline runner does it between entries and when it stops), when no
+one reserved after it, so ``post_id`` and ``last_post_at`` are exact again within
+seconds of a burst.  A redone entry of such a post is counted again (its first count
+left no record): one more gap, never a number twice.
 """
 
 from __future__ import annotations
 
+import os
+import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Engine, String, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Engine, String, Table, bindparam, case, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -28,11 +47,23 @@ from posthorn.interfaces.messages import message_id_hash
 from posthorn.model.base import ListBase, SessionFactory, utc_now
 from posthorn.model.lists import MailingListRow, list_id_of, no_such_list
 
-__all__ = ["KEEP", "PostCountRow", "PostCounter", "forget", "recorded", "remember"]
+__all__ = [
+    "BLOCK_MAX",
+    "BLOCK_TIME",
+    "KEEP",
+    "PostCountRow",
+    "PostCounter",
+    "forget",
+    "recorded",
+    "remember",
+]
 
 # How many of a list's latest numbers stay recognisable; pruned every PRUNE_EVERY posts.
 KEEP = 1000
 PRUNE_EVERY = 100
+# The largest block of numbers reserved at once, and how long one is drawn from.
+BLOCK_MAX = 64
+BLOCK_TIME = 2.0
 
 
 class PostCountRow(ListBase):
@@ -89,6 +120,69 @@ _BUMP = (
 )
 _BUMP_RETURNING = _BUMP.returning(_LISTS.c.post_id)
 _POST_ID = select(_LISTS.c.post_id).where(_LISTS.c.list_id == bindparam("list_id"))
+# Reserve a block: post_id moves past it.  A block of this process's still at the top
+# (post_id is its limit: nobody reserved after it) gives its unused numbers back first.
+_RESERVE = (
+    update(_LISTS)
+    .where(_LISTS.c.list_id == bindparam("counted_list"))
+    .values(
+        post_id=case(
+            (_LISTS.c.post_id == bindparam("held_limit"), bindparam("held_next")),
+            else_=_LISTS.c.post_id,
+        )
+        + bindparam("block_size"),
+        last_post_at=bindparam("counted_at"),
+    )
+    .execution_options(**{PER_POST: True})
+)
+_RESERVE_RETURNING = _RESERVE.returning(_LISTS.c.post_id)
+# Give back what is left of a block, if nobody reserved after it.
+_GIVE_BACK = (
+    update(_LISTS)
+    .where(
+        _LISTS.c.list_id == bindparam("counted_list"),
+        _LISTS.c.post_id == bindparam("held_limit"),
+    )
+    .values(post_id=bindparam("held_next"), last_post_at=bindparam("counted_at"))
+    .execution_options(**{PER_POST: True})
+)
+
+
+@dataclass
+class _Block:
+    """Numbers reserved for one list: ``first`` up to (not with) ``limit``; ``next``
+    is the next to hand out."""
+
+    first: int
+    next: int
+    limit: int
+    #: When it was reserved (monotonic), and when its last post was counted.
+    taken: float
+    counted_at: datetime
+
+    @property
+    def left(self) -> int:
+        return self.limit - self.next
+
+    def next_size(self, now: float) -> int:
+        """How many to reserve after this one: twice as many if all went in time, else
+        as many as went (one on a quiet list)."""
+        used = self.next - self.first
+        if not self.left and now - self.taken < BLOCK_TIME:
+            return min(used * 2, BLOCK_MAX)
+        return max(1, min(used, BLOCK_MAX))
+
+
+# Every counter of this process: a forked child must not hand out its parent's blocks.
+_counters: weakref.WeakSet[PostCounter] = weakref.WeakSet()
+
+
+def _forked() -> None:
+    for counter in _counters:
+        counter._blocks = {}
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 class PostCounter:
@@ -99,9 +193,20 @@ class PostCounter:
         self._now = clock
         # The engine the sessions are bound to, once a session has told it.
         self._engine: Engine | None = None
+        # This process's blocks of numbers for posts whose number is shown nowhere.
+        self._blocks: dict[str, _Block] = {}
+        _counters.add(self)
 
-    def record_post(self, mlist: ListRef, message_id: str | None = None) -> int:
+    def record_post(
+        self, mlist: ListRef, message_id: str | None = None, *, shown: bool = True
+    ) -> int:
         list_id = list_id_of(mlist)
+        if list_id is not None:
+            if not shown:
+                return self._from_block(mlist, list_id)
+            # A shown number is the list's post_id: what is left of a block is dropped
+            # (its numbers were never shown, and the gap they leave is harmless).
+            self._blocks.pop(list_id, None)
         hashed = message_id_hash(message_id) if message_id and list_id else None
         try:
             # One transaction counts the post and records its number; this runs for
@@ -153,6 +258,57 @@ class PostCounter:
             # Fails on the primary key when the message was counted before.
             remember(run, list_id, hashed, post_id - 1)
         return post_id
+
+    def _from_block(self, mlist: ListRef, list_id: str) -> int:
+        now = time.monotonic()
+        block = self._blocks.get(list_id)
+        if block is not None and block.left and now - block.taken < BLOCK_TIME:
+            block.next += 1
+            block.counted_at = self._now()
+            return block.next
+        size = 1 if block is None else block.next_size(now)
+        held = block if block is not None and block.left else None
+        counted_at = self._now()
+        params = {
+            "counted_list": list_id,
+            "counted_at": counted_at,
+            "block_size": size,
+            "held_limit": held.limit if held is not None else -1,
+            "held_next": held.next if held is not None else 0,
+        }
+        limit: int | None = None
+        with self._transaction() as run:
+            if run.update_returning:
+                limit = run.scalar(_RESERVE_RETURNING, params)
+            elif run.execute(_RESERVE, params):
+                limit = run.scalar(_POST_ID, {"list_id": list_id})
+        if limit is None:
+            raise no_such_list(mlist, list_id)
+        # The first number of the block is this post's; post_id after it is returned.
+        first = int(limit) - size
+        self._blocks[list_id] = _Block(first, first + 1, int(limit), now, counted_at)
+        return first + 1
+
+    def settle(self, older_than: float = BLOCK_TIME) -> float | None:
+        """Give back what is left of blocks reserved ``older_than`` seconds ago or more.
+
+        Seconds until the next block is due to be given back; None if none is held.
+        """
+        now = time.monotonic()
+        due = [
+            (list_id, block) for list_id, block in self._blocks.items()
+            if block.left and now - block.taken >= older_than
+        ]  # fmt: skip
+        if due:
+            with self._transaction() as run:
+                for list_id, block in due:
+                    params = {"counted_list": list_id, "counted_at": block.counted_at,
+                              "held_limit": block.limit, "held_next": block.next}  # fmt: skip
+                    run.execute(_GIVE_BACK, params)
+                    # Kept, empty, for the size of the next block.
+                    block.limit = block.next
+        waits = [b.taken + BLOCK_TIME - now for b in self._blocks.values() if b.left]
+        return max(0.0, min(waits)) if waits else None
 
     def post_number(self, mlist: ListRef, message_id: str | None = None) -> int:
         list_id = list_id_of(mlist)

@@ -15,7 +15,11 @@ The MTA must know which addresses are ours and that they go to the LMTP runner.
 The Postfix tables are in the text form ``postmap`` reads.  ``[mta] postmap_command``
 (``postmap`` by default, as ``etc/postfix/main.cf.example`` uses ``hash:`` tables) is
 run on each after writing, so the ``.db`` files are rebuilt; where no ``postmap`` is
-installed the default is skipped, and ``posthorn aliases`` says so.  The example
+installed the default is skipped, and ``posthorn aliases`` says so.  A postmap that
+fails (Debian's ``postfix`` package installed but not configured: no
+``/etc/postfix/main.cf``) is an error for ``posthorn aliases``; when a list is created or
+removed, the change stands, the tables are written, and the failure is a warning in
+the log (and on the terminal of ``posthorn create`` and ``remove``).  The example
 shows the Postfix side.  The file names are GNU Mailman's, so existing Postfix set-ups carry over.
 
 Each file is replaced atomically (written aside, then renamed), so the MTA never reads
@@ -27,11 +31,13 @@ created or removed.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shlex
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,7 +50,14 @@ if TYPE_CHECKING:
     # Only for annotations: the site may import this module to subscribe to events.
     from posthorn.site import Site
 
-__all__ = ["AliasError", "RegenerateTables", "render", "write_aliases"]
+__all__ = [
+    "AliasError",
+    "PostmapFailed",
+    "RegenerateTables",
+    "render",
+    "warnings_echoed",
+    "write_aliases",
+]
 
 POSTFIX_TRANSPORT = "postfix_lmtp"
 POSTFIX_DOMAINS = "postfix_domains"
@@ -53,9 +66,15 @@ EXIM_ROUTER = "exim_router"
 LOCK_NAME = "aliases.lock"
 HEADER = "# Written by `posthorn aliases`; changes here are overwritten.\n"
 
+log = logging.getLogger("posthorn.mta")
+
 
 class AliasError(PosthornError):
     """The MTA files could not be written or postmap failed; the text says which."""
+
+
+class PostmapFailed(AliasError):
+    """postmap failed on a table; the text tables themselves are written."""
 
 
 def list_addresses(fqdn_listname: str) -> list[str]:
@@ -178,7 +197,7 @@ def _postmap(config: Config, tables: list[Path]) -> None:
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             detail = done.stderr.strip() or f"exit status {done.returncode}"
-            raise AliasError(f"{' '.join(argv)} failed: {detail}")
+            raise PostmapFailed(f"{' '.join(argv)} failed: {detail}")
 
 
 class RegenerateTables:
@@ -196,7 +215,47 @@ class RegenerateTables:
         return cls(site)
 
     def __call__(self, event: Event) -> None:
+        include: list[str] = []
+        exclude: list[str] = []
         if isinstance(event, ListCreatedEvent):
-            write_aliases(self.site, include=[event.fqdn_listname])
+            include.append(event.fqdn_listname)
         elif isinstance(event, ListDeletedEvent):
-            write_aliases(self.site, exclude=[event.fqdn_listname])
+            exclude.append(event.fqdn_listname)
+        else:
+            return
+        # The list change is made whatever happens here: what the MTA files lack is
+        # said once, plainly, for the administrator to fix and then run `posthorn
+        # aliases`; a traceback would add nothing to the text.
+        try:
+            write_aliases(self.site, include=include, exclude=exclude)
+        except PostmapFailed as error:
+            log.warning("%s; the MTA tables are written, but Postfix reads the old .db files "
+                        "until postmap succeeds (configure Postfix, or set [mta] "
+                        "postmap_command), then run `posthorn aliases`", error)  # fmt: skip
+        except AliasError as error:
+            log.error("%s; the list change is made, the MTA tables are not "
+                      "(run `posthorn aliases` once it is fixed)", error)  # fmt: skip
+
+
+class _Echo(logging.Handler):
+    def __init__(self, echo: Callable[[str], None]) -> None:
+        super().__init__(logging.WARNING)
+        self._echo = echo
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._echo(f"{record.levelname.capitalize()}: {record.getMessage()}")
+
+
+@contextmanager
+def warnings_echoed(echo: Callable[[str], None]) -> Iterator[None]:
+    """Show the person running a command what the MTA tables lack, as it is logged.
+
+    A command that creates or removes a list succeeds even when the tables could not
+    be brought up to date; this is how its user hears of it.
+    """
+    handler = _Echo(echo)
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
