@@ -8,7 +8,9 @@ the CPU of the processes ``--pids-cmd`` prints.  This bench provisions what it n
 members ``m0001@example.org``..., outgoing SMTP pointed at the sink), starts the real
 master, runs the harness as a subprocess once per list size and mode, and prints the
 harness's figures with the CPU ms per post of each process of the site (psutil
-``cpu_times`` before and after the run, named from the master's state file).
+``cpu_times`` before and after the run, named from the master's state file), and the
+site's peak memory during the run as the harness samples it (PSS and RSS summed over
+every process of the site, every half second).
 
 Modes: ``saturated`` (one connection, as fast as accepted), ``paced`` (2 posts/s),
 ``c16`` (16 connections).  ``--profile DIR`` has every runner write its cProfile
@@ -268,6 +270,11 @@ def report(result: dict, mode: str) -> None:
     detail = " ".join(f"{n} {t:.2f}" for n, t in system.items())
     print(f"{'':>17}of which in the kernel: {detail}", flush=True)
     print(f"{'':>17}harness (its client and sink): {result['harness_cpu_ms_per_post']:.2f} ms/post")
+    # The harness's own sampling (every 0.5 s) of the site's processes, summed.
+    print(
+        f"{'':>17}site memory during the run: peak PSS {result.get('sut_peak_pss_mb')} MB, "
+        f"peak RSS {result.get('sut_peak_rss_mb')} MB"
+    )
     for name, counts in result.get("file_ops_per_post_by_runner", {}).items():
         ops = " ".join(f"{kind} {n:g}" for kind, n in counts.items())
         print(f"{'':>17}file ops/post {name}: {ops}")

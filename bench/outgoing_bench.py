@@ -6,11 +6,14 @@ neutral harness's aiosmtpd sink (``../shared/bench/e2e.py``, loaded by
 size, ``-n`` posts of the harness's shape (2 KB of plain text) are put on the outgoing
 queue and one ``OutgoingRunner`` in this process drains them, one at a time as in a
 running site; the bench prints the runner's CPU (every thread of this process) and wall
-time per post, and the sink's count of copies.  The rest of the site is not running,
-so the figure is the outgoing runner's share without the noise of the others.
+time per post, the sink's CPU per post (its process, every thread) and its count of
+copies.  The rest of the site is not running, so the figure is the outgoing runner's
+share without the noise of the others.  ``--set max_recipients=N`` splits a post into
+batches sent over the runner's ``connections`` at once: what that costs the runner and
+the sink, and what it saves in time.
 
     .venv/bin/python bench/outgoing_bench.py [--sizes 1,100,1000] [-n 40] [--pipelining]
-        [--profile FILE]
+        [--profile FILE] [--set KEY=VALUE]
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ def member(n: int) -> str:
 
 
 def sink(port: int, pipelined: bool, control: Connection) -> None:
-    """The harness's sink until told to stop; answers each request with its count."""
+    """The harness's sink until told to stop; answers each request with its count of
+    copies and the CPU seconds its process used so far."""
     harness = load(HARNESS)
     if pipelined:
         pipelining(harness)
@@ -53,7 +57,7 @@ def sink(port: int, pipelined: bool, control: Connection) -> None:
     control.send(0)
     try:
         while control.recv() is not None:
-            control.send(recorder.count())
+            control.send((recorder.count(), time.process_time()))
     finally:
         controller.stop()
 
@@ -101,7 +105,7 @@ def main() -> None:
                 if n == 0:
                     runner.run_once()  # warm: connections, caches
             control.send(0)
-            before_count = control.recv()
+            before_count, sink_before = control.recv()
             usage = resource.getrusage(resource.RUSAGE_SELF)
             started = time.perf_counter()
             if profile:
@@ -114,11 +118,14 @@ def main() -> None:
             cpu = (after.ru_utime - usage.ru_utime) + (after.ru_stime - usage.ru_stime)
             time.sleep(0.5)
             control.send(0)
-            copies = control.recv() - before_count
+            after_count, sink_after = control.recv()
+            copies = after_count - before_count
+            sink_cpu = sink_after - sink_before
             print(
                 f"{size:>6} members: {posts} posts, outgoing cpu {cpu * 1000 / posts:7.2f} ms/post "
                 f"({cpu * 1e6 / posts / size:6.1f} us/recipient), wall {wall * 1000 / posts:7.2f}"
-                f" ms/post, copies {copies}/{posts * size}",
+                f" ms/post, sink cpu {sink_cpu * 1000 / posts:7.2f} ms/post,"
+                f" copies {copies}/{posts * size}",
                 flush=True,
             )
         runner.close()

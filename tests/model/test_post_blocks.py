@@ -97,3 +97,27 @@ def test_a_shown_number_follows_every_number_of_a_block(site: Site) -> None:
     # The block, no longer at the top, gives nothing back.
     other.settle(0.0)
     assert post_id(site) == shown
+
+
+def test_a_forked_child_never_draws_on_its_parents_block(site: Site) -> None:
+    site.lists.create(LIST)
+    # Blocks of one, two, then four: three numbers are left when the child is forked.
+    parent = [site.lists.record_post(LIST, shown=False) for _ in range(4)]
+    site.databases.close_connections()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            taken = site.lists.record_post(LIST, shown=False)
+            os.write(write, str(taken).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with os.fdopen(read) as pipe:
+        child = int(pipe.read())
+    mine = site.lists.record_post(LIST, shown=False)
+    assert child not in [*parent, mine] and child > max(parent)

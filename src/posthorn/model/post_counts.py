@@ -27,7 +27,9 @@ left no record): one more gap, never a number twice.
 
 from __future__ import annotations
 
+import os
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -171,6 +173,18 @@ class _Block:
         return max(1, min(used, BLOCK_MAX))
 
 
+# Every counter of this process: a forked child must not hand out its parent's blocks.
+_counters: weakref.WeakSet[PostCounter] = weakref.WeakSet()
+
+
+def _forked() -> None:
+    for counter in _counters:
+        counter._blocks = {}
+
+
+os.register_at_fork(after_in_child=_forked)
+
+
 class PostCounter:
     """The post-numbering part of the list manager (see IListManager for the contract)."""
 
@@ -181,6 +195,7 @@ class PostCounter:
         self._engine: Engine | None = None
         # This process's blocks of numbers for posts whose number is shown nowhere.
         self._blocks: dict[str, _Block] = {}
+        _counters.add(self)
 
     def record_post(
         self, mlist: ListRef, message_id: str | None = None, *, shown: bool = True
