@@ -10,6 +10,7 @@ tests must not depend on what the machine has in /etc/postfix.
 from __future__ import annotations
 
 import base64
+import logging
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from posthorn.cli import main
+from tests.conftest import ConfigFactory, SiteFactory
 from tests.processes import free_port
 from tests.sites import open_site, prepared_site, running_master, write_site_config
 from tests.waiting import wait_for
@@ -90,3 +92,15 @@ def test_rest_creates_the_list_and_logs_a_warning(tmp_path: Path, failing_postma
     line = next(line for line in text.splitlines() if FATAL in line)
     assert "WARNING" in line and "run `posthorn aliases`" in line
     assert "Traceback" not in text
+
+
+def test_a_postmap_named_but_missing_is_a_warning_too(
+    make_config: ConfigFactory, make_site: SiteFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config(mta={"postmap_command": "/nonexistent/postmap"})
+    with caplog.at_level(logging.WARNING):
+        make_site(config).lists.create("dev@example.org")
+    assert "dev@example.org" in (config.path("data_dir") / "postfix_lmtp").read_text()
+    [record] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    assert "/nonexistent/postmap not found; the MTA tables are written" in record.getMessage()

@@ -74,7 +74,7 @@ class AliasError(PosthornError):
 
 
 class PostmapFailed(AliasError):
-    """postmap failed on a table; the text tables themselves are written."""
+    """postmap failed on a table, or cannot be found; the text tables are written."""
 
 
 def list_addresses(fqdn_listname: str) -> list[str]:
@@ -184,7 +184,7 @@ def postmap_argv(config: Config) -> list[str] | None:
     if shutil.which(argv[0]) is None:
         if mta.source("postmap_command") == BUILTIN:
             return None
-        raise AliasError(f"[mta] postmap_command: {argv[0]} not found")
+        raise PostmapFailed(f"[mta] postmap_command: {argv[0]} not found")
     return argv
 
 
