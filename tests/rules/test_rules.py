@@ -9,6 +9,7 @@ from typing import Any
 from posthorn.interfaces.lists import IMailingList
 from posthorn.model.bans import DatabaseBanManager
 from posthorn.model.header_matches import DatabaseHeaderMatches
+from posthorn.rules import leading_lines
 from posthorn.rules.administrivia import Administrivia
 from posthorn.rules.banned_address import BannedAddress
 from posthorn.rules.emergency import Emergency
@@ -141,3 +142,23 @@ def test_suspicious_and_header_match(site: Site, mlist: IMailingList) -> None:
     hit, meta = check(HeaderMatch(site), mlist, make_post(extra="X-Spam-Level: *******\n"))
     assert hit and "moderation_action" not in meta
     assert not check(HeaderMatch(site), mlist, make_post())[0]
+
+
+def test_leading_lines_cut_as_splitlines_cuts_the_whole_text() -> None:
+    # A prefix is split, not the whole body: a line cut at the prefix's end, or a
+    # "\r\n" pair split by it, must not show up as a line of its own.
+    for blank in (0, 1, 4093, 4094, 4095, 4096, 20000):
+        for ending in ("\n", "\r\n", "\r", "\x0c", "\u2028"):
+            text = " " * blank + ending + ending.join(f"line {n}" for n in range(3000))
+            for count in (1, 5, 3000, 3001):
+                expected = [line for line in text.splitlines() if line.strip()][:count]
+                assert leading_lines(text, count) == expected, (blank, ending, count)
+
+
+def test_administrivia_finds_a_command_after_a_long_blank_start(
+    site: Site, mlist: IMailingList
+) -> None:
+    body = "\n" * 9000 + "one\ntwo\nthree\nfour\nunsubscribe\n" + "more text\n" * 5000
+    assert check(Administrivia(site), mlist, make_post(body=body))[0]
+    body = "\n" * 9000 + "one\ntwo\nthree\nfour\nfive\nunsubscribe\n"
+    assert not check(Administrivia(site), mlist, make_post(body=body))[0]

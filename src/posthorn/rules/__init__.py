@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from posthorn.i18n import Translator
 from posthorn.interfaces.lists import IMailingList, IMember
+from posthorn.messages.charsets import decode_text
 from posthorn.sender import sender_address
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ __all__ = [
     "ACTIONS",
     "Rule",
     "add_reason",
+    "leading_lines",
     "matches_address",
     "memoized",
     "one_decision",
@@ -37,6 +39,7 @@ __all__ = [
     "sender_memberships",
     "sender_of",
     "set_action",
+    "text_of",
     "text_payload",
     "text_payload_changed",
 ]
@@ -49,6 +52,8 @@ _decision: ContextVar[dict[Hashable, Any] | None] = ContextVar("posthorn_decisio
 # Compiled ``^regex`` patterns of the *_these_nonmembers settings; None: not a regex.
 _patterns: dict[str, re.Pattern[str] | None] = {}
 _PATTERNS_MAX = 4096
+# Characters of a text first split into lines when only its first lines are wanted.
+_LEADING = 4096
 
 
 @contextmanager
@@ -87,11 +92,46 @@ def text_payload(part: Message) -> tuple[bytes, str | None] | None:
     return memoized(("text-payload", id(part)), decode)
 
 
+def text_of(part: Message, default: str = "us-ascii") -> str | None:
+    """The payload of ``part`` decoded (``decode_text``; ``default`` where no charset is
+    declared), None if it has none.  Shared like ``text_payload``: the approved and
+    administrivia rules both read the first text part, and decoding a long body is
+    the dearer half of reading it."""
+    found = text_payload(part)
+    if found is None:
+        return None
+    payload, charset = found
+    # Keyed by the codec asked for: two defaults give the same text where the part
+    # declares its charset.
+    codec = charset or default
+    return memoized(("text", id(part), codec), lambda: decode_text(payload, codec))
+
+
 def text_payload_changed(part: Message) -> None:
     """Say that a rule changed the payload of ``part``: ``text_payload`` reads it anew."""
     memo = _decision.get()
     if memo is not None:
         memo.pop(("text-payload", id(part)), None)
+        for key in [k for k in memo if k[:2] == ("text", id(part))]:  # type: ignore[index]
+            del memo[key]
+
+
+def leading_lines(text: str, count: int) -> list[str]:
+    """The first ``count`` non-blank lines of ``text``, as ``str.splitlines`` cuts them.
+
+    Rules look at the first few lines of a body only: splitting a long body whole was
+    most of their time on it.  A prefix is split instead, growing until it holds
+    enough lines; its last line may be cut short (or be the ``\r`` of a ``\r\n``
+    pair), so it is not counted until the prefix is the whole text.
+    """
+    size = _LEADING
+    while True:
+        whole = size >= len(text)
+        lines = text.splitlines() if whole else text[:size].splitlines()[:-1]
+        found = [line for line in lines if line.strip()]
+        if whole or len(found) >= count:
+            return found[:count]
+        size *= 4
 
 
 def sender_of(msg: Message) -> str | None:

@@ -9,13 +9,11 @@ command alone or followed by at most a couple of arguments.  The list's
 from __future__ import annotations
 
 from email.message import Message
-from itertools import islice
 from typing import Any
 
 from posthorn.i18n import _
 from posthorn.interfaces.lists import IMailingList
-from posthorn.messages.charsets import decode_text
-from posthorn.rules import Rule, add_reason, text_payload
+from posthorn.rules import Rule, add_reason, leading_lines, text_of
 
 COMMANDS = frozenset(
     {"confirm", "echo", "end", "help", "info", "join", "leave", "lists", "password",
@@ -33,13 +31,9 @@ def is_command(line: str) -> bool:
 def _body_lines(msg: Message) -> list[str]:
     for part in msg.walk():
         if part.get_content_type() == "text/plain":
-            found = text_payload(part)
-            if found is not None:
-                text = decode_text(*found, "utf-8")
-                # Only the first few lines count: the rest of the body is not looked at.
-                lines = (line for line in text.splitlines() if line.strip())
-                return list(islice(lines, BODY_LINES))
-            return []
+            text = text_of(part, "utf-8")
+            # Only the first few lines count: the rest of the body is not looked at.
+            return [] if text is None else leading_lines(text, BODY_LINES)
     return []
 
 

@@ -16,8 +16,7 @@ from email.message import Message
 from typing import Any
 
 from posthorn.interfaces.lists import IMailingList
-from posthorn.messages.charsets import decode_text
-from posthorn.rules import Rule, text_payload, text_payload_changed
+from posthorn.rules import Rule, leading_lines, text_of, text_payload_changed
 
 HEADERS = ("approved", "approve", "x-approved", "x-approve")
 _PSEUDO = re.compile(r"^\s*(?:x-)?approved?\s*:\s*(?P<password>\S.*?)\s*$", re.IGNORECASE)
@@ -31,21 +30,12 @@ def _first_text_part(msg: Message) -> Message | None:
     return None
 
 
-def _text_of(part: Message) -> str | None:
-    found = text_payload(part)
-    if found is None:
-        return None
-    return decode_text(*found)
-
-
 def _body_password(part: Message) -> tuple[str, str] | None:
     """The password and the exact line holding it, from the first non-blank line."""
-    text = _text_of(part)
+    text = text_of(part)
     if text is None:
         return None
-    for line in text.splitlines():
-        if not line.strip():
-            continue
+    for line in leading_lines(text, 1):
         found = _PSEUDO.match(line)
         return (found.group("password"), line) if found else None
     return None
@@ -56,7 +46,7 @@ def _strip_line(msg: Message, line: str) -> None:
     for part in msg.walk():
         if part.get_content_maintype() != "text":
             continue
-        text = _text_of(part)
+        text = text_of(part)
         if text is None or line not in text:
             continue
         cleaned = re.sub(re.escape(line) + r"\r?\n(?:[ \t]*\r?\n)?", "", text, count=1)
