@@ -16,8 +16,8 @@ A wait for a lock another host holds goes in turns of ``WAIT_TURN`` (the server'
 (``posthorn.stopping``) and then gives up with ``StopRequested``, so a runner waiting
 while another host delivers the same post stops at once, its entry left for the next
 start.  The lock is still handed over the moment it is let go, as a plain wait would
-have it; each turn that ends without it costs one "lock timeout" line in the server's
-log.
+have it; each turn that ends without it leaves an ERROR "canceling statement due to
+lock timeout" in the server's log.
 
 ``run_due`` adds the clock: under the lock it reads when the job last began
 (``model.job_runs``, in the same database), runs it only if ``interval`` has passed,

@@ -23,7 +23,7 @@ from pathlib import Path
 from posthorn.config import load_config
 from posthorn.model.post_counts import BLOCK_MAX
 from posthorn.site import Site
-from tests.faults.stack import LIST, Poster, Stack, build
+from tests.faults.stack import LIST, Outcome, Poster, Stack, build
 from tests.faults.test_handlers import POSTING
 from tests.waiting import wait_for
 
@@ -106,6 +106,19 @@ def _crashing_stack(tmp_path: Path, subject_prefix: str) -> Stack:
     return stack
 
 
+def _posts_through_two_kills(stack: Stack) -> tuple[Poster, Outcome]:
+    """Start the stack and post; the pipeline is killed after a count, then after an
+    enqueue.  The posts accepted, and their outcome once delivered."""
+    stack.start()
+    poster = Poster(stack.lmtp_port)
+    for n in range(POSTS):
+        poster.post(n)
+    outcome = stack.wait_delivered(poster.accepted, 30)
+    for name in ("crash-after-count", "crash-after-enqueue"):
+        assert (stack.var_dir / f"crashed-{name}").exists()
+    return poster, outcome
+
+
 def _post_id(stack: Stack) -> int:
     site = _site(stack.site_file)
     try:
@@ -117,13 +130,7 @@ def _post_id(stack: Stack) -> int:
 def test_pipeline_killed_between_count_and_enqueue(tmp_path: Path) -> None:
     stack = _crashing_stack(tmp_path, "[chaos %d]")
     try:
-        stack.start()
-        poster = Poster(stack.lmtp_port)
-        for n in range(POSTS):
-            poster.post(n)
-        outcome = stack.wait_delivered(poster.accepted, 30)
-        for name in ("crash-after-count", "crash-after-enqueue"):
-            assert (stack.var_dir / f"crashed-{name}").exists()
+        poster, outcome = _posts_through_two_kills(stack)
         site = _site(stack.site_file)
         try:
             mlist = site.lists.get(LIST_ID)
@@ -149,13 +156,7 @@ def test_pipeline_killed_between_count_and_enqueue(tmp_path: Path) -> None:
 def test_pipeline_killed_while_counting_from_a_block(tmp_path: Path) -> None:
     stack = _crashing_stack(tmp_path, "[chaos]")
     try:
-        stack.start()
-        poster = Poster(stack.lmtp_port)
-        for n in range(POSTS):
-            poster.post(n)
-        outcome = stack.wait_delivered(poster.accepted, 30)
-        for name in ("crash-after-count", "crash-after-enqueue"):
-            assert (stack.var_dir / f"crashed-{name}").exists()
+        poster, outcome = _posts_through_two_kills(stack)
         assert outcome.missing == [] and outcome.duplicates == 0
         before_stop = _post_id(stack)
     finally:

@@ -34,11 +34,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Engine, String, Table, bindparam, case, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.expression import ClauseElement
 
 from posthorn.database.changes import PER_POST
 from posthorn.database.prepared import CoreStatements, Statements, driver_transaction
@@ -148,6 +149,20 @@ _GIVE_BACK = (
 )
 
 
+def _post_id_after(
+    run: Statements, change: ClauseElement, returning: ClauseElement, params: dict[str, Any]
+) -> int | None:
+    """The list's ``post_id`` as ``change`` left it (None: no such list), read back in
+    the same statement where the database can."""
+    if run.update_returning:
+        found = run.scalar(returning, params)
+    elif run.execute(change, params):
+        found = run.scalar(_POST_ID, {"list_id": params["counted_list"]})
+    else:
+        return None
+    return None if found is None else int(found)
+
+
 @dataclass
 class _Block:
     """Numbers reserved for one list: ``first`` up to (not with) ``limit``; ``next``
@@ -248,10 +263,7 @@ class PostCounter:
         post_id: int | None = None
         if list_id is not None:
             params = {"counted_list": list_id, "counted_at": self._now()}
-            if run.update_returning:
-                post_id = run.scalar(_BUMP_RETURNING, params)
-            elif run.execute(_BUMP, params):
-                post_id = run.scalar(_POST_ID, {"list_id": list_id})
+            post_id = _post_id_after(run, _BUMP, _BUMP_RETURNING, params)
         if post_id is None:
             raise no_such_list(mlist, list_id)
         if hashed is not None and list_id is not None:
@@ -276,17 +288,13 @@ class PostCounter:
             "held_limit": held.limit if held is not None else -1,
             "held_next": held.next if held is not None else 0,
         }
-        limit: int | None = None
         with self._transaction() as run:
-            if run.update_returning:
-                limit = run.scalar(_RESERVE_RETURNING, params)
-            elif run.execute(_RESERVE, params):
-                limit = run.scalar(_POST_ID, {"list_id": list_id})
+            limit = _post_id_after(run, _RESERVE, _RESERVE_RETURNING, params)
         if limit is None:
             raise no_such_list(mlist, list_id)
         # The first number of the block is this post's; post_id after it is returned.
-        first = int(limit) - size
-        self._blocks[list_id] = _Block(first, first + 1, int(limit), now, counted_at)
+        first = limit - size
+        self._blocks[list_id] = _Block(first, first + 1, limit, now, counted_at)
         return first + 1
 
     def settle(self, older_than: float = BLOCK_TIME) -> float | None:
