@@ -8,7 +8,8 @@ and prints the CPU (user and system, ``getrusage``) each took per post, the leas
 ``--rounds`` rounds (the least is the one the machine's load disturbed least).  ``--profile FILE``
 writes cProfile statistics of both drains.
 
-    .venv/bin/python bench/runner_cpu_bench.py [-n 200] [--rounds 3] [--members 1] [--profile FILE]
+    .venv/bin/python bench/runner_cpu_bench.py [-n 200] [--rounds 3] [--members 1] [--size 2048]
+        [--profile FILE]
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=200, help="posts (default 200)")
     parser.add_argument("--members", type=int, default=1, help="list members (default 1)")
+    parser.add_argument("--size", type=int, default=2048, help="body bytes (default 2048)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the least is printed")
     parser.add_argument("--profile", metavar="FILE", help="write cProfile statistics here")
     args = parser.parse_args()
@@ -70,7 +72,7 @@ def main() -> None:
 
         def fill(count: int, start: int) -> None:
             for index in range(start, start + count):
-                data = post(index)
+                data = post(index, args.size)
                 queue.enqueue(data, {**meta, **sender, "original_size": len(data)})
 
         fill(1, 0)
@@ -106,7 +108,7 @@ def main() -> None:
     parts = " ".join(f"{name} {u + s:.2f} (user {u:.2f} sys {s:.2f})"
                      for name, (u, s) in figures.items())  # fmt: skip
     total = sum(u + s for u, s in figures.values())
-    print(f"{args.members} members, {args.n} posts: cpu ms/post {parts}, sum {total:.2f}")
+    print(f"{args.members} members, {args.n} posts of {args.size} bytes: cpu ms/post {parts}, sum {total:.2f}")
 
 
 if __name__ == "__main__":
