@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Self
 
+from posthorn import forks
 from posthorn.delivery.progress import SUFFIX, DeliveryRecord, prune, record_key
 
 __all__ = ["LedgerRecord", "LedgerRecords"]
@@ -76,18 +77,19 @@ class _Ledger:
         # and a close per post saved.  Each record locks through its own, so two
         # records of one process exclude each other as two processes do.
         self._free: list[int] = []
-        # The process the connection and the descriptors belong to (see ``_adopt``).
-        self._owner = os.getpid()
+        # The fork of the process the connection and the descriptors belong to (see
+        # ``_adopt``).
+        self._generation = forks.generation
 
     def _adopt(self) -> None:
         """In a process forked since, drop what the parent opened: its connection is
         left to it, unclosed, and its free descriptors are closed (they hold no lock).
         Called with ``lock`` held."""
-        if self._owner != os.getpid():
+        if self._generation != forks.generation:
             self._connection = None
             for fd in self._free:
                 os.close(fd)
-            self._free, self._owner = [], os.getpid()
+            self._free, self._generation = [], forks.generation
 
     def connection(self) -> sqlite3.Connection:
         """Opened on first use in each process: a forked runner gets its own."""
@@ -141,7 +143,7 @@ class _Ledger:
             os.close(fd)  # closing releases it too
             return
         with self.lock:
-            if self._owner == os.getpid() and len(self._free) < FREE_LOCKS:
+            if self._generation == forks.generation and len(self._free) < FREE_LOCKS:
                 self._free.append(fd)
                 return
         os.close(fd)
