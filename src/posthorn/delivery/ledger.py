@@ -64,6 +64,10 @@ _OFD_LOCK = getattr(fcntl, "F_OFD_SETLKW", None)
 _OFD_UNLOCK = getattr(fcntl, "F_OFD_SETLK", None)
 # Descriptors of the lock file kept open, free, per process.
 FREE_LOCKS = 4
+# Connections a forked process found open, its parent's: kept from being collected,
+# whose close would run SQLite's clean-up (a checkpoint, the WAL file's removal) on a
+# database the parent still writes through them.
+_INHERITED: list[sqlite3.Connection] = []
 
 
 class _Ledger:
@@ -86,6 +90,8 @@ class _Ledger:
         left to it, unclosed, and its free descriptors are closed (they hold no lock).
         Called with ``lock`` held."""
         if self._generation != forks.generation:
+            if self._connection is not None:
+                _INHERITED.append(self._connection)
             self._connection = None
             for fd in self._free:
                 os.close(fd)
