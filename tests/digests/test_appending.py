@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from posthorn.digests import appending, mailbox
@@ -60,3 +63,31 @@ def test_a_mailbox_rotated_since_the_last_post_gets_the_next(tmp_path: Path) -> 
     assert path.read_bytes() == ENTRY
     # The names outlive the rotation: A was appended already.
     assert appending.append(path, ENTRY, "A") == len(ENTRY)
+
+
+def test_a_forked_child_waits_for_the_lock_its_parent_holds(tmp_path: Path) -> None:
+    path = mailbox.digest_mailbox(tmp_path, "dev.example.org")
+    size = appending.append(path, ENTRY, "A")  # this process has the mailbox open now
+    # The parent holds the mailbox's lock through the descriptor it keeps open: a child
+    # appending through that same descriptor would not wait for it.
+    parents = appending._open_mailboxes[path].fd
+    fcntl.flock(parents, fcntl.LOCK_EX)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            appending.append(path, ENTRY, "B")
+            code = 0
+        finally:
+            os._exit(code)
+    try:
+        time.sleep(0.3)
+        assert path.stat().st_size == size  # still waiting
+    finally:
+        fcntl.flock(parents, fcntl.LOCK_UN)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert path.stat().st_size == 2 * size
+    # The parent's mailbox is still open and sees what the child added.
+    assert appending._open_mailboxes[path].fd == parents
+    assert appending.append(path, ENTRY, "B") == 2 * size

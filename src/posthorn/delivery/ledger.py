@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Self
 
+from posthorn import forks
 from posthorn.delivery.progress import SUFFIX, DeliveryRecord, prune, record_key
 
 __all__ = ["LedgerRecord", "LedgerRecords"]
@@ -63,6 +64,10 @@ _OFD_LOCK = getattr(fcntl, "F_OFD_SETLKW", None)
 _OFD_UNLOCK = getattr(fcntl, "F_OFD_SETLK", None)
 # Descriptors of the lock file kept open, free, per process.
 FREE_LOCKS = 4
+# Connections a forked process found open, its parent's: kept from being collected,
+# whose close would run SQLite's clean-up (a checkpoint, the WAL file's removal) on a
+# database the parent still writes through them.
+_INHERITED: list[sqlite3.Connection] = []
 
 
 class _Ledger:
@@ -76,18 +81,21 @@ class _Ledger:
         # and a close per post saved.  Each record locks through its own, so two
         # records of one process exclude each other as two processes do.
         self._free: list[int] = []
-        # The process the connection and the descriptors belong to (see ``_adopt``).
-        self._owner = os.getpid()
+        # The fork of the process the connection and the descriptors belong to (see
+        # ``_adopt``).
+        self._generation = forks.generation
 
     def _adopt(self) -> None:
         """In a process forked since, drop what the parent opened: its connection is
         left to it, unclosed, and its free descriptors are closed (they hold no lock).
         Called with ``lock`` held."""
-        if self._owner != os.getpid():
+        if self._generation != forks.generation:
+            if self._connection is not None:
+                _INHERITED.append(self._connection)
             self._connection = None
             for fd in self._free:
                 os.close(fd)
-            self._free, self._owner = [], os.getpid()
+            self._free, self._generation = [], forks.generation
 
     def connection(self) -> sqlite3.Connection:
         """Opened on first use in each process: a forked runner gets its own."""
@@ -141,7 +149,7 @@ class _Ledger:
             os.close(fd)  # closing releases it too
             return
         with self.lock:
-            if self._owner == os.getpid() and len(self._free) < FREE_LOCKS:
+            if self._generation == forks.generation and len(self._free) < FREE_LOCKS:
                 self._free.append(fd)
                 return
         os.close(fd)

@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from posthorn import forks
+
 __all__ = ["READ_SLICE", "SEEN_KEEP", "append", "forget_open"]
 
 READ_SLICE = 256 * 1024
@@ -97,17 +99,18 @@ class _Mailbox:
 
 _open_mailboxes: OrderedDict[Path, _Mailbox] = OrderedDict()
 _open_lock = threading.Lock()
-_open_pid = os.getpid()
+# The fork of the process the open mailboxes belong to.
+_open_generation = forks.generation
 
 
 def _mailbox(path: Path) -> _Mailbox:
     """``path``'s open mailbox, opened if it is not (the least recent closed)."""
-    global _open_pid
+    global _open_generation
     with _open_lock:
-        if _open_pid != os.getpid():
+        if _open_generation != forks.generation:
             # Inherited: the parent's descriptors, whose locks stay the parent's.
             _close_all()
-            _open_pid = os.getpid()
+            _open_generation = forks.generation
         box = _open_mailboxes.get(path)
         if box is not None:
             _open_mailboxes.move_to_end(path)

@@ -27,9 +27,7 @@ left no record): one more gap, never a number twice.
 
 from __future__ import annotations
 
-import os
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql.expression import ClauseElement
 
+from posthorn import forks
 from posthorn.database.changes import PER_POST
 from posthorn.database.prepared import CoreStatements, Statements, driver_transaction
 from posthorn.interfaces.lists import ListRef
@@ -188,18 +187,6 @@ class _Block:
         return max(1, min(used, BLOCK_MAX))
 
 
-# Every counter of this process: a forked child must not hand out its parent's blocks.
-_counters: weakref.WeakSet[PostCounter] = weakref.WeakSet()
-
-
-def _forked() -> None:
-    for counter in _counters:
-        counter._blocks = {}
-
-
-os.register_at_fork(after_in_child=_forked)
-
-
 class PostCounter:
     """The post-numbering part of the list manager (see IListManager for the contract)."""
 
@@ -208,9 +195,11 @@ class PostCounter:
         self._now = clock
         # The engine the sessions are bound to, once a session has told it.
         self._engine: Engine | None = None
-        # This process's blocks of numbers for posts whose number is shown nowhere.
+        # This process's blocks of numbers for posts whose number is shown nowhere, and
+        # the fork of the process they belong to: a forked child must not hand out its
+        # parent's blocks, nor give them back (see ``_own_blocks``).
         self._blocks: dict[str, _Block] = {}
-        _counters.add(self)
+        self._generation = forks.generation
 
     def record_post(
         self, mlist: ListRef, message_id: str | None = None, *, shown: bool = True
@@ -273,6 +262,8 @@ class PostCounter:
 
     def _from_block(self, mlist: ListRef, list_id: str) -> int:
         now = time.monotonic()
+        if self._generation != forks.generation:
+            self._own_blocks()
         block = self._blocks.get(list_id)
         if block is not None and block.left and now - block.taken < BLOCK_TIME:
             block.next += 1
@@ -303,6 +294,8 @@ class PostCounter:
         Seconds until the next block is due to be given back; None if none is held.
         """
         now = time.monotonic()
+        if self._generation != forks.generation:
+            self._own_blocks()
         due = [
             (list_id, block) for list_id, block in self._blocks.items()
             if block.left and now - block.taken >= older_than
@@ -317,6 +310,10 @@ class PostCounter:
                     block.limit = block.next
         waits = [b.taken + BLOCK_TIME - now for b in self._blocks.values() if b.left]
         return max(0.0, min(waits)) if waits else None
+
+    def _own_blocks(self) -> None:
+        """In a process forked since, start without blocks: the parent's stay its own."""
+        self._blocks, self._generation = {}, forks.generation
 
     def post_number(self, mlist: ListRef, message_id: str | None = None) -> int:
         list_id = list_id_of(mlist)
