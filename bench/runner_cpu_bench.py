@@ -108,7 +108,8 @@ def main() -> None:
     parts = " ".join(f"{name} {u + s:.2f} (user {u:.2f} sys {s:.2f})"
                      for name, (u, s) in figures.items())  # fmt: skip
     total = sum(u + s for u, s in figures.values())
-    print(f"{args.members} members, {args.n} posts of {args.size} bytes: cpu ms/post {parts}, sum {total:.2f}")
+    head = f"{args.members} members, {args.n} posts of {args.size} bytes"
+    print(f"{head}: cpu ms/post {parts}, sum {total:.2f}")
 
 
 if __name__ == "__main__":
