@@ -1,7 +1,9 @@
-"""Starting and stopping real masters for tests and benches.
+"""Starting and stopping real masters for tests and benches, and forking a child.
 
 Every integration test runs the real ``posthorn start --foreground`` in a temporary
-var dir on free loopback ports; this is the one place that knows how.
+var dir on free loopback ports; this is the one place that knows how.  Tests of state
+kept across a fork (as a runner forked from the master keeps it) run a job in a forked
+child with ``in_child``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -25,6 +28,25 @@ START_DEADLINE = 60.0
 # Test runners, rules and handlers are named by dotted paths under tests/, so the
 # master and its runners must be able to import them.
 REPO = Path(__file__).resolve().parent.parent
+
+
+def in_child(job: Callable[[], str]) -> str:
+    """What ``job`` returns when run in a forked child; the child failing fails the test."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read)
+            os.write(write, job().encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    with os.fdopen(read) as pipe:
+        return pipe.read()
 
 
 def free_port() -> int:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-
 from posthorn import forks
+from tests.processes import in_child
 
 
 class _Held:
@@ -20,25 +18,6 @@ class _Held:
             self.items, self.generation = [], forks.generation
         self.items.append(item)
         return self.items
-
-
-def in_child(job: Callable[[], str]) -> str:
-    """What ``job`` returns when run in a forked child."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            os.close(read)
-            os.write(write, job().encode())
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    with os.fdopen(read) as pipe:
-        return pipe.read()
 
 
 def test_each_fork_moves_the_child_on_and_leaves_the_parent_alone() -> None:

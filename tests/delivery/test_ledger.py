@@ -14,7 +14,7 @@ from pathlib import Path
 from posthorn.delivery.ledger import LEDGER, LOCKS, SPILL_AFTER, SPILL_SUFFIX, LedgerRecords
 from posthorn.delivery.progress import DeliveryRecord
 from tests.delivery.turns import second_process_waits
-from tests.processes import REPO
+from tests.processes import REPO, in_child
 from tests.waiting import wait_for
 
 LIST_ID = "dev.example.org"
@@ -200,18 +200,14 @@ def test_a_forked_process_keeps_to_a_connection_and_descriptors_of_its_own(
     with records.open(LIST_ID, "list", MID) as record:
         record.record(["a@example.com"])
     other = "<post-2@example.net>"
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            with records.open(LIST_ID, "list", other) as record:
-                record.record(["b@example.com"])
-            records.close()
-            code = 0
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+
+    def record_another() -> str:
+        with records.open(LIST_ID, "list", other) as record:
+            record.record(["b@example.com"])
+        records.close()
+        return ""
+
+    in_child(record_another)
     # The child closed only what it opened: the parent's connection still serves.
     with records.open(LIST_ID, "list", other) as record:
         assert record.done == {"b@example.com"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from posthorn.database import Databases
 from posthorn.database.migrating import VERSION_TABLES, include_name
 from posthorn.model import SLICES, metadata
 from posthorn.site import Site
+from tests.processes import in_child
 
 USER_TABLES = {"users", "addresses"}
 LIST_TABLES = {"domains", "mailinglists", "members", "pendings"}
@@ -174,16 +174,12 @@ def test_a_forked_child_takes_over_engines_left_without_connections(site: Site) 
     databases.close_connections()
     engine = databases.engine("list")
     assert engine.pool.checkedin() == 0  # nothing open for a child to inherit
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            child = Site(site.config, databases=databases)
-            child.lists.create("forked@example.org", owners=["owner@example.org"])
-            code = 0 if engine.pool.checkedin() == 1 else 2
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+
+    def as_a_runner() -> str:
+        child = Site(site.config, databases=databases)
+        child.lists.create("forked@example.org", owners=["owner@example.org"])
+        return str(engine.pool.checkedin())
+
+    assert in_child(as_a_runner) == "1"
     assert engine.pool.checkedin() == 0  # the child's connection was its own
     assert site.lists.get("forked@example.org") is not None

@@ -10,6 +10,7 @@ import pytest
 from posthorn.model import post_counts
 from posthorn.model.post_counts import BLOCK_MAX, PostCounter
 from posthorn.site import Site
+from tests.processes import in_child
 
 LIST = "dev@example.org"
 
@@ -104,20 +105,6 @@ def test_a_forked_child_never_draws_on_its_parents_block(site: Site) -> None:
     # Blocks of one, two, then four: three numbers are left when the child is forked.
     parent = [site.lists.record_post(LIST, shown=False) for _ in range(4)]
     site.databases.close_connections()
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            taken = site.lists.record_post(LIST, shown=False)
-            os.write(write, str(taken).encode())
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    with os.fdopen(read) as pipe:
-        child = int(pipe.read())
+    child = int(in_child(lambda: str(site.lists.record_post(LIST, shown=False))))
     mine = site.lists.record_post(LIST, shown=False)
     assert child not in [*parent, mine] and child > max(parent)
