@@ -7,7 +7,9 @@ goes in over LMTP; the bench prints, for the big one, the seconds from LMTP's 25
 the last copy reaching the sink, the site's peak PSS (all processes, sampled every
 half second) and the outgoing runner's peak resident size, and, for both, the SQL
 statements each runner sent for the post (the runners' debug line per entry), which
-must not grow with the members: only by one per ``roster_chunk``.
+must not grow per member: only by one read per ``roster_chunk`` (1,000 members) and,
+on PostgreSQL, where the delivery records are rows, one write per batch of
+``max_recipients`` (500): 105 and 308 statements for 100,000 members.
 PostgreSQL: a database of its own, made and dropped on ``--postgres`` (db ``test``'s
 server, trust auth).  Prints figures, never pass/fail.
 
