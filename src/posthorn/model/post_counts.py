@@ -164,8 +164,8 @@ def _post_id_after(
 
 @dataclass
 class _Block:
-    """Numbers reserved for one list: ``first`` up to (not with) ``limit``; ``next``
-    is the next to hand out."""
+    """Numbers reserved for one list: after ``first``, up to ``limit`` (the list's
+    ``post_id`` as the reservation left it); ``next`` is the last handed out."""
 
     first: int
     next: int
