@@ -97,12 +97,12 @@ def write_durable(
             # The umask took more than group and other bits away; set the mode exactly.
             os.fchmod(fd, PRIVATE_FILE)
         if callable(content):
-            writer = _Writer(fd)
+            writer = DescriptorWriter(fd)
             content(cast(IO[bytes], writer))
             writer.flush()
             size = writer.position
         else:
-            _write_all(fd, content)
+            write_all(fd, content)
             size = len(content)
         if reused is not None and size < reused.size:
             # Written over the old bytes in place, which is cheaper than freeing the
@@ -123,25 +123,29 @@ def write_durable(
         fsync_dir(directory)
 
 
-def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+def write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
+    """Write all of ``data`` to ``fd`` (``os.write`` may write only part of it)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
 
 
-class _Writer:
-    """The file object ``write_durable`` hands to a writing function: write, tell, seek.
+class DescriptorWriter:
+    """A file object over a descriptor, for a function that writes a message: write,
+    tell, seek (``write_durable`` hands one to its writing function, a digest mailbox's
+    append another).
 
     ``os.fdopen`` would first fstat, lseek and ioctl the descriptor, three system calls
     per entry for an object used once.  Small writes are gathered into one; a large one
-    (a message) goes straight to the descriptor, never copied.
+    (a message) goes straight to the descriptor, never copied.  ``position`` is where
+    the descriptor writes next (its offset, or the end of a file opened to append).
     """
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, position: int = 0) -> None:
         self.fd = fd
         self.buffer = bytearray()
         # Where the buffer's first byte goes in the file.
-        self.position = 0
+        self.position = position
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
         size = memoryview(data).nbytes
@@ -149,13 +153,13 @@ class _Writer:
             self.buffer += data
             return size
         self.flush()
-        _write_all(self.fd, data)
+        write_all(self.fd, data)
         self.position += size
         return size
 
     def flush(self) -> None:
         if self.buffer:
-            _write_all(self.fd, self.buffer)
+            write_all(self.fd, self.buffer)
             self.position += len(self.buffer)
             self.buffer.clear()
 

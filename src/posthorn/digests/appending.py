@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 from posthorn import forks
+from posthorn.queues.files import DescriptorWriter, write_all
 
 __all__ = ["READ_SLICE", "SEEN_KEEP", "append", "forget_open"]
 
@@ -77,7 +78,7 @@ class _Mailbox:
         """Add ``key`` to the names file, trimming it to its last SEEN_KEEP names."""
         assert self.seen_fd is not None
         line = key + b"\n"
-        _write_all(self.seen_fd, line)
+        write_all(self.seen_fd, line)
         self.seen_size += len(line)
         self.names.add(key)
         if self.seen_size > SEEN_KEEP * 2 * len(line):
@@ -192,54 +193,17 @@ def _read_from(fd: int, offset: int, size: int) -> bytes:
 def _write(fd: int, before: int, entry: bytes | Callable[[IO[bytes]], None]) -> int:
     if callable(entry):
         return _write_entry(fd, before, entry)
-    return _write_all(fd, entry)
-
-
-def _write_all(fd: int, data: bytes) -> int:
-    """Write all of ``data`` to ``fd``; how much that was."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-    return len(data)
-
-
-class _Appender:
-    """The write end of a file descriptor opened to append, as an entry writes to it.
-
-    Gathers small writes (a message is written a header block and a body slice at a
-    time) into one system call per ``READ_SLICE``, and knows its position without
-    asking the system.
-    """
-
-    def __init__(self, fd: int, position: int) -> None:
-        self._fd = fd
-        self._position = position
-        self._pending: list[bytes] = []
-        self._size = 0
-
-    def write(self, data: bytes) -> int:
-        self._pending.append(bytes(data))
-        self._size += len(data)
-        if self._size >= READ_SLICE:
-            self.flush()
-        return len(data)
-
-    def tell(self) -> int:
-        return self._position + self._size
-
-    def flush(self) -> None:
-        if self._pending:
-            self._position += _write_all(self._fd, b"".join(self._pending))
-            self._pending, self._size = [], 0
+    write_all(fd, entry)
+    return len(entry)
 
 
 def _write_entry(fd: int, before: int, write: Callable[[IO[bytes]], None]) -> int:
     """Have ``write`` write the entry at the end of the file; how long it was."""
-    appender = _Appender(fd, before)
+    writer = DescriptorWriter(fd, before)
     try:
-        write(appender)  # type: ignore[arg-type]
-        appender.flush()
+        write(writer)  # type: ignore[arg-type]
+        writer.flush()
     except BaseException:
         os.ftruncate(fd, before)
         raise
-    return appender.tell() - before
+    return writer.tell() - before
