@@ -25,7 +25,7 @@ from typing import IO
 from posthorn import forks
 from posthorn.queues.files import DescriptorWriter, write_all
 
-__all__ = ["READ_SLICE", "SEEN_KEEP", "append", "forget_open"]
+__all__ = ["READ_SLICE", "SEEN_KEEP", "append", "forget_open", "is_same"]
 
 READ_SLICE = 256 * 1024
 # How many recent posts' names are kept per list to recognise a redone append; a redo
@@ -146,7 +146,7 @@ def append(path: Path, entry: bytes | Callable[[IO[bytes]], None], key: str = ""
             fcntl.flock(box.fd, fcntl.LOCK_EX)
             try:
                 before = os.fstat(box.fd)
-                if not _is_same(before, path):
+                if not is_same(before, path):
                     # Rotated (while we waited, or since the last post): this file is
                     # somebody's digest already.
                     box.reopen()
@@ -172,7 +172,7 @@ def _open(path: Path, flags: int, mode: int) -> int:
         return os.open(path, flags | os.O_CLOEXEC, mode)
 
 
-def _is_same(opened: os.stat_result, path: Path) -> bool:
+def is_same(opened: os.stat_result, path: Path) -> bool:
     """Whether the file ``opened`` describes is still the one at ``path``."""
     try:
         return opened.st_ino == os.stat(path).st_ino

@@ -31,8 +31,9 @@ from email.message import Message
 from pathlib import Path
 from typing import IO
 
-from posthorn.digests.appending import READ_SLICE, SEEN_KEEP, append
+from posthorn.digests.appending import READ_SLICE, SEEN_KEEP, append, is_same
 from posthorn.interfaces.digests import IssueNumber
+from posthorn.queues.files import fsync_dir
 from posthorn.queues.flatten import flatten_to
 from posthorn.queues.parsing import message_parser
 
@@ -60,23 +61,7 @@ def pending_dir(data_dir: Path, list_id: str) -> Path:
 
 
 def _is_current(fd: int, path: Path) -> bool:
-    return _is_same(os.fstat(fd), path)
-
-
-def _is_same(opened: os.stat_result, path: Path) -> bool:
-    """Whether the file ``opened`` describes is still the one at ``path``."""
-    try:
-        return opened.st_ino == os.stat(path).st_ino
-    except FileNotFoundError:
-        return False
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    return is_same(os.fstat(fd), path)
 
 
 @contextlib.contextmanager
@@ -104,8 +89,8 @@ def rotate(path: Path, target: Callable[[], Path]) -> Path | None:
         destination = target()
         destination.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.rename(path, destination)
-        _fsync_dir(destination.parent)
-        _fsync_dir(path.parent)
+        fsync_dir(destination.parent)
+        fsync_dir(path.parent)
         return destination
 
 
