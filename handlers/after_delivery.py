@@ -16,6 +16,7 @@ from email.message import Message
 from typing import Any
 
 from posthorn.handlers.base import Handler
+from posthorn.handlers.subject_prefix import shows_number
 from posthorn.interfaces.lists import IMailingList
 
 __all__ = ["AfterDelivery"]
@@ -26,7 +27,7 @@ class AfterDelivery(Handler):
     description = "Count the post and remember when the list last had one."
 
     def process(self, mlist: IMailingList, msg: Message, msgdata: dict[str, Any]) -> None:
-        if "%d" not in mlist.subject_prefix:
+        if not shows_number(mlist.subject_prefix):
             self.site.lists.record_post(mlist, shown=False)
             return
         message_id = msg.get("message-id")

@@ -21,7 +21,7 @@ from posthorn.handlers.base import Handler
 from posthorn.interfaces.lists import IMailingList
 from posthorn.messages.oneline import decoded_header, one_line
 
-__all__ = ["SubjectPrefix", "add_prefix", "decoded_subject"]
+__all__ = ["SubjectPrefix", "add_prefix", "decoded_subject", "shows_number"]
 
 # The longest word written as is: with "Subject: " it stays well under 998 octets.
 FOLDABLE_WORD = 900
@@ -32,6 +32,11 @@ def decoded_subject(msg: Message) -> str:
     """The Subject as one line of text, RFC 2047 words decoded; '' when there is none."""
     raw = msg.get("subject")
     return "" if raw is None else decoded_header(raw)
+
+
+def shows_number(prefix: str) -> bool:
+    """Whether a subject with ``prefix`` shows the post's number (``%d``)."""
+    return "%d" in prefix
 
 
 def _prefix_pattern(prefix: str) -> re.Pattern[str]:
@@ -54,7 +59,7 @@ def add_prefix(subject: str, prefix: str, post_id: int) -> str:
             break
     if not text:
         text = "(no subject)"
-    rendered = prefix.replace("%d", str(post_id)) if "%d" in prefix else prefix
+    rendered = prefix.replace("%d", str(post_id)) if shows_number(prefix) else prefix
     return f"{rendered.rstrip()} {reply}{text}"
 
 
@@ -72,7 +77,7 @@ class SubjectPrefix(Handler):
         msgdata.setdefault("original_subject", subject)
         # Runners may hand handlers a list looked up a moment ago; the number must be
         # this post's, so it is read afresh (only when the prefix shows it).
-        post_id = self._number(mlist, msg) if "%d" in prefix else mlist.post_id
+        post_id = self._number(mlist, msg) if shows_number(prefix) else mlist.post_id
         new = add_prefix(subject, prefix, post_id)
         del msg["subject"]
         # A word too long to fold (encoded words decoded into one) is written as
